@@ -1,0 +1,17 @@
+"""Helpers for the Model Health Workbook.
+
+Modules, each thin over the library that does the real work:
+
+- ``data``: offline loaders for the datasets in ``data/`` (pandas).
+- ``evaluation``: classification metrics, baselines, slices, thresholds (scikit-learn).
+- ``fairness``: group metrics and disparity summaries (fairlearn).
+- ``plots``: the dashboard panels (matplotlib, scikit-learn displays).
+- ``notebook``: the one set-up call every notebook makes.
+- ``grading``: exercises, checks, hints, solutions and the score summary.
+- ``exercises``: one module per notebook with that notebook's exercises.
+- ``authoring``: builds learner notebooks from the solution notebooks.
+
+Importing the package imports none of them, so ``import model_health`` stays fast.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,133 @@
+"""Classification metrics, baselines, slices and thresholds, thin over scikit-learn and fairlearn."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from model_health._validation import (
+    as_binary_labels,
+    as_groups,
+    as_scores,
+    check_same_length,
+)
+
+__all__ = [
+    "classification_metrics",
+    "majority_class_accuracy",
+    "slice_table",
+    "threshold_for_recall",
+    "worst_slice",
+]
+
+
+def classification_metrics(y_true, y_pred, y_score) -> dict[str, float]:
+    """Accuracy, precision, recall, F1 (from labels) and ROC AUC (from scores) for class 1.
+
+    Examples
+    --------
+    >>> metrics = classification_metrics([0, 1, 1, 0], [0, 1, 0, 0], [0.1, 0.9, 0.4, 0.3])
+    >>> {name: round(value, 3) for name, value in metrics.items()}
+    {'accuracy': 0.75, 'precision': 1.0, 'recall': 0.5, 'f1': 0.667, 'roc_auc': 1.0}
+    """
+    from sklearn import metrics
+
+    y_true = as_binary_labels("y_true", y_true, require_both_classes=True)
+    y_pred = as_binary_labels("y_pred", y_pred)
+    y_score = as_scores("y_score", y_score)
+    check_same_length(y_true=y_true, y_pred=y_pred, y_score=y_score)
+    return {
+        "accuracy": metrics.accuracy_score(y_true, y_pred),
+        "precision": metrics.precision_score(y_true, y_pred, zero_division=0),
+        "recall": metrics.recall_score(y_true, y_pred),
+        "f1": metrics.f1_score(y_true, y_pred),
+        "roc_auc": metrics.roc_auc_score(y_true, y_score),
+    }
+
+
+def majority_class_accuracy(y_true) -> float:
+    """Accuracy of always predicting the most frequent class: the bar any model must clear.
+
+    Examples
+    --------
+    >>> majority_class_accuracy([0, 0, 0, 1])
+    0.75
+    """
+    y_true = as_binary_labels("y_true", y_true)
+    return float(max(y_true.mean(), 1 - y_true.mean()))
+
+
+def _n_positives(y_true, y_pred) -> int:
+    return int(np.sum(y_true))
+
+
+def slice_table(y_true, y_pred, slices, *, metrics: Mapping[str, Callable] | None = None) -> pd.DataFrame:
+    """One row per slice: its size, its number of positives, and each metric (default: recall).
+
+    Thin over fairlearn's ``MetricFrame``; ``metrics`` take ``(y_true, y_pred)``.
+
+    Examples
+    --------
+    >>> slice_table([1, 0, 1, 1], [1, 0, 0, 1], ["a", "a", "b", "b"])
+           n_rows  n_positives  recall
+    slice                             
+    a           2            1     1.0
+    b           2            2     0.5
+    """
+    from fairlearn.metrics import MetricFrame, count
+    from sklearn.metrics import recall_score
+
+    y_true = as_binary_labels("y_true", y_true)
+    y_pred = as_binary_labels("y_pred", y_pred)
+    groups = as_groups("slices", slices)
+    check_same_length(y_true=y_true, y_pred=y_pred, slices=groups)
+    chosen = dict(metrics) if metrics is not None else {"recall": recall_score}
+    frame = MetricFrame(
+        metrics={"n_rows": count, "n_positives": _n_positives, **chosen},
+        y_true=y_true, y_pred=y_pred, sensitive_features=groups.rename("slice"),
+    ).by_group
+    return frame.astype({"n_rows": "int64", "n_positives": "int64"})
+
+
+def worst_slice(table: pd.DataFrame, metric: str, *, min_positives: int) -> str:
+    """The slice with the lowest ``metric`` among those with at least ``min_positives`` positives.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"n_positives": [3, 80, 90], "recall": [0.1, 0.5, 0.7]},
+    ...                      index=["tiny", "b", "c"])
+    >>> worst_slice(table, "recall", min_positives=30)
+    'b'
+    """
+    if metric not in table.columns:
+        raise ValueError(f"`table` has no column {metric!r}; it has {list(table.columns)}.")
+    eligible = table[table["n_positives"] >= min_positives]
+    if eligible.empty:
+        raise ValueError(
+            f"No slice has at least {min_positives} positives (largest: {table['n_positives'].max()}). "
+            "Lower min_positives or use coarser slices."
+        )
+    return eligible[metric].idxmin()
+
+
+def threshold_for_recall(y_true, y_score, target_recall: float) -> float:
+    """The highest score threshold whose recall (predicting 1 when score >= threshold) meets the target.
+
+    Examples
+    --------
+    >>> threshold_for_recall([0, 1, 1, 0, 1], [0.2, 0.9, 0.6, 0.7, 0.4], 0.6)
+    0.6
+    """
+    from sklearn.metrics import precision_recall_curve
+
+    if not 0 < target_recall <= 1:
+        raise ValueError(f"`target_recall` must be in (0, 1], got {target_recall!r}.")
+    y_true = as_binary_labels("y_true", y_true, require_both_classes=True)
+    y_score = as_scores("y_score", y_score)
+    check_same_length(y_true=y_true, y_score=y_score)
+    _, recall, thresholds = precision_recall_curve(y_true, y_score)
+    # recall[i] is the recall at thresholds[i]; thresholds increase, recall decreases.
+    meeting = thresholds[recall[:-1] >= target_recall]
+    return float(meeting.max())

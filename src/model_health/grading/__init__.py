@@ -1,0 +1,57 @@
+"""Exercises with instant checks, hints, solutions and a score summary.
+
+An exercise is a small class: the variables it reads from the learner's notebook
+(``reads``), its ``hints``, and an ``expect`` method that raises :class:`Incorrect`
+with a specific message. Solutions are not written here: they are read from the
+solution notebook (the one source), via the JSON file the build writes.
+
+In a notebook::
+
+    from model_health.grading import bind
+    bind(globals())
+    from model_health.exercises.nb01_model_health_dashboard import *
+    q1.check(); q1.hint(); q1.solution()
+
+Learner code that is not written yet holds the placeholder ``____``; a check on it
+says "not attempted" instead of failing.
+"""
+
+from model_health.grading._core import (
+    ____,
+    Exercise,
+    ExerciseSet,
+    Incorrect,
+    NotAttempted,
+    Result,
+    Status,
+    WrittenAnswer,
+    bind,
+    call_learner_function,
+)
+from model_health.grading._expect import (
+    expect_binary_labels,
+    expect_close,
+    expect_dataframe,
+    expect_length,
+    expect_number,
+    expect_vector,
+)
+
+__all__ = [
+    "____",
+    "Exercise",
+    "ExerciseSet",
+    "Incorrect",
+    "NotAttempted",
+    "Result",
+    "Status",
+    "WrittenAnswer",
+    "bind",
+    "call_learner_function",
+    "expect_binary_labels",
+    "expect_close",
+    "expect_dataframe",
+    "expect_length",
+    "expect_number",
+    "expect_vector",
+]

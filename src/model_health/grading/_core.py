@@ -1,0 +1,307 @@
+"""The grading core: placeholder, exercise, results, notebook binding, display."""
+
+from __future__ import annotations
+
+import enum
+import html
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "exercises" / "solutions"
+
+
+class _Placeholder:
+    """The blank a learner replaces. A real object, so an untouched notebook still runs."""
+
+    _instance: _Placeholder | None = None
+
+    def __new__(cls) -> _Placeholder:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "____"
+
+
+____ = _Placeholder()
+
+
+class Status(enum.Enum):
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    NOT_ATTEMPTED = "not attempted"
+    SELF_ASSESSED = "self-assessed"
+
+
+_SYMBOL = {
+    Status.CORRECT: "✔",
+    Status.INCORRECT: "✘",
+    Status.NOT_ATTEMPTED: "…",
+    Status.SELF_ASSESSED: "✎",
+}
+_COLOUR = {
+    Status.CORRECT: "#1a7f37",
+    Status.INCORRECT: "#cf222e",
+    Status.NOT_ATTEMPTED: "#6e7781",
+    Status.SELF_ASSESSED: "#0969da",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one check found."""
+
+    exercise: str
+    title: str
+    status: Status
+    message: str
+
+    def __str__(self) -> str:
+        return f"{_SYMBOL[self.status]} {self.exercise} {self.status.value.capitalize()}: {self.message}"
+
+
+class Incorrect(Exception):
+    """Raised by an exercise's ``expect`` with the message the learner sees."""
+
+
+class NotAttempted(Exception):
+    """Raised when part of an answer is still the placeholder."""
+
+
+_bound_namespace: dict[str, Any] | None = None
+
+
+def bind(namespace: dict[str, Any]) -> None:
+    """Let checks read the learner's variables from ``namespace`` (pass ``globals()``)."""
+    global _bound_namespace
+    _bound_namespace = namespace
+
+
+def _namespace() -> dict[str, Any]:
+    if _bound_namespace is None:
+        raise RuntimeError("Checks need the notebook's variables: run `bind(globals())` in the set-up cell.")
+    return _bound_namespace
+
+
+def _show(text: str, html_text: str | None = None) -> None:
+    """Show rich output in a notebook, plain text elsewhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:  # pragma: no cover - IPython ships with the notebook extras
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None and html_text is not None:
+        display({"text/plain": text, "text/html": html_text}, raw=True)
+    else:
+        print(text)
+
+
+def _result_html(result: Result, extra: str = "") -> str:
+    colour = _COLOUR[result.status]
+    return (
+        f'<div style="border-left:4px solid {colour};padding:4px 10px">'
+        f'<b style="color:{colour}">{_SYMBOL[result.status]} {html.escape(result.exercise)} '
+        f"{result.status.value.capitalize()}</b>: {html.escape(result.message)}{extra}</div>"
+    )
+
+
+def call_learner_function(function: Any, *args: Any, name: str) -> Any:
+    """Call a function the learner wrote; their exceptions become feedback, not tracebacks."""
+    if function is ____:
+        raise NotAttempted(f"Define the function `{name}`.")
+    if not callable(function):
+        raise Incorrect(f"`{name}` should be a function, got {type(function).__name__}.")
+    try:
+        value = function(*args)
+    except Exception as error:
+        line = None
+        traceback = error.__traceback__
+        while traceback is not None:
+            if traceback.tb_frame.f_code is getattr(function, "__code__", None):
+                line = traceback.tb_lineno - function.__code__.co_firstlineno + 1
+            traceback = traceback.tb_next
+        where = f" at line {line} of `{name}`" if line else ""
+        raise Incorrect(f"Your function `{name}` raised {type(error).__name__}: {error}{where}.") from None
+    if value is ____:
+        raise NotAttempted(f"`{name}` still returns ____; write its body.")
+    return value
+
+
+class Exercise:
+    """One exercise: what it reads, its hints, and how it judges an answer.
+
+    Subclasses set ``title``, ``reads`` and ``hints`` and implement ``expect``, which
+    receives the namespace and the answers (by variable name), raises
+    :class:`Incorrect` with a specific message, and may return a one-line insight.
+    Exercises whose answers later cells build on also implement ``reference``.
+    """
+
+    title: str = ""
+    reads: tuple[str, ...] = ()
+    hints: tuple[str, ...] = ()
+    correct_message: str = "Well done."
+
+    def __init__(self) -> None:
+        self.name = "?"
+        self.notebook = "?"
+        self._hints_shown = 0
+        # After carry_forward hands out the reference, those objects must not grade as the learner's.
+        self._carried: tuple[set[int], Result] | None = None
+
+    # --- to implement -------------------------------------------------------------
+    def expect(self, namespace: Mapping[str, Any], **answers: Any) -> str | None:
+        raise NotImplementedError
+
+    def reference(self, namespace: Mapping[str, Any]) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no reference answer to carry forward.")
+
+    # --- what the learner calls -----------------------------------------------------
+    def grade(self, namespace: Mapping[str, Any] | None = None) -> Result:
+        """Judge the answers in ``namespace`` (default: the bound notebook) without printing."""
+        namespace = _namespace() if namespace is None else namespace
+        blank = [name for name in self.reads if namespace.get(name, ____) is ____]
+        if blank:
+            names = ", ".join(f"`{name}`" for name in blank)
+            return self._result(Status.NOT_ATTEMPTED, f"Fill in {names} (still ____).")
+        answers = {name: namespace[name] for name in self.reads}
+        if self._carried is not None and {id(value) for value in answers.values()} <= self._carried[0]:
+            return self._carried[1]
+        try:
+            insight = self.expect(namespace, **answers)
+        except NotAttempted as reason:
+            return self._result(Status.NOT_ATTEMPTED, str(reason))
+        except Incorrect as reason:
+            return self._result(Status.INCORRECT, str(reason))
+        except Exception as error:
+            # A learner's object of an unexpected kind must still produce feedback.
+            return self._result(
+                Status.INCORRECT,
+                f"Your answer could not be checked ({type(error).__name__}: {error}). "
+                f"Check that {', '.join(f'`{n}`' for n in self.reads)} have the type the exercise asks for.",
+            )
+        return self._result(Status.CORRECT, insight or self.correct_message)
+
+    def check(self) -> None:
+        """Check your answer now and say what, if anything, is wrong."""
+        result = self.grade()
+        extra = ""
+        if result.status is Status.INCORRECT and self.hints:
+            extra = f" Need a nudge? Run {self.name}.hint()."
+        _show(str(result) + extra, _result_html(result, html.escape(extra)))
+
+    def hint(self) -> None:
+        """Show the next hint; call again for a stronger one."""
+        if not self.hints:
+            _show(f"{self.name} has no hints; try {self.name}.solution().")
+            return
+        index = min(self._hints_shown, len(self.hints) - 1)
+        self._hints_shown += 1
+        more = f" (call again for hint {index + 2})" if index + 1 < len(self.hints) else ""
+        text = f"Hint {index + 1} of {len(self.hints)} for {self.name}{more}: {self.hints[index]}"
+        _show(text, f"<div><b>Hint {index + 1}/{len(self.hints)}</b>{html.escape(more)}: "
+                    f"{html.escape(self.hints[index])}</div>")
+
+    def solution(self) -> None:
+        """Show the reference solution (from the solution notebook)."""
+        code = solution_code(self.notebook, self.name)
+        _show(f"Solution to {self.name}:\n{code}",
+              f"<div><b>Solution to {self.name}</b><pre>{html.escape(code)}</pre></div>")
+
+    def carry_forward(self) -> Any:
+        """Your answer if it is correct, else the reference, so later cells can run."""
+        namespace = _namespace()
+        result = self.grade(namespace)
+        if result.status is Status.CORRECT:
+            values = tuple(namespace[name] for name in self.reads)
+            return values if len(values) > 1 else values[0]
+        _show(f"({self.name} is {result.status.value}: the cells below continue with the reference answer.)")
+        reference = self.reference(namespace)
+        values = reference if isinstance(reference, tuple) else (reference,)
+        self._carried = ({id(value) for value in values}, result)
+        return reference
+
+    def _result(self, status: Status, message: str) -> Result:
+        return Result(self.name, self.title, status, message)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}: {self.title}. Use {self.name}.check(), .hint(), .solution()>"
+
+
+class WrittenAnswer(Exercise):
+    """A question of judgment: the learner writes, then compares with a worked answer and rubric."""
+
+    rubric: tuple[str, ...] = ()
+    min_words: int = 25
+
+    def grade(self, namespace: Mapping[str, Any] | None = None) -> Result:
+        namespace = _namespace() if namespace is None else namespace
+        (variable,) = self.reads
+        text = namespace.get(variable, ____)
+        if text is ____ or (isinstance(text, str) and not text.strip()):
+            return self._result(Status.NOT_ATTEMPTED, f"Write your answer in `{variable}`.")
+        if not isinstance(text, str):
+            return self._result(Status.INCORRECT, f"`{variable}` should be text (a string), got {type(text).__name__}.")
+        words = len(text.split())
+        if words < self.min_words:
+            return self._result(
+                Status.INCORRECT, f"Your answer has {words} words; write at least {self.min_words} so it can stand alone."
+            )
+        return self._result(Status.SELF_ASSESSED, f"Written ({words} words). Compare it with {self.name}.solution() "
+                                                  "using the rubric below.")
+
+    def check(self) -> None:
+        result = self.grade()
+        rubric = "\n".join(f"  [ ] {item}" for item in self.rubric)
+        if result.status is Status.SELF_ASSESSED:
+            _show(f"{result}\nRubric:\n{rubric}", _result_html(
+                result, "<ul>" + "".join(f"<li>☐ {html.escape(item)}</li>" for item in self.rubric) + "</ul>"))
+        else:
+            super().check()
+
+
+def solution_code(notebook: str, exercise: str) -> str:
+    """The solution region(s) for ``exercise``, as the build extracted them from the solution notebook."""
+    path = SOLUTIONS_DIR / f"{notebook}.json"
+    if not path.exists():
+        return f"(No solutions file at {path}; run `python workbook.py build`.)"
+    solutions = json.loads(path.read_text(encoding="utf-8"))
+    return solutions.get(exercise, f"(No solution recorded for {exercise}.)")
+
+
+class ExerciseSet:
+    """A notebook's exercises, named q1, q2, … in order, with the score summary."""
+
+    def __init__(self, notebook: str, exercises: Sequence[Exercise]) -> None:
+        self.notebook = notebook
+        self.exercises = list(exercises)
+        for number, exercise in enumerate(self.exercises, start=1):
+            exercise.name = f"q{number}"
+            exercise.notebook = notebook
+
+    def __iter__(self) -> Iterator[Exercise]:
+        return iter(self.exercises)
+
+    def grade_all(self, namespace: Mapping[str, Any] | None = None) -> list[Result]:
+        return [exercise.grade(namespace) for exercise in self.exercises]
+
+    def score_summary(self) -> None:
+        """Grade every exercise now and show done / open / not attempted."""
+        results = self.grade_all()
+        graded = [r for e, r in zip(self.exercises, results) if not isinstance(e, WrittenAnswer)]
+        correct = sum(r.status is Status.CORRECT for r in graded)
+        lines = [f"Score: {correct}/{len(graded)} auto-graded exercises correct."]
+        for result in results:
+            lines.append(f"  {_SYMBOL[result.status]} {result.exercise} {result.title}: {result.status.value}")
+        open_items = [r.exercise for r in results if r.status in (Status.INCORRECT, Status.NOT_ATTEMPTED)]
+        lines.append("Open: " + (", ".join(open_items) if open_items else "none. Well done."))
+        text = "\n".join(lines)
+        rows = "".join(
+            f'<tr><td style="color:{_COLOUR[r.status]}">{_SYMBOL[r.status]}</td><td>{r.exercise}</td>'
+            f"<td>{html.escape(r.title)}</td><td>{r.status.value}</td></tr>"
+            for r in results
+        )
+        _show(text, f"<b>{html.escape(lines[0])}</b><table>{rows}</table><p>{html.escape(lines[-1])}</p>")

@@ -1,0 +1,34 @@
+"""The one set-up call every notebook makes: quiet libraries, one plotting style, seeds."""
+
+from __future__ import annotations
+
+import logging
+import random
+import warnings
+
+import numpy as np
+
+__all__ = ["setup"]
+
+DEFAULT_SEED = 2026
+
+
+def setup(seed: int = DEFAULT_SEED) -> int:
+    """Seed numpy and ``random``, set the plotting style and silence known library noise.
+
+    Returns the seed, so a notebook can write ``SEED = setup()`` and pass it on.
+    """
+    import matplotlib
+    import pandas as pd
+    import seaborn as sns
+
+    random.seed(seed)
+    np.random.seed(seed)
+    sns.set_theme(style="whitegrid", context="notebook")
+    matplotlib.rcParams.update({"figure.dpi": 80, "axes.titleweight": "bold"})
+    pd.set_option("display.precision", 3)
+    # Library chatter that says nothing to a learner (and would make stored outputs differ).
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    return seed

@@ -1,0 +1,104 @@
+"""Dashboard panels: each draws one view on a given matplotlib ``Axes`` and returns it.
+
+Thin over scikit-learn's display classes and seaborn; titles and axis labels are set
+so every panel reads on its own.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model_health._validation import as_binary_labels, as_groups, as_scores, check_same_length
+
+__all__ = [
+    "plot_confusion_matrix",
+    "plot_group_rates",
+    "plot_precision_recall",
+    "plot_roc",
+    "plot_selection_rate_by_threshold",
+    "plot_slices",
+]
+
+
+def plot_confusion_matrix(ax, y_true, y_pred):
+    """Counts of true vs predicted labels (rows: truth, columns: prediction)."""
+    from sklearn.metrics import ConfusionMatrixDisplay
+
+    y_true, y_pred = as_binary_labels("y_true", y_true), as_binary_labels("y_pred", y_pred)
+    check_same_length(y_true=y_true, y_pred=y_pred)
+    ConfusionMatrixDisplay.from_predictions(y_true, y_pred, ax=ax, colorbar=False, cmap="Blues",
+                                            values_format="d")
+    ax.set_title("Confusion matrix")
+    ax.grid(False)
+    return ax
+
+
+def plot_roc(ax, y_true, y_score):
+    """ROC curve with its AUC and the diagonal of a random ranking."""
+    from sklearn.metrics import RocCurveDisplay
+
+    y_true, y_score = as_binary_labels("y_true", y_true, require_both_classes=True), as_scores("y_score", y_score)
+    check_same_length(y_true=y_true, y_score=y_score)
+    RocCurveDisplay.from_predictions(y_true, y_score, ax=ax, name="model", plot_chance_level=True)
+    ax.set_title("ROC curve")
+    ax.set_xlabel("False positive rate")
+    ax.set_ylabel("True positive rate (recall)")
+    return ax
+
+
+def plot_precision_recall(ax, y_true, y_score):
+    """Precision-recall curve with its average precision and the prevalence baseline."""
+    from sklearn.metrics import PrecisionRecallDisplay
+
+    y_true, y_score = as_binary_labels("y_true", y_true, require_both_classes=True), as_scores("y_score", y_score)
+    check_same_length(y_true=y_true, y_score=y_score)
+    PrecisionRecallDisplay.from_predictions(y_true, y_score, ax=ax, name="model", plot_chance_level=True)
+    ax.set_title("Precision-recall curve")
+    ax.set_xlabel("Recall")
+    ax.set_ylabel("Precision")
+    return ax
+
+
+def plot_group_rates(ax, metric_frame):
+    """Bars of each rate (selection rate, TPR, …) per group, from a fairlearn ``MetricFrame``."""
+    import seaborn as sns
+
+    by_group = metric_frame.by_group
+    group_name = by_group.index.name or "group"
+    long = by_group.reset_index(names=group_name).melt(id_vars=group_name, var_name="rate", value_name="value")
+    sns.barplot(data=long, x="rate", y="value", hue=group_name, ax=ax)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"Rates by {group_name}")
+    ax.set_xlabel("")
+    ax.set_ylabel("Rate (share of rows)")
+    return ax
+
+
+def plot_slices(ax, table: pd.DataFrame, metric: str, *, min_positives: int):
+    """Horizontal bars of ``metric`` per slice; slices with too few positives are greyed and marked."""
+    reliable = table["n_positives"] >= min_positives
+    colours = np.where(reliable, "tab:blue", "lightgrey")
+    labels = [f"{name} (n+={n})" for name, n in zip(table.index, table["n_positives"])]
+    ax.barh(labels, table[metric], color=colours)
+    ax.set_xlim(0, 1)
+    ax.set_title(f"{metric} by slice (grey: fewer than {min_positives} positives)")
+    ax.set_xlabel(metric)
+    return ax
+
+
+def plot_selection_rate_by_threshold(ax, y_score, sensitive_features, *, threshold: float):
+    """Selection rate per group as the threshold moves, with the chosen threshold marked."""
+    y_score = as_scores("y_score", y_score)
+    groups = as_groups("sensitive_features", sensitive_features)
+    check_same_length(y_score=y_score, sensitive_features=groups)
+    grid = np.linspace(0, 1, 101)
+    for group in sorted(groups.unique()):
+        scores = y_score[(groups == group).to_numpy()]
+        ax.plot(grid, [(scores >= t).mean() for t in grid], label=str(group))
+    ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3g}")
+    ax.set_title("Selection rate by threshold")
+    ax.set_xlabel("Threshold on the score")
+    ax.set_ylabel("Selection rate")
+    ax.legend()
+    return ax

@@ -1,0 +1,88 @@
+"""Run notebooks headless: grade them, or benchmark them.
+
+    python -m model_health.runner grade   # each notebook's score, learner and solution versions
+    python -m model_health.runner bench   # execution time per notebook, total, peak memory, import time
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[2]
+SCORE_LINE = re.compile(r"^Score: .*$", re.MULTILINE)
+OPEN_LINE = re.compile(r"^Open: .*$", re.MULTILINE)
+
+
+def execute_notebook(path: Path, *, timeout: int = 600) -> nbformat.NotebookNode:
+    """Execute a notebook in its own folder and return it with outputs (the file is not changed)."""
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=timeout, kernel_name="python3", record_timing=False,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return notebook
+
+
+def output_text(notebook: nbformat.NotebookNode) -> str:
+    """All plain-text output of a notebook, in cell order."""
+    parts = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                parts.append(output.text)
+            elif output.output_type in ("display_data", "execute_result"):
+                parts.append(output.data.get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def notebooks() -> list[Path]:
+    return sorted((REPO / "notebooks").glob("*.ipynb")) + sorted((REPO / "solutions").glob("*.ipynb"))
+
+
+def grade() -> int:
+    for path in notebooks():
+        text = output_text(execute_notebook(path))
+        score, open_items = SCORE_LINE.search(text), OPEN_LINE.search(text)
+        summary = f"{score.group(0)} {open_items.group(0)}" if score and open_items else "no score summary found"
+        print(f"{path.relative_to(REPO)}: {summary}", flush=True)
+    return 0
+
+
+def _import_seconds(module: str) -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+    return float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+
+
+def bench() -> int:
+    total = 0.0
+    for path in notebooks():
+        start = time.perf_counter()
+        execute_notebook(path)
+        seconds = time.perf_counter() - start
+        total += seconds
+        print(f"{path.relative_to(REPO)}: {seconds:.1f} s", flush=True)
+    print(f"total: {total:.1f} s over {len(notebooks())} notebooks")
+    # ru_maxrss of children is the largest kernel's peak (kilobytes on Linux).
+    print(f"peak memory of a kernel: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
+    for module in ("model_health", "model_health.grading", "model_health.exercises.nb01_model_health_dashboard"):
+        best = min(_import_seconds(module) for _ in range(3))
+        print(f"import {module}: {best:.2f} s (best of 3)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=("grade", "bench"))
+    return {"grade": grade, "bench": bench}[parser.parse_args(argv).command]()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Set up, open, check and test the Model Health Workbook. Needs only Python 3.11+ and pip.
+
+    python workbook.py lab      # create .venv if missing, install pinned packages, open JupyterLab
+    python workbook.py grade    # run every notebook headless and print each one's score
+    python workbook.py test     # unit tests, learner notebooks as delivered, nbval over solutions (twice)
+    python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
+    python workbook.py bench    # time each notebook, peak memory and import time
+
+Add --here to use the current Python environment (e.g. conda) instead of .venv.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+LOCK = ROOT / "requirements.lock"
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def run(*command: object) -> None:
+    print("+", " ".join(str(part) for part in command), flush=True)
+    completed = subprocess.run([str(part) for part in command], cwd=ROOT)
+    if completed.returncode:
+        sys.exit(completed.returncode)
+
+
+def setup(here: bool) -> Path:
+    """Return the Python to use, creating and filling .venv when needed."""
+    if here:
+        return Path(sys.executable)
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}.")
+    python = venv_python()
+    if not python.exists():
+        print(f"Creating a virtual environment in {VENV.name}/", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    digest = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    stamp = VENV / f".installed-{digest}"
+    if not stamp.exists():
+        run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", LOCK)
+        run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-e", ROOT)
+        for old in VENV.glob(".installed-*"):
+            old.unlink()
+        stamp.touch()
+    return python
+
+
+def main(argv: list[str]) -> None:
+    here = "--here" in argv
+    args = [arg for arg in argv if arg != "--here"]
+    command, rest = (args[0], args[1:]) if args else ("lab", [])
+    if command in ("-h", "--help", "help"):
+        print(__doc__)
+        return
+    python = setup(here)
+    if command == "setup":
+        print(f"Ready: {python}")
+    elif command == "lab":
+        run(python, "-m", "jupyterlab", "--notebook-dir", ROOT, "notebooks/01_model_health_dashboard.ipynb", *rest)
+    elif command == "grade":
+        run(python, "-m", "model_health.runner", "grade", *rest)
+    elif command == "build":
+        run(python, "-m", "model_health.authoring", *rest)
+    elif command == "bench":
+        run(python, "-m", "model_health.runner", "bench", *rest)
+    elif command == "test":
+        run(python, "-m", "pytest", "tests", "src", *rest)
+        # Twice in a row: stored outputs must not depend on the run.
+        for attempt in (1, 2):
+            print(f"nbval over solutions/, run {attempt} of 2", flush=True)
+            run(python, "-m", "pytest", "--nbval", "solutions", "--sanitize-with", "tests/nbval_sanitize.cfg",
+                "-p", "no:cacheprovider", *rest)
+    else:
+        sys.exit(f"Unknown command {command!r}.\n{__doc__}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
