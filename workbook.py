@@ -79,7 +79,7 @@ def main(argv: list[str]) -> None:
         # Twice in a row: stored outputs must not depend on the run.
         for attempt in (1, 2):
             print(f"nbval over solutions/, run {attempt} of 2", flush=True)
-            run(python, "-m", "pytest", "--nbval", "solutions", "--sanitize-with", "tests/nbval_sanitize.cfg",
+            run(python, "-m", "pytest", "--nbval", "solutions", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
                 "-p", "no:cacheprovider", *rest)
     else:
         sys.exit(f"Unknown command {command!r}.\n{__doc__}")

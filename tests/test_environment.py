@@ -1,0 +1,55 @@
+"""The pip lock file and conda's environment.yml pin the same direct dependencies."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def direct_dependencies() -> set[str]:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    names = project["dependencies"] + [d for extra in project["optional-dependencies"].values() for d in extra]
+    return {normalise(re.split(r"[<>=!~\[ ;]", name)[0]) for name in names}
+
+
+def lock_pins() -> dict[str, str]:
+    lines = (REPO / "requirements.lock").read_text().splitlines()
+    return {normalise(name): version for name, version in
+            (line.split("==") for line in lines if line and not line.startswith("#"))}
+
+
+def conda_pins() -> dict[str, str]:
+    pins = {}
+    for line in (REPO / "environment.yml").read_text().splitlines():
+        match = re.fullmatch(r"\s+- ([A-Za-z0-9_.-]+)=([^=\s]+)", line)
+        if match:
+            pins[normalise(match[1])] = match[2]
+    return pins
+
+
+def test_every_lock_line_is_pinned():
+    """Each line of requirements.lock is name==version."""
+    for line in (REPO / "requirements.lock").read_text().splitlines():
+        assert line.startswith("#") or re.fullmatch(r"[A-Za-z0-9_.-]+==[^=\s]+", line), line
+
+
+def test_lock_holds_every_direct_dependency():
+    """pip installs every dependency pyproject.toml names, at a pinned version."""
+    assert direct_dependencies() <= set(lock_pins())
+
+
+def test_conda_pins_the_same_versions_as_the_lock():
+    """environment.yml lists exactly the direct dependencies, at the lock's versions."""
+    conda = conda_pins()
+    python = conda.pop("python")
+    assert python == "3.11"
+    assert set(conda) == direct_dependencies()
+    lock = lock_pins()
+    assert {name: lock[name] for name in conda} == conda

@@ -1,0 +1,59 @@
+"""Notebooks as a learner gets them: they run top to bottom, every check says "not attempted",
+and learner and solution versions come from one source."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from model_health.authoring import build_all
+from model_health.runner import execute_notebook, output_text
+
+REPO = Path(__file__).resolve().parents[1]
+LEARNER_NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+SOLUTION_NOTEBOOKS = sorted((REPO / "solutions").glob("*.ipynb"))
+
+
+def exercise_module(notebook: Path):
+    return importlib.import_module(f"model_health.exercises.nb{notebook.stem}")
+
+
+def test_learner_and_solution_notebooks_pair_up():
+    """Every solution notebook has its learner version and its exercise module."""
+    assert [p.name for p in LEARNER_NOTEBOOKS] == [p.name for p in SOLUTION_NOTEBOOKS]
+    assert SOLUTION_NOTEBOOKS, "no notebooks found"
+    for notebook in SOLUTION_NOTEBOOKS:
+        assert exercise_module(notebook).EXERCISES.notebook == notebook.stem
+
+
+def test_generated_files_are_up_to_date():
+    """The committed learner notebooks and solution files are exactly what the build makes."""
+    assert build_all(check=True) == [], "run `python workbook.py build`"
+
+
+@pytest.mark.parametrize("notebook", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_front_matter(notebook):
+    """The first cell states the level, the estimated time and the prerequisites."""
+    first = nbformat.read(notebook, as_version=4).cells[0].source
+    for field in ("Level", "Estimated time", "Prerequisites"):
+        assert field in first
+
+
+@pytest.mark.parametrize("notebook", LEARNER_NOTEBOOKS, ids=lambda p: p.stem)
+def test_learner_notebook_runs_as_delivered(notebook):
+    """Untouched, the learner notebook runs without error and reports every exercise not attempted."""
+    executed = execute_notebook(notebook)
+    errors = [output for cell in executed.cells for output in cell.get("outputs", [])
+              if output.output_type == "error"]
+    assert not errors, f"{errors[0].ename}: {errors[0].evalue}"
+    text = output_text(executed)
+    exercises = exercise_module(notebook).EXERCISES.exercises
+    for exercise in exercises:
+        assert re.search(rf"… {exercise.name} Not attempted", text), f"{exercise.name} did not report"
+    graded = sum(1 for line in text.splitlines() if re.match(r"  … q\d+ .*: not attempted$", line))
+    assert graded == len(exercises)
+    assert "Traceback" not in text
