@@ -92,7 +92,7 @@ def load_adult() -> TabularDataset:
     >>> adult = load_adult()
     >>> adult.frame.shape
     (48842, 15)
-    >>> round(adult.y.mean(), 3)
+    >>> print(round(adult.y.mean(), 3))
     0.239
     """
     folder = data_dir() / "adult"

@@ -79,7 +79,7 @@ def plot_slices(ax, table: pd.DataFrame, metric: str, *, min_positives: int):
     """Horizontal bars of ``metric`` per slice; slices with too few positives are greyed and marked."""
     reliable = table["n_positives"] >= min_positives
     colours = np.where(reliable, "tab:blue", "lightgrey")
-    labels = [f"{name} (n+={n})" for name, n in zip(table.index, table["n_positives"])]
+    labels = [f"{name} ({int(n)} positives)" for name, n in zip(table.index, table["n_positives"])]
     ax.barh(labels, table[metric], color=colours)
     ax.set_xlim(0, 1)
     ax.set_title(f"{metric} by slice (grey: fewer than {min_positives} positives)")

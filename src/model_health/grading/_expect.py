@@ -36,6 +36,9 @@ def expect_vector(name: str, value: Any, *, sizes: Mapping[str, int] | None = No
                         "class; keep the positive class with [:, 1].")
     if array.ndim != 1:
         raise Incorrect(f"`{name}` should be 1-dimensional, got shape {array.shape}.")
+    missing = int(pd.isna(array).sum()) if array.dtype.kind in "fO" else 0
+    if missing:
+        raise Incorrect(f"`{name}` contains {missing} missing (NaN) value(s): was a row dropped or misaligned?")
     if sizes:
         (expected_split, expected), *others = sizes.items()
         if len(array) != expected:
