@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import warnings
 
 import numpy as np
@@ -11,6 +12,15 @@ import numpy as np
 __all__ = ["setup"]
 
 DEFAULT_SEED = 2026
+
+
+class _OptionalDependencyNotices(logging.Filter):
+    """Drops aif360's import-time notices about optional extras (tensorflow, inFairness)."""
+
+    pattern = re.compile(r"No module named '[^']+': .* will be unavailable")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not self.pattern.match(record.getMessage())
 
 
 def setup(seed: int = DEFAULT_SEED) -> int:
@@ -31,4 +41,7 @@ def setup(seed: int = DEFAULT_SEED) -> int:
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
     logging.getLogger("matplotlib").setLevel(logging.ERROR)
+    root = logging.getLogger()
+    if not any(isinstance(f, _OptionalDependencyNotices) for f in root.filters):
+        root.addFilter(_OptionalDependencyNotices())
     return seed
