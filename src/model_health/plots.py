@@ -34,30 +34,29 @@ def plot_confusion_matrix(ax, y_true, y_pred):
     return ax
 
 
+def _score_curve(ax, display, y_true, y_score, *, title: str, xlabel: str, ylabel: str):
+    """Draw a scikit-learn curve display of scores, with its chance level and labelled axes."""
+    y_true, y_score = as_binary_labels("y_true", y_true, require_both_classes=True), as_scores("y_score", y_score)
+    check_same_length(y_true=y_true, y_score=y_score)
+    display.from_predictions(y_true, y_score, ax=ax, name="model", plot_chance_level=True)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    return ax
+
+
 def plot_roc(ax, y_true, y_score):
     """ROC curve with its AUC and the diagonal of a random ranking."""
     from sklearn.metrics import RocCurveDisplay
 
-    y_true, y_score = as_binary_labels("y_true", y_true, require_both_classes=True), as_scores("y_score", y_score)
-    check_same_length(y_true=y_true, y_score=y_score)
-    RocCurveDisplay.from_predictions(y_true, y_score, ax=ax, name="model", plot_chance_level=True)
-    ax.set_title("ROC curve")
-    ax.set_xlabel("False positive rate")
-    ax.set_ylabel("True positive rate (recall)")
-    return ax
+    return _score_curve(ax, RocCurveDisplay, y_true, y_score, title="ROC curve",
+                        xlabel="False positive rate", ylabel="True positive rate (recall)")
 
 
 def plot_precision_recall(ax, y_true, y_score):
     """Precision-recall curve with its average precision and the prevalence baseline."""
     from sklearn.metrics import PrecisionRecallDisplay
 
-    y_true, y_score = as_binary_labels("y_true", y_true, require_both_classes=True), as_scores("y_score", y_score)
-    check_same_length(y_true=y_true, y_score=y_score)
-    PrecisionRecallDisplay.from_predictions(y_true, y_score, ax=ax, name="model", plot_chance_level=True)
-    ax.set_title("Precision-recall curve")
-    ax.set_xlabel("Recall")
-    ax.set_ylabel("Precision")
-    return ax
+    return _score_curve(ax, PrecisionRecallDisplay, y_true, y_score, title="Precision-recall curve",
+                        xlabel="Recall", ylabel="Precision")
 
 
 def plot_group_rates(ax, metric_frame):
