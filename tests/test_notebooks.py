@@ -57,3 +57,12 @@ def test_learner_notebook_runs_as_delivered(notebook):
     graded = sum(1 for line in text.splitlines() if re.match(r"  … q\d+ .*: not attempted$", line))
     assert graded == len(exercises)
     assert "Traceback" not in text
+
+
+def test_output_text_reads_streams_and_displays():
+    """The grade command reads stdout and plain-text displays, in cell order."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
+        nbformat.v4.new_output("stream", name="stdout", text="Score: 1/2\n"),
+        nbformat.v4.new_output("display_data", data={"text/plain": "Open: q2", "text/html": "<b>x</b>"}),
+    ])])
+    assert output_text(notebook) == "Score: 1/2\n\nOpen: q2"

@@ -93,16 +93,15 @@ def check_same_length(**arrays) -> None:
 
 def as_groups(name: str, values, *, min_group_size: int = 1) -> pd.Series:
     """Return group labels as a Series, raising a ValueError on NaN or empty/small groups."""
-    series = pd.Series(as_1d_array(name, values, allow_nan=True), name=getattr(values, "name", None))
+    as_1d_array(name, values, allow_nan=True)  # type, shape and emptiness
+    # Built from the original values: np.asarray would turn a NaN among strings into 'nan'.
+    series = values.reset_index(drop=True) if isinstance(values, pd.Series) else pd.Series(values)
     if series.isna().any():
         raise ValueError(
             f"`{name}` contains {int(series.isna().sum())} missing group label(s); "
             "fill them (e.g. with 'Unknown') or drop those rows."
         )
-    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype):
-        counts = values.value_counts(sort=False)
-    else:
-        counts = series.value_counts(sort=False)
+    counts = series.value_counts(sort=False)  # a categorical's unused categories count 0
     small = counts[counts < max(min_group_size, 1)]
     if len(small):
         described = ", ".join(f"{group!r} ({n} rows)" for group, n in small.items())

@@ -11,6 +11,7 @@ from model_health._validation import (
     as_binary_labels,
     as_groups,
     as_scores,
+    check_columns,
     check_same_length,
 )
 
@@ -101,8 +102,7 @@ def worst_slice(table: pd.DataFrame, metric: str, *, min_positives: int) -> str:
     >>> worst_slice(table, "recall", min_positives=30)
     'b'
     """
-    if metric not in table.columns:
-        raise ValueError(f"`table` has no column {metric!r}; it has {list(table.columns)}.")
+    check_columns(table, ["n_positives", metric], name="table")
     eligible = table[table["n_positives"] >= min_positives]
     if eligible.empty:
         raise ValueError(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model_health._validation import as_binary_labels, as_groups, as_scores, check_same_length
+from model_health._validation import as_binary_labels, as_groups, as_scores, check_columns, check_same_length
 
 __all__ = [
     "plot_confusion_matrix",
@@ -76,6 +76,7 @@ def plot_group_rates(ax, metric_frame):
 
 def plot_slices(ax, table: pd.DataFrame, metric: str, *, min_positives: int):
     """Horizontal bars of ``metric`` per slice; slices with too few positives are greyed and marked."""
+    check_columns(table, ["n_positives", metric], name="table")
     reliable = table["n_positives"] >= min_positives
     colours = np.where(reliable, "tab:blue", "lightgrey")
     labels = [f"{name} ({int(n)} positives)" for name, n in zip(table.index, table["n_positives"])]

@@ -32,7 +32,6 @@ from model_health.grading._expect import (
     expect_binary_labels,
     expect_close,
     expect_dataframe,
-    expect_length,
     expect_number,
     expect_vector,
 )
@@ -51,7 +50,6 @@ __all__ = [
     "expect_binary_labels",
     "expect_close",
     "expect_dataframe",
-    "expect_length",
     "expect_number",
     "expect_vector",
 ]

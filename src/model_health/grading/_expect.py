@@ -51,11 +51,6 @@ def expect_vector(name: str, value: Any, *, sizes: Mapping[str, int] | None = No
     return array
 
 
-def expect_length(name: str, value: Any, expected: int) -> None:
-    if len(value) != expected:
-        raise Incorrect(f"Expected {expected} values in `{name}`, got {len(value)}.")
-
-
 def expect_binary_labels(name: str, value: Any) -> np.ndarray:
     array = np.asarray(value)
     labels = set(np.unique(array).tolist())

@@ -1,0 +1,109 @@
+"""Each dashboard panel draws the data it is given, titled and labelled, on the axes it is given."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
+
+from model_health.fairness import group_rates
+from model_health.plots import (
+    plot_confusion_matrix,
+    plot_group_rates,
+    plot_precision_recall,
+    plot_roc,
+    plot_selection_rate_by_threshold,
+    plot_slices,
+)
+
+
+@pytest.fixture
+def ax():
+    figure, axes = plt.subplots()
+    yield axes
+    plt.close(figure)
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(2)
+    y_true = rng.integers(0, 2, 300)
+    y_score = np.clip(0.4 * y_true + 0.6 * rng.random(300), 0, 1)
+    groups = pd.Series(rng.choice(["a", "b"], 300), name="group")
+    return y_true, y_score, groups
+
+
+def has_line(ax, x, y) -> bool:
+    return any(len(line.get_xdata()) == len(x) and np.allclose(line.get_xdata(), x)
+               and np.allclose(line.get_ydata(), y) for line in ax.get_lines())
+
+
+class TestPanels:
+    def test_confusion_matrix(self, ax, data):
+        """The image holds sklearn's confusion matrix."""
+        y_true, y_score, _ = data
+        y_pred = (y_score >= 0.5).astype(int)
+        assert plot_confusion_matrix(ax, y_true, y_pred) is ax
+        assert np.array_equal(ax.images[0].get_array(), confusion_matrix(y_true, y_pred))
+        assert ax.get_title() == "Confusion matrix"
+
+    def test_roc(self, ax, data):
+        """The curve is roc_curve's (fpr, tpr), with labelled axes."""
+        y_true, y_score, _ = data
+        fpr, tpr, _ = roc_curve(y_true, y_score)
+        assert plot_roc(ax, y_true, y_score) is ax
+        assert has_line(ax, fpr, tpr)
+        assert ax.get_xlabel() == "False positive rate"
+
+    def test_precision_recall(self, ax, data):
+        """The curve is precision_recall_curve's (recall, precision)."""
+        y_true, y_score, _ = data
+        precision, recall, _ = precision_recall_curve(y_true, y_score)
+        assert plot_precision_recall(ax, y_true, y_score) is ax
+        assert has_line(ax, recall, precision)
+        assert ax.get_ylabel() == "Precision"
+
+    def test_group_rates(self, ax, data):
+        """One bar per group and rate, with heights equal to the MetricFrame's values."""
+        y_true, y_score, groups = data
+        frame = group_rates(y_true, (y_score >= 0.5).astype(int), groups)
+        plot_group_rates(ax, frame)
+        heights = sorted(patch.get_height() for patch in ax.patches if patch.get_height() > 0)
+        assert heights == pytest.approx(sorted(v for v in frame.by_group.to_numpy().ravel() if v > 0))
+        assert ax.get_title() == "Rates by group"
+
+    def test_slices_grey_small_ones(self, ax):
+        """Slices below the minimum of positives are grey; the others coloured."""
+        table = pd.DataFrame({"n_positives": [5, 100], "recall": [0.2, 0.6]}, index=["small", "large"])
+        plot_slices(ax, table, "recall", min_positives=50)
+        colours = [patch.get_facecolor() for patch in ax.patches]
+        assert colours[0] != colours[1]
+        assert [tick.get_text() for tick in ax.get_yticklabels()] == ["small (5 positives)", "large (100 positives)"]
+
+    def test_slices_missing_metric(self, ax):
+        """A metric the table lacks is named."""
+        with pytest.raises(ValueError, match=r"missing column\(s\) \['recall'\]"):
+            plot_slices(ax, pd.DataFrame({"n_positives": [1]}), "recall", min_positives=1)
+
+    def test_selection_rate_by_threshold(self, ax, data):
+        """One line per group plus the threshold marker."""
+        _, y_score, groups = data
+        plot_selection_rate_by_threshold(ax, y_score, groups, threshold=0.4)
+        labels = [line.get_label() for line in ax.get_lines()]
+        assert labels == ["a", "b", "threshold 0.4"]
+        first = ax.get_lines()[0]
+        assert first.get_ydata()[0] == 1.0  # everyone is selected at threshold 0
+
+
+class TestBadInput:
+    def test_scores_as_labels(self, ax):
+        """Scores where labels belong are rejected."""
+        with pytest.raises(ValueError, match="threshold them first"):
+            plot_confusion_matrix(ax, [0, 1], [0.2, 0.7])
+
+    def test_length_mismatch(self, ax):
+        """Mismatched inputs name both arguments."""
+        with pytest.raises(ValueError, match="`y_true` has 3, `y_score` has 2"):
+            plot_roc(ax, [0, 1, 1], [0.2, 0.7])
