@@ -67,7 +67,10 @@ def main(argv: list[str]) -> None:
     if command == "setup":
         print(f"Ready: {python}")
     elif command == "lab":
-        run(python, "-m", "jupyterlab", "--notebook-dir", ROOT, "notebooks/01_model_health_dashboard.ipynb", *rest)
+        # Containers and workshop VMs often run as root, which Jupyter refuses without this flag.
+        as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
+        run(python, "-m", "jupyterlab", "--notebook-dir", ROOT, *as_root,
+            "notebooks/01_model_health_dashboard.ipynb", *rest)
     elif command == "grade":
         run(python, "-m", "model_health.runner", "grade", *rest)
     elif command == "build":
