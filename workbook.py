@@ -5,7 +5,7 @@
     python workbook.py grade    # run every notebook headless and print each one's score
     python workbook.py test     # unit tests, learner notebooks as delivered, nbval over solutions (twice)
     python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
-    python workbook.py bench    # time each notebook, peak memory and import time
+    python workbook.py bench    # time each notebook, peak memory, import time, the drift table
 
 Add --here to use the current Python environment (e.g. conda) instead of .venv.
 """
@@ -77,6 +77,7 @@ def main(argv: list[str]) -> None:
         run(python, "-m", "model_health.authoring", *rest)
     elif command == "bench":
         run(python, "-m", "model_health.runner", "bench", *rest)
+        run(python, "benchmarks/drift_table.py")
     elif command == "test":
         run(python, "-m", "pytest", "tests", "src", *rest)
         # Twice in a row: stored outputs must not depend on the run.

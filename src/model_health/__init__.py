@@ -5,6 +5,7 @@ Modules, each thin over the library that does the real work:
 - ``data``: offline loaders for the datasets in ``data/`` (pandas).
 - ``evaluation``: classification metrics, baselines, slices, thresholds (scikit-learn).
 - ``fairness``: group metrics and disparity summaries (fairlearn).
+- ``drift``: PSI, KS and chi-square per column, and a fast drift table (numpy, scipy).
 - ``plots``: the dashboard panels (matplotlib, scikit-learn displays).
 - ``notebook``: the one set-up call every notebook makes.
 - ``grading``: exercises, checks, hints, solutions and the score summary.
