@@ -70,7 +70,7 @@ def main(argv: list[str]) -> None:
         # Containers and workshop VMs often run as root, which Jupyter refuses without this flag.
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         run(python, "-m", "jupyterlab", "--notebook-dir", ROOT, *as_root,
-            "notebooks/01_model_health_dashboard.ipynb", *rest)
+            "notebooks", *rest)
     elif command == "grade":
         run(python, "-m", "model_health.runner", "grade", *rest)
     elif command == "build":

@@ -1,4 +1,4 @@
-"""Shared fixtures: the namespace of a fully solved notebook 01, built by running its code."""
+"""Shared fixtures: the namespace of each fully solved notebook, built by running its code."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot is imported anywhere: tests draw, never show
 
+from functools import cache  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import nbformat  # noqa: E402
@@ -26,7 +27,17 @@ def run_code_cells(notebook_path: Path) -> dict:
     return namespace
 
 
-@pytest.fixture(scope="session")
+@cache
+def solved_namespace(notebook: str) -> dict:
+    """Variables of solutions/<notebook>.ipynb after running it top to bottom (once per session)."""
+    return run_code_cells(REPO / "solutions" / f"{notebook}.ipynb")
+
+
+@pytest.fixture
 def solved_nb01() -> dict:
-    """Variables of solutions/01 after running it top to bottom."""
-    return run_code_cells(REPO / "solutions" / "01_model_health_dashboard.ipynb")
+    return solved_namespace("01_model_health_dashboard")
+
+
+@pytest.fixture
+def solved_nb05() -> dict:
+    return solved_namespace("05_diagnose_post_launch_drift")

@@ -107,3 +107,36 @@ class TestBadInput:
         """Mismatched inputs name both arguments."""
         with pytest.raises(ValueError, match="`y_true` has 3, `y_score` has 2"):
             plot_roc(ax, [0, 1, 1], [0.2, 0.7])
+
+
+class TestMonitoringPanels:
+    def test_metric_by_month(self, ax):
+        """The metric line, the baseline, the degradation line and the alert marker are drawn."""
+        from model_health.plots import plot_metric_by_month
+
+        values = pd.Series([0.5, 0.48, 0.4], index=[1, 2, 3])
+        plot_metric_by_month(ax, values, baseline=0.5, tolerance=0.1, alert_month=2)
+        lines = ax.get_lines()
+        assert np.allclose(lines[0].get_ydata(), values)
+        assert lines[2].get_ydata()[0] == pytest.approx(0.45)
+        assert "first alert (month 2)" in [line.get_label() for line in lines]
+
+    def test_psi_bars_coloured_by_band(self, ax):
+        """Bars are sorted and coloured by band, with both thresholds drawn."""
+        from model_health.plots import plot_psi
+
+        plot_psi(ax, pd.Series({"a": 0.5, "b": 0.05, "c": 0.2}))
+        assert [tick.get_text() for tick in ax.get_yticklabels()] == ["b", "c", "a"]
+        assert len({patch.get_facecolor() for patch in ax.patches}) == 3
+        assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == [0.1, 0.25]
+
+    def test_distribution_shift_numeric_and_categorical(self, ax):
+        """Numbers draw densities, categories shares; both titled with the feature."""
+        from model_health.plots import plot_distribution_shift
+
+        plot_distribution_shift(ax, pd.Series([1.0, 2, 3], name="x"), pd.Series([2.0, 3, 4], name="x"))
+        assert ax.get_title() == "x: training vs production" and ax.get_ylabel() == "Density"
+        ax.clear()
+        plot_distribution_shift(ax, pd.Series(list("aab"), name="c"), pd.Series(list("abb"), name="c"))
+        heights = sorted(round(p.get_height(), 3) for p in ax.patches if p.get_height() > 0)
+        assert heights == [0.333, 0.333, 0.667, 0.667]

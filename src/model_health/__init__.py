@@ -6,6 +6,8 @@ Modules, each thin over the library that does the real work:
 - ``evaluation``: classification metrics, baselines, slices, thresholds (scikit-learn).
 - ``fairness``: group metrics and disparity summaries (fairlearn).
 - ``drift``: PSI, KS and chi-square per column, and a fast drift table (numpy, scipy).
+- ``monitoring``: monitoring policies as data, and their replay over history.
+- ``simulators``: seeded simulators that know their ground truth (credit portfolio).
 - ``plots``: the dashboard panels (matplotlib, scikit-learn displays).
 - ``notebook``: the one set-up call every notebook makes.
 - ``grading``: exercises, checks, hints, solutions and the score summary.

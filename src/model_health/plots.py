@@ -13,6 +13,9 @@ from model_health._validation import as_binary_labels, as_groups, as_scores, che
 
 __all__ = [
     "plot_confusion_matrix",
+    "plot_distribution_shift",
+    "plot_metric_by_month",
+    "plot_psi",
     "plot_group_rates",
     "plot_precision_recall",
     "plot_roc",
@@ -101,4 +104,55 @@ def plot_selection_rate_by_threshold(ax, y_score, sensitive_features, *, thresho
     ax.set_xlabel("Threshold on the score")
     ax.set_ylabel("Selection rate")
     ax.legend()
+    return ax
+
+
+def plot_metric_by_month(ax, values: pd.Series, *, baseline: float, tolerance: float, name: str = "F1",
+                         alert_month=None):
+    """A metric per month against its baseline and the degradation line; an alert month is marked."""
+    ax.plot(values.index, values.to_numpy(), marker="o", label=name)
+    ax.axhline(baseline, color="grey", linestyle=":", label=f"baseline {baseline:.3g}")
+    ax.axhline((1 - tolerance) * baseline, color="tab:red", linestyle="--",
+               label=f"{tolerance:.0%} below baseline")
+    if alert_month is not None:
+        ax.axvline(alert_month, color="black", linewidth=1, label=f"first alert (month {alert_month})")
+    ax.set_title(f"{name} by month in production")
+    ax.set_xlabel("Month since deployment")
+    ax.set_ylabel(name)
+    ax.set_xticks(list(values.index))
+    ax.legend(loc="lower left")
+    return ax
+
+
+def plot_psi(ax, psi: pd.Series):
+    """PSI per feature as bars, with the 0.1 (watch) and 0.25 (drift) bands."""
+    from model_health.drift import PSI_ALERT, PSI_WATCH
+
+    ordered = psi.sort_values()
+    colours = ["tab:red" if v > PSI_ALERT else "tab:orange" if v >= PSI_WATCH else "tab:blue" for v in ordered]
+    ax.barh([str(name) for name in ordered.index], ordered.to_numpy(), color=colours)
+    ax.axvline(PSI_WATCH, color="tab:orange", linestyle="--", label=f"watch ({PSI_WATCH})")
+    ax.axvline(PSI_ALERT, color="tab:red", linestyle="--", label=f"drift ({PSI_ALERT})")
+    ax.set_title("Population stability index by feature")
+    ax.set_xlabel("PSI against the training window")
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_distribution_shift(ax, reference: pd.Series, current: pd.Series, *, labels=("training", "production")):
+    """Overlaid distributions of one feature: densities for numbers, shares for categories."""
+    import seaborn as sns
+
+    name = reference.name or "value"
+    combined = pd.concat([reference.rename(name).to_frame().assign(sample=labels[0]),
+                          current.rename(name).to_frame().assign(sample=labels[1])], ignore_index=True)
+    if pd.api.types.is_numeric_dtype(reference):
+        sns.histplot(data=combined, x=name, hue="sample", stat="density", common_norm=False, element="step",
+                     bins=40, ax=ax)
+        ax.set_ylabel("Density")
+    else:
+        shares = combined.groupby("sample", observed=True)[name].value_counts(normalize=True).rename("share")
+        sns.barplot(data=shares.reset_index(), x=name, y="share", hue="sample", ax=ax)
+        ax.set_ylabel("Share of rows")
+    ax.set_title(f"{name}: {labels[0]} vs {labels[1]}")
     return ax
