@@ -1,10 +1,13 @@
-"""Group metrics and disparity summaries, thin over fairlearn."""
+"""Group metrics, disparity summaries and intersectional tables, thin over fairlearn, AIF360 and scipy."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from model_health._validation import as_binary_labels, as_groups, check_same_length
 
-__all__ = ["GROUP_RATE_METRICS", "disparity_summary", "group_rates"]
+__all__ = ["GROUP_RATE_METRICS", "aif360_group_metrics", "disparity_summary", "group_rates", "intersectional_rates"]
 
 
 def _group_rate_metrics() -> dict:
@@ -62,4 +65,104 @@ def disparity_summary(y_true, y_pred, sensitive_features) -> dict[str, float]:
             demographic_parity_difference(y_true, y_pred, sensitive_features=groups)),
         "equalized_odds_difference": float(
             equalized_odds_difference(y_true, y_pred, sensitive_features=groups)),
+    }
+
+
+def _proportion_interval(successes: int, trials: int, confidence: float) -> tuple[float, float]:
+    from scipy.stats import binomtest
+
+    if trials == 0:
+        return float("nan"), float("nan")
+    interval = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="wilson")
+    return float(interval.low), float(interval.high)
+
+
+def intersectional_rates(y_true, y_pred, sensitive_features: pd.DataFrame, *, min_group_size: int = 30,
+                         confidence: float = 0.95) -> pd.DataFrame:
+    """Selection rate and TPR for every combination of the sensitive features, with Wilson intervals.
+
+    Groups smaller than ``min_group_size`` are kept but marked ``reliable = False``: their
+    intervals are wide, and a gap measured on them is mostly noise.
+
+    Examples
+    --------
+    >>> groups = pd.DataFrame({"sex": list("ffffmmmm"), "young": [1, 1, 0, 0, 1, 1, 0, 0]})
+    >>> table = intersectional_rates([1, 0, 1, 0, 1, 0, 1, 0], [1, 0, 0, 0, 1, 1, 1, 0], groups,
+    ...                              min_group_size=3)
+    >>> table[["n", "selection_rate", "reliable"]]
+               n  selection_rate  reliable
+    sex young                             
+    f   0      2             0.0     False
+        1      2             0.5     False
+    m   0      2             0.5     False
+        1      2             1.0     False
+    """
+    from fairlearn.metrics import MetricFrame, count, selection_rate, true_positive_rate
+
+    y_true = as_binary_labels("y_true", y_true, require_both_classes=True)
+    y_pred = as_binary_labels("y_pred", y_pred)
+    if not isinstance(sensitive_features, pd.DataFrame) or sensitive_features.shape[1] < 1:
+        raise ValueError("`sensitive_features` should be a DataFrame with one column per attribute "
+                         f"(e.g. X[['sex', 'age_band']]), got {type(sensitive_features).__name__}.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"`confidence` must be in (0, 1), got {confidence!r}.")
+    check_same_length(y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features)
+    for column in sensitive_features.columns:
+        as_groups(f"sensitive_features['{column}']", sensitive_features[column].to_numpy())
+    frame = MetricFrame(
+        metrics={"n": count, "positives": lambda t, p: int(np.sum(t)), "selection_rate": selection_rate,
+                 "tpr": true_positive_rate},
+        y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features.reset_index(drop=True),
+    ).by_group.dropna(subset=["n"])
+    table = frame.astype({"n": "int64", "positives": "int64"})
+    selected = (table["selection_rate"] * table["n"]).round().astype(int)
+    found = (table["tpr"].fillna(0) * table["positives"]).round().astype(int)
+    for name, hits, trials in (("selection_rate", selected, table["n"]), ("tpr", found, table["positives"])):
+        bounds = [_proportion_interval(h, t, confidence) for h, t in zip(hits, trials)]
+        table[f"{name}_low"] = [low for low, _ in bounds]
+        table[f"{name}_high"] = [high for _, high in bounds]
+    table["reliable"] = table["n"] >= min_group_size
+    return table
+
+
+def aif360_group_metrics(y_true, y_pred, protected, *, privileged) -> dict[str, float]:
+    """AIF360's four headline group metrics, unprivileged vs privileged (``protected == privileged``).
+
+    Built from plain arrays (AIF360's own dataset loaders need files of their own).
+    Disparate impact is the ratio of selection rates (the four-fifths rule flags < 0.8);
+    the others are differences, unprivileged minus privileged.
+
+    Examples
+    --------
+    >>> metrics = aif360_group_metrics([1, 0, 1, 0], [1, 0, 1, 1], ["f", "f", "m", "m"], privileged="m")
+    >>> {name: round(value, 3) for name, value in metrics.items()}
+    {'disparate_impact': 0.5, 'statistical_parity_difference': -0.5, 'equal_opportunity_difference': 0.0, \
+'average_odds_difference': -0.5}
+    """
+    from aif360.datasets import BinaryLabelDataset
+    from aif360.metrics import ClassificationMetric
+
+    y_true = as_binary_labels("y_true", y_true)
+    y_pred = as_binary_labels("y_pred", y_pred)
+    groups = as_groups("protected", protected)
+    check_same_length(y_true=y_true, y_pred=y_pred, protected=groups)
+    is_privileged = (groups == privileged).to_numpy()
+    if is_privileged.all() or not is_privileged.any():
+        raise ValueError(f"`privileged` = {privileged!r} must split `protected` into two non-empty groups; "
+                         f"the values are {sorted(map(str, groups.unique()))}.")
+    for label, rows in (("privileged", is_privileged), ("unprivileged", ~is_privileged)):
+        if np.unique(y_true[rows]).size < 2:
+            raise ValueError(f"The {label} group has a single class in `y_true`; error-rate metrics need both.")
+    truth = BinaryLabelDataset(df=pd.DataFrame({"label": y_true, "privileged": is_privileged.astype(float)}),
+                               label_names=["label"], protected_attribute_names=["privileged"],
+                               favorable_label=1, unfavorable_label=0)
+    predicted = truth.copy()
+    predicted.labels = y_pred.reshape(-1, 1).astype(float)
+    metric = ClassificationMetric(truth, predicted, unprivileged_groups=[{"privileged": 0.0}],
+                                  privileged_groups=[{"privileged": 1.0}])
+    return {
+        "disparate_impact": float(metric.disparate_impact()),
+        "statistical_parity_difference": float(metric.statistical_parity_difference()),
+        "equal_opportunity_difference": float(metric.equal_opportunity_difference()),
+        "average_odds_difference": float(metric.average_odds_difference()),
     }
