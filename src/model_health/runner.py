@@ -72,7 +72,8 @@ def bench() -> int:
     print(f"total: {total:.1f} s over {len(notebooks())} notebooks")
     # ru_maxrss of children is the largest kernel's peak (kilobytes on Linux).
     print(f"peak memory of a kernel: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
-    for module in ("model_health", "model_health.grading", "model_health.exercises.nb01_model_health_dashboard"):
+    exercise_modules = [f"model_health.exercises.nb{path.stem}" for path in sorted((REPO / "solutions").glob("*.ipynb"))]
+    for module in ["model_health", "model_health.grading", *exercise_modules]:
         best = min(_import_seconds(module) for _ in range(3))
         print(f"import {module}: {best:.2f} s (best of 3)")
     return 0
