@@ -41,3 +41,8 @@ def solved_nb01() -> dict:
 @pytest.fixture
 def solved_nb05() -> dict:
     return solved_namespace("05_diagnose_post_launch_drift")
+
+
+@pytest.fixture
+def solved_nb09() -> dict:
+    return solved_namespace("09_model_risk_review")

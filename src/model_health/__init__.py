@@ -8,6 +8,7 @@ Modules, each thin over the library that does the real work:
 - ``drift``: PSI, KS and chi-square per column, and a fast drift table (numpy, scipy).
 - ``monitoring``: monitoring policies as data, and their replay over history.
 - ``simulators``: seeded simulators that know their ground truth (credit portfolio).
+- ``reports``: model cards, monitoring playbooks, KPIs and risk assessments (Jinja2, markdown).
 - ``plots``: the dashboard panels (matplotlib, scikit-learn displays).
 - ``notebook``: the one set-up call every notebook makes.
 - ``grading``: exercises, checks, hints, solutions and the score summary.

@@ -211,6 +211,10 @@ class Exercise:
         _show(f"Solution to {self.name}:\n{code}",
               f"<div><b>Solution to {self.name}</b><pre>{html.escape(code)}</pre></div>")
 
+    def is_correct(self) -> bool:
+        """Whether the answer in the notebook is correct now (for cells that depend on it)."""
+        return self.grade().status is Status.CORRECT
+
     def carry_forward(self) -> Any:
         """Your answer if it is correct, else the reference, so later cells can run."""
         namespace = _namespace()
