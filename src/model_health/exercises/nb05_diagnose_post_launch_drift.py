@@ -362,8 +362,12 @@ class Policy(Exercise):
             raise Incorrect(f"Your first alert comes in month {first}; the downturn began in month {shift}. "
                             "Lower a threshold so it is caught within a month.")
         degraded = reference_first_degraded_month(ns)
-        return (f"First alert in month {first} ({alerts.iloc[0]['reason']}), no false alarms. Performance "
-                f"degraded from month {degraded}: the policy warned before the labels could.")
+        if degraded is None:
+            return f"First alert in month {first} ({alerts.iloc[0]['reason']}), no false alarms."
+        seen_by_labels = degraded + policy.label_delay_months
+        return (f"{len(alerts)} alert(s), the first in month {first} ({alerts.iloc[0]['reason']}), no false alarms. "
+                f"F1 degraded in month {degraded}, which label-only monitoring would learn in month "
+                f"{seen_by_labels}: {seen_by_labels - first} month(s) of degraded service saved.")
 
     def reference(self, ns):
         return {"psi_alert": PSI_ALERT, "f1_drop_alert": ns["DEGRADATION_TOLERANCE"],

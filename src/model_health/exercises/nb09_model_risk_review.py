@@ -200,6 +200,50 @@ class ProtectedAttributeProbe(Exercise):
                 "encodes sex, a proxy the model can read.")
 
 
+def reference_amount_cut(model, applicant: pd.DataFrame, step: int) -> int | None:
+    """The smallest cut of credit_amount, in multiples of ``step``, that turns a denial into an approval."""
+    amount = int(applicant["credit_amount"].iloc[0])
+    cuts = np.arange(step, amount, step)
+    if cuts.size == 0:
+        return None
+    # One batch per applicant: a model call per candidate would make the check take seconds.
+    candidates = applicant.loc[applicant.index.repeat(cuts.size)].assign(credit_amount=amount - cuts)
+    approved = np.flatnonzero(model.predict(candidates) == 1)
+    return int(cuts[approved[0]]) if approved.size else None
+
+
+class Counterfactual(Exercise):
+    title = "The smallest change that flips a denial"
+    reads = ("smallest_amount_cut",)
+    hints = (
+        "Try cuts of AMOUNT_STEP, 2 * AMOUNT_STEP, ... below the applicant's credit_amount, in that order.",
+        "For each cut, model.predict(applicant.assign(credit_amount=amount - cut)); stop at the first approval (1).",
+        "If no cut below the full amount flips the decision, the answer is None.",
+    )
+
+    def expect(self, ns, smallest_amount_cut):
+        model, applicant, step = ns["model"], ns["applicant"], ns["AMOUNT_STEP"]
+        expected = reference_amount_cut(model, applicant, step)
+        if expected is None:
+            if smallest_amount_cut is not None:
+                raise Incorrect("No cut below the full amount flips this denial; the answer is None.")
+            return "No amount cut flips this denial: the reason lies elsewhere."
+        cut = expect_number("smallest_amount_cut", smallest_amount_cut)
+        amount = int(applicant["credit_amount"].iloc[0])
+        if cut == amount - expected:
+            raise Incorrect(f"{cut:g} is the new amount; report the cut (how much less to borrow).")
+        if cut % step:
+            raise Incorrect(f"Search in steps of AMOUNT_STEP = {step} DM; {cut:g} is not a multiple of it.")
+        if cut > expected:
+            raise Incorrect(f"A cut of {cut:g} DM flips the decision, but a smaller one already does.")
+        if cut < expected:
+            raise Incorrect(f"With a cut of {cut:g} DM the model still denies the loan.")
+        denied = ns["X_test"][np.asarray(ns["y_pred"]) == 0]
+        flippable = sum(reference_amount_cut(model, denied.iloc[[i]], step) is not None for i in range(len(denied)))
+        return (f"'You would be approved for {amount - expected:,} DM instead of {amount:,}': a counterfactual a "
+                f"customer understands. Only {flippable} of {len(denied)} denials can be flipped this way.")
+
+
 class DefineKpis(Exercise):
     title = "Monitoring KPIs, fairness included, as data"
     reads = ("kpis",)
@@ -298,9 +342,10 @@ class StakeholderSummary(WrittenAnswer):
 
 EXERCISES = ExerciseSet(NOTEBOOK, [
     DisparateImpactByHand(), Aif360Audit(), Intersectional(), ValidateApplication(), PerturbationRobustness(),
-    ProtectedAttributeProbe(), DefineKpis(), RiskAssessment(), ModelCardContext(), StakeholderSummary(),
+    ProtectedAttributeProbe(), Counterfactual(), DefineKpis(), RiskAssessment(), ModelCardContext(),
+    StakeholderSummary(),
 ])
-q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = EXERCISES
+q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = EXERCISES
 score_summary = EXERCISES.score_summary
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "score_summary"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "score_summary"]
