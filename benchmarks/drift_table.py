@@ -44,6 +44,8 @@ def seconds(function, repeat: int = 1) -> tuple[float, object]:
 
 def optional_tools(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, float]:
     timings = {}
+    # NannyML reports usage to an analytics service unless told not to; benchmarks stay offline.
+    os.environ.setdefault("NML_DISABLE_USAGE_LOGGING", "1")
     try:
         import nannyml
 
