@@ -6,6 +6,11 @@ between the two tables, and the same data through NannyML or Evidently where ins
 (optional, in their own environment; not dependencies of the workbook).
 
     python benchmarks/drift_table.py [--rows 1000000]
+
+To compare with the other tools, run it from a separate venv that has them and this
+package (``pip install -e . --no-deps``): ``pip install nannyml statsmodels`` (NannyML
+imports statsmodels without declaring it), or ``pip install evidently==0.7.23 "pandas<3"``
+(Evidently 0.7 fails to import under pandas 3).
 """
 
 from __future__ import annotations
