@@ -27,6 +27,20 @@ def run_code_cells(notebook_path: Path) -> dict:
     return namespace
 
 
+def feedback_failures(exercise_set, namespace: dict, mistakes) -> list[str]:
+    """Mistakes (exercise name, replaced answers, words the message must contain) that were not
+    graded incorrect with those words; empty when every mistake got its specific feedback."""
+    from model_health.grading import Status
+
+    exercises = {exercise.name: exercise for exercise in exercise_set}
+    failures = []
+    for name, answers, words in mistakes:
+        result = exercises[name].grade({**namespace, **answers})
+        if result.status is not Status.INCORRECT or words not in result.message:
+            failures.append(f"{name} {sorted(answers)}: expected '{words}', got {result.status.value}: {result.message}")
+    return failures
+
+
 @cache
 def solved_namespace(notebook: str) -> dict:
     """Variables of solutions/<notebook>.ipynb after running it top to bottom (once per session)."""

@@ -11,6 +11,8 @@ from fairlearn.metrics import MetricFrame, selection_rate
 from model_health.exercises import nb01_model_health_dashboard as nb01
 from model_health.grading import ____, Status
 
+from conftest import feedback_failures
+
 
 def with_answers(namespace: dict, **answers) -> dict:
     """A copy of the solved namespace with some answers replaced."""
@@ -125,14 +127,9 @@ def mistakes(ns):
 
 def test_mistakes_get_specific_feedback(solved_nb01):
     """Each plausible mistake is incorrect, with the message that names its likely cause."""
-    exercises = {exercise.name: exercise for exercise in nb01.EXERCISES}
     tiny = solved_nb01["race_slices"]["n_positives"] < solved_nb01["MIN_POSITIVES"]
     assert tiny.any(), "the test data should hold a slice too small to rank"
-    failures = []
-    for name, answers, words in mistakes(solved_nb01):
-        result = exercises[name].grade(with_answers(solved_nb01, **answers))
-        if result.status is not Status.INCORRECT or words not in result.message:
-            failures.append(f"{name} {sorted(answers)}: expected '{words}', got {result.status.value}: {result.message}")
+    failures = feedback_failures(nb01.EXERCISES, solved_nb01, mistakes(solved_nb01))
     assert not failures, "\n".join(failures)
 
 

@@ -10,8 +10,9 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from model_health.drift import MIN_SHARE, categorical_psi, population_stability_index
 from model_health.exercises import nb05_diagnose_post_launch_drift as nb05
-from model_health.grading import Status
 from model_health.simulators import credit_model
+
+from conftest import feedback_failures
 
 
 def psi_without_floor(reference, current):
@@ -79,12 +80,7 @@ def mistakes(ns):
 
 def test_mistakes_get_specific_feedback(solved_nb05):
     """Each plausible mistake is incorrect, with the message that names its likely cause."""
-    exercises = {exercise.name: exercise for exercise in nb05.EXERCISES}
-    failures = []
-    for name, answers, words in mistakes(solved_nb05):
-        result = exercises[name].grade({**solved_nb05, **answers})
-        if result.status is not Status.INCORRECT or words not in result.message:
-            failures.append(f"{name} {sorted(answers)}: expected '{words}', got {result.status.value}: {result.message}")
+    failures = feedback_failures(nb05.EXERCISES, solved_nb05, mistakes(solved_nb05))
     assert not failures, "\n".join(failures)
 
 

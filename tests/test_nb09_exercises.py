@@ -7,7 +7,8 @@ import numpy as np
 import pandas as pd
 
 from model_health.exercises import nb09_model_risk_review as nb09
-from model_health.grading import Status
+
+from conftest import feedback_failures
 
 
 def mistakes(ns):
@@ -58,12 +59,7 @@ def mistakes(ns):
 
 def test_mistakes_get_specific_feedback(solved_nb09):
     """Each plausible mistake is incorrect, with the message that names its likely cause."""
-    exercises = {exercise.name: exercise for exercise in nb09.EXERCISES}
-    failures = []
-    for name, answers, words in mistakes(solved_nb09):
-        result = exercises[name].grade({**solved_nb09, **answers})
-        if result.status is not Status.INCORRECT or words not in result.message:
-            failures.append(f"{name} {sorted(answers)}: expected '{words}', got {result.status.value}: {result.message}")
+    failures = feedback_failures(nb09.EXERCISES, solved_nb09, mistakes(solved_nb09))
     assert not failures, "\n".join(failures)
 
 
