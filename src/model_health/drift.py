@@ -71,19 +71,12 @@ def _psi_from_counts(reference_counts: np.ndarray, current_counts: np.ndarray) -
     return float(np.sum((current - reference) * np.log(current / reference)))
 
 
-def _numeric_values(name: str, values) -> np.ndarray:
+def _sorted_numeric(name: str, values) -> np.ndarray:
+    """Sorted non-missing values; numpy sorts NaN last, so they are cut off without a copy."""
     array = np.asarray(values, dtype=float)
     if array.ndim != 1:
         raise ValueError(f"`{name}` should be 1d, got shape {array.shape}.")
-    array = array[~np.isnan(array)]
-    if array.size == 0:
-        raise ValueError(f"`{name}` has no non-missing values; drift needs data on both sides.")
-    return array
-
-
-def _sorted_numeric(name: str, values) -> np.ndarray:
-    """Sorted non-missing values; numpy sorts NaN last, so they are cut off without a copy."""
-    ordered = np.sort(np.asarray(values, dtype=float))
+    ordered = np.sort(array)
     ordered = ordered[: ordered.size - int(np.count_nonzero(np.isnan(ordered)))]
     if ordered.size == 0:
         raise ValueError(f"`{name}` has no non-missing values; drift needs data on both sides.")
@@ -106,8 +99,8 @@ def population_stability_index(reference, current) -> float:
     >>> round(population_stability_index(reference, rng.normal(1.0, 1, size=10_000)), 2)
     0.92
     """
-    reference = _numeric_values("reference", reference)
-    current = _numeric_values("current", current)
+    reference = _sorted_numeric("reference", reference)
+    current = _sorted_numeric("current", current)
     edges = _decile_edges(reference)
     bins = len(edges) + 1
     return _psi_from_counts(np.bincount(np.searchsorted(edges, reference), minlength=bins),
@@ -201,8 +194,8 @@ def drift_table_reference(reference: pd.DataFrame, current: pd.DataFrame, column
     rows = {}
     for column in _validated_columns(reference, current, columns):
         if _is_numeric(reference[column]):
-            ref = _numeric_values(f"reference['{column}']", reference[column])
-            cur = _numeric_values(f"current['{column}']", current[column])
+            ref = _sorted_numeric(f"reference['{column}']", reference[column])
+            cur = _sorted_numeric(f"current['{column}']", current[column])
             ks = ks_2samp(ref, cur, method="asymp")
             rows[column] = _row("numeric", population_stability_index(ref, cur), "ks",
                                 float(ks.statistic), float(ks.pvalue), ref.size, cur.size)

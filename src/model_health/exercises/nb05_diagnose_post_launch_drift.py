@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from model_health.drift import (
-    MIN_SHARE,
     PSI_ALERT,
     PSI_WATCH,
     categorical_psi,
@@ -19,6 +18,7 @@ from model_health.drift import (
     population_stability_index,
     psi_band,
 )
+from model_health.drift import _psi_from_counts  # the one PSI formula, for the equal-width-bins mistake
 from model_health.grading import (
     Exercise,
     ExerciseSet,
@@ -75,9 +75,10 @@ class F1ByMonth(Exercise):
         expected = reference_f1_by_month(ns)
         mine = _expect_series_by_month("f1_by_month", f1_by_month, expected)
         portfolio, model, features = ns["portfolio"], ns["model"], ns["FEATURES"]
-        batches = {m: portfolio.month(m) for m in expected.index}
-        accuracy = pd.Series({m: accuracy_score(b["default"], model.predict(b[features])) for m, b in batches.items()})
-        recall = pd.Series({m: recall_score(b["default"], model.predict(b[features])) for m, b in batches.items()})
+        outcomes = {m: (portfolio.month(m)["default"], model.predict(portfolio.month(m)[features]))
+                    for m in expected.index}
+        accuracy = pd.Series({m: accuracy_score(*pair) for m, pair in outcomes.items()})
+        recall = pd.Series({m: recall_score(*pair) for m, pair in outcomes.items()})
         if np.allclose(mine, accuracy, atol=1e-6):
             raise Incorrect("These are accuracies. Accuracy stays high when few borrowers default; compute F1.")
         if np.allclose(mine, recall, atol=1e-6):
@@ -150,15 +151,13 @@ class PsiFunction(Exercise):
             value = expect_number(f"psi(reference, {description})", value)
             width_edges = np.linspace(reference.min(), reference.max(), 11)[1:-1]
             width_counts = [np.bincount(np.searchsorted(width_edges, x), minlength=10) for x in (reference, current)]
-            width_shares = [np.maximum(c / c.sum(), MIN_SHARE) for c in width_counts]
             expect_close(f"psi(reference, {description})", value, population_stability_index(reference, current),
                          mistakes={
                              "your bins are the current sample's deciles (or the arguments are swapped): "
                              "bin on the reference, the first argument.":
                                  population_stability_index(current, reference),
                              "your bins look equal-width; this workbook pins reference deciles.":
-                                 float(np.sum((width_shares[1] - width_shares[0])
-                                              * np.log(width_shares[1] / width_shares[0]))),
+                                 _psi_from_counts(*width_counts),
                          }, otherwise="that does not match PSI with reference-decile bins and shares floored "
                                       "at MIN_SHARE.")
         return "Your PSI matches the workbook's on a shift, a spread change and empty bins."
@@ -238,10 +237,11 @@ class StatisticalVsPractical(Exercise):
         from scipy.stats import ks_2samp
 
         reference, current = ns["big_reference"], ns["big_current"]
-        expected_p = float(ks_2samp(reference, current).pvalue)
+        ks = ks_2samp(reference, current)
+        expected_p = float(ks.pvalue)
         expected_psi = population_stability_index(reference, current)
         p_value = expect_number("tiny_shift_pvalue", tiny_shift_pvalue)
-        if abs(p_value - float(ks_2samp(reference, current).statistic)) < 1e-12:
+        if abs(p_value - float(ks.statistic)) < 1e-12:
             raise Incorrect("`tiny_shift_pvalue` is the KS statistic; take .pvalue.")
         expect_close("tiny_shift_pvalue", p_value, expected_p, tolerance=1e-9,
                      otherwise="that is not the KS p-value of big_reference against big_current.")

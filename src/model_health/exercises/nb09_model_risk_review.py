@@ -52,6 +52,16 @@ class DisparateImpactByHand(Exercise):
         return f"{young / old:.3f}: the model {verdict} the four-fifths rule for age."
 
 
+def _failing_attributes(audit: pd.DataFrame) -> list[str]:
+    """Attributes failing the review's rule: disparate impact < 0.8 or |equal opportunity difference| > 0.1."""
+    return sorted(audit.index[(audit["disparate_impact"] < 0.8) | (audit["equal_opportunity_difference"].abs() > 0.1)])
+
+
+def _intersectional(ns) -> pd.DataFrame:
+    return intersectional_rates(ns["y_test"], ns["y_pred"], ns["audit_groups"][["sex", "age_band"]],
+                                min_group_size=ns["MIN_GROUP_SIZE"])
+
+
 class Aif360Audit(Exercise):
     title = "Audit three protected attributes with AIF360"
     reads = ("audit", "failing_attributes")
@@ -80,8 +90,7 @@ class Aif360Audit(Exercise):
             if not np.allclose(mine.to_numpy(), reference.to_numpy(), atol=1e-6):
                 raise Incorrect(f"The {attribute} row does not match AIF360's metrics with privileged = "
                                 f"{ns['PRIVILEGED'][attribute]!r} on the test predictions.")
-        failing = sorted(expected.index[(expected["disparate_impact"] < 0.8)
-                                        | (expected["equal_opportunity_difference"].abs() > 0.1)])
+        failing = _failing_attributes(expected)
         only_di = sorted(expected.index[expected["disparate_impact"] < 0.8])
         if not isinstance(failing_attributes, (list, tuple)):
             raise Incorrect(f"`failing_attributes` should be a list of attribute names, got "
@@ -96,9 +105,7 @@ class Aif360Audit(Exercise):
 
     def reference(self, ns):
         expected = self.expected(ns)
-        failing = sorted(expected.index[(expected["disparate_impact"] < 0.8)
-                                        | (expected["equal_opportunity_difference"].abs() > 0.1)])
-        return expected, failing
+        return expected, _failing_attributes(expected)
 
 
 class Intersectional(Exercise):
@@ -110,8 +117,7 @@ class Intersectional(Exercise):
     )
 
     def expect(self, ns, intersectional, largest_reliable_gap):
-        expected = intersectional_rates(ns["y_test"], ns["y_pred"], ns["audit_groups"][["sex", "age_band"]],
-                                        min_group_size=ns["MIN_GROUP_SIZE"])
+        expected = _intersectional(ns)
         table = expect_dataframe("intersectional", intersectional, ["n", "selection_rate", "reliable"])
         if len(table) != len(expected) or not np.allclose(table["n"].to_numpy(float), expected["n"].to_numpy(float)):
             raise Incorrect("`intersectional` should have one row per sex x age band combination of the test set.")
@@ -128,8 +134,7 @@ class Intersectional(Exercise):
                 "intervals, not their point estimates.")
 
     def reference(self, ns):
-        table = intersectional_rates(ns["y_test"], ns["y_pred"], ns["audit_groups"][["sex", "age_band"]],
-                                     min_group_size=ns["MIN_GROUP_SIZE"])
+        table = _intersectional(ns)
         reliable = table.loc[table["reliable"], "selection_rate"]
         return table, float(reliable.max() - reliable.min())
 
