@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -115,6 +117,34 @@ class TestDriftTableMatchesReference:
             pd.testing.assert_frame_equal(monitor.compare(current), drift_table_reference(reference, current),
                                           check_exact=False, rtol=1e-12, atol=1e-12)
 
+    @pytest.mark.parametrize("shape", ["skewed", "heavy ties", "outliers", "constant", "tiny spread", "tiny values"])
+    @pytest.mark.parametrize("shift", [0.0, 0.02, 0.5])
+    def test_awkward_distributions_equal_scipy(self, shape, shift):
+        """Skew, ties, outliers, constant columns and extreme scales: KS, PSI and p-value as the reference."""
+        rng = np.random.default_rng(zlib.crc32(f"{shape} {shift}".encode()))
+        make = {
+            "skewed": lambda n, d: rng.lognormal(3 + d, 2, n),
+            "heavy ties": lambda n, d: rng.poisson(1 + d, n).astype(float),
+            "outliers": lambda n, d: np.r_[rng.normal(d, 1, n - 3), [1e15, -1e15, 0.0]],
+            "constant": lambda n, d: np.full(n, 7.0 + (d > 0.1)),
+            "tiny spread": lambda n, d: rng.normal(1e6 + d * 1e-9, 1e-9, n),
+            "tiny values": lambda n, d: rng.choice([0.0, 1e-300, 2e-300, -1e-300], n, p=[0.4 - d / 2, 0.3, 0.2, 0.1 + d / 2]),
+        }[shape]
+        reference, current = pd.DataFrame({"x": make(3000, 0.0)}), pd.DataFrame({"x": make(2000, shift)})
+        fast, slow = drift_table(reference, current), drift_table_reference(reference, current)
+        for field in ("statistic", "psi", "p_value"):
+            assert fast.loc["x", field] == slow.loc["x", field], field
+
+    def test_statistic_bit_for_bit_over_random_samples(self):
+        """Over many random sizes and shapes, the KS statistic is exactly scipy's."""
+        rng = np.random.default_rng(11)
+        for _ in range(60):
+            n, m = rng.integers(1, 1500, 2)
+            reference = np.round(rng.standard_t(3, n), rng.integers(0, 4))
+            current = np.round(rng.standard_t(3, m) + rng.choice([0, 0.05, 0.5]), rng.integers(0, 4))
+            fast = drift_table(pd.DataFrame({"x": reference}), pd.DataFrame({"x": current}))
+            assert fast.loc["x", "statistic"] == ks_2samp(reference, current, method="asymp").statistic
+
     def test_sorted_most_drifted_first(self):
         """Rows are ordered by PSI, largest first, with bands and tests named."""
         reference, current = frames(7, 2000, 2000, 1.0)
@@ -135,6 +165,11 @@ class TestDriftTableErrors:
         """An empty current frame is an error, not a table of NaN."""
         with pytest.raises(ValueError, match="`current` has no rows"):
             drift_table(pd.DataFrame({"a": [1.0]}), pd.DataFrame({"a": pd.Series([], dtype=float)}))
+
+    def test_infinite_values(self):
+        """Infinite values are named, with the fix."""
+        with pytest.raises(ValueError, match=r"`current\['a'\]` has infinite values; replace them"):
+            drift_table(pd.DataFrame({"a": [1.0, 2.0]}), pd.DataFrame({"a": [1.0, np.inf]}))
 
     def test_chosen_columns_only(self):
         """`columns` limits the table to those columns."""

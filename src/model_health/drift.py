@@ -12,10 +12,14 @@ drift. Its value depends on the binning, so the choice is pinned here:
 Significance tests sit beside PSI: the two-sample Kolmogorov-Smirnov test for numeric
 columns (scipy's asymptotic p-value) and the chi-square test of the 2 x k table of
 category counts for categorical ones. On large samples they flag shifts too small to
-matter; PSI measures size. Missing values in numeric columns are left out of both.
+matter; PSI measures size. Missing values in numeric columns are left out of both;
+infinite values are an error (no bin or CDF can place them meaningfully).
 
-:func:`drift_table` is the fast path for monitoring jobs (the reference is sorted once, a
-current sample costs one sort per numeric column, columns run on threads);
+:func:`drift_table` is the fast path for monitoring jobs. Neither sample is sorted: each
+numeric value is put in one of ``GRID_BINS`` equal-width bins over the reference's range
+(arithmetic, one pass), and the two samples' cumulative bin counts bound the KS gap inside
+every bin. Only the few bins where the largest gap could lie are sorted and searched
+exactly, so the statistic is exact, not approximated. Columns run on threads.
 :func:`drift_table_reference` is the straightforward per-column scipy implementation it is
 tested against. Where they differ, the reference is right.
 """
@@ -71,16 +75,20 @@ def _psi_from_counts(reference_counts: np.ndarray, current_counts: np.ndarray) -
     return float(np.sum((current - reference) * np.log(current / reference)))
 
 
-def _sorted_numeric(name: str, values) -> np.ndarray:
-    """Sorted non-missing values; numpy sorts NaN last, so they are cut off without a copy."""
+def _numeric_values(name: str, values) -> np.ndarray:
+    """The finite values of a 1d numeric sample; missing values are left out."""
     array = np.asarray(values, dtype=float)
     if array.ndim != 1:
         raise ValueError(f"`{name}` should be 1d, got shape {array.shape}.")
-    ordered = np.sort(array)
-    ordered = ordered[: ordered.size - int(np.count_nonzero(np.isnan(ordered)))]
-    if ordered.size == 0:
+    missing = np.isnan(array)
+    if missing.any():
+        array = array[~missing]
+    if array.size == 0:
         raise ValueError(f"`{name}` has no non-missing values; drift needs data on both sides.")
-    return ordered
+    if np.isinf(array).any():
+        raise ValueError(f"`{name}` has infinite values; replace them (e.g. with NaN, which is left out) "
+                         "before measuring drift.")
+    return array
 
 
 def _decile_edges(reference: np.ndarray) -> np.ndarray:
@@ -99,8 +107,8 @@ def population_stability_index(reference, current) -> float:
     >>> round(population_stability_index(reference, rng.normal(1.0, 1, size=10_000)), 2)
     0.92
     """
-    reference = _sorted_numeric("reference", reference)
-    current = _sorted_numeric("current", current)
+    reference = _numeric_values("reference", reference)
+    current = _numeric_values("current", current)
     edges = _decile_edges(reference)
     bins = len(edges) + 1
     return _psi_from_counts(np.bincount(np.searchsorted(edges, reference), minlength=bins),
@@ -194,8 +202,8 @@ def drift_table_reference(reference: pd.DataFrame, current: pd.DataFrame, column
     rows = {}
     for column in _validated_columns(reference, current, columns):
         if _is_numeric(reference[column]):
-            ref = _sorted_numeric(f"reference['{column}']", reference[column])
-            cur = _sorted_numeric(f"current['{column}']", current[column])
+            ref = _numeric_values(f"reference['{column}']", reference[column])
+            cur = _numeric_values(f"current['{column}']", current[column])
             ks = ks_2samp(ref, cur, method="asymp")
             rows[column] = _row("numeric", population_stability_index(ref, cur), "ks",
                                 float(ks.statistic), float(ks.pvalue), ref.size, cur.size)
@@ -212,9 +220,104 @@ def _on_threads(function, columns: list[str]) -> list:
         return list(pool.map(function, columns))
 
 
+GRID_BINS = 1 << 16
+GRID_SPAN = (0.001, 0.999)  # the grid spans these reference quantiles; outliers share the end bins
+
+
+@dataclass(frozen=True)
+class _Grid:
+    """Equal-width bins between two reference quantiles, open at both ends.
+
+    ``bins`` only subtracts, scales, clips and truncates, so it never decreases as the value
+    grows: each bin is an interval and bins are ordered like their values. That is all the
+    exact KS below relies on; where the edges fall exactly does not matter.
+    """
+
+    low: float
+    scale: float
+
+    @classmethod
+    def spanning(cls, low: float, high: float) -> _Grid:
+        return cls(low, (GRID_BINS - 1) / (high - low) if high > low else 1.0)
+
+    def bins(self, values: np.ndarray) -> np.ndarray:
+        position = values - self.low
+        position *= self.scale
+        np.clip(position, 0, GRID_BINS - 1, out=position)
+        return position.astype(np.int32)
+
+
+class _BinnedSample:
+    """A numeric sample, each value's grid bin, and how many values lie in the bins before each."""
+
+    def __init__(self, values: np.ndarray, grid: _Grid) -> None:
+        self.values = values
+        self.bins = grid.bins(values)
+        self.counts = np.bincount(self.bins, minlength=GRID_BINS)
+        self.below = np.concatenate([[0], np.cumsum(self.counts)])  # below[k]: values in bins < k
+
+    def at_or_below_edges(self, edges: np.ndarray) -> np.ndarray:
+        """How many values are <= each PSI edge (a few comparisons beat sorting)."""
+        return np.array([np.count_nonzero(self.values <= edge) for edge in edges])
+
+    def in_bins(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The values in the chosen bins, and their bins."""
+        inside = chosen[self.bins]
+        return self.values[inside], self.bins[inside]
+
+
+def _single_valued(values: np.ndarray, bins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per grid bin, one of its values (NaN where empty) and whether all its values equal it."""
+    one = np.full(GRID_BINS, np.nan)
+    one[bins] = values
+    mixed = np.zeros(GRID_BINS, dtype=bool)
+    mixed[bins[values != one[bins]]] = True
+    return one, ~mixed
+
+
+def _ks_statistic(reference: _BinnedSample, current: _BinnedSample, grid: _Grid) -> float:
+    """The two-sample KS statistic, equal to scipy's bit for bit, without sorting either sample.
+
+    The gap between the empirical CDFs, ``|F_ref(x) - F_cur(x)|``, is known exactly at the
+    top of every bin from the cumulative counts; its maximum there is a lower bound on the
+    statistic. Inside bin k the gap can be at most ``F_ref(top) - F_cur(bottom)`` one way
+    and ``F_cur(top) - F_ref(bottom)`` the other. Only bins whose bound reaches the lower
+    bound can hold the maximum, and a bin holding one distinct value is exact at its top
+    already; the rest are sorted and searched value by value, as scipy does for all of them.
+    """
+    n, m = reference.values.size, current.values.size
+    ref_cdf, cur_cdf = reference.below / n, current.below / m  # the same divisions scipy makes
+    at_tops = float(np.max(np.abs(ref_cdf - cur_cdf)))
+    bound = np.maximum(ref_cdf[1:] - cur_cdf[:-1], cur_cdf[1:] - ref_cdf[:-1])
+    chosen = (bound >= at_tops - 1e-12) & ((reference.counts + current.counts) > 0)
+    ref_values, ref_bins = reference.in_bins(chosen)
+    cur_values, cur_bins = current.in_bins(chosen)
+    ref_one, ref_single = _single_valued(ref_values, ref_bins)
+    cur_one, cur_single = _single_valued(cur_values, cur_bins)
+    same_value = (ref_one == cur_one) | (reference.counts == 0) | (current.counts == 0)
+    chosen &= ~(ref_single & cur_single & same_value)
+    if not chosen.any():
+        return at_tops
+    ref_values, cur_values = ref_values[chosen[ref_bins]], cur_values[chosen[cur_bins]]
+    ref_values.sort()
+    cur_values.sort()
+    points = np.concatenate([ref_values, cur_values])
+    point_bins = grid.bins(points)
+
+    def at_or_below(sample: _BinnedSample, chosen_sorted: np.ndarray) -> np.ndarray:
+        # Values in bins before the point's that were not chosen, plus the chosen ones <= it.
+        chosen_below = np.concatenate([[0], np.cumsum(sample.counts * chosen)])
+        skipped_below = sample.below - chosen_below
+        return skipped_below[point_bins] + np.searchsorted(chosen_sorted, points, side="right")
+
+    gaps = at_or_below(reference, ref_values) / n - at_or_below(current, cur_values) / m
+    return max(at_tops, float(np.max(np.abs(gaps))))
+
+
 @dataclass(frozen=True)
 class _NumericReference:
-    sorted_values: np.ndarray
+    sample: _BinnedSample
+    grid: _Grid
     edges: np.ndarray
     bin_counts: np.ndarray
 
@@ -238,9 +341,13 @@ class DriftReference:
 
         def prepare(column: str) -> None:
             if _is_numeric(reference[column]):
-                values = _sorted_numeric(f"reference['{column}']", reference[column])
-                edges = _decile_edges(values)
-                self._numeric[column] = _NumericReference(values, edges, self._bin_counts(values, edges))
+                values = _numeric_values(f"reference['{column}']", reference[column])
+                # One partition finds the deciles and the grid's span together.
+                quantiles = np.quantile(values, [*np.linspace(0, 1, PSI_BINS + 1)[1:-1], *GRID_SPAN])
+                edges = np.unique(quantiles[:-2])  # == _decile_edges(values)
+                grid = _Grid.spanning(*quantiles[-2:])
+                sample = _BinnedSample(values, grid)
+                self._numeric[column] = _NumericReference(sample, grid, edges, self._bin_counts(sample, edges))
             else:
                 self._categorical[column] = _category_counts(reference[column])
 
@@ -248,29 +355,16 @@ class DriftReference:
         self._n_rows = len(reference)
 
     @staticmethod
-    def _bin_counts(sorted_values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-        # Bin i is (edge_i-1, edge_i]: count values <= each edge in the sorted array.
-        at_or_below = np.searchsorted(sorted_values, edges, side="right")
-        return np.diff(np.concatenate([[0], at_or_below, [sorted_values.size]]))
+    def _bin_counts(sample: _BinnedSample, edges: np.ndarray) -> np.ndarray:
+        # Bin i is (edge_i-1, edge_i]: count the values <= each edge.
+        return np.diff(np.concatenate([[0], sample.at_or_below_edges(edges), [sample.values.size]]))
 
     def _compare_numeric(self, column: str, current: pd.Series) -> dict:
         reference = self._numeric[column]
-        r = reference.sorted_values
-        c = _sorted_numeric(f"current['{column}']", current)
-        n, m = r.size, c.size
-        psi = _psi_from_counts(reference.bin_counts, self._bin_counts(c, reference.edges))
-        # KS from the sorted samples: F_ref - F_cur peaks just before a current value,
-        # F_cur - F_ref at one. One search for '#ref < x'; '#ref <= x' differs only at ties.
-        below = np.searchsorted(r, c, side="left")
-        at_or_below = below.copy()
-        tied = below < n
-        tied[tied] = r[below[tied]] == c[tied]
-        if tied.any():
-            at_or_below[tied] = np.searchsorted(r, c[tied], side="right")
-        rank = np.arange(m)
-        d_plus = max(float(np.max(below / n - rank / m)), 0.0)
-        d_minus = float(np.max((rank + 1) / m - at_or_below / n))
-        statistic = max(d_plus, d_minus)
+        sample = _BinnedSample(_numeric_values(f"current['{column}']", current), reference.grid)
+        n, m = reference.sample.values.size, sample.values.size
+        psi = _psi_from_counts(reference.bin_counts, self._bin_counts(sample, reference.edges))
+        statistic = _ks_statistic(reference.sample, sample, reference.grid)
         return _row("numeric", psi, "ks", statistic, _ks_p_value(statistic, n, m), n, m)
 
     def _compare_categorical(self, column: str, current: pd.Series) -> dict:
