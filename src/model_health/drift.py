@@ -13,7 +13,7 @@ Significance tests sit beside PSI: the two-sample Kolmogorov-Smirnov test for nu
 columns (scipy's asymptotic p-value) and the chi-square test of the 2 x k table of
 category counts for categorical ones. On large samples they flag shifts too small to
 matter; PSI measures size. Missing values in numeric columns are left out of both;
-infinite values are an error (no bin or CDF can place them meaningfully).
+infinite values are an error (they leave the decile edges undefined).
 
 :func:`drift_table` is the fast path for monitoring jobs. Neither sample is sorted: each
 numeric value is put in one of ``GRID_BINS`` equal-width bins over the reference's range
