@@ -8,7 +8,7 @@ import pandas as pd
 from scipy.stats import ks_2samp
 from sklearn.metrics import accuracy_score, f1_score
 
-from model_health.drift import MIN_SHARE, categorical_psi, population_stability_index
+from model_health.drift import MIN_SHARE, categorical_psi, drift_table, population_stability_index
 from model_health.exercises import nb05_diagnose_post_launch_drift as nb05
 from model_health.simulators import credit_model
 
@@ -45,8 +45,18 @@ def mistakes(ns):
     refit = credit_model(ns["SEED"]).fit(ns["recent_fit"][features], ns["recent_fit"]["default"])
     refit_on_fit_rows = f1_score(ns["recent_fit"]["default"], refit.predict(ns["recent_fit"][features]))
     policy = ns["monitoring_policy"]
+    seasonal, months = ns["seasonal_portfolio"], ns["SECOND_YEAR"]
+    static_psi, seasonal_psi = ns["static_max_psi"], ns["seasonal_max_psi"]
+    largest_psi = ns["largest_psi"]
+    previous_month_psi = pd.Series({k: largest_psi(seasonal.month(k - 1), seasonal.month(k)) for k in months})
+    swapped_seasonal_psi = pd.Series({k: largest_psi(seasonal.month(k), seasonal.month(k - 12)) for k in months})
+    swapped_static_psi = pd.Series({k: largest_psi(seasonal.month(k), seasonal.training) for k in months})
+    features = ns["FEATURES"]
+    mean_static_psi = pd.Series({k: drift_table(seasonal.training[features], seasonal.month(k)[features])["psi"].mean()
+                                 for k in months})
+    static_alerts, seasonal_alerts = ns["static_alert_months"], ns["seasonal_alert_months"]
     return [
-        ("q1", dict(f1_by_month=accuracy), "accuracies"),
+        ("q1", dict(f1_by_month=accuracy), "These are accuracies. With few defaults, predicting 'repays'"),
         ("q1", dict(f1_by_month=f1.iloc[:3]), "expected the production months"),
         ("q1", dict(f1_by_month=f1.to_dict()), "should be a pandas Series"),
         ("q2", dict(first_degraded_month=int(f1.idxmin())), "worst month"),
@@ -75,6 +85,23 @@ def mistakes(ns):
         ("q9", dict(monitoring_policy={**policy, "label_delay_months": 0}), "month(s) late"),
         ("q9", dict(monitoring_policy={"psi_alert": 0.25}), "missing"),
         ("q9", dict(monitoring_policy={**policy, "min_labels": "many"}), "must be a number"),
+        ("q10", dict(seasonal_max_psi=static_psi), "compares with the training window again"),
+        ("q10", dict(seasonal_max_psi=previous_month_psi), "month before (k - 1)"),
+        ("q10", dict(seasonal_max_psi=swapped_seasonal_psi), "arguments look swapped"),
+        ("q10", dict(static_max_psi=swapped_static_psi), "arguments look swapped"),
+        ("q10", dict(static_max_psi=seasonal_psi), "seasonal reference's PSI"),
+        ("q10", dict(static_max_psi=mean_static_psi), "mean PSI over the features"),
+        ("q10", dict(static_max_psi=pd.Series({k: largest_psi(seasonal.training, seasonal.month(k))
+                                               for k in range(1, 25)})), "expected the months of SECOND_YEAR"),
+        ("q10", dict(static_max_psi=static_psi.to_dict()), "should be a pandas Series"),
+        ("q10", dict(static_alert_months={k: True for k in static_alerts}), "got a dict"),
+        ("q10", dict(static_alert_months=static_psi > 0.25), "True/False mask"),
+        ("q10", dict(static_alert_months=static_psi[static_psi > 0.25]), "the months are its index"),
+        ("q10", dict(static_alert_months=[str(k) for k in static_alerts]), "month numbers (integers)"),
+        ("q10", dict(static_alert_months=sorted(static_psi[static_psi >= 0.1].index)), "watch band"),
+        ("q10", dict(static_alert_months=static_alerts[1:]), "misses 1 above it"),
+        ("q10", dict(seasonal_alert_months=static_alerts), "static reference's alerts"),
+        ("q10", dict(seasonal_alert_months=seasonal_alerts + [13]), "has 1 at or below it"),
     ]
 
 
@@ -87,6 +114,15 @@ def test_mistakes_get_specific_feedback(solved_nb05):
 def test_diagnosis_matches_the_simulator(solved_nb05):
     """The solved notebook's drifted features are the simulator's truth."""
     assert solved_nb05["drifted_features"] == sorted(solved_nb05["portfolio"].drifted_features)
+
+
+def test_seasonal_alerts_match_the_simulator(solved_nb05):
+    """In the solved notebook the static reference raises seasonal false alarms; the seasonal one only the downturn's."""
+    portfolio = solved_nb05["seasonal_portfolio"]
+    static, seasonal = solved_nb05["static_alert_months"], solved_nb05["seasonal_alert_months"]
+    assert any(portfolio.downturn_strength(month) == 0 for month in static)
+    assert seasonal and all(portfolio.downturn_strength(month) > 0 for month in seasonal)
+    assert set(seasonal) <= set(static)
 
 
 def test_categorical_psi_used_for_categories(solved_nb05):

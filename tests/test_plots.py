@@ -130,6 +130,27 @@ class TestMonitoringPanels:
         assert len({patch.get_facecolor() for patch in ax.patches}) == 3
         assert sorted(line.get_xdata()[0] for line in ax.get_lines()) == [0.1, 0.25]
 
+    def test_psi_by_month_one_line_per_reference(self, ax):
+        """One line per reference on a log axis, both bands drawn, ticks named by calendar month."""
+        from model_health.plots import plot_psi_by_month
+
+        psi = pd.DataFrame({"static": [0.9, 0.02], "seasonal": [0.01, 0.4]}, index=[13, 14])
+        assert plot_psi_by_month(ax, psi, calendar_months={13: 1, 14: 2}) is ax
+        lines = ax.get_lines()
+        assert [line.get_label() for line in lines[:2]] == ["static", "seasonal"]
+        assert np.allclose(lines[1].get_ydata(), [0.01, 0.4])
+        assert sorted(line.get_ydata()[0] for line in lines[2:]) == [0.1, 0.25]
+        assert not {line.get_color() for line in lines[:2]} & {line.get_color() for line in lines[2:]}
+        assert ax.get_yscale() == "log"
+        assert [tick.get_text() for tick in ax.get_xticklabels()] == ["13\nJan", "14\nFeb"]
+
+    def test_psi_by_month_needs_a_frame(self, ax):
+        """A single Series is rejected with what is expected instead."""
+        from model_health.plots import plot_psi_by_month
+
+        with pytest.raises(TypeError, match="one column per reference, got Series"):
+            plot_psi_by_month(ax, pd.Series([0.1, 0.2]))
+
     def test_distribution_shift_numeric_and_categorical(self, ax):
         """Numbers draw densities, categories shares; both titled with the feature."""
         from model_health.plots import plot_distribution_shift

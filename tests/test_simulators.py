@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
+import numpy as np
 import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
-from model_health.drift import drift_table
+from model_health.drift import PSI_ALERT, PSI_WATCH, drift_table
 from model_health.simulators import credit_model, simulate_credit_portfolio
 
 
@@ -76,8 +79,113 @@ class TestCreditPortfolio:
         (dict(shift_month=0), "`shift_month` must be between 1"),
         (dict(severity=-1), "`severity` must be >= 0"),
         (dict(ramp_months=0), "`ramp_months` >= 1"),
+        (dict(seasonal_amplitude=-0.1), "`seasonal_amplitude` must be a finite number >= 0, got -0.1"),
+        (dict(seasonal_amplitude=float("nan")), "`seasonal_amplitude` must be a finite number >= 0, got nan"),
     ])
     def test_bad_arguments(self, kwargs, message):
         """Impossible stories are rejected with the argument named."""
         with pytest.raises(ValueError, match=message):
             simulate_credit_portfolio(**kwargs)
+
+
+def digest(portfolio) -> str:
+    return hashlib.sha256((portfolio.training.to_csv() + portfolio.production.to_csv()).encode()).hexdigest()
+
+
+AMPLITUDE = 0.4
+SEASONAL_WORLD = dict(n_training=12_000, n_per_month=2_500, n_months=24, severity=0,
+                      seasonal_amplitude=AMPLITUDE)
+
+
+@pytest.fixture(scope="module")
+def seasonal():
+    """Two calm years in production (no downturn), with the documented seasonality."""
+    return simulate_credit_portfolio(**SEASONAL_WORLD)
+
+
+@pytest.fixture(scope="module")
+def psi_second_year(seasonal):
+    """PSI of every feature in months 13-24 against the training window and against month k - 12."""
+    features = list(seasonal.features)
+    static = pd.DataFrame({k: drift_table(seasonal.training[features], seasonal.month(k)[features])["psi"]
+                           for k in range(13, 25)}).T
+    year_ago = pd.DataFrame({k: drift_table(seasonal.month(k - 12)[features], seasonal.month(k)[features])["psi"]
+                             for k in range(13, 25)}).T
+    return static, year_ago
+
+
+class TestSeasonality:
+    def test_no_amplitude_no_change(self):
+        """Amplitude 0 draws the same numbers as before seasonality existed: the rows are pinned."""
+        # Digests of the worlds before the option was added (numpy's PCG64 streams, to_csv text).
+        small = simulate_credit_portfolio(seed=1, n_training=1000, n_per_month=500, seasonal_amplitude=0.0)
+        assert digest(small) == "f491334163887f6812acef486ea832972ed73b25f98e2550cb80f78c3700bb61"
+        assert digest(simulate_credit_portfolio()) == (
+            "328850646d55d1fb6f7075e0ed8ff1931113741d36d7e2d6453ede9882afb5ed")
+        assert small.seasonal_features == () and small.seasonal_effect(6) == 0
+
+    def test_seasonality_draws_no_extra_numbers(self, seasonal):
+        """Only the seasonal features (and, through utilization, who defaults) differ from the calm world."""
+        calm = simulate_credit_portfolio(**{**SEASONAL_WORLD, "seasonal_amplitude": 0.0})
+        untouched = [f for f in seasonal.features if f not in seasonal.seasonal_features] + ["month"]
+        for frame, calm_frame in ((seasonal.training, calm.training), (seasonal.production, calm.production)):
+            pd.testing.assert_frame_equal(frame[untouched], calm_frame[untouched])
+            for feature in seasonal.seasonal_features:
+                assert not frame[feature].equals(calm_frame[feature])
+
+    def test_reproducible(self, seasonal):
+        """The same seed gives the same seasonal rows; another seed other rows."""
+        pd.testing.assert_frame_equal(seasonal.production, simulate_credit_portfolio(**SEASONAL_WORLD).production)
+        assert not simulate_credit_portfolio(seed=1, **SEASONAL_WORLD).production.equals(seasonal.production)
+
+    def test_truth(self, seasonal):
+        """The seasonal features and the effect per month: a December peak, a June low, 0 in March and September."""
+        assert seasonal.seasonal_features == ("loan_amount", "credit_utilization")
+        assert seasonal.seasonal_amplitude == AMPLITUDE
+        assert [seasonal.calendar_month(k) for k in (1, 6, 12, 13, 24)] == [1, 6, 12, 1, 12]
+        effects = [seasonal.seasonal_effect(k) for k in range(13, 25)]
+        assert effects == pytest.approx(AMPLITUDE * np.cos(2 * np.pi * (np.arange(1, 13) - 12) / 12))
+        assert max(effects) == pytest.approx(seasonal.seasonal_effect(24)) == pytest.approx(AMPLITUDE)
+        assert min(effects) == pytest.approx(seasonal.seasonal_effect(18)) == pytest.approx(-AMPLITUDE)
+        assert seasonal.seasonal_effect(0) == 0
+        with pytest.raises(ValueError, match="`month` must be a production month"):
+            seasonal.calendar_month(0)
+
+    def test_effect_direction(self, seasonal):
+        """Loans are larger and utilization higher in December than in June, by about the stated effect."""
+        december, june = seasonal.month(24), seasonal.month(18)
+        log_ratio = np.log(december["loan_amount"]).mean() - np.log(june["loan_amount"]).mean()
+        assert log_ratio == pytest.approx(2 * AMPLITUDE, abs=0.06)
+        assert december["credit_utilization"].mean() - june["credit_utilization"].mean() == pytest.approx(
+            2 * 0.25 * AMPLITUDE, abs=0.03)
+
+    def test_training_window_spans_the_year(self, seasonal):
+        """The training window's rows run from January to December, 1/12 per calendar month."""
+        training = seasonal.training
+        first, last = training.iloc[:1000], training.iloc[-1000:]
+        assert last["loan_amount"].median() > 1.5 * training.iloc[5000:6000]["loan_amount"].median()  # Dec vs Jun
+        assert abs(np.log(first["loan_amount"]).mean() - np.log(last["loan_amount"]).mean()) < 0.15  # Jan ~ Dec
+
+    def test_seasonal_features_swing_against_the_training_window(self, psi_second_year, seasonal):
+        """Against the training window, the seasonal features drift at the December peak and the June low,
+        are stable in March and September, and no other feature moves."""
+        static, _ = psi_second_year
+        seasonal_features = list(seasonal.seasonal_features)
+        for month in (18, 24):  # June, December
+            assert (static.loc[month, seasonal_features] > PSI_ALERT).all(), month
+        for month in (15, 21):  # March, September
+            assert (static.loc[month, seasonal_features] < PSI_WATCH).all(), month
+        assert (static.drop(columns=seasonal_features) < PSI_WATCH).all().all()
+
+    def test_same_month_last_year_is_stable(self, psi_second_year):
+        """Against the same calendar month a year earlier, every feature is stable every month."""
+        _, year_ago = psi_second_year
+        assert (year_ago < PSI_WATCH).all().all()
+
+    def test_downturn_still_shows_against_last_year(self):
+        """A downturn in the second year drifts its features against the same month a year earlier."""
+        world = simulate_credit_portfolio(**{**SEASONAL_WORLD, "severity": 1.0, "shift_month": 21})
+        features = list(world.features)
+        table = drift_table(world.month(12)[features], world.month(24)[features])
+        assert set(table.index[table["band"] == "drift"]) <= set(world.drifted_features)
+        assert "credit_utilization" in set(table.index[table["band"] == "drift"])

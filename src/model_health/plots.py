@@ -6,16 +6,20 @@ so every panel reads on its own.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 
 from model_health._validation import as_binary_labels, as_groups, as_scores, check_columns, check_same_length
+from model_health.simulators import MONTH_NAMES
 
 __all__ = [
     "plot_confusion_matrix",
     "plot_distribution_shift",
     "plot_metric_by_month",
     "plot_psi",
+    "plot_psi_by_month",
     "plot_group_rates",
     "plot_precision_recall",
     "plot_roc",
@@ -136,6 +140,39 @@ def plot_psi(ax, psi: pd.Series):
     ax.set_title("Population stability index by feature")
     ax.set_xlabel("PSI against the training window")
     ax.legend(loc="lower right")
+    return ax
+
+
+def plot_psi_by_month(ax, psi: pd.DataFrame, *, calendar_months=None):
+    """The largest PSI per month, one line per reference (a column of ``psi``), with the bands.
+
+    The axis is logarithmic: a stable month's PSI (about 0.01) and a drifted one's (1 or
+    more) both stay readable. ``calendar_months`` maps each month to its calendar month
+    (1-12), which then labels the ticks ("13 Jan").
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    from model_health.drift import PSI_ALERT, PSI_WATCH
+
+    if not isinstance(psi, pd.DataFrame):
+        raise TypeError(f"`psi` should be a DataFrame with one column per reference, got {type(psi).__name__}.")
+    # Orange and red are the bands' colours, so the references take others.
+    colours = itertools.cycle(("tab:blue", "tab:purple", "tab:green", "tab:brown", "tab:gray"))
+    for reference, colour in zip(psi.columns, colours):
+        ax.plot(psi.index, psi[reference].to_numpy(), marker="o", color=colour, label=str(reference))
+    ax.axhline(PSI_WATCH, color="tab:orange", linestyle="--", label=f"watch ({PSI_WATCH})")
+    ax.axhline(PSI_ALERT, color="tab:red", linestyle="--", label=f"drift alert ({PSI_ALERT})")
+    ax.set_yscale("log", nonpositive="clip")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))  # 0.01, 0.1, 1 (not 10^-2)
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    months = list(psi.index)
+    labels = ([f"{month}\n{MONTH_NAMES[calendar_months[month] - 1]}" for month in months]
+              if calendar_months is not None else [str(month) for month in months])
+    ax.set_xticks(months, labels)
+    ax.set_title("Largest feature PSI by month")
+    ax.set_xlabel("Month since deployment" + (" (calendar month)" if calendar_months is not None else ""))
+    ax.set_ylabel("Largest PSI of any feature (log scale)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # outside: the lines fill the whole panel
     return ax
 
 

@@ -5,6 +5,10 @@ monthly production batches with (delayed) default outcomes. From ``shift_month``
 economic downturn ramps in: incomes fall and credit utilization and late payments rise
 (data drift in exactly those features), and debt-to-income starts to matter more for
 default (concept drift: the same applicant is riskier than before).
+
+With ``seasonal_amplitude`` above 0, loan amounts and credit utilization also follow the
+calendar (a holiday peak in December, a low in June) while their relation to default stays
+the same: movement a static reference reads as drift, though nothing went wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +23,10 @@ __all__ = ["CreditPortfolio", "credit_model", "simulate_credit_portfolio"]
 CREDIT_FEATURES = ("income", "debt_to_income", "credit_utilization", "late_payments", "loan_amount",
                    "employment_years", "age", "region", "loan_purpose")
 DRIFTING_FEATURES = ("income", "credit_utilization", "late_payments")
+SEASONAL_FEATURES = ("loan_amount", "credit_utilization")
+UTILIZATION_PER_SEASON = 0.25  # credit utilization moves by this times the seasonal effect
+PEAK_MONTH = 12  # the calendar month of the seasonal peak (December)
+MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # by calendar month - 1
 REGIONS = ("north", "south", "east", "west")
 PURPOSES = ("car", "home", "education", "business", "other")
 
@@ -30,10 +38,13 @@ class CreditPortfolio:
     Attributes
     ----------
     training : DataFrame
-        The training window (``month`` 0): features and the 0/1 target ``default``.
+        The training window (``month`` 0): features and the 0/1 target ``default``. It spans
+        one calendar year in row order: row ``i`` is from calendar month
+        ``1 + 12 * i // n_training`` (January first).
     production : DataFrame
         Monthly batches (``month`` 1 to ``n_months``) with the model's inputs and the
-        outcomes that arrive later.
+        outcomes that arrive later. Production month ``k`` is calendar month
+        ``(k - 1) % 12 + 1``: the model went live in January, after its training year.
     drifted_features : tuple of str
         Features whose distribution the downturn moves (data drift).
     concept_drift_feature : str
@@ -44,6 +55,12 @@ class CreditPortfolio:
         Strength of the downturn at full strength (1.0 is the default story).
     seed : int
         Seed that reproduces every row.
+    seasonal_features : tuple of str
+        Features that follow the calendar (empty without seasonality): ``loan_amount``
+        (its logarithm moves by :meth:`seasonal_effect`) and ``credit_utilization`` (moves
+        by ``UTILIZATION_PER_SEASON`` times it). Their relation to default does not change.
+    seasonal_amplitude : float
+        Size of the seasonal effect at its December peak (0 is no seasonality).
     """
 
     training: pd.DataFrame
@@ -56,6 +73,8 @@ class CreditPortfolio:
     seed: int
     target: str = "default"
     features: tuple[str, ...] = CREDIT_FEATURES
+    seasonal_features: tuple[str, ...] = ()
+    seasonal_amplitude: float = 0.0
 
     def month(self, number: int) -> pd.DataFrame:
         """One month of production data (0 is the training window)."""
@@ -70,16 +89,55 @@ class CreditPortfolio:
         """How far the downturn has progressed in ``month``: 0 before it, 1 at full strength."""
         return self.severity * float(np.clip((month - self.shift_month + 1) / self.ramp_months, 0, 1))
 
+    def calendar_month(self, month: int) -> int:
+        """The calendar month (1 = January, 12 = December) of production month ``month``.
 
-def _applicants(rng: np.random.Generator, n: int, strength: float) -> pd.DataFrame:
+        Examples
+        --------
+        >>> portfolio = simulate_credit_portfolio(seed=1, n_training=1000, n_per_month=100, n_months=24)
+        >>> [portfolio.calendar_month(k) for k in (1, 12, 13, 24)]
+        [1, 12, 1, 12]
+        """
+        if month < 1:
+            raise ValueError(f"`month` must be a production month (1 or later), got {month!r}; the training "
+                             "window (month 0) spans a whole year.")
+        return (month - 1) % 12 + 1
+
+    def seasonal_effect(self, month: int) -> float:
+        """The seasonal effect in ``month``: ``seasonal_amplitude * cos(2 pi (calendar month - 12) / 12)``.
+
+        Highest in December (``+seasonal_amplitude``), lowest in June, 0 in March and
+        September. Month 0 (the training window) spans a whole year, over which the effect
+        averages to 0, so it returns 0.
+
+        Examples
+        --------
+        >>> portfolio = simulate_credit_portfolio(seed=1, n_training=1000, n_per_month=100, n_months=12,
+        ...                                       seasonal_amplitude=0.4)
+        >>> [round(portfolio.seasonal_effect(k), 2) for k in (6, 9, 12)]
+        [-0.4, 0.0, 0.4]
+        """
+        if month == 0:
+            return 0.0
+        return float(_seasonal_wave(self.seasonal_amplitude, np.array([self.calendar_month(month)]))[0])
+
+
+def _seasonal_wave(amplitude: float, calendar_months: np.ndarray) -> np.ndarray:
+    """The seasonal effect of each calendar month: a cosine peaking in December."""
+    return amplitude * np.cos(2 * np.pi * (calendar_months - PEAK_MONTH) / 12)
+
+
+def _applicants(rng: np.random.Generator, n: int, strength: float, season: np.ndarray | float = 0.0) -> pd.DataFrame:
+    # The seasonal effect is applied to the drawn values, so it draws no random numbers:
+    # with season 0 (x * exp(0) and x + 0 are x) every row is what it was without it.
     income = rng.lognormal(np.log(52_000) - 0.25 * strength, 0.45, n)
-    utilization = np.clip(rng.beta(2 + 2.2 * strength, 5, n), 0, 1)
+    utilization = np.clip(rng.beta(2 + 2.2 * strength, 5, n) + UTILIZATION_PER_SEASON * season, 0, 1)
     return pd.DataFrame({
         "income": income.round(-2),
         "debt_to_income": np.clip(rng.gamma(4, 0.08, n), 0, 2).round(3),
         "credit_utilization": utilization.round(3),
         "late_payments": rng.poisson(0.6 + 0.9 * strength, n),
-        "loan_amount": rng.lognormal(np.log(12_000), 0.6, n).round(-2),
+        "loan_amount": (rng.lognormal(np.log(12_000), 0.6, n) * np.exp(season)).round(-2),
         "employment_years": rng.gamma(2, 3, n).round(1),
         "age": rng.integers(21, 70, n),
         "region": pd.Categorical(rng.choice(REGIONS, n, p=[0.3, 0.25, 0.25, 0.2]), categories=REGIONS),
@@ -104,7 +162,7 @@ def _defaults(rng: np.random.Generator, applicants: pd.DataFrame, strength: floa
 
 def simulate_credit_portfolio(seed: int = 2026, *, n_training: int = 20_000, n_per_month: int = 6_000,
                               n_months: int = 6, shift_month: int = 3, ramp_months: int = 3,
-                              severity: float = 1.0) -> CreditPortfolio:
+                              severity: float = 1.0, seasonal_amplitude: float = 0.0) -> CreditPortfolio:
     """Simulate a training window and ``n_months`` production months with a downturn.
 
     With the defaults, the downturn starts in month 3 and is at full strength in month 5.
@@ -113,6 +171,17 @@ def simulate_credit_portfolio(seed: int = 2026, *, n_training: int = 20_000, n_p
     seeds 1-6; ``tests/test_simulators.py`` holds it between 10% and 22%). The default rate
     rises from about 13% to about 17%. Other seeds tell the same story with other numbers;
     ``severity=0`` gives a world with no drift at all.
+
+    ``seasonal_amplitude`` adds a calendar (see :meth:`CreditPortfolio.seasonal_effect`): the
+    training window spans a year, production month ``k`` is calendar month
+    ``(k - 1) % 12 + 1``, and in calendar month ``c`` the logarithm of ``loan_amount`` moves by
+    ``seasonal_amplitude * cos(2 pi (c - 12) / 12)`` and ``credit_utilization`` by
+    ``UTILIZATION_PER_SEASON`` (0.25) times that (then clipped to [0, 1]): up to the
+    December peak, down to the June low. Who defaults given the features does not change.
+    Against the training window, the seasonal features then look drifted around December
+    and June (at 0.4, PSI above 0.25; ``tests/test_simulators.py`` holds it), while against
+    the same calendar month a year earlier they stay stable. The effect is applied to the
+    drawn values, so with the default 0 every row is the same as without the option.
 
     Examples
     --------
@@ -126,20 +195,29 @@ def simulate_credit_portfolio(seed: int = 2026, *, n_training: int = 20_000, n_p
         raise ValueError(f"`shift_month` must be between 1 and n_months={n_months}, got {shift_month!r}.")
     if severity < 0 or ramp_months < 1:
         raise ValueError(f"`severity` must be >= 0 and `ramp_months` >= 1, got {severity!r} and {ramp_months!r}.")
+    if not 0 <= seasonal_amplitude < np.inf:
+        raise ValueError(f"`seasonal_amplitude` must be a finite number >= 0, got {seasonal_amplitude!r}.")
     rng = np.random.default_rng(seed)
+    seasonal_features = SEASONAL_FEATURES if seasonal_amplitude > 0 else ()
     portfolio = CreditPortfolio(pd.DataFrame(), pd.DataFrame(), DRIFTING_FEATURES, "debt_to_income",
-                                shift_month, ramp_months, severity, seed)
+                                shift_month, ramp_months, severity, seed, seasonal_features=seasonal_features,
+                                seasonal_amplitude=float(seasonal_amplitude))
     batches = []
     for month, n in [(0, n_training)] + [(m, n_per_month) for m in range(1, n_months + 1)]:
         strength = portfolio.downturn_strength(month) if month else 0.0
-        applicants = _applicants(rng, n, strength)
+        if month == 0:  # the training year, in calendar order
+            season = _seasonal_wave(portfolio.seasonal_amplitude, 1 + 12 * np.arange(n) // n)
+        else:
+            season = portfolio.seasonal_effect(month)
+        applicants = _applicants(rng, n, strength, season)
         applicants["default"] = _defaults(rng, applicants, strength)
         applicants.insert(0, "month", month)
         batches.append(applicants)
     training = batches[0].reset_index(drop=True)
     production = pd.concat(batches[1:], ignore_index=True)
     return CreditPortfolio(training, production, DRIFTING_FEATURES, "debt_to_income", shift_month,
-                           ramp_months, severity, seed)
+                           ramp_months, severity, seed, seasonal_features=seasonal_features,
+                           seasonal_amplitude=float(seasonal_amplitude))
 
 
 def credit_model(seed: int = 2026):

@@ -29,7 +29,7 @@ from model_health.grading import (
     expect_number,
 )
 from model_health.monitoring import MonitoringPolicy, replay_policy
-from model_health.simulators import credit_model
+from model_health.simulators import MONTH_NAMES, credit_model
 
 NOTEBOOK = "05_diagnose_post_launch_drift"
 
@@ -51,11 +51,12 @@ def reference_drift(ns) -> pd.DataFrame:
     return drift_table(ns["portfolio"].training[features], ns["portfolio"].month(6)[features])
 
 
-def _expect_series_by_month(name: str, value, expected: pd.Series) -> pd.Series:
+def _expect_series_by_month(name: str, value, expected: pd.Series, *, months: str = "the production months"
+                            ) -> pd.Series:
     if not isinstance(value, pd.Series):
         raise Incorrect(f"`{name}` should be a pandas Series indexed by month, got {type(value).__name__}.")
     if sorted(value.index.tolist()) != expected.index.tolist():
-        raise Incorrect(f"`{name}` has index {value.index.tolist()}; expected the production months "
+        raise Incorrect(f"`{name}` has index {value.index.tolist()}; expected {months} "
                         f"{expected.index.tolist()}.")
     return value.reindex(expected.index).astype(float)
 
@@ -79,15 +80,21 @@ class F1ByMonth(Exercise):
                     for m in expected.index}
         accuracy = pd.Series({m: accuracy_score(*pair) for m, pair in outcomes.items()})
         recall = pd.Series({m: recall_score(*pair) for m, pair in outcomes.items()})
+        # Accuracy of predicting "repays" for everyone: what accuracy must beat to mean anything.
+        all_repay = pd.Series({m: 1 - float(np.mean(pair[0])) for m, pair in outcomes.items()})
+        beaten = int((all_repay > accuracy).sum())
         if np.allclose(mine, accuracy, atol=1e-6):
-            raise Incorrect("These are accuracies. Accuracy stays high when few borrowers default; compute F1.")
+            raise Incorrect(f"These are accuracies. With few defaults, predicting 'repays' for everyone scores "
+                            f"{all_repay.min():.2f} to {all_repay.max():.2f} here, above the model in {beaten} of "
+                            f"{len(accuracy)} months: accuracy cannot say what broke. Compute F1 on defaults.")
         if np.allclose(mine, recall, atol=1e-6):
             raise Incorrect("These are recalls; F1 also accounts for precision.")
         wrong = [m for m in expected.index if abs(mine[m] - expected[m]) > 1e-6]
         if wrong:
             raise Incorrect(f"F1 for month(s) {wrong} does not match the deployed model on that month's batch.")
         return (f"F1 went from {expected.iloc[0]:.3f} in month 1 to {expected.iloc[-1]:.3f} in month 6 "
-                f"({1 - expected.iloc[-1] / expected.iloc[0]:.0%} lower).")
+                f"({1 - expected.iloc[-1] / expected.iloc[0]:.0%} lower). Accuracy alone would mislead: in "
+                f"{beaten} of {len(accuracy)} months, predicting 'repays' for everyone scores higher than the model.")
 
     def reference(self, ns):
         return reference_f1_by_month(ns)
@@ -374,6 +381,149 @@ class Policy(Exercise):
                 "label_delay_months": ns["LABEL_DELAY_MONTHS"], "min_labels": 500}
 
 
+def _psi_against(ns, reference_of, *, swapped: bool = False) -> pd.DataFrame:
+    """PSI per feature (columns) of each month of SECOND_YEAR (rows) against ``reference_of(month)``."""
+    portfolio, features = ns["seasonal_portfolio"], ns["FEATURES"]
+    rows = {}
+    for month in ns["SECOND_YEAR"]:
+        reference, current = reference_of(portfolio, month), portfolio.month(month)
+        if swapped:
+            reference, current = current, reference
+        rows[month] = drift_table(reference[features], current[features])["psi"]
+    return pd.DataFrame(rows).T.rename_axis("month")
+
+
+def _training_window(portfolio, month):
+    return portfolio.training
+
+
+def _same_month_last_year(portfolio, month):
+    return portfolio.month(month - 12)
+
+
+def _previous_month(portfolio, month):
+    return portfolio.month(month - 1)
+
+
+def reference_seasonal_alerts(ns) -> tuple[pd.Series, pd.Series, list[int], list[int]]:
+    static = _psi_against(ns, _training_window).max(axis=1).rename("max_psi")
+    seasonal = _psi_against(ns, _same_month_last_year).max(axis=1).rename("max_psi")
+    return static, seasonal, _alert_months(static), _alert_months(seasonal)
+
+
+def _alert_months(max_psi: pd.Series) -> list[int]:
+    return sorted(int(month) for month in max_psi.index[max_psi > PSI_ALERT])
+
+
+def _month_names(ns, months) -> str:
+    portfolio = ns["seasonal_portfolio"]
+    return ", ".join(f"{month} {MONTH_NAMES[portfolio.calendar_month(month) - 1]}" for month in months)
+
+
+def _expect_month_list(name: str, value) -> list[int]:
+    if isinstance(value, pd.Series):
+        if pd.api.types.is_bool_dtype(value):
+            raise Incorrect(f"`{name}` is a True/False mask per month; keep the months where it is True "
+                            "(its index), as a sorted list.")
+        raise Incorrect(f"`{name}` is a Series (of PSI values?); the months are its index: take them as a "
+                        "sorted list.")
+    if isinstance(value, dict):
+        raise Incorrect(f"`{name}` should be a sorted list of month numbers, e.g. [13, 18], got a dict: keep "
+                        "only the months that alert.")
+    if not isinstance(value, (list, tuple, np.ndarray, pd.Index)) or np.ndim(value) != 1:
+        raise Incorrect(f"`{name}` should be a sorted list of month numbers, e.g. [13, 18], got "
+                        f"{type(value).__name__}.")
+    wrong = [month for month in value if isinstance(month, (bool, np.bool_))
+             or not isinstance(month, (int, np.integer))]
+    if wrong:
+        raise Incorrect(f"`{name}` should hold month numbers (integers), found {wrong[0]!r}.")
+    return sorted(int(month) for month in value)
+
+
+class SeasonalReference(Exercise):
+    """Static vs seasonal reference. PSI values: within 1e-6; alert months: exact (``>`` or ``>=``
+    PSI_ALERT both pass, as no month's PSI lands exactly on it)."""
+
+    title = "Seasonality: a static reference cries wolf"
+    reads = ("static_max_psi", "seasonal_max_psi", "static_alert_months", "seasonal_alert_months")
+    hints = (
+        "A seasonal reference compares like with like: month k against the same calendar month one year "
+        "earlier, which is month k - 12 (months 1-12 are the first year).",
+        "For each k in SECOND_YEAR: largest_psi(seasonal_portfolio.training, seasonal_portfolio.month(k)) for the "
+        "static reference, largest_psi(seasonal_portfolio.month(k - 12), seasonal_portfolio.month(k)) for the "
+        "seasonal one. Collect each in a pd.Series indexed by month: pd.Series({k: ... for k in SECOND_YEAR}).",
+        "Alert months: sorted(static_max_psi[static_max_psi > PSI_ALERT].index), and the same for "
+        "seasonal_max_psi.",
+    )
+
+    def expect(self, ns, static_max_psi, seasonal_max_psi, static_alert_months, seasonal_alert_months):
+        static, seasonal, static_alerts, seasonal_alerts = reference_seasonal_alerts(ns)
+        mine_static = _expect_series_by_month("static_max_psi", static_max_psi, static,
+                                              months="the months of SECOND_YEAR")
+        mine_seasonal = _expect_series_by_month("seasonal_max_psi", seasonal_max_psi, seasonal,
+                                                months="the months of SECOND_YEAR")
+        self._expect_max_psi("static_max_psi", mine_static, static, ns, _training_window, {
+            "this is the seasonal reference's PSI (month k - 12); the static reference is the training window.":
+                lambda: seasonal,
+        }, "does not match the largest PSI of any feature against the training window.")
+        self._expect_max_psi("seasonal_max_psi", mine_seasonal, seasonal, ns, _same_month_last_year, {
+            "this compares with the training window again, the static reference; compare month k with month "
+            "k - 12, the same calendar month a year earlier.": lambda: static,
+            "this compares each month with the month before (k - 1). Neighbouring months differ by the season too, "
+            "and a slow drift hides in month-to-month steps: compare with month k - 12, a year earlier.":
+                lambda: _psi_against(ns, _previous_month).max(axis=1),
+        }, "does not match the largest PSI of any feature against the same calendar month a year earlier "
+           "(month k - 12).")
+        for name, value, expected, max_psi in (
+                ("static_alert_months", static_alert_months, static_alerts, static),
+                ("seasonal_alert_months", seasonal_alert_months, seasonal_alerts, seasonal)):
+            months = _expect_month_list(name, value)
+            if months == expected:
+                continue
+            if months == sorted(int(month) for month in max_psi.index[max_psi >= PSI_WATCH]):
+                raise Incorrect(f"`{name}` includes the watch band: an alert is a largest PSI above PSI_ALERT "
+                                f"({PSI_ALERT}).")
+            if name == "seasonal_alert_months" and months == static_alerts:
+                raise Incorrect("`seasonal_alert_months` are the static reference's alerts; threshold "
+                                "seasonal_max_psi.")
+            extra, missed = len(set(months) - set(expected)), len(set(expected) - set(months))
+            raise Incorrect(f"`{name}` should list every month of SECOND_YEAR whose largest PSI is above "
+                            f"PSI_ALERT ({PSI_ALERT}) and no other: yours has {extra} at or below it and misses "
+                            f"{missed} above it.")
+        portfolio = ns["seasonal_portfolio"]
+        calm = [month for month in static_alerts if portfolio.downturn_strength(month) == 0]
+        text = f"Against the training window {len(static_alerts)} of {len(static)} months alert"
+        text += (f"; {len(calm)} have no downturn at all ({_month_names(ns, calm)}): the season, not drift. "
+                 if calm else ". ")
+        if not seasonal_alerts:
+            return text + "Against the same month last year, none does."
+        in_downturn = all(portfolio.downturn_strength(month) > 0 for month in seasonal_alerts)
+        return text + (f"Against the same month last year only {_month_names(ns, seasonal_alerts)} alert"
+                       + (f": the downturn that began in month {portfolio.shift_month}." if in_downturn else "."))
+
+    @staticmethod
+    def _expect_max_psi(name, mine, expected, ns, reference_of, mistakes, otherwise):
+        wrong = [int(month) for month in expected.index if not abs(mine[month] - expected[month]) <= 1e-6]
+        if not wrong:
+            return
+        psi = _psi_against(ns, reference_of)
+        candidates = {
+            "the arguments look swapped: the reference (the earlier sample) is the first argument.":
+                lambda: _psi_against(ns, reference_of, swapped=True).max(axis=1),
+            "this is the mean PSI over the features; an alert looks at the largest one.":
+                lambda: psi.mean(axis=1),
+            "this is the sum of the features' PSI; an alert looks at the largest one.": lambda: psi.sum(axis=1),
+            **mistakes,
+        }
+        for message, values in candidates.items():
+            if np.allclose(mine.to_numpy(), values().reindex(expected.index).to_numpy(), atol=1e-6):
+                raise Incorrect(f"`{name}`: {message}")
+        raise Incorrect(f"`{name}` for month(s) {wrong} {otherwise}")
+
+    def reference(self, ns):
+        return reference_seasonal_alerts(ns)
+
+
 class MonitoringPlan(WrittenAnswer):
     title = "Monitoring schedule and retraining trigger"
     reads = ("monitoring_plan",)
@@ -382,16 +532,17 @@ class MonitoringPlan(WrittenAnswer):
         "Says what is checked how often (inputs daily/weekly by PSI; performance when labels arrive).",
         "Alerts on aggregate accuracy alone? No: names per-feature PSI and F1 (or recall) by segment.",
         "States the retraining trigger as thresholds plus a minimum number of labels.",
-        "Handles seasonality: thresholds compared with the same period last year, or a seasonal reference.",
+        "Handles seasonality as in q10: PSI also against the same month last year (a seasonal reference), so "
+        "the season alone pages no one.",
         "Names who is alerted and what they do (investigate, retrain on a recent window, roll back).",
     )
 
 
 EXERCISES = ExerciseSet(NOTEBOOK, [
     F1ByMonth(), FirstDegradedMonth(), PsiFunction(), PsiByFeature(), FlagFeatures(),
-    StatisticalVsPractical(), DataOrConceptDrift(), Retrain(), Policy(), MonitoringPlan(),
+    StatisticalVsPractical(), DataOrConceptDrift(), Retrain(), Policy(), SeasonalReference(), MonitoringPlan(),
 ])
-q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = EXERCISES
+q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = EXERCISES
 score_summary = EXERCISES.score_summary
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "score_summary"]
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "score_summary"]
