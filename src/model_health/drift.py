@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 PSI_BINS = 10
+DECILES = np.linspace(0, 1, PSI_BINS + 1)[1:-1]  # the 9 inner edges' probabilities
 PSI_WATCH = 0.1
 PSI_ALERT = 0.25
 MIN_SHARE = 1e-4
@@ -92,7 +93,7 @@ def _numeric_values(name: str, values) -> np.ndarray:
 
 
 def _decile_edges(reference: np.ndarray) -> np.ndarray:
-    return np.unique(np.quantile(reference, np.linspace(0, 1, PSI_BINS + 1)[1:-1]))
+    return np.unique(np.quantile(reference, DECILES))
 
 
 def population_stability_index(reference, current) -> float:
@@ -252,6 +253,7 @@ class _BinnedSample:
 
     def __init__(self, values: np.ndarray, grid: _Grid) -> None:
         self.values = values
+        self.grid = grid
         self.bins = grid.bins(values)
         self.counts = np.bincount(self.bins, minlength=GRID_BINS)
         self.below = np.concatenate([[0], np.cumsum(self.counts)])  # below[k]: values in bins < k
@@ -275,7 +277,7 @@ def _single_valued(values: np.ndarray, bins: np.ndarray) -> tuple[np.ndarray, np
     return one, ~mixed
 
 
-def _ks_statistic(reference: _BinnedSample, current: _BinnedSample, grid: _Grid) -> float:
+def _ks_statistic(reference: _BinnedSample, current: _BinnedSample) -> float:
     """The two-sample KS statistic, equal to scipy's bit for bit, without sorting either sample.
 
     The gap between the empirical CDFs, ``|F_ref(x) - F_cur(x)|``, is known exactly at the
@@ -302,7 +304,7 @@ def _ks_statistic(reference: _BinnedSample, current: _BinnedSample, grid: _Grid)
     ref_values.sort()
     cur_values.sort()
     points = np.concatenate([ref_values, cur_values])
-    point_bins = grid.bins(points)
+    point_bins = reference.grid.bins(points)  # the current sample is binned on the reference's grid
 
     def at_or_below(sample: _BinnedSample, chosen_sorted: np.ndarray) -> np.ndarray:
         # Values in bins before the point's that were not chosen, plus the chosen ones <= it.
@@ -317,7 +319,6 @@ def _ks_statistic(reference: _BinnedSample, current: _BinnedSample, grid: _Grid)
 @dataclass(frozen=True)
 class _NumericReference:
     sample: _BinnedSample
-    grid: _Grid
     edges: np.ndarray
     bin_counts: np.ndarray
 
@@ -343,11 +344,10 @@ class DriftReference:
             if _is_numeric(reference[column]):
                 values = _numeric_values(f"reference['{column}']", reference[column])
                 # One partition finds the deciles and the grid's span together.
-                quantiles = np.quantile(values, [*np.linspace(0, 1, PSI_BINS + 1)[1:-1], *GRID_SPAN])
-                edges = np.unique(quantiles[:-2])  # == _decile_edges(values)
-                grid = _Grid.spanning(*quantiles[-2:])
-                sample = _BinnedSample(values, grid)
-                self._numeric[column] = _NumericReference(sample, grid, edges, self._bin_counts(sample, edges))
+                quantiles = np.quantile(values, [*DECILES, *GRID_SPAN])
+                edges = np.unique(quantiles[:-2])
+                sample = _BinnedSample(values, _Grid.spanning(*quantiles[-2:]))
+                self._numeric[column] = _NumericReference(sample, edges, self._bin_counts(sample, edges))
             else:
                 self._categorical[column] = _category_counts(reference[column])
 
@@ -361,10 +361,10 @@ class DriftReference:
 
     def _compare_numeric(self, column: str, current: pd.Series) -> dict:
         reference = self._numeric[column]
-        sample = _BinnedSample(_numeric_values(f"current['{column}']", current), reference.grid)
+        sample = _BinnedSample(_numeric_values(f"current['{column}']", current), reference.sample.grid)
         n, m = reference.sample.values.size, sample.values.size
         psi = _psi_from_counts(reference.bin_counts, self._bin_counts(sample, reference.edges))
-        statistic = _ks_statistic(reference.sample, sample, reference.grid)
+        statistic = _ks_statistic(reference.sample, sample)
         return _row("numeric", psi, "ks", statistic, _ks_p_value(statistic, n, m), n, m)
 
     def _compare_categorical(self, column: str, current: pd.Series) -> dict:
