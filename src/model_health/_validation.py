@@ -12,6 +12,13 @@ import numpy as np
 import pandas as pd
 
 
+class UndefinedValueWarning(UserWarning):
+    """A quantity is undefined for the data given, so NaN is returned; the message says why.
+
+    An undefined value is never reported as 0, and a verdict computed from it is "unknown".
+    """
+
+
 def as_1d_array(name: str, values, *, allow_nan: bool = False) -> np.ndarray:
     """Return ``values`` as a non-empty 1d array, or raise a ValueError naming ``name``."""
     if isinstance(values, (str, bytes)) or values is None or np.isscalar(values):

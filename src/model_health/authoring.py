@@ -172,10 +172,13 @@ def _expected_files(solution_path: Path) -> dict[Path, str]:
     }
 
 
-def build_all(*, execute: bool = False, check: bool = False) -> list[Path]:
-    """Build (or, with ``check``, compare) every generated file; return the paths that differ."""
+def build_all(*, execute: bool = False, check: bool = False, only: str | None = None) -> list[Path]:
+    """Build (or, with ``check``, compare) every generated file; return the paths that differ.
+
+    ``only`` limits the build to the solution notebooks whose name starts with it (e.g. "05").
+    """
     differing = []
-    for solution_path in sorted((REPO / "solutions").glob("*.ipynb")):
+    for solution_path in sorted((REPO / "solutions").glob(f"{only or ''}*.ipynb")):
         if execute and not check:
             print(f"executing {solution_path.relative_to(REPO)}", flush=True)
             nbformat.write(execute_notebook(solution_path), solution_path)
@@ -192,8 +195,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--execute", action="store_true", help="re-run solution notebooks first")
     parser.add_argument("--check", action="store_true", help="only report files that are out of date")
+    parser.add_argument("--only", metavar="NN", help="only the notebooks whose name starts with NN (e.g. 05)")
     args = parser.parse_args(argv)
-    differing = build_all(execute=args.execute, check=args.check)
+    differing = build_all(execute=args.execute, check=args.check, only=args.only)
     for path in differing:
         print(("out of date: " if args.check else "wrote: ") + str(path.relative_to(REPO)))
     return 1 if args.check and differing else 0

@@ -250,7 +250,7 @@ class StatisticalVsPractical(Exercise):
         p_value = expect_number("tiny_shift_pvalue", tiny_shift_pvalue)
         if abs(p_value - float(ks.statistic)) < 1e-12:
             raise Incorrect("`tiny_shift_pvalue` is the KS statistic; take .pvalue.")
-        expect_close("tiny_shift_pvalue", p_value, expected_p, tolerance=1e-9,
+        expect_close("tiny_shift_pvalue", p_value, expected_p,
                      otherwise="that is not the KS p-value of big_reference against big_current.")
         expect_close("tiny_shift_psi", expect_number("tiny_shift_psi", tiny_shift_psi), expected_psi, mistakes={
             "the arguments look swapped: big_reference is the reference.":

@@ -29,14 +29,18 @@ from model_health.grading._core import (
     call_learner_function,
 )
 from model_health.grading._expect import (
+    SIGNIFICANT_DIGITS,
+    close_enough,
     expect_binary_labels,
     expect_close,
     expect_dataframe,
     expect_number,
     expect_vector,
+    format_distinct,
 )
 
 __all__ = [
+    "SIGNIFICANT_DIGITS",
     "____",
     "Exercise",
     "ExerciseSet",
@@ -47,9 +51,11 @@ __all__ = [
     "WrittenAnswer",
     "bind",
     "call_learner_function",
+    "close_enough",
     "expect_binary_labels",
     "expect_close",
     "expect_dataframe",
     "expect_number",
     "expect_vector",
+    "format_distinct",
 ]

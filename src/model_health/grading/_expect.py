@@ -63,19 +63,69 @@ def expect_binary_labels(name: str, value: Any) -> np.ndarray:
     return array.astype(int)
 
 
-def expect_close(name: str, value: float, expected: float, *, tolerance: float = 1e-6,
-                 mistakes: Mapping[str, float] | None = None, otherwise: str | None = None) -> None:
-    """Accept ``value`` within ``tolerance`` of ``expected``.
+SIGNIFICANT_DIGITS = 3
+
+
+def close_enough(value: Any, expected: Any, *, digits: int = SIGNIFICANT_DIGITS) -> bool:
+    """Whether ``value`` equals ``expected`` up to rounding to ``digits`` significant digits.
+
+    Element-wise on arrays (all must hold; shapes must match). The tolerance is half a unit
+    in the last kept digit of ``expected``, so it is relative: 0.873 matches 0.87294, and
+    1.40e-190 matches 1.4012e-190 while 0.0 and 1e-189 do not. NaN matches only NaN.
+
+    Examples
+    --------
+    >>> close_enough(0.873, 0.872941), close_enough(0.872, 0.872941), close_enough(0.0, 1.4e-190)
+    (True, False, False)
+    >>> close_enough([0.5, 1.4e-190], np.array([0.50004, 1.40049e-190]))
+    True
+    """
+    value = np.asarray(value, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    if value.shape != expected.shape:
+        return False
+    magnitude = np.floor(np.log10(np.abs(np.where(expected == 0, 1.0, expected))))
+    # Half a unit in the last kept digit, widened a hair for the binary rounding of the learner's value.
+    tolerance = np.where(expected == 0, 1e-12, 0.5 * 10.0 ** (magnitude - (digits - 1)) * (1 + 1e-6))
+    with np.errstate(invalid="ignore"):
+        close = np.abs(value - expected) <= tolerance
+    both_nan = np.isnan(value) & np.isnan(expected)
+    return bool(np.all(close | both_nan))
+
+
+def format_distinct(value: float, other: float, *, digits: int = SIGNIFICANT_DIGITS + 1) -> str:
+    """``value`` with enough significant digits that it does not print like ``other``.
+
+    For messages that compare: "0.7998 is below the 0.8 target", never "0.800 is below 0.8".
+
+    Examples
+    --------
+    >>> format_distinct(0.79984, 0.8), format_distinct(0.8731, 0.5)
+    ('0.7998', '0.8731')
+    """
+    for shown in range(digits, 18):
+        text = f"{value:.{shown}g}"
+        if value == other or text != f"{other:.{shown}g}":
+            return text
+    return repr(value)
+
+
+def expect_close(name: str, value: float, expected: float, *, mistakes: Mapping[str, float] | None = None,
+                 otherwise: str | None = None) -> None:
+    """Accept ``value`` if it equals ``expected`` to 3 significant digits (see :func:`close_enough`).
 
     ``mistakes`` maps a message to the value that mistake would produce; the first one
-    matched is the feedback. ``otherwise`` is the message when none matches.
+    matched is the feedback, unless ``value`` matches ``expected`` too (then it is right).
+    ``otherwise`` is the message when none matches. The learner's value is printed with
+    enough digits to show how it differs.
     """
-    if abs(value - expected) <= tolerance:
+    if close_enough(value, expected):
         return
+    shown = format_distinct(value, expected)
     for message, wrong_value in (mistakes or {}).items():
-        if wrong_value is not None and np.isfinite(wrong_value) and abs(value - wrong_value) <= tolerance:
-            raise Incorrect(f"`{name}` = {value:.4g}: {message}")
-    raise Incorrect(f"`{name}` = {value:.4g}: {otherwise or 'that does not match the value on the test set.'}")
+        if wrong_value is not None and np.isfinite(wrong_value) and close_enough(value, wrong_value):
+            raise Incorrect(f"`{name}` = {shown}: {message}")
+    raise Incorrect(f"`{name}` = {shown}: {otherwise or 'that does not match the value on the test set.'}")
 
 
 def expect_dataframe(name: str, value: Any, columns: Iterable[str]) -> pd.DataFrame:
