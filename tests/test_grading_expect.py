@@ -1,0 +1,82 @@
+"""The checkers' assertions: a right answer in any reasonable form passes, a wrong one is named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model_health.grading import Incorrect, close_enough, expect_close, expect_number, format_distinct
+
+
+class TestCloseEnough:
+    @pytest.mark.parametrize("exact", [0.8729413, 0.07891, 12345.678, 1.4012e-190, -0.04321])
+    def test_accepts_every_rounding_to_three_or_more_significant_digits(self, exact):
+        """Rounded to 3, 4 or 6 significant digits, the value still matches."""
+        for digits in (3, 4, 6):
+            assert close_enough(float(f"{exact:.{digits - 1}e}"), exact)
+
+    def test_accepts_other_containers_and_float32(self):
+        """A list, a Series or float32 values compare like the float64 array they hold."""
+        expected = np.array([0.123456, 0.5, 0.987654])
+        assert close_enough([0.123, 0.5, 0.988], expected)
+        assert close_enough(pd.Series(expected, dtype="float32"), expected)
+
+    @pytest.mark.parametrize("wrong, exact", [(0.872, 0.8729413), (0.0, 1.4e-190), (1.5e-190, 1.4e-190),
+                                              (0.0788, 0.07891), (0.88, 0.8729413)])
+    def test_rejects_what_differs_in_the_first_three_digits(self, wrong, exact):
+        """Truncated, off in the third digit, or a tiny p-value given as 0: not the same value."""
+        assert not close_enough(wrong, exact)
+
+    def test_zero_and_nan(self):
+        """0 matches only (numerically) 0; NaN matches only NaN; shapes must agree."""
+        assert close_enough(0.0, 0.0) and close_enough(1e-15, 0.0)
+        assert not close_enough(1e-6, 0.0)
+        assert close_enough([np.nan, 1.0], [np.nan, 1.0])
+        assert not close_enough(np.nan, 1.0) and not close_enough(1.0, np.nan)
+        assert not close_enough([1.0, 2.0], [1.0, 2.0, 3.0])
+
+
+class TestFormatDistinct:
+    def test_prints_enough_digits_to_show_the_difference(self):
+        """0.79984 against a 0.8 target is shown as 0.7998, never 0.800."""
+        assert format_distinct(0.79984, 0.8) == "0.7998"
+        assert format_distinct(0.7999996, 0.8) == "0.7999996"
+
+    def test_plain_four_digits_when_already_distinct(self):
+        assert format_distinct(0.87312, 0.5) == "0.8731"
+        assert format_distinct(0.5, 0.5) == "0.5"
+
+
+class TestExpectClose:
+    def test_rounded_answer_passes(self):
+        """An accuracy rounded to 3 decimals is the accuracy (was: 'that is not the accuracy')."""
+        expect_close("accuracy", 0.873, 0.8729413)
+
+    def test_names_the_matching_mistake_with_distinct_digits(self):
+        """A value that matches a known mistake gets that mistake's message."""
+        with pytest.raises(Incorrect, match=r"`recall` = 0\.6012: this is the precision"):
+            expect_close("recall", 0.6012, 0.55, mistakes={"this is the precision.": 0.60118})
+
+    def test_correct_wins_over_a_mistake_with_the_same_value(self):
+        """When a mistake's value equals the right one on this data, the answer is right."""
+        expect_close("f1", 0.5, 0.5, mistakes={"this is the mean.": 0.5})
+
+    def test_otherwise_message_and_tiny_values(self):
+        """0.0 for a p-value of 1.4e-190 is wrong (an absolute tolerance would have passed it)."""
+        with pytest.raises(Incorrect, match=r"`p` = 0: not the KS p-value"):
+            expect_close("p", 0.0, 1.4e-190, otherwise="not the KS p-value.")
+
+
+class TestExpectNumber:
+    @pytest.mark.parametrize("value", ["0.5", None, [0.5], np.array([0.5, 0.6]), True])
+    def test_non_numbers_are_feedback(self, value):
+        with pytest.raises(Incorrect, match="should be a single number"):
+            expect_number("x", value)
+
+    def test_nan_is_feedback(self):
+        with pytest.raises(Incorrect, match="is NaN"):
+            expect_number("x", float("nan"))
+
+    def test_numpy_scalars_pass(self):
+        assert expect_number("x", np.float32(0.25)) == 0.25
