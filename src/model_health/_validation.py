@@ -6,6 +6,8 @@ received and say how to fix it (the shape of scikit-learn's validation messages)
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable
 
 import numpy as np
@@ -19,14 +21,72 @@ class UndefinedValueWarning(UserWarning):
     """
 
 
+def _described(value) -> str:
+    """``value`` as an error message shows it: its type, and the value itself when short."""
+    shown = repr(value)
+    return f"{type(value).__name__} {shown}" if len(shown) <= 40 else type(value).__name__
+
+
+def as_real_number(name: str, value, *, finite: bool = True) -> float:
+    """Return ``value`` as a float, or raise a ValueError naming ``name``.
+
+    Text ("0.5"), ``None``, ``pd.NA``, booleans and arrays are rejected rather than converted:
+    a threshold typed as text is a mistake worth hearing about. NaN and infinity are
+    rejected too unless ``finite=False``.
+
+    Examples
+    --------
+    >>> as_real_number("threshold", 0.8)
+    0.8
+    >>> as_real_number("threshold", "0.8")
+    Traceback (most recent call last):
+    ...
+    ValueError: `threshold` should be a real number, got str '0.8' instead. Convert it with float(...).
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        fix = " Convert it with float(...)." if isinstance(value, str) else ""
+        raise ValueError(f"`{name}` should be a real number, got {_described(value)} instead.{fix}")
+    number = float(value)
+    if finite and not math.isfinite(number):
+        raise ValueError(f"`{name}` should be a finite number, got {number!r}; an undefined threshold "
+                         "would make every comparison silently false.")
+    return number
+
+
+def as_whole_number(name: str, value, *, minimum: int) -> int:
+    """Return ``value`` as an int >= ``minimum``, or raise a ValueError naming ``name``.
+
+    Examples
+    --------
+    >>> as_whole_number("min_positives", 30.0, minimum=0)
+    30
+    """
+    number = as_real_number(name, value)
+    if not number.is_integer() or number < minimum:
+        raise ValueError(f"`{name}` should be a whole number >= {minimum}, got {value!r}.")
+    return int(number)
+
+
 def as_1d_array(name: str, values, *, allow_nan: bool = False) -> np.ndarray:
-    """Return ``values`` as a non-empty 1d array, or raise a ValueError naming ``name``."""
-    if isinstance(values, (str, bytes)) or values is None or np.isscalar(values):
+    """Return ``values`` as a non-empty 1d array, or raise a ValueError naming ``name``.
+
+    Pandas' nullable dtypes (Int64, Float64, boolean, string) arrive as NumPy arrays
+    whose missing entries (``pd.NA``) count as missing values.
+    """
+    if isinstance(values, (str, bytes)) or values is None or np.isscalar(values) or values is pd.NA:
         raise ValueError(
             f"`{name}` should be a 1d array-like (list, numpy array or pandas Series), "
             f"got {type(values).__name__} instead."
         )
-    array = np.asarray(values)
+    try:
+        array = np.asarray(values)
+    except ValueError:  # ragged nested lists
+        raise ValueError(f"`{name}` should be a 1d array-like, got rows of different lengths.") from None
+    if array.ndim == 0:  # a dict, set or generator: one opaque object, not a sequence of values
+        raise ValueError(
+            f"`{name}` should be a 1d array-like (list, numpy array or pandas Series), "
+            f"got {type(values).__name__} instead. Convert it with list(...)."
+        )
     if array.ndim == 2 and 1 in array.shape:
         raise ValueError(
             f"`{name}` should be a 1d array, got an array of shape {array.shape} instead. "
@@ -49,16 +109,22 @@ def as_1d_array(name: str, values, *, allow_nan: bool = False) -> np.ndarray:
     return array
 
 
+def _as_numbers(name: str, array: np.ndarray, what: str, fix: str) -> np.ndarray:
+    """``array`` as a numeric array (object arrays of plain numbers are converted), else a ValueError."""
+    if array.dtype == bool or array.dtype.kind in "iuf":
+        return array
+    if array.dtype == object and all(isinstance(value, numbers.Real) for value in array):
+        return array.astype(float)
+    if all(isinstance(value, str) for value in array) and pd.to_numeric(pd.Series(array), errors="coerce").notna().all():
+        fix = "These look like numbers stored as text: convert them with pd.to_numeric(...)."
+    raise ValueError(f"`{name}` should hold {what}, got values of dtype {array.dtype} "
+                     f"(for example {array[0]!r}). {fix}")
+
+
 def as_binary_labels(name: str, values, *, require_both_classes: bool = False) -> np.ndarray:
     """Return ``values`` as a 1d int array of 0/1 labels, or raise a ValueError."""
-    array = as_1d_array(name, values)
-    if array.dtype == bool:
-        array = array.astype(int)
-    if array.dtype.kind not in "iuf":
-        raise ValueError(
-            f"`{name}` should hold binary labels 0/1, got values of dtype {array.dtype} "
-            f"(for example {array[0]!r}). Encode the positive class as 1 and the other as 0."
-        )
+    array = _as_numbers(name, as_1d_array(name, values), "binary labels 0/1",
+                        "Encode the positive class as 1 and the other as 0.")
     unexpected = sorted(set(np.unique(array).tolist()) - {0, 1})
     if unexpected:
         raise ValueError(
@@ -75,10 +141,8 @@ def as_binary_labels(name: str, values, *, require_both_classes: bool = False) -
 
 def as_scores(name: str, values) -> np.ndarray:
     """Return ``values`` as a 1d float array of scores in [0, 1], or raise a ValueError."""
-    array = as_1d_array(name, values)
-    if array.dtype.kind not in "iuf":
-        raise ValueError(f"`{name}` should hold numeric scores, got values of dtype {array.dtype}.")
-    array = array.astype(float)
+    array = _as_numbers(name, as_1d_array(name, values), "numeric scores",
+                        "Use model.predict_proba(X)[:, 1].").astype(float)
     if array.min() < 0 or array.max() > 1:
         raise ValueError(
             f"`{name}` should hold probabilities in [0, 1], got values from {array.min():.3g} "
@@ -131,3 +195,37 @@ def check_columns(frame: pd.DataFrame, required: Iterable[str], *, name: str = "
         raise ValueError(
             f"`{name}` is missing column(s) {missing}; it has {list(frame.columns)}."
         )
+
+
+def as_numeric_series(name: str, values) -> pd.Series:
+    """Return ``values`` as a non-empty float Series with a unique index (NaN kept), or raise a ValueError.
+
+    Nullable dtypes (Int64, Float64) become float with ``pd.NA`` as NaN; the caller decides
+    what a NaN means.
+
+    Examples
+    --------
+    >>> as_numeric_series("f1_by_month", pd.Series([0.5, None], index=[1, 2], dtype="Float64")).tolist()
+    [0.5, nan]
+    """
+    if not isinstance(values, pd.Series):
+        raise ValueError(f"`{name}` should be a pandas Series indexed by month, got {type(values).__name__} instead. "
+                         "Build it with pd.Series({month: value, ...}).")
+    if values.empty:
+        raise ValueError(f"`{name}` is empty; it needs at least one month.")
+    if not values.index.is_unique:
+        duplicated = sorted(set(values.index[values.index.duplicated()].tolist()), key=str)
+        raise ValueError(f"`{name}` has repeated index value(s) {duplicated[:5]}; give each month one row "
+                         "(e.g. .groupby(level=0).sum()).")
+    if pd.api.types.is_bool_dtype(values.dtype) or not (
+            pd.api.types.is_numeric_dtype(values.dtype) or values.dtype == object):
+        raise ValueError(f"`{name}` should hold numbers, got dtype {values.dtype} (for example "
+                         f"{values.iloc[0]!r}). Convert it with pd.to_numeric(...) if these are numbers.")
+    numbers_only = values.map(lambda value: value is pd.NA or value is None or (
+        isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))))
+    if not numbers_only.all():
+        position = int(np.argmin(numbers_only.to_numpy()))
+        raise ValueError(f"`{name}` should hold numbers, got {_described(values.iloc[position])} at index "
+                         f"{values.index.tolist()[position]!r}. Convert it with pd.to_numeric(...) if these are "
+                         "numbers.")
+    return values.astype("Float64").astype(float)
