@@ -111,7 +111,7 @@ class TestDisparitySummary:
 
 
     def test_equalized_odds_undefined_when_a_rate_is(self):
-        """A group without positives has no TPR, so the equalized-odds difference is NaN (fairlearn alone gives a number)."""
+        """A group without positives has no TPR, so equalized odds is NaN (fairlearn alone gives a number)."""
         assert equalized_odds_difference(Y_TRUE, Y_PRED, sensitive_features=GROUPS) > 0
         with pytest.warns(UndefinedValueWarning, match=r"equalized odds difference is NaN because TPR/FNR undefined "
                                                        r"for group\(s\) \['m'\]"):

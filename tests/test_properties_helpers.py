@@ -71,9 +71,10 @@ def dress(values: list, form: str):
 
 
 def run(call, *names):
-    """Call ``call()``: return (result, undefined-value warnings), or (None, None) on a ValueError naming one of ``names``.
+    """``call()`` as (result, its UndefinedValueWarning messages); (None, None) on a ValueError.
 
-    Any other exception, or any other warning, fails the test.
+    The ValueError's message must name one of ``names``; any other exception, or any other
+    warning, fails the test.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -210,7 +211,7 @@ class TestFairnessProperties:
     @FAST
     @given(st.data())
     def test_disparity_summary(self, data):
-        """Differences are in [0, 1]; equalized odds is NaN (warned) exactly when a group lacks a class; one group is an error."""
+        """Differences in [0, 1]; equalized odds NaN (warned) exactly when a group lacks a class; one group: error."""
         y_true, y_pred, groups = data.draw(labelled_sample())
         arguments = dressed(data.draw, y_true, y_pred, groups)
         summary, undefined = run(lambda: disparity_summary(*arguments), "y_true", "y_pred", "sensitive_features")
@@ -250,7 +251,7 @@ class TestFairnessProperties:
     @SLOW
     @given(st.data())
     def test_aif360_group_metrics(self, data):
-        """Both groups need both classes (else an error); disparate impact is NaN (warned) exactly without privileged selections."""
+        """Both groups need both classes (else an error); DI is NaN (warned) exactly without privileged selections."""
         y_true, y_pred, groups = data.draw(labelled_sample())
         protected = ["m" if group == "a" else "f" for group in groups]
         privileged = data.draw(mostly(st.sampled_from(["m", "f"]), st.sampled_from(["x", None, pd.NA])))
@@ -345,7 +346,8 @@ class TestReportProperties:
                 assert row["status"] == ("passed" if passed else "failed") and row["passed"] == passed
 
     @FAST
-    @given(kpi_lists(), st.fixed_dictionaries({name: st.one_of(st.floats(0, 1), st.just(np.nan)) for name in KPI_NAMES}),
+    @given(kpi_lists(), st.fixed_dictionaries({name: st.one_of(st.floats(0, 1), st.just(np.nan))
+                                               for name in KPI_NAMES}),
            st.sampled_from(["go", "go with conditions", "no-go", "ship"]),
            st.lists(st.fixed_dictionaries({"finding": st.sampled_from(["precision_recall is low", "recall is low",
                                                                        "roc_auc.", "other"]),
@@ -353,7 +355,7 @@ class TestReportProperties:
                     max_size=3),
            st.one_of(st.lists(st.sampled_from(["Review.", "Retrain."]), max_size=2), st.just("Review declines.")))
     def test_check_risk_assessment(self, kpis, measured, recommendation, findings, conditions):
-        """A plain 'go' is never certified over a failed or unknown KPI; names match whole; conditions as one string is an error."""
+        """No plain 'go' over a failed or unknown KPI; names match whole; conditions as one string is an error."""
         results, _ = run(lambda: evaluate_kpis(kpis, measured), "kpis")
         if results is None:
             return

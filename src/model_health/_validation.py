@@ -115,7 +115,8 @@ def _as_numbers(name: str, array: np.ndarray, what: str, fix: str) -> np.ndarray
         return array
     if array.dtype == object and all(isinstance(value, numbers.Real) for value in array):
         return array.astype(float)
-    if all(isinstance(value, str) for value in array) and pd.to_numeric(pd.Series(array), errors="coerce").notna().all():
+    is_text = all(isinstance(value, str) for value in array)
+    if is_text and pd.to_numeric(pd.Series(array), errors="coerce").notna().all():
         fix = "These look like numbers stored as text: convert them with pd.to_numeric(...)."
     raise ValueError(f"`{name}` should hold {what}, got values of dtype {array.dtype} "
                      f"(for example {array[0]!r}). {fix}")

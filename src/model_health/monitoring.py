@@ -16,9 +16,8 @@ NaN), or whose F1 should be visible (enough labels) but is missing or NaN, has s
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-
 import math
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 import pandas as pd

@@ -123,7 +123,8 @@ def evaluate_kpis(kpis: list[dict], measured: Mapping[str, float]) -> pd.DataFra
         kpi = _validated_kpi(position, kpi)
         value = _measured_value(kpi["name"], measured)
         if math.isnan(value):
-            passed, status, reason = pd.NA, "unknown", "the measured value is NaN, so it cannot be compared with the threshold"
+            passed, status = pd.NA, "unknown"
+            reason = "the measured value is NaN, so it cannot be compared with the threshold"
         else:
             passed = value >= kpi["threshold"] if kpi["direction"] == "min" else value <= kpi["threshold"]
             passed, status, reason = bool(passed), "passed" if passed else "failed", ""
