@@ -2,11 +2,14 @@
 
 Each checker computes its expected values with the reference code on the learner's
 own data (their split, their model), so a re-seeded notebook grades correctly.
-Tolerances: metrics and rates 1e-6 (they are exact computations).
+Numbers a learner computes are right to 3 significant digits (``close_enough``); where a
+wrong method could hit the right value on this data, the check runs the learner's function
+on cases it has not shown, or compares with what the method must give.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -24,13 +27,16 @@ from model_health.grading import (
     Exercise,
     ExerciseSet,
     Incorrect,
+    NotAttempted,
     WrittenAnswer,
     call_learner_function,
+    close_enough,
     expect_binary_labels,
     expect_close,
     expect_dataframe,
     expect_number,
     expect_vector,
+    format_distinct,
 )
 
 NOTEBOOK = "01_model_health_dashboard"
@@ -39,6 +45,23 @@ TEST_SHARE = 0.25
 
 def _sizes(ns) -> dict[str, int]:
     return {"test set": len(ns["X_test"]), "training set": len(ns["X_train"])}
+
+
+def _row_keys(features: pd.DataFrame, columns) -> np.ndarray:
+    """One hash per row, from its values alone (not its index label), so a reset index keeps the keys."""
+    return pd.util.hash_pandas_object(features[list(columns)], index=False).to_numpy()
+
+
+def _split_reference(ns, *, stratify: bool) -> tuple:
+    from sklearn.model_selection import train_test_split
+
+    return tuple(train_test_split(ns["X"], ns["y"], test_size=TEST_SHARE, random_state=ns["SEED"],
+                                  stratify=ns["y"] if stratify else None))
+
+
+def _labelled_rows(features: pd.DataFrame, labels: pd.Series, columns) -> Counter:
+    """How often each (row values, label) pair occurs: a split's content, whatever its order or index."""
+    return Counter(zip(_row_keys(features, columns).tolist(), np.asarray(labels).astype(int).tolist()))
 
 
 class SplitData(Exercise):
@@ -60,31 +83,65 @@ class SplitData(Exercise):
             raise Incorrect(f"The target column '{y.name}' is among the features in X_train: the model would "
                             "read the answer. Split X (without the target) and y.")
         for part, features, labels in (("train", X_train, y_train), ("test", X_test, y_test)):
+            if set(features.columns) != set(X.columns):
+                raise Incorrect(f"X_{part} has columns {list(features.columns)}; expected the columns of X.")
+            if len(features) != len(labels):
+                raise Incorrect(f"X_{part} has {len(features)} rows but y_{part} has {len(labels)}: split X and y "
+                                "in the same call.")
             if not features.index.equals(labels.index):
-                raise Incorrect(f"The rows of X_{part} and y_{part} do not line up: split X and y in the same call.")
-        shared = X_train.index.intersection(X_test.index)
-        if len(shared):
-            raise Incorrect(f"{len(shared)} rows appear in both X_train and X_test: the test set must be rows "
-                            "the model never saw in training.")
+                raise Incorrect(f"The index labels of X_{part} and y_{part} do not line up (was only one of them "
+                                "reset or reordered?). Later cells combine them and pandas matches rows by label: "
+                                "reset both or neither.")
+        keys = {"X": Counter(_row_keys(X, X.columns).tolist()),
+                "train": Counter(_row_keys(X_train, X.columns).tolist()),
+                "test": Counter(_row_keys(X_test, X.columns).tolist())}
+        # A row may legitimately occur twice in X (the census has duplicates): count copies beyond X's.
+        in_both = sum(max(0, min(keys["test"][key], keys["train"][key] + keys["test"][key] - keys["X"][key]))
+                      for key in keys["test"] if key in keys["train"])
+        if in_both:
+            raise Incorrect(f"{in_both} rows of X_test also appear in X_train (same values in every column, more "
+                            "copies than X holds): the test set must be rows the model never saw in training.")
         if len(X_train) + len(X_test) != len(X):
             raise Incorrect(f"X_train and X_test hold {len(X_train) + len(X_test)} rows together; X has {len(X)}. "
                             "Every row should land in exactly one part.")
+        if keys["train"] + keys["test"] != keys["X"]:
+            raise Incorrect("X_train and X_test together do not hold each row of X exactly once (a row is "
+                            "repeated, missing or changed): split X itself, unchanged.")
         share = len(X_test) / len(X)
         if abs(share - (1 - TEST_SHARE)) <= 1 / len(X):
             raise Incorrect("X_train and X_test look swapped: the test set is the larger part (75%).")
         if abs(share - TEST_SHARE) > 1 / len(X):
             raise Incorrect(f"The test set is {share:.1%} of the rows; this exercise asks for 25% (test_size=0.25).")
-        if abs(y_train.mean() - y_test.mean()) > 5e-4:
-            raise Incorrect(f"The share of high earners is {y_train.mean():.2%} in training but {y_test.mean():.2%} "
-                            "in test: the split is not stratified. Pass stratify=y.")
-        return (f"{len(X_train):,} training and {len(X_test):,} test rows, both with "
-                f"{y_test.mean():.1%} high earners.")
+        learner_rows = _labelled_rows(X_train, y_train, X.columns) + _labelled_rows(X_test, y_test, X.columns)
+        if learner_rows != _labelled_rows(X, y, X.columns):
+            raise Incorrect("The labels in y_train / y_test do not line up with the rows of X_train / X_test: some "
+                            "rows carry another row's label. Split X and y in the same call.")
+        test_rows = _labelled_rows(X_test, y_test, X.columns)
+        _, reference_test, _, reference_y_test = _split_reference(ns, stratify=True)
+        if test_rows == _labelled_rows(reference_test, reference_y_test, X.columns):
+            return (f"{len(X_train):,} training and {len(X_test):,} test rows, both with "
+                    f"{y_test.mean():.1%} high earners.")
+        train_share, test_share = float(y_train.mean()), float(y_test.mean())
+        if abs(train_share - test_share) > 5e-4:
+            raise Incorrect(f"The share of high earners is {format_distinct(100 * train_share, 100 * test_share)}% "
+                            f"in training but {format_distinct(100 * test_share, 100 * train_share)}% in test: the "
+                            "split is not stratified. Pass stratify=y.")
+        _, unstratified_test, _, unstratified_y_test = _split_reference(ns, stratify=False)
+        if test_rows == _labelled_rows(unstratified_test, unstratified_y_test, X.columns):
+            raise Incorrect("This is the split train_test_split gives without stratify=y: with this seed the shares "
+                            "of high earners happen to agree, but another seed would not keep them equal. "
+                            "The split is not stratified: pass stratify=y.")
+        raise Incorrect("The test set has the right size and share of high earners, but other rows than "
+                        "train_test_split(X, y, test_size=0.25, stratify=y, random_state=SEED) gives: "
+                        "pass random_state=SEED so your split can be reproduced.")
 
     def reference(self, ns):
-        from sklearn.model_selection import train_test_split
+        return _split_reference(ns, stratify=True)
 
-        return tuple(train_test_split(ns["X"], ns["y"], test_size=TEST_SHARE, stratify=ns["y"],
-                                      random_state=ns["SEED"]))
+
+def _labels_from(model, probabilities: np.ndarray) -> np.ndarray:
+    """What ``model.predict`` returns, from the probabilities already computed (one pass over the rows, not two)."""
+    return model.classes_[np.argmax(probabilities, axis=1)]
 
 
 class Predict(Exercise):
@@ -99,7 +156,8 @@ class Predict(Exercise):
     def expect(self, ns, y_pred, y_score):
         model, X_test = ns["model"], ns["X_test"]
         labels = expect_binary_labels("y_pred", expect_vector("y_pred", y_pred, sizes=_sizes(ns)))
-        reference_labels = model.predict(X_test)
+        probabilities = model.predict_proba(X_test)
+        reference_labels = _labels_from(model, probabilities)
         if np.array_equal(labels, 1 - reference_labels):
             raise Incorrect("`y_pred` is the exact opposite of the model's predictions: 1 should mean '>50K'.")
         if not np.array_equal(labels, reference_labels):
@@ -109,24 +167,27 @@ class Predict(Exercise):
         scores = expect_vector("y_score", y_score, sizes=_sizes(ns)).astype(float)
         if set(np.unique(scores).tolist()) <= {0.0, 1.0}:
             raise Incorrect("`y_score` holds only 0 and 1: these are labels, not scores. Use predict_proba.")
-        probabilities = model.predict_proba(X_test)
-        if np.allclose(scores, probabilities[:, 0], atol=1e-9):
+        if close_enough(scores, probabilities[:, 1]):
+            return f"{labels.mean():.1%} of test rows are predicted '>50K'."
+        if close_enough(scores, probabilities[:, 0]):
             raise Incorrect("`y_score` is the probability of class 0 (earning <=50K); take column [:, 1].")
-        if not np.allclose(scores, probabilities[:, 1], atol=1e-9):
-            raise Incorrect("`y_score` does not match the model's probability of class 1 on X_test.")
-        return f"{labels.mean():.1%} of test rows are predicted '>50K'."
+        if close_enough(scores, probabilities.max(axis=1)):
+            raise Incorrect("`y_score` is the probability of the predicted class (the larger column), so it agrees "
+                            "with class 1 only where the model predicts 1; take column [:, 1] for every row.")
+        raise Incorrect("`y_score` does not match the model's probability of class 1 on X_test.")
 
     def reference(self, ns):
         model, X_test = ns["model"], ns["X_test"]
         return model.predict(X_test), model.predict_proba(X_test)[:, 1]
 
 
-def _metrics_for_negative_class(y_true, y_pred) -> dict[str, float]:
+def _label_metrics(y_true, y_pred, **options) -> dict[str, float]:
+    """Precision, recall and F1 with sklearn's ``options`` (another pos_label, another average)."""
     from sklearn import metrics
 
-    return {"precision": metrics.precision_score(y_true, y_pred, pos_label=0),
-            "recall": metrics.recall_score(y_true, y_pred, pos_label=0),
-            "f1": metrics.f1_score(y_true, y_pred, pos_label=0)}
+    return {"precision": metrics.precision_score(y_true, y_pred, **options),
+            "recall": metrics.recall_score(y_true, y_pred, **options),
+            "f1": metrics.f1_score(y_true, y_pred, **options)}
 
 
 class TestMetrics(Exercise):
@@ -142,6 +203,8 @@ class TestMetrics(Exercise):
     def expect(self, ns, test_metrics):
         from sklearn.metrics import roc_auc_score
 
+        if isinstance(test_metrics, pd.Series):
+            test_metrics = test_metrics.to_dict()
         if not isinstance(test_metrics, dict):
             raise Incorrect(f"`test_metrics` should be a dict from metric name to value, got {type(test_metrics).__name__}.")
         missing = [key for key in self.keys if key not in test_metrics]
@@ -150,8 +213,11 @@ class TestMetrics(Exercise):
         y_test, y_pred, y_score = ns["y_test"], ns["y_pred"], ns["y_score"]
         model, X_train, y_train = ns["model"], ns["X_train"], ns["y_train"]
         expected = classification_metrics(y_test, y_pred, y_score)
-        on_training = classification_metrics(y_train, model.predict(X_train), model.predict_proba(X_train)[:, 1])
-        negative_class = _metrics_for_negative_class(y_test, y_pred)
+        train_probabilities = model.predict_proba(X_train)
+        on_training = classification_metrics(y_train, _labels_from(model, train_probabilities),
+                                             train_probabilities[:, 1])
+        negative_class = _label_metrics(y_test, y_pred, pos_label=0)
+        macro = _label_metrics(y_test, y_pred, average="macro")
         for key in self.keys:
             name = f'test_metrics["{key}"]'
             mistakes = {"this matches the training-set value: compute it on y_test and the test predictions.":
@@ -167,6 +233,10 @@ class TestMetrics(Exercise):
                 mistakes["computed from the 0/1 labels; ROC AUC needs the scores y_score."] = roc_auc_score(y_test, y_pred)
             if key in negative_class:
                 mistakes["this is the value for class 0; the positive class here is 1 ('>50K')."] = negative_class[key]
+                mistakes["this is the accuracy: micro-averaging over both classes gives it. Use the default "
+                         "average='binary', which scores class 1."] = expected["accuracy"]
+                mistakes["this averages the two classes (average='macro'); score class 1 only, the default "
+                         "average='binary'."] = macro[key]
             expect_close(name, expect_number(name, test_metrics[key]), expected[key], mistakes=mistakes,
                          otherwise=f"that is not the {key} of the model on the test set.")
         missed = 1 - expected["recall"]
@@ -191,7 +261,13 @@ class MajorityBaseline(Exercise):
             value = expect_number(f"majority_class_accuracy({shown})", value)
             expected = reference_majority_class_accuracy(labels)
             if value > 1:
-                raise Incorrect(f"On {shown} your function returned {value:.4g}: return a share (0 to 1), not a count.")
+                if close_enough(value / 100, expected):
+                    raise Incorrect(f"On {shown} your function returned {value:.4g}, which looks like a percentage: "
+                                    "return a share between 0 and 1 (accuracy_score's scale).")
+                if close_enough(value, expected * len(labels)):
+                    raise Incorrect(f"On {shown} your function returned {value:.4g}, a count of rows: divide by the "
+                                    "number of rows to return a share between 0 and 1.")
+                raise Incorrect(f"On {shown} your function returned {value:.4g}: an accuracy is a share between 0 and 1.")
             expect_close(f"majority_class_accuracy({shown})", value, expected, mistakes={
                 "that is the share of the minority class; the baseline predicts the majority class.": 1 - expected,
             }, otherwise="that is not the accuracy of always predicting the most frequent class.")
@@ -223,59 +299,100 @@ class ConfusionCounts(Exercise):
         if counts == expected:
             return (f"{expected['fn']:,} high earners were missed (false negatives) and "
                     f"{expected['fp']:,} people were wrongly flagged (false positives).")
-        if counts["fp"] == expected["fn"] and counts["fn"] == expected["fp"]:
-            raise Incorrect("`fp` and `fn` look swapped: rows are the true labels, columns the predictions, so a "
-                            "false negative is a true 1 predicted 0.")
-        if counts["tn"] == expected["tp"] and counts["tp"] == expected["tn"]:
-            raise Incorrect("`tn` and `tp` look swapped: ravel() gives tn, fp, fn, tp.")
         wrong = [name for name in counts if counts[name] != expected[name]]
+        exchanged = {(name, other) for name in wrong for other in wrong
+                     if counts[name] == expected[other] and counts[other] == expected[name]}
+        if sorted(wrong) == ["fn", "fp"] and ("fp", "fn") in exchanged:
+            raise Incorrect("`fp` and `fn` look swapped (the other two are right): rows are the true labels, "
+                            "columns the predictions, so a false negative is a true 1 predicted 0. Did you pass "
+                            "y_pred before y_test?")
+        if sorted(wrong) == ["tn", "tp"] and ("tn", "tp") in exchanged:
+            raise Incorrect("`tn` and `tp` look swapped (the other two are right): ravel() gives tn, fp, fn, tp.")
+        if sorted(counts.values()) == sorted(expected.values()):
+            raise Incorrect(f"The four counts are the right numbers in the wrong places ({', '.join(f'`{n}`' for n in wrong)} "
+                            "hold another cell's count): ravel() gives tn, fp, fn, tp, rows being the true labels.")
         raise Incorrect(f"{', '.join(f'`{n}`' for n in wrong)} do not match the confusion matrix of y_pred "
                         "against y_test.")
 
 
+def _curve_arrays(name: str, value: Any, function: str, parts: str) -> tuple[np.ndarray, np.ndarray]:
+    """The first two arrays of what ``function`` returns (x and y of the curve, in its order)."""
+    if not isinstance(value, (tuple, list)) or len(value) != 3:
+        got = f"a {type(value).__name__} of {len(value)} items" if isinstance(value, (tuple, list)) else (
+            type(value).__name__)
+        raise Incorrect(f"`{name}` should be the three arrays {function} returns ({parts}), got {got}. "
+                        f"Assign the call itself: {name} = {function}(...).")
+    first, second = (expect_vector(f"{name}[{i}]", value[i]).astype(float) for i in (0, 1))
+    expect_vector(f"{name}[2]", value[2])
+    return first, second
+
+
 class Curves(Exercise):
     title = "ROC and precision-recall curves"
-    reads = ("fpr", "tpr", "precision_curve", "recall_curve")
+    reads = ("roc_curve_result", "pr_curve_result")
     hints = (
         "Curves sweep the threshold over the scores, so they need y_score, not y_pred.",
         "roc_curve(y_true, y_score) returns fpr, tpr, thresholds; precision_recall_curve returns precision, "
-        "recall, thresholds.",
+        "recall, thresholds. Assign each call's result as it is: roc_curve_result = roc_curve(...).",
     )
 
-    def expect(self, ns, fpr, tpr, precision_curve, recall_curve):
-        from sklearn.metrics import auc, precision_recall_curve, roc_auc_score
+    def expect(self, ns, roc_curve_result, pr_curve_result):
+        from sklearn.metrics import auc, precision_recall_curve, roc_auc_score, roc_curve
 
-        y_test, y_score = ns["y_test"], ns["y_score"]
-        arrays = {name: expect_vector(name, value) for name, value in
-                  (("fpr", fpr), ("tpr", tpr), ("precision_curve", precision_curve), ("recall_curve", recall_curve))}
-        if len(arrays["fpr"]) <= 3:
-            raise Incorrect(f"`fpr` has only {len(arrays['fpr'])} points: the curve was built from 0/1 labels. "
+        y_test, y_score = ns["y_test"], np.asarray(ns["y_score"])
+        fpr, tpr = _curve_arrays("roc_curve_result", roc_curve_result, "roc_curve", "fpr, tpr, thresholds")
+        if len(fpr) <= 3:
+            raise Incorrect(f"The ROC curve has only {len(fpr)} points: it was built from 0/1 labels. "
                             "Pass the scores y_score.")
-        if len(arrays["fpr"]) != len(arrays["tpr"]):
-            raise Incorrect("`fpr` and `tpr` have different lengths; take both from one roc_curve call.")
+        if len(fpr) != len(tpr):
+            raise Incorrect("The fpr and tpr arrays have different lengths; take both from one roc_curve call.")
         expected_auc = roc_auc_score(y_test, y_score)
         try:
-            area = auc(arrays["fpr"], arrays["tpr"])
+            area = auc(fpr, tpr)
         except ValueError:
-            raise Incorrect("`fpr` is not sorted, so it is not the x-axis of an ROC curve; "
-                            "use the first value roc_curve returns.") from None
-        expect_close("area under (fpr, tpr)", area, expected_auc, mistakes={
-            "fpr and tpr look swapped: roc_curve returns fpr first.": 1 - expected_auc,
-        }, otherwise="that is not the area under the test-set ROC curve of y_score.")
-        precision, recall = arrays["precision_curve"], arrays["recall_curve"]
+            raise Incorrect("The first array of `roc_curve_result` is not sorted, so it is not the x-axis of an ROC "
+                            "curve: keep roc_curve's order (fpr, tpr, thresholds).") from None
+        if not close_enough(area, expected_auc):
+            reference_fpr, reference_tpr, _ = roc_curve(y_test, y_score)
+            inverted_fpr, inverted_tpr, _ = roc_curve(y_test, 1 - y_score)
+            if close_enough(fpr, reference_tpr) and close_enough(tpr, reference_fpr):
+                raise Incorrect("fpr and tpr look swapped: roc_curve returns fpr first, then tpr.")
+            if close_enough(fpr, inverted_fpr) and close_enough(tpr, inverted_tpr):
+                raise Incorrect("This ROC curve ranks the rows backwards (its area is 1 - ROC AUC): it was built from "
+                                "the probability of class 0 or 1 - y_score. Pass y_score, the probability of class 1.")
+            if close_enough(area, 1 - expected_auc):
+                raise Incorrect(f"The area under this ROC curve is {format_distinct(area, expected_auc)}, which is "
+                                "1 - ROC AUC: either the scores rank rows backwards (class 0's probability) or fpr "
+                                "and tpr are swapped.")
+            raise Incorrect(f"The area under this ROC curve is {format_distinct(area, expected_auc)}: that is not the "
+                            "test-set ROC curve of y_score.")
+        precision, recall = _curve_arrays("pr_curve_result", pr_curve_result, "precision_recall_curve",
+                                          "precision, recall, thresholds")
         if len(precision) <= 3:
-            raise Incorrect("`precision_curve` has only a few points: it was built from 0/1 labels; use y_score.")
+            raise Incorrect("The precision-recall curve has only a few points: it was built from 0/1 labels; "
+                            "use y_score.")
+        if len(precision) != len(recall):
+            raise Incorrect("The precision and recall arrays have different lengths; take both from one "
+                            "precision_recall_curve call.")
         if precision[-1] == 0 and recall[-1] == 1:
-            raise Incorrect("`precision_curve` and `recall_curve` look swapped: precision_recall_curve returns "
-                            "precision first.")
-        reference_precision, reference_recall, _ = precision_recall_curve(y_test, y_score)
+            raise Incorrect("precision and recall look swapped: precision_recall_curve returns precision first.")
         try:
             pr_area = auc(recall, precision)
         except ValueError:
-            raise Incorrect("`recall_curve` is not sorted; use the second value precision_recall_curve returns.") from None
-        expect_close("area under (recall_curve, precision_curve)", pr_area, auc(reference_recall, reference_precision),
+            raise Incorrect("The second array of `pr_curve_result` is not sorted: keep precision_recall_curve's order "
+                            "(precision, recall, thresholds).") from None
+        reference_precision, reference_recall, _ = precision_recall_curve(y_test, y_score)
+        inverted_precision, inverted_recall, _ = precision_recall_curve(y_test, 1 - y_score)
+        expect_close("area under the precision-recall curve", pr_area, auc(reference_recall, reference_precision),
+                     mistakes={"this curve ranks the rows backwards: it was built from the probability of class 0 "
+                               "or 1 - y_score. Pass y_score.": auc(inverted_recall, inverted_precision)},
                      otherwise="that is not the test-set precision-recall curve of y_score.")
         return f"ROC AUC {expected_auc:.3f}. Look at the plots below to see what each curve shows."
+
+    def reference(self, ns):
+        from sklearn.metrics import precision_recall_curve, roc_curve
+
+        return roc_curve(ns["y_test"], ns["y_score"]), precision_recall_curve(ns["y_test"], ns["y_score"])
 
 
 def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, default_y_pred=None) -> pd.DataFrame:
@@ -295,23 +412,23 @@ def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, defaul
         raise Incorrect(f"`{name}` has groups {list(by_group.index)}; expected the groups of X_test['sex'] "
                         f"{list(expected.index)}.")
     learner = by_group.reindex(expected.index)[list(GROUP_RATE_METRICS)].astype(float)
-    if default_y_pred is not None and np.allclose(
-            learner, group_rates(y_true, default_y_pred, groups).by_group[list(GROUP_RATE_METRICS)], atol=1e-6):
+    if default_y_pred is not None and close_enough(
+            learner, group_rates(y_true, default_y_pred, groups).by_group[list(GROUP_RATE_METRICS)]):
         raise Incorrect(f"`{name}` shows the rates at the default threshold 0.5; predict with "
                         "y_score >= threshold first.")
     base_rates = pd.Series(np.asarray(y_true)).groupby(np.asarray(groups)).mean().reindex(expected.index)
     for metric in GROUP_RATE_METRICS:
         mine, reference = learner[metric].to_numpy(), expected[metric].to_numpy()
-        if np.allclose(mine, reference, atol=1e-6):
+        if close_enough(mine, reference):
             continue
-        if len(mine) == 2 and np.allclose(mine[::-1], reference, atol=1e-6):
+        if len(mine) == 2 and close_enough(mine[::-1], reference):
             raise Incorrect(f"The {metric} values look swapped between groups: check sensitive_features is "
                             "X_test['sex'] in the same row order as y_test.")
-        if metric == "selection_rate" and np.allclose(mine, base_rates.to_numpy(), atol=1e-6):
+        if metric == "selection_rate" and close_enough(mine, base_rates.to_numpy()):
             raise Incorrect("The selection rates equal each group's share of true high earners: you passed "
                             "the labels where the predictions go (y_pred=...).")
         counterpart = {"tpr": "fnr", "fnr": "tpr"}.get(metric)
-        if counterpart and np.allclose(mine, expected[counterpart].to_numpy(), atol=1e-6):
+        if counterpart and close_enough(mine, expected[counterpart].to_numpy()):
             raise Incorrect(f"`{metric}` holds the {counterpart} values: TPR and FNR add up to 1 for each group.")
         raise Incorrect(f"The {metric} per group does not match the model's test predictions by sex.")
     return expected
@@ -336,101 +453,211 @@ class GroupRates(Exercise):
         return group_rates(ns["y_test"], ns["y_pred"], ns["X_test"]["sex"])
 
 
+def _unseen_disparity_case() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Three groups the learner has not seen, where the FPR gap exceeds the TPR gap (unlike the test set by sex)."""
+    rng = np.random.default_rng(2026)
+    groups = np.repeat(np.array(["group a", "group b", "group c"]), [300, 200, 250])
+    y_true = (rng.random(groups.size) < np.select([groups == "group a", groups == "group b"], [0.3, 0.5], 0.4)).astype(int)
+    # Per group: chance of predicting 1 for a true 1 (TPR) and for a true 0 (FPR).
+    tpr = np.select([groups == "group a", groups == "group b"], [0.70, 0.74], 0.72)
+    fpr = np.select([groups == "group a", groups == "group b"], [0.05, 0.30], 0.15)
+    y_pred = (rng.random(groups.size) < np.where(y_true == 1, tpr, fpr)).astype(int)
+    return y_true, y_pred, groups
+
+
+def _disparity_mistakes(y_true, y_pred, groups) -> tuple[dict[str, float], dict[str, float]]:
+    """What each plausible wrong method gives for (dp, eo) on this data, mapped to the message naming it."""
+    from fairlearn.metrics import demographic_parity_difference, demographic_parity_ratio
+
+    expected = disparity_summary(y_true, y_pred, groups)
+    dp, eo = expected["demographic_parity_difference"], expected["equalized_odds_difference"]
+    rates = group_rates(y_true, y_pred, groups).by_group
+    dp_mistakes = {
+        "negative: fairlearn reports the gap as largest minus smallest group rate, so it is >= 0.": -dp,
+        "that is the equalized odds difference; demographic parity compares selection rates.": eo,
+        "that is the gap in the true labels (base rates); pass the predictions as y_pred.":
+            demographic_parity_difference(y_true, y_true, sensitive_features=groups),
+        "that is a ratio (smallest / largest); this exercise asks for the difference.":
+            demographic_parity_ratio(y_true, y_pred, sensitive_features=groups),
+    }
+    eo_mistakes = {
+        "that is the demographic parity difference; equalized odds compares TPR and FPR.": dp,
+        "that is only the TPR gap (equal opportunity); equalized odds takes the larger of the TPR and FPR gaps.":
+            np.ptp(rates["tpr"]),
+        "that is only the FPR gap; equalized odds takes the larger of the TPR and FPR gaps.": np.ptp(rates["fpr"]),
+    }
+    return dp_mistakes, eo_mistakes
+
+
 class DisparityScores(Exercise):
     title = "Demographic parity and equalized odds differences"
-    reads = ("dp_difference", "eo_difference")
+    reads = ("disparity_differences",)
     hints = (
         "fairlearn.metrics has demographic_parity_difference and equalized_odds_difference.",
-        "Both take (y_true, y_pred, sensitive_features=...); use the test set and X_test['sex'].",
+        "Both take (y_true, y_pred, sensitive_features=...); pass the function's own arguments through.",
+        "return dp, eo: two numbers, demographic parity first.",
     )
 
-    def expect(self, ns, dp_difference, eo_difference):
-        from fairlearn.metrics import demographic_parity_difference, demographic_parity_ratio
-
+    def expect(self, ns, disparity_differences):
         y_test, y_pred, sex = ns["y_test"], ns["y_pred"], ns["X_test"]["sex"]
+        for y_true, predictions, groups, shown in ((y_test, y_pred, sex, "the test predictions by sex"),
+                                                   (*_unseen_disparity_case(), "three groups it has not seen")):
+            dp, eo = self._expect_pair(disparity_differences, y_true, predictions, groups, shown)
+            expected = disparity_summary(y_true, predictions, groups)
+            dp_mistakes, eo_mistakes = _disparity_mistakes(y_true, predictions, groups)
+            expect_close(f"dp_difference on {shown}", dp, expected["demographic_parity_difference"],
+                         mistakes=dp_mistakes)
+            expect_close(f"eo_difference on {shown}", eo, expected["equalized_odds_difference"],
+                         mistakes=eo_mistakes)
         expected = disparity_summary(y_test, y_pred, sex)
-        dp, eo = expected["demographic_parity_difference"], expected["equalized_odds_difference"]
-        rates = group_rates(y_test, y_pred, sex).by_group
-        expect_close("dp_difference", expect_number("dp_difference", dp_difference), dp, mistakes={
-            "negative: fairlearn reports the gap as largest minus smallest group rate, so it is >= 0.": -dp,
-            "that is the equalized odds difference; demographic parity compares selection rates.": eo,
-            "that is the gap in the true labels (base rates); pass the predictions as y_pred.":
-                demographic_parity_difference(y_test, y_test, sensitive_features=sex),
-            "that is a ratio (smallest / largest); this exercise asks for the difference.":
-                demographic_parity_ratio(y_test, y_pred, sensitive_features=sex),
-        })
-        tpr_gap = rates["tpr"].max() - rates["tpr"].min()
-        fpr_gap = rates["fpr"].max() - rates["fpr"].min()
-        eo_mistakes = {"that is the demographic parity difference; equalized odds compares TPR and FPR.": dp}
-        if not np.isclose(tpr_gap, eo):
-            eo_mistakes["that is only the TPR gap (equal opportunity); equalized odds takes the larger of the "
-                        "TPR and FPR gaps."] = tpr_gap
-        if not np.isclose(fpr_gap, eo):
-            eo_mistakes["that is only the FPR gap; equalized odds takes the larger of the TPR and FPR gaps."] = fpr_gap
-        expect_close("eo_difference", expect_number("eo_difference", eo_difference), eo, mistakes=eo_mistakes)
-        return (f"selection rates differ by {dp:.3f} between the sexes, and error rates by up to {eo:.3f}. "
-                "Part of the first gap mirrors different base rates in the data; the second is about errors.")
+        return (f"selection rates differ by {expected['demographic_parity_difference']:.3f} between the sexes, and "
+                f"error rates by up to {expected['equalized_odds_difference']:.3f}. Part of the first gap mirrors "
+                "different base rates in the data; the second is about errors.")
+
+    @staticmethod
+    def _expect_pair(disparity_differences, y_true, y_pred, groups, shown) -> tuple[float, float]:
+        result = call_learner_function(disparity_differences, y_true, y_pred, groups, name="disparity_differences")
+        if isinstance(result, dict) or not isinstance(result, (tuple, list)) or len(result) != 2:
+            raise Incorrect(f"On {shown}, `disparity_differences` returned {type(result).__name__} "
+                            f"{result!r:.60}; return two numbers: dp, eo.")
+        return (expect_number(f"dp_difference on {shown}", result[0]),
+                expect_number(f"eo_difference on {shown}", result[1]))
+
+    def reference(self, ns):
+        return _reference_disparity_differences
+
+
+def _reference_disparity_differences(y_true, y_pred, sensitive_features) -> tuple[float, float]:
+    """The reference `disparity_differences`: fairlearn's two differences, through the workbook's summary."""
+    summary = disparity_summary(y_true, y_pred, sensitive_features)
+    return summary["demographic_parity_difference"], summary["equalized_odds_difference"]
+
+
+def _with_slice_index(name: str, table: pd.DataFrame, slices: pd.Index) -> pd.DataFrame:
+    """``table`` indexed by slice name: as built by MetricFrame, or with the names in a column (reset index)."""
+    wanted = sorted(map(str, slices))
+    if sorted(map(str, table.index)) == wanted:
+        return table.set_axis(table.index.map(str))
+    for column in table.columns:
+        if sorted(map(str, table[column])) == wanted:
+            return table.set_index(table[column].map(str)).drop(columns=column)
+    raise Incorrect(f"`{name}` has rows {list(table.index)}; expected one per race in X_test['race'] "
+                    f"{list(map(str, slices))}.")
+
+
+def _reference_worst_slice(table: pd.DataFrame, min_positives: int) -> str:
+    """The reference `find_worst_slice`: lowest recall among slices with enough true high earners."""
+    return worst_slice(table, "recall", min_positives=min_positives)
+
+
+# A table the learner has not seen: each wrong way of picking the worst slice picks another slice here.
+UNSEEN_SLICES = pd.DataFrame(
+    {"n_rows": [900, 450, 20, 2600, 700, 1300, 300],
+     "n_positives": [60, 40, 8, 900, 45, 500, 12],
+     "recall": [0.62, 0.55, 0.10, 0.90, 0.60, 0.75, 0.30],
+     "selection_rate": [0.12, 0.08, 0.25, 0.40, 0.09, 0.03, 0.05]},
+    index=pd.Index(["26-35", "18-25", "unknown", "36-50", "51-65", "66+", "under 18"], name="age band"))
+UNSEEN_MIN_POSITIVES = 40
+
+
+def _worst_slice_mistakes(table: pd.DataFrame, min_positives: int, global_minimum: int) -> dict[str, str]:
+    """What each plausible wrong method picks on ``table``, mapped to the message naming it."""
+    eligible = table[table["n_positives"] >= min_positives]
+    candidates = {
+        "picks the highest recall: that is the best slice, not the worst.": eligible["recall"].idxmax(),
+        "picks the lowest recall of all slices, even one with fewer than min_positives true high earners: "
+        "filter on n_positives >= min_positives first.": table["recall"].idxmin(),
+        "leaves out slices with exactly min_positives true high earners: 'at least' means >=.":
+            _lowest(table[table["n_positives"] > min_positives], "recall"),
+        "filters on n_rows; min_positives counts true high earners (n_positives).":
+            _lowest(table[table["n_rows"] >= min_positives], "recall"),
+        f"uses MIN_POSITIVES = {global_minimum} instead of its `min_positives` argument.":
+            _lowest(table[table["n_positives"] >= global_minimum], "recall"),
+    }
+    if "selection_rate" in table.columns:
+        candidates["picks the lowest selection rate; the worst slice here is the one with the lowest recall."] = (
+            eligible["selection_rate"].idxmin())
+    right = _reference_worst_slice(table, min_positives)
+    return {message: pick for message, pick in candidates.items() if pick is not None and pick != right}
+
+
+def _lowest(table: pd.DataFrame, metric: str) -> str | None:
+    return None if table.empty else table[metric].idxmin()
 
 
 class SliceAnalysis(Exercise):
     title = "Find the worst slice by race"
-    reads = ("race_slices", "worst_race_slice")
+    reads = ("race_slices", "find_worst_slice")
     hints = (
         "A MetricFrame with sensitive_features=X_test['race'] gives one row per race; add count-style metrics.",
-        "n_positives counts the true high earners in a slice: recall's denominator.",
-        "Among slices with at least MIN_POSITIVES positives, take the one with the lowest recall (idxmin).",
+        "n_positives counts the true high earners in a slice (rows whose true label is 1): recall's denominator.",
+        "In find_worst_slice, keep the rows of `table` with n_positives >= min_positives, then take the index "
+        "of the lowest recall (idxmin). Use the argument, not the global MIN_POSITIVES.",
     )
 
-    def expect(self, ns, race_slices, worst_race_slice):
+    def expect(self, ns, race_slices, find_worst_slice):
         table = expect_dataframe("race_slices", race_slices, ["n_rows", "n_positives", "recall"])
         y_test, y_pred, race = ns["y_test"], ns["y_pred"], ns["X_test"]["race"]
         expected = slice_table(y_test, y_pred, race)
-        if sorted(map(str, table.index)) != sorted(map(str, expected.index)):
-            raise Incorrect(f"`race_slices` has rows {list(table.index)}; expected one per race in X_test['race'].")
-        mine = table.reindex(expected.index)
+        expected = expected.set_axis(expected.index.map(str))
+        mine = _with_slice_index("race_slices", table, expected.index).reindex(expected.index)
         if mine["n_rows"].sum() == len(ns["y_train"]):
             raise Incorrect("The slice sizes add up to the training set; slice the test set.")
-        if not np.allclose(mine["n_rows"].astype(float), expected["n_rows"]):
+        if not np.array_equal(mine["n_rows"].astype(float), expected["n_rows"].astype(float)):
             raise Incorrect("`n_rows` does not match the number of test rows in each race.")
-        predicted = pd.Series(np.asarray(y_pred)).groupby(np.asarray(race)).sum().reindex(expected.index)
-        if np.allclose(mine["n_positives"].astype(float), predicted.to_numpy()):
+        predicted = pd.Series(np.asarray(y_pred)).groupby(np.asarray(race.astype(str))).sum().reindex(expected.index)
+        if np.array_equal(mine["n_positives"].astype(float), predicted.to_numpy(dtype=float)):
             raise Incorrect("`n_positives` counts predicted positives; count the true high earners (y_true).")
-        if not np.allclose(mine["n_positives"].astype(float), expected["n_positives"]):
+        if not np.array_equal(mine["n_positives"].astype(float), expected["n_positives"].astype(float)):
             raise Incorrect("`n_positives` does not match the number of true high earners in each race.")
-        if not np.allclose(mine["recall"].astype(float), expected["recall"], atol=1e-6):
+        if not close_enough(mine["recall"].astype(float), expected["recall"]):
             raise Incorrect("`recall` per slice does not match the model's recall on each race's test rows.")
         minimum = ns["MIN_POSITIVES"]
-        answer = worst_slice(expected, "recall", min_positives=minimum)
-        if not isinstance(worst_race_slice, str):
-            raise Incorrect(f"`worst_race_slice` should be a race name (str), got {type(worst_race_slice).__name__}.")
-        if worst_race_slice not in expected.index:
-            raise Incorrect(f"'{worst_race_slice}' is not one of the slices {list(expected.index)}.")
-        positives = int(expected.loc[worst_race_slice, "n_positives"])
-        if worst_race_slice != answer and positives < minimum:
-            raise Incorrect(f"'{worst_race_slice}' has only {positives} positives in the test set (fewer than "
-                            f"MIN_POSITIVES = {minimum}): one more or one fewer hit moves its recall by "
-                            f"{1 / positives:.2f}. Report it as too small to judge; pick among the larger slices.")
-        if worst_race_slice == expected["recall"].idxmax():
-            raise Incorrect(f"'{worst_race_slice}' has the highest recall: that is the best slice, not the worst.")
-        if worst_race_slice != answer:
-            raise Incorrect(f"'{worst_race_slice}' is not the lowest recall among slices with at least "
-                            f"{minimum} positives.")
+        # Offered a selection_rate column too, so a function that ranks by it runs (and is caught below).
+        with_selection = expected.assign(selection_rate=pd.Series(np.asarray(y_pred)).groupby(
+            np.asarray(race.astype(str))).mean())
+        for case, cutoff, shown in ((with_selection, minimum, "the race table, MIN_POSITIVES"),
+                                    (UNSEEN_SLICES, UNSEEN_MIN_POSITIVES,
+                                     f"a table of age bands (not shown), min_positives={UNSEEN_MIN_POSITIVES}")):
+            self._expect_worst(find_worst_slice, case, cutoff, shown, minimum)
+        answer = _reference_worst_slice(expected, minimum)
         overall = float(np.mean(np.asarray(y_pred)[np.asarray(y_test) == 1]))
         return (f"recall for '{answer}' is {expected.loc[answer, 'recall']:.3f} vs {overall:.3f} overall. "
                 "The aggregate hid it; smaller slices are too uncertain to rank.")
 
+    @staticmethod
+    def _expect_worst(find_worst_slice, table: pd.DataFrame, min_positives: int, shown: str,
+                      global_minimum: int) -> None:
+        picked = call_learner_function(find_worst_slice, table.copy(), min_positives, name="find_worst_slice")
+        right = _reference_worst_slice(table, min_positives)
+        where = f"On {shown}, find_worst_slice returned {picked!r}"
+        if isinstance(picked, (pd.Series, pd.DataFrame, np.ndarray, list, tuple)):
+            raise Incorrect(f"{where}: return one slice's name (the index label), e.g. with idxmin().")
+        if str(picked) == str(right):
+            return
+        if str(picked) not in map(str, table.index):
+            raise Incorrect(f"{where}, which is not a slice of the table it was given: return a label of "
+                            "`table.index` (was the answer written in by hand?).")
+        for message, pick in _worst_slice_mistakes(table, min_positives, global_minimum).items():
+            if str(picked) == str(pick):
+                positives = int(table.loc[pick, "n_positives"])
+                raise Incorrect(f"{where} ({positives} true high earners, recall "
+                                f"{table.loc[pick, 'recall']:.3f}): it {message}")
+        raise Incorrect(f"{where}: not the lowest recall among slices with at least {min_positives} true high "
+                        "earners.")
+
     def reference(self, ns):
-        table = slice_table(ns["y_test"], ns["y_pred"], ns["X_test"]["race"])
-        return table, worst_slice(table, "recall", min_positives=ns["MIN_POSITIVES"])
+        return slice_table(ns["y_test"], ns["y_pred"], ns["X_test"]["race"]), _reference_worst_slice
 
 
 class ChooseThreshold(Exercise):
-    title = "Choose a threshold for a recall target"
+    title = "Choose a threshold for a recall target, on the validation set"
     reads = ("threshold",)
     hints = (
         "Lowering the threshold flags more people: recall goes up, precision usually down.",
-        "precision_recall_curve(y_test, y_score) gives the recall at each candidate threshold.",
-        "Keep the thresholds whose recall >= TARGET_RECALL and take the largest: recall[:-1] aligns with thresholds.",
+        "val_recalls[i] is the validation recall at val_thresholds[i]; val_recalls[:-1] has one entry per threshold.",
+        "Keep the thresholds whose recall >= TARGET_RECALL and take the largest: "
+        "val_thresholds[val_recalls[:-1] >= TARGET_RECALL].max().",
     )
 
     def expect(self, ns, threshold):
@@ -439,21 +666,39 @@ class ChooseThreshold(Exercise):
         value = expect_number("threshold", threshold)
         if not 0 < value < 1:
             raise Incorrect(f"`threshold` = {value:.4g}: a threshold on probabilities lies between 0 and 1.")
-        y_test, y_score, target = ns["y_test"], np.asarray(ns["y_score"]), ns["TARGET_RECALL"]
-        recall = recall_score(y_test, y_score >= value)
+        y_val, target = ns["y_val"], ns["TARGET_RECALL"]
+        val_score = ns["model"].predict_proba(ns["X_val"])[:, 1]
+        best = threshold_for_recall(y_val, val_score, target)
+        if not close_enough(value, best):
+            self._explain(value, best, ns, val_score)
+        test_recall = recall_score(ns["y_test"], np.asarray(ns["y_score"]) >= value)
+        return (f"chosen on validation rows, it reaches a test recall of {test_recall:.3f} "
+                f"(target {target}): that is the number to report. Next, see what it does to each group.")
+
+    @staticmethod
+    def _explain(value: float, best: float, ns, val_score: np.ndarray) -> None:
+        """Raise the reason a threshold that is not the reference one is wrong (or return if it flags the same rows)."""
+        from sklearn.metrics import recall_score
+
+        y_val, target = ns["y_val"], ns["TARGET_RECALL"]
+        on_test = threshold_for_recall(ns["y_test"], ns["y_score"], target)
+        if close_enough(value, on_test):
+            raise Incorrect(f"`threshold` = {format_distinct(value, best)} is the threshold that meets the target on "
+                            "the test set. Choose it on the validation set (y_val, y_val_score) and keep the test "
+                            "set for evaluating.")
+        recall = recall_score(y_val, val_score >= value)
         if recall < target:
-            raise Incorrect(f"Recall at threshold {value:.3g} is {recall:.3f}, below the {target} target: "
-                            "lower the threshold.")
-        best = threshold_for_recall(y_test, y_score, target)
-        if not np.array_equal(y_score >= value, y_score >= best):
-            raise Incorrect(f"Recall at {value:.3g} is {recall:.3f}, above the target, but a higher threshold still "
-                            "meets it: you flag more people than the target needs. Take the largest threshold.")
-        flagged, default = (y_score >= value).mean(), (y_score >= 0.5).mean()
-        return (f"the model now flags {flagged:.1%} of test rows instead of {default:.1%} at 0.5. "
-                "Next, see what that does to each group.")
+            raise Incorrect(f"Recall on the validation set at threshold {format_distinct(value, best)} is "
+                            f"{format_distinct(recall, target)}, below the {target} target: lower the threshold.")
+        if np.array_equal(val_score >= value, val_score >= best):
+            return  # flags exactly the validation rows the largest threshold flags
+        raise Incorrect(f"Validation recall at {format_distinct(value, best)} is {format_distinct(recall, target)}, "
+                        "above the target, but a higher threshold still meets it: you flag more people than the "
+                        "target needs. Take the largest threshold.")
 
     def reference(self, ns):
-        return threshold_for_recall(ns["y_test"], ns["y_score"], ns["TARGET_RECALL"])
+        val_score = ns["model"].predict_proba(ns["X_val"])[:, 1]
+        return threshold_for_recall(ns["y_val"], val_score, ns["TARGET_RECALL"])
 
 
 class RatesAtThreshold(Exercise):
@@ -486,7 +731,8 @@ class Dashboard(Exercise):
     title = "Assemble the one-figure dashboard"
     reads = ("build_dashboard",)
     hints = (
-        "Create the grid with fig, axes = plt.subplots(2, 2, figsize=(13, 10)) and give each panel one axes.",
+        "Create the figure with fig = plt.figure(figsize=(13, 10)), then its 2 x 2 grid with axes = fig.subplots(2, 2); "
+        "give each panel one axes.",
         "Turn scores into labels with the threshold argument before the confusion matrix and the group rates.",
         "The helpers plot_confusion_matrix, plot_roc, plot_precision_recall and plot_group_rates each take ax first.",
     )
@@ -502,12 +748,12 @@ class Dashboard(Exercise):
         figure = call_learner_function(build_dashboard, y_true, y_score, sex, self.probe_threshold,
                                        name="build_dashboard")
         try:
-            return self._expect_panels(figure, y_true, y_score, sex)
+            return self._expect_panels(figure, y_true, y_score, sex, ns.get("threshold"))
         finally:
             if isinstance(figure, Figure):
                 plt.close(figure)
 
-    def _expect_panels(self, figure, y_true, y_score, sex):
+    def _expect_panels(self, figure, y_true, y_score, sex, notebook_threshold):
         from matplotlib.figure import Figure
         from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 
@@ -519,18 +765,23 @@ class Dashboard(Exercise):
                             "precision-recall and rates by group.")
         at_probe = (y_score >= self.probe_threshold).astype(int)
         at_default = (y_score >= 0.5).astype(int)
+        # The notebook's own `threshold` variable: a function reading it instead of its argument would pass there.
+        at_global = (y_score >= notebook_threshold).astype(int) if isinstance(notebook_threshold, (float, np.floating)) else None
         matrices = [np.asarray(ax.images[0].get_array()) for ax in axes if ax.images]
         if not any(np.array_equal(m, confusion_matrix(y_true, at_probe)) for m in matrices):
             if any(np.array_equal(m, confusion_matrix(y_true, at_default)) for m in matrices):
                 raise Incorrect("Called with threshold=0.3, the confusion matrix still shows threshold 0.5: "
                                 "use the `threshold` argument.")
+            if at_global is not None and any(np.array_equal(m, confusion_matrix(y_true, at_global)) for m in matrices):
+                raise Incorrect(f"Called with threshold=0.3, the confusion matrix shows the notebook's `threshold` "
+                                f"({notebook_threshold:.4g}): use the function's `threshold` argument.")
             raise Incorrect("No panel shows the confusion matrix of the predictions at `threshold` "
                             "(tested with threshold=0.3 on 2,000 test rows).")
         lines = [line for ax in axes for line in ax.get_lines()]
 
         def drawn(x, y) -> bool:
-            return any(len(line.get_xdata()) == len(x) and np.allclose(line.get_xdata(), x)
-                       and np.allclose(line.get_ydata(), y) for line in lines)
+            return any(len(line.get_xdata()) == len(x) and close_enough(line.get_xdata(), x)
+                       and close_enough(line.get_ydata(), y) for line in lines)
 
         fpr, tpr, _ = roc_curve(y_true, y_score)
         if not drawn(fpr, tpr):
@@ -543,7 +794,8 @@ class Dashboard(Exercise):
         default_rates = group_rates(y_true, at_default, sex).by_group["selection_rate"].to_numpy()
 
         def has_bars(values) -> bool:
-            return any(all(np.isclose(_bar_heights(ax), v, atol=1e-9).any() for v in values) for ax in axes)
+            return any(all(any(close_enough(height, v) for height in _bar_heights(ax)) for v in values)
+                       for ax in axes)
 
         if not has_bars(rates):
             if has_bars(default_rates):
