@@ -1,14 +1,52 @@
-"""Notebook 09's exercises: plausible mistakes get their specific message (the checks every
-exercise shares are in test_exercises.py)."""
+"""Notebook 09's exercises: plausible mistakes get their specific message, correct answers in
+another form pass, and wrong methods that hit the right value on this data fail (the checks
+every exercise shares are in test_exercises.py)."""
 
 from __future__ import annotations
 
+import re
+
+import nbformat
 import numpy as np
 import pandas as pd
 
 from model_health.exercises import nb09_model_risk_review as nb09
+from model_health.grading import Status
+from model_health.reports import TEMPLATES
 
-from conftest import feedback_failures
+from conftest import REPO, feedback_failures
+
+
+def significant(value, digits: int = 3) -> float:
+    """``value`` as a learner who rounds to 3 significant digits writes it."""
+    return float(f"{float(value):.{digits}g}")
+
+
+def failing_by(second_test):
+    """A review rule: disparate impact < 0.8, or ``second_test`` on the audit table."""
+    return lambda audit: sorted(audit.index[(audit["disparate_impact"] < 0.8) | second_test(audit)])
+
+
+def hard_coded_validator(row):
+    """Knows only the four edge cases shown in the notebook."""
+    value = row.iloc[0]
+    problems = []
+    if pd.isna(value["credit_amount"]) or value["credit_amount"] > 1_000_000:
+        problems.append("amount")
+    if value["age"] < 0:
+        problems.append("age")
+    if value["purpose"] == "crypto":
+        problems.append("purpose")
+    return problems
+
+
+def strict_validator(ns):
+    """The solution's validator with `<`: it rejects values equal to a training minimum or maximum."""
+    def validate(row):
+        problems = [f"{column} out of range" for column, (low, high) in ns["TRAINING_RANGES"].items()
+                    if not low < row[column].iloc[0] < high]
+        return problems + ns["validate_application"](row)
+    return validate
 
 
 def mistakes(ns):
@@ -18,49 +56,184 @@ def mistakes(ns):
     flipped_sign = audit.copy()
     flipped_sign.loc["sex", flipped_sign.columns[1:]] *= -1
     table = ns["intersectional"]
-    flips = np.sum(ns["model"].predict(ns["perturb"](ns["X_test"], ns["SEED"])) != ns["y_pred"])
+    X_test, perturbed = ns["X_test"], ns["X_perturbed"]
+    flips = np.sum(ns["model"].predict(perturbed) != ns["y_pred"])
     kpis = ns["kpis"]
     assessment = ns["risk_assessment"]
     context = ns["model_card_context"]
     return [
         ("q1", dict(disparate_impact_age=old / young), "inverse ratio"),
         ("q1", dict(disparate_impact_age=young - old), "difference"),
+        # 0.788 is not 0.78868 rounded: the message shows the digits that differ.
+        ("q1", dict(disparate_impact_age=0.788), "`disparate_impact_age` = 0.788:"),
         ("q2", dict(audit=flipped_sign), "wrong sign"),
-        ("q2", dict(failing_attributes=sorted(audit.index[audit["disparate_impact"] < 0.8])), "only the four-fifths"),
         ("q2", dict(audit=audit.drop("sex")), "one per attribute"),
+        ("q2", dict(failing_attributes_of=failing_by(lambda a: a["disparate_impact"] < 0)), "only the four-fifths"),
+        # Without abs() the rule passes +0.15 and misses -0.15: it says so, not "only the four-fifths rule".
+        ("q2", dict(failing_attributes_of=failing_by(lambda a: a["equal_opportunity_difference"] > 0.1)),
+         "-0.15 was not flagged: compare its size, abs(...)"),
+        # Matches on this data: age_band and foreign_worker also have |statistical parity difference| > 0.1.
+        ("q2", dict(failing_attributes_of=failing_by(lambda a: a["statistical_parity_difference"].abs() > 0.1)),
+         "flagged for its statistical parity difference"),
+        ("q2", dict(failing_attributes_of=lambda audit: list(ns["failing_attributes"])), "0.75 (below 0.8)"),
+        ("q2", dict(failing_attributes_of=lambda audit: ",".join(audit.index)), "should return a list"),
         ("q3", dict(largest_reliable_gap=float(table["selection_rate"].max() - table["selection_rate"].min())),
          "too small to judge"),
         ("q3", dict(intersectional=table.assign(reliable=True)), "MIN_GROUP_SIZE"),
+        ("q3", dict(intersectional=table.drop(table.index[0])), "one row per sex x age band"),
+        ("q3", dict(intersectional=table.assign(n=table["n"] + 1)), "female, 25 or younger has n = 30"),
+        ("q3", dict(intersectional=table.assign(selection_rate=table["tpr"])), "share approved"),
         ("q4", dict(validate_application=lambda row: []), "passed your validation"),
-        ("q4", dict(validate_application=lambda row: ["always"]), "normal application"),
+        ("q4", dict(validate_application=lambda row: ["always"]), "block ordinary customers"),
         ("q4", dict(validate_application=lambda row: row["nope"]), "raised KeyError"),
+        ("q4", dict(validate_application=lambda row: None), "got None"),
+        ("q4", dict(validate_application=hard_coded_validator), "lets through applications like them"),
+        ("q4", dict(validate_application=strict_validator(ns)), "equal a training minimum or maximum, which is inside the range"),
         ("q5", dict(flip_rate=float(flips)), "count"),
+        ("q5", dict(flip_rate=1 - ns["flip_rate"]), "stayed the same"),
+        # Same rate as q5 on this data (1 in 300), but the wrong change.
+        ("q5", dict(X_perturbed=ns["X_sex_flipped"], flip_rate=ns["protected_flip_rate"]), "q6's probe"),
+        ("q5", dict(X_perturbed=ns["perturb"](X_test, ns["SEED"] + 1)), "with the notebook's SEED"),
+        ("q5", dict(X_perturbed=perturbed.iloc[:100]), "expected the 300 test applications"),
         ("q6", dict(protected_flip_rate=1 - ns["protected_flip_rate"]), "share unchanged"),
+        # A copy of q5: same rate on this data, but it is not the protected-attribute probe.
+        ("q6", dict(X_sex_flipped=perturbed, protected_flip_rate=ns["flip_rate"]), "q5's perturbation"),
+        ("q6", dict(X_sex_flipped=ns["X_sex_flipped"].assign(sex=X_test["sex"])), "unchanged for 300 of 300"),
         ("q7", dict(smallest_amount_cut=int(ns["applicant"]["credit_amount"].iloc[0]) - ns["smallest_amount_cut"]),
          "new amount"),
         ("q7", dict(smallest_amount_cut=ns["smallest_amount_cut"] + ns["AMOUNT_STEP"]), "smaller one already"),
         ("q7", dict(smallest_amount_cut=ns["smallest_amount_cut"] - ns["AMOUNT_STEP"]), "still denies"),
         ("q7", dict(smallest_amount_cut=ns["smallest_amount_cut"] + 1), "multiple"),
         ("q8", dict(kpis=[k for k in kpis if k["kind"] == "performance"]), "fairness KPI"),
-        ("q8", dict(kpis=[*kpis, {"name": "disparate_impact_sex", "kind": "fairness", "threshold": 0.6,
-                                  "direction": "min"}]), "four-fifths"),
+        ("q8", dict(kpis=[*kpis[:2], {"name": "disparate_impact_sex", "kind": "fairness", "threshold": 0.6,
+                                      "direction": "min"}]), "four-fifths"),
         ("q8", dict(kpis=[{"name": "speed", "kind": "performance", "threshold": 1, "direction": "min"}]),
          "no measured value"),
+        ("q8", dict(kpis=with_kpi(kpis, "disparate_impact_sex", direction="max")),
+         "disparate_impact_sex has direction 'max'"),
+        ("q8", dict(kpis=with_kpi(kpis, "equal_opportunity_gap_age_band", direction="min")),
+         "equal_opportunity_gap_age_band has direction 'min'"),
+        ("q8", dict(kpis=[*kpis, {"name": "accuracy", "kind": "fairness", "threshold": 0.7, "direction": "min"}]),
+         "accuracy is a performance KPI, not a fairness one"),
+        ("q8", dict(kpis=with_kpi(kpis, "equal_opportunity_gap_age_band", threshold=0.3)), "above 0.1"),
         ("q9", dict(risk_assessment={**assessment, "recommendation": "go"}), "failed fairness KPI"),
         ("q9", dict(risk_assessment={**assessment, "conditions": []}), "names no conditions"),
         ("q9", dict(risk_assessment={**assessment, "findings": []}), "not named in any finding"),
         ("q9", dict(risk_assessment={**assessment, "recommendation": "maybe"}), "must be in"),
+        ("q9", dict(risk_assessment={**assessment, "conditions": " ".join(assessment["conditions"])}),
+         "Wrap a single condition in a list"),
+        ("q9", dict(risk_assessment={**assessment, "findings": [finding["finding"] for finding in
+                                                                assessment["findings"]]}), "list of dicts"),
+        ("q9", dict(risk_assessment={**assessment, "findings": [{**finding, "severity": "low"} for finding in
+                                                                assessment["findings"]]}), "are rated 'low'"),
+        ("q9", dict(risk_assessment=None), "got None"),
         ("q10", dict(model_card_context={k: v for k, v in context.items() if k != "intended_use"}), "intended_use"),
         ("q10", dict(model_card_context={**context, "metrics": {**context["metrics"], "roc_auc": 0.99}}),
-         "measured at"),
+         "roc_auc = 0.99, but it was measured at 0.751"),
         ("q10", dict(model_card_context={**context, "recommendation": "go"}), "differs from the risk assessment"),
+        # Invented under another name: 'auc' and 'precision' were never measured.
+        ("q10", dict(model_card_context={**context, "metrics": {"auc": 0.9, "precision": 0.8}}),
+         "'auc', which was not measured"),
+        ("q10", dict(model_card_context={**context, "fairness": {**context["fairness"], "age_band": {
+            **context["fairness"]["age_band"], "disparate_impact": 0.85}}}),
+         "fairness['age_band'] reports disparate_impact = 0.85, but it was measured at 0.7887"),
+        ("q10", dict(model_card_context={**context, "fairness": {"sex": context["fairness"]["sex"]}}),
+         "omits the audited attribute(s) ['age_band', 'foreign_worker']"),
+        ("q10", dict(model_card_context={**context, "conditions": "Manual review of declines."}), "list of str"),
     ]
+
+
+def with_kpi(kpis, name, **changes):
+    return [{**kpi, **changes} if kpi["name"] == name else kpi for kpi in kpis]
 
 
 def test_mistakes_get_specific_feedback(solved_nb09):
     """Each plausible mistake is incorrect, with the message that names its likely cause."""
     failures = feedback_failures(nb09.EXERCISES, solved_nb09, mistakes(solved_nb09))
     assert not failures, "\n".join(failures)
+
+
+def test_correct_answers_in_other_forms(solved_nb09):
+    """Right answers written another valid way pass: rounded to 3 significant digits, reordered,
+    reset index, float32, other containers."""
+    ns = solved_nb09
+    audit, table, X_perturbed, X_sex_flipped = ns["audit"], ns["intersectional"], ns["X_perturbed"], ns["X_sex_flipped"]
+    shuffled = np.random.default_rng(0).permutation(len(ns["X_test"]))
+    context = ns["model_card_context"]
+    swapped_groups = nb09.intersectional_rates(ns["y_test"], ns["y_pred"], ns["audit_groups"][["age_band", "sex"]],
+                                               min_group_size=ns["MIN_GROUP_SIZE"])
+    answers = [
+        ("q1", dict(disparate_impact_age=significant(ns["disparate_impact_age"]))),  # 0.789 (issue 8)
+        ("q1", dict(disparate_impact_age=np.float32(ns["disparate_impact_age"]))),
+        ("q2", dict(audit=audit.map(significant)[list(reversed(audit.columns))].iloc[::-1])),
+        ("q2", dict(audit=audit.reset_index())),
+        ("q2", dict(failing_attributes_of=lambda a: a.index[(a["disparate_impact"] < 0.8)
+                                                           | (a["equal_opportunity_difference"].abs() > 0.1)])),
+        ("q3", dict(intersectional=table.sort_values("selection_rate"))),  # issue 8: sorted by another column
+        ("q3", dict(intersectional=swapped_groups)),  # issue 8: the group columns in the other order
+        ("q3", dict(intersectional=table.reset_index().sample(frac=1, random_state=1))),
+        ("q3", dict(largest_reliable_gap=significant(ns["largest_reliable_gap"]))),
+        ("q4", dict(validate_application=lambda row: [f"{column}: {row[column].iloc[0]!r}"
+                                                      for column, (low, high) in ns["TRAINING_RANGES"].items()
+                                                      if not low <= row[column].iloc[0] <= high]
+                    + [column for column, known in ns["KNOWN_CATEGORIES"].items()
+                       if row[column].iloc[0] not in known])),  # NaN fails both comparisons
+        ("q5", dict(X_perturbed=X_perturbed.iloc[shuffled], flip_rate=significant(ns["flip_rate"]))),
+        ("q5", dict(X_perturbed=X_perturbed.reset_index(drop=True), flip_rate=np.float32(ns["flip_rate"]))),
+        ("q6", dict(X_sex_flipped=X_sex_flipped.iloc[shuffled], protected_flip_rate=0.00333)),
+        ("q6", dict(X_sex_flipped=X_sex_flipped.assign(sex=X_sex_flipped["sex"].astype(str)))),
+        ("q7", dict(smallest_amount_cut=np.int64(ns["smallest_amount_cut"]))),
+        ("q7", dict(smallest_amount_cut=float(ns["smallest_amount_cut"]))),
+        ("q8", dict(kpis=[dict(reversed(list(kpi.items())), threshold=np.float64(kpi["threshold"]))
+                          for kpi in reversed(ns["kpis"])])),
+        ("q9", dict(risk_assessment={"conditions": ns["risk_assessment"]["conditions"],
+                                     "findings": [{**finding, "severity": "medium"}
+                                                  for finding in reversed(ns["risk_assessment"]["findings"])],
+                                     "recommendation": ns["risk_assessment"]["recommendation"]})),
+        ("q10", dict(model_card_context={  # issue 8: 0.733 is the accuracy, rounded
+            **dict(reversed(list(context.items()))),
+            "metrics": {name: significant(value) for name, value in context["metrics"].items()},
+            "fairness": {attribute: audit.loc[attribute].map(significant) for attribute in reversed(audit.index)},
+        })),
+    ]
+    exercises = {exercise.name: exercise for exercise in nb09.EXERCISES}
+    for name, answer in answers:
+        result = exercises[name].grade({**ns, **answer})
+        assert result.status is Status.CORRECT, f"{name} {sorted(answer)}: {result.message}"
+
+
+def test_model_card_keys_are_the_templates_and_listed_up_front():
+    """q10 asks for exactly the template's values, lists them all in the notebook text, and names
+    every missing key in one message."""
+    from jinja2 import Environment, meta
+
+    source = (TEMPLATES / "model_card.md.j2").read_text(encoding="utf-8")
+    assert set(nb09.MODEL_CARD_KEYS) == meta.find_undeclared_variables(Environment().parse(source))
+    cells = nbformat.read(REPO / "solutions" / "09_model_risk_review.ipynb", as_version=4).cells
+    (prose,) = [cell.source for cell in cells if cell.cell_type == "markdown" and "**Exercise q10.**" in cell.source]
+    assert set(nb09.MODEL_CARD_KEYS) <= set(re.findall(r"`(\w+)`", prose))
+
+
+def test_missing_model_card_keys_are_reported_at_once(solved_nb09):
+    context = solved_nb09["model_card_context"]
+    missing = ["owner", "fairness", "conditions"]
+    result = nb09.q10.grade({**solved_nb09, "model_card_context": {k: v for k, v in context.items()
+                                                                   if k not in missing}})
+    assert result.status is Status.INCORRECT
+    assert str(missing) in result.message
+
+
+def test_a_rule_checked_only_on_this_data_is_not_enough(solved_nb09):
+    """The hard-coded answer (this data's failing attributes) gets the right list on `audit`, yet fails."""
+    rule = lambda audit: list(solved_nb09["failing_attributes"])  # noqa: E731
+    assert rule(solved_nb09["audit"]) == nb09.reference_failing_attributes(solved_nb09["audit"])
+    assert nb09.q2.grade({**solved_nb09, "failing_attributes_of": rule}).status is Status.INCORRECT
+
+
+def test_the_probe_and_the_perturbation_give_the_same_rate_on_this_data(solved_nb09):
+    """Why q5 and q6 read the changed applications: their rates coincide here, so a rate alone
+    cannot tell the probe from a copy of the perturbation."""
+    assert solved_nb09["flip_rate"] == solved_nb09["protected_flip_rate"]
 
 
 def test_documents_are_written(solved_nb09, tmp_path):

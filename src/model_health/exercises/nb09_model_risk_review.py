@@ -1,10 +1,15 @@
 """Exercises of notebook 09, Model risk review (Statlog German Credit).
 
 Checkers recompute expected values from the learner's split and model with the reference
-code (``model_health.fairness``, ``model_health.reports``). Tolerances: 1e-6.
+code (``model_health.fairness``, ``model_health.reports``). Numbers are right to 3
+significant digits (``grading.close_enough``). Where a wrong method can hit the right value
+on this data, the check looks at the method: q2's rule and q4's validator are functions run
+on cases the learner has not seen; q5 and q6 read the changed applications themselves.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -16,15 +21,24 @@ from model_health.grading import (
     Incorrect,
     WrittenAnswer,
     call_learner_function,
+    close_enough,
     expect_close,
     expect_dataframe,
     expect_number,
+    format_distinct,
 )
-from model_health.reports import check_risk_assessment, evaluate_kpis, render
+from model_health.reports import _named_in, check_risk_assessment, evaluate_kpis, render
 
 NOTEBOOK = "09_model_risk_review"
 AIF360_COLUMNS = ("disparate_impact", "statistical_parity_difference", "equal_opportunity_difference",
                   "average_odds_difference")
+DISPARATE_IMPACT_FLOOR = 0.8
+EQUAL_OPPORTUNITY_LIMIT = 0.1
+
+
+def _kind(value) -> str:
+    """What a learner gave, in words: 'None' or 'a str'."""
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def _selection_rates(ns, attribute: str) -> pd.Series:
@@ -48,28 +62,55 @@ class DisparateImpactByHand(Exercise):
             "this is the inverse ratio: put the unprivileged group (25 or younger) on top.": old / young,
             "this is a difference of selection rates; disparate impact is their ratio.": young - old,
         }, otherwise="that is not the ratio of the two age groups' approval rates on the test set.")
-        verdict = "fails" if young / old < 0.8 else "passes"
+        verdict = "fails" if young / old < DISPARATE_IMPACT_FLOOR else "passes"
         return f"{young / old:.3f}: the model {verdict} the four-fifths rule for age."
 
 
-def _failing_attributes(audit: pd.DataFrame) -> list[str]:
+def reference_failing_attributes(audit: pd.DataFrame) -> list[str]:
     """Attributes failing the review's rule: disparate impact < 0.8 or |equal opportunity difference| > 0.1."""
-    return sorted(audit.index[(audit["disparate_impact"] < 0.8) | (audit["equal_opportunity_difference"].abs() > 0.1)])
+    fails = ((audit["disparate_impact"] < DISPARATE_IMPACT_FLOOR)
+             | (audit["equal_opportunity_difference"].abs() > EQUAL_OPPORTUNITY_LIMIT))
+    return sorted(audit.index[fails])
 
 
-def _intersectional(ns) -> pd.DataFrame:
-    return intersectional_rates(ns["y_test"], ns["y_pred"], ns["audit_groups"][["sex", "age_band"]],
-                                min_group_size=ns["MIN_GROUP_SIZE"])
+# An audit the learner has not seen, one attribute per way a rule can go wrong. Each row is a
+# possible pair of approval rates (privileged 0.8), so the numbers hang together.
+UNSEEN_AUDIT = pd.DataFrame({
+    "disparate_impact": [0.75, 0.95, 0.97, 0.85, 1.05],
+    "statistical_parity_difference": [-0.20, -0.04, -0.024, -0.12, 0.04],
+    "equal_opportunity_difference": [-0.05, -0.15, 0.15, 0.05, 0.02],
+    "average_odds_difference": [-0.04, -0.09, 0.08, 0.03, 0.01],
+}, index=["region", "marital_status", "disability", "religion", "nationality"])
+UNSEEN_DIAGNOSES = {
+    # attribute: (should fail?, what it shows when the rule gets it wrong)
+    "region": (True, "disparate impact 0.75 (below 0.8) was not flagged"),
+    "marital_status": (True, "an equal opportunity difference of -0.15 was not flagged: compare its size, "
+                             "abs(...), with 0.1"),
+    "disability": (True, "an equal opportunity difference of +0.15 was not flagged"),
+    "religion": (False, "an attribute with equal opportunity difference 0.05 was flagged for its statistical "
+                        "parity difference of -0.12: the second test is on the equal opportunity difference"),
+    "nationality": (False, "an attribute that passes both tests (disparate impact 1.05, equal opportunity "
+                           "difference 0.02) was flagged"),
+}
+
+
+def _attribute_names(value, name: str) -> list[str]:
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple, set, pd.Index, pd.Series,
+                                                                            np.ndarray)):
+        raise Incorrect(f"`{name}` should return a list of attribute names (the rows of the audit that fail), "
+                        f"got {_kind(value)}.")
+    return sorted(map(str, value))
 
 
 class Aif360Audit(Exercise):
     title = "Audit three protected attributes with AIF360"
-    reads = ("audit", "failing_attributes")
+    reads = ("audit", "failing_attributes_of")
     hints = (
         "For each attribute in PRIVILEGED, call aif360_group_metrics(y_test, y_pred, audit_groups[attribute], "
         "privileged=PRIVILEGED[attribute]).",
         "pd.DataFrame({attribute: metrics, ...}).T gives one row per attribute.",
-        "An attribute fails when disparate impact < 0.8 or |equal opportunity difference| > 0.1.",
+        "An attribute fails when disparate impact < 0.8 or |equal opportunity difference| > 0.1: "
+        "(audit['disparate_impact'] < 0.8) | (audit['equal_opportunity_difference'].abs() > 0.1).",
     )
 
     def expected(self, ns) -> pd.DataFrame:
@@ -77,35 +118,71 @@ class Aif360Audit(Exercise):
                                                              privileged=privileged)
                              for attribute, privileged in ns["PRIVILEGED"].items()}).T
 
-    def expect(self, ns, audit, failing_attributes):
+    def expect(self, ns, audit, failing_attributes_of):
         table = expect_dataframe("audit", audit, AIF360_COLUMNS)
         expected = self.expected(ns)
-        if sorted(table.index) != sorted(expected.index):
+        if isinstance(table.index, pd.RangeIndex) and "index" in table.columns:
+            table = table.set_index("index")  # after reset_index(): the attributes are a column
+        if sorted(map(str, table.index)) != sorted(expected.index):
             raise Incorrect(f"`audit` has rows {list(table.index)}; expected one per attribute {list(expected.index)}.")
         for attribute in expected.index:
-            mine, reference = table.loc[attribute, list(AIF360_COLUMNS)].astype(float), expected.loc[attribute]
-            if np.allclose(-mine.to_numpy()[1:], reference.to_numpy()[1:], atol=1e-6):
+            mine = table.loc[attribute, list(AIF360_COLUMNS)].astype(float).to_numpy()
+            reference = expected.loc[attribute, list(AIF360_COLUMNS)].to_numpy(float)
+            if close_enough(mine, reference):
+                continue
+            if close_enough(-mine[1:], reference[1:]):
                 raise Incorrect(f"For {attribute} the differences have the wrong sign: privileged must be "
                                 f"{ns['PRIVILEGED'][attribute]!r}.")
-            if not np.allclose(mine.to_numpy(), reference.to_numpy(), atol=1e-6):
-                raise Incorrect(f"The {attribute} row does not match AIF360's metrics with privileged = "
-                                f"{ns['PRIVILEGED'][attribute]!r} on the test predictions.")
-        failing = _failing_attributes(expected)
-        only_di = sorted(expected.index[expected["disparate_impact"] < 0.8])
-        if not isinstance(failing_attributes, (list, tuple)):
-            raise Incorrect(f"`failing_attributes` should be a list of attribute names, got "
-                            f"{type(failing_attributes).__name__}.")
-        if sorted(failing_attributes) != failing:
-            if sorted(failing_attributes) == only_di and only_di != failing:
-                raise Incorrect("You applied only the four-fifths rule; an attribute also fails when the equal "
-                                "opportunity difference exceeds 0.1 in size.")
-            raise Incorrect("`failing_attributes` does not match the rule: disparate impact < 0.8 or "
-                            "|equal opportunity difference| > 0.1.")
+            raise Incorrect(f"The {attribute} row does not match AIF360's metrics with privileged = "
+                            f"{ns['PRIVILEGED'][attribute]!r} on the test predictions.")
+        found = _attribute_names(call_learner_function(failing_attributes_of, UNSEEN_AUDIT.copy(),
+                                                       name="failing_attributes_of"), "failing_attributes_of")
+        wrong = {attribute: diagnosis for attribute, (fails, diagnosis) in UNSEEN_DIAGNOSES.items()
+                 if (attribute in found) != fails}
+        if {"marital_status", "disability"} <= set(wrong):
+            del wrong["disability"]
+            wrong["marital_status"] = ("equal opportunity differences of -0.15 and +0.15 were not flagged: it "
+                                       "applies only the four-fifths rule, but an attribute also fails when that "
+                                       "difference exceeds 0.1 in size")
+        if wrong:
+            raise Incorrect("On an audit it had not seen, `failing_attributes_of` got the rule wrong: "
+                            + "; ".join(wrong.values()) + ". The rule: disparate impact < 0.8 or |equal opportunity "
+                            "difference| > 0.1.")
+        failing = reference_failing_attributes(expected)
+        mine = _attribute_names(call_learner_function(failing_attributes_of, expected.copy(),
+                                                      name="failing_attributes_of"), "failing_attributes_of")
+        if mine != failing:
+            raise Incorrect(f"On `audit`, `failing_attributes_of` returns {mine}; the rule gives {failing}.")
         return f"Failing: {failing}. These become findings in the risk assessment."
 
     def reference(self, ns):
-        expected = self.expected(ns)
-        return expected, _failing_attributes(expected)
+        return self.expected(ns), reference_failing_attributes
+
+
+INTERSECTION = ("sex", "age_band")
+
+
+def _intersectional(ns) -> pd.DataFrame:
+    return intersectional_rates(ns["y_test"], ns["y_pred"], ns["audit_groups"][list(INTERSECTION)],
+                                min_group_size=ns["MIN_GROUP_SIZE"])
+
+
+def _by_group(table: pd.DataFrame, ns) -> pd.DataFrame:
+    """``table`` indexed by "sex, age band" labels, whatever its row order, level order or reset index."""
+    if set(INTERSECTION) <= set(table.columns):
+        labels = list(table[list(INTERSECTION)].astype(str).itertuples(index=False, name=None))
+    else:
+        labels = [entry if isinstance(entry, tuple) else (entry,) for entry in table.index]
+    sexes, bands = (set(ns["audit_groups"][column].astype(str)) for column in INTERSECTION)
+    keys = []
+    for label in labels:
+        sex = [str(part) for part in label if str(part) in sexes]
+        band = [str(part) for part in label if str(part) in bands]
+        if len(label) != 2 or len(sex) != 1 or len(band) != 1:
+            raise Incorrect(f"`intersectional` should have one row per sex x age band group, labelled by both "
+                            f"(as intersectional_rates returns it); found a row labelled {label!r}.")
+        keys.append(f"{sex[0]}, {band[0]}")
+    return table.set_axis(pd.Index(keys, name="group"), axis=0)
 
 
 class Intersectional(Exercise):
@@ -117,13 +194,23 @@ class Intersectional(Exercise):
     )
 
     def expect(self, ns, intersectional, largest_reliable_gap):
-        expected = _intersectional(ns)
-        table = expect_dataframe("intersectional", intersectional, ["n", "selection_rate", "reliable"])
-        if len(table) != len(expected) or not np.allclose(table["n"].to_numpy(float), expected["n"].to_numpy(float)):
-            raise Incorrect("`intersectional` should have one row per sex x age band combination of the test set.")
-        if not table["reliable"].equals(expected["reliable"]):
-            raise Incorrect(f"`reliable` should mark groups with at least MIN_GROUP_SIZE = {ns['MIN_GROUP_SIZE']} rows.")
-        reliable = expected[expected["reliable"]]["selection_rate"]
+        expected = _by_group(_intersectional(ns), ns)
+        table = _by_group(expect_dataframe("intersectional", intersectional, ["n", "selection_rate", "reliable"]), ns)
+        if table.index.has_duplicates or set(table.index) != set(expected.index):
+            raise Incorrect(f"`intersectional` has the groups {sorted(table.index)}; expected one row per sex x age "
+                            f"band combination of the test set: {sorted(expected.index)}.")
+        table = table.loc[expected.index]
+        wrong_n = [f"{group} has n = {mine} (expected {right})"
+                   for group, mine, right in zip(expected.index, table["n"], expected["n"]) if mine != right]
+        if wrong_n:
+            raise Incorrect(f"In `intersectional`, {'; '.join(wrong_n)}: count the test applicants in each group.")
+        if not close_enough(table["selection_rate"].to_numpy(float), expected["selection_rate"].to_numpy(float)):
+            raise Incorrect("`intersectional`'s selection_rate is not each group's share approved by the model "
+                            "(y_pred) on the test set.")
+        if not (table["reliable"].astype(bool) == expected["reliable"]).all():
+            raise Incorrect(f"`reliable` should mark groups with at least MIN_GROUP_SIZE = {ns['MIN_GROUP_SIZE']} "
+                            "rows.")
+        reliable = expected.loc[expected["reliable"], "selection_rate"]
         every = expected["selection_rate"]
         value = expect_number("largest_reliable_gap", largest_reliable_gap)
         expect_close("largest_reliable_gap", value, reliable.max() - reliable.min(), mistakes={
@@ -143,61 +230,160 @@ def _edge_cases(ns) -> dict[str, pd.DataFrame]:
     return ns["EDGE_CASES"]
 
 
+def _unseen_invalid_applications(ns) -> dict[str, pd.DataFrame]:
+    """Applications the model must not score, unlike the four shown: other columns, other values."""
+    row = ns["X_train"].iloc[[1]]
+    low_age = ns["TRAINING_RANGES"]["age"][0]
+    high_amount = ns["TRAINING_RANGES"]["credit_amount"][1]
+
+    def unseen_category(column: str, value: str) -> pd.Categorical:
+        # 'vacation' is one of the dataset's codes yet never seen in training: the dtype knowing it is not enough.
+        return pd.Categorical([value], categories=list(dict.fromkeys([*row[column].cat.categories, value])))
+
+    return {
+        "a missing age": row.assign(age=np.nan),
+        "a missing housing": row.assign(housing=pd.Categorical([None], categories=row["housing"].cat.categories)),
+        f"age {low_age - 1}, one year below the training minimum": row.assign(age=low_age - 1),
+        f"credit_amount {high_amount + 1}, 1 DM above the training maximum": row.assign(credit_amount=high_amount + 1),
+        "duration_months of 480": row.assign(duration_months=480),
+        "a negative duration_months (-6)": row.assign(duration_months=-6),
+        "purpose 'vacation', never seen in training": row.assign(purpose=unseen_category("purpose", "vacation")),
+        "checking_account 'offshore', never seen in training": row.assign(
+            checking_account=unseen_category("checking_account", "offshore")),
+    }
+
+
+def _valid_applications(ns) -> dict[str, pd.DataFrame]:
+    """Applications that must pass: ordinary ones, and values on the edges of the training ranges."""
+    train = ns["X_train"]
+    edges = {f"every number at its training {end}": train.iloc[[2]].assign(
+        **{column: limits[index] for column, limits in ns["TRAINING_RANGES"].items()})
+        for index, end in enumerate(("minimum", "maximum"))}
+    return {**{f"row {position} of X_train": train.iloc[[position]] for position in range(20)}, **edges}
+
+
 class ValidateApplication(Exercise):
     title = "Reject what the model should never score"
     reads = ("validate_application",)
     hints = (
         "The raw model scores anything: missing values, a negative age, a category it never saw.",
         "For numeric columns, compare with TRAINING_RANGES (min, max); for categories, with KNOWN_CATEGORIES.",
-        "Return a list of readable problems, e.g. ['age -5 is outside the training range 19-75']; [] when fine.",
+        "Loop over every column of TRAINING_RANGES and KNOWN_CATEGORIES, not over the four shown cases; "
+        "return a list of readable problems, e.g. ['age -5 is outside the training range 19-75'], [] when fine.",
     )
+
+    def problems(self, validate_application, row: pd.DataFrame) -> list:
+        problems = call_learner_function(validate_application, row.copy(), name="validate_application")
+        if not isinstance(problems, list):
+            raise Incorrect(f"`validate_application` should return a list of problems ([] when the application "
+                            f"is fine), got {_kind(problems)}.")
+        return problems
 
     def expect(self, ns, validate_application):
         for name, row in _edge_cases(ns).items():
-            problems = call_learner_function(validate_application, row, name="validate_application")
-            if not isinstance(problems, list):
-                raise Incorrect(f"`validate_application` should return a list of problems, got {type(problems).__name__}.")
-            if not problems:
+            if not self.problems(validate_application, row):
                 raise Incorrect(f"The edge case '{name}' passed your validation: it should be rejected.")
-        for position in range(10):
-            row = ns["X_train"].iloc[[position]]
-            problems = call_learner_function(validate_application, row, name="validate_application")
+        accepted = [name for name, row in _unseen_invalid_applications(ns).items()
+                    if not self.problems(validate_application, row)]
+        if accepted:
+            raise Incorrect(f"Your validation rejects the four edge cases shown, but lets through applications like "
+                            f"them that it has not seen: {'; '.join(accepted)}. Check every numeric column against "
+                            "TRAINING_RANGES and every category against KNOWN_CATEGORIES.")
+        for name, row in _valid_applications(ns).items():
+            problems = self.problems(validate_application, row)
             if problems:
-                raise Incorrect(f"A normal application (row {position} of X_train) was rejected: {problems}. "
-                                "Validation must not block ordinary customers.")
-        return f"All {len(_edge_cases(ns))} edge cases are rejected with a reason, and normal applications pass."
+                at_edge = [column for column, limits in ns["TRAINING_RANGES"].items() if row[column].iloc[0] in limits]
+                edge = (f" Its {', '.join(at_edge)} equal a training minimum or maximum, which is inside the range."
+                        if at_edge else "")
+                raise Incorrect(f"A valid application ({name}) was rejected: {problems}. Validation must not "
+                                f"block ordinary customers.{edge}")
+        return (f"All {len(_edge_cases(ns))} edge cases, and {len(_unseen_invalid_applications(ns))} unseen ones, "
+                "are rejected with a reason, and valid applications pass.")
+
+
+PERTURBED_COLUMNS = ["credit_amount", "duration_months"]
+
+
+def _test_applications(name: str, value, X_test: pd.DataFrame) -> pd.DataFrame:
+    """``value`` as X_test's rows in X_test's order (any row order, or a reset index, is fine)."""
+    table = expect_dataframe(name, value, X_test.columns)
+    if len(table) != len(X_test):
+        raise Incorrect(f"`{name}` has {len(table)} rows; expected the {len(X_test)} test applications.")
+    if isinstance(table.index, pd.RangeIndex) and not table.index.equals(X_test.index):
+        table = table.set_axis(X_test.index, axis=0)  # a reset index keeps X_test's order
+    if set(table.index) != set(X_test.index):
+        raise Incorrect(f"`{name}` should hold the rows of X_test (its index), changed as asked.")
+    return table.loc[X_test.index, list(X_test.columns)]
+
+
+def _changed_columns(table: pd.DataFrame, base: pd.DataFrame) -> list[str]:
+    """Columns of ``table`` whose values differ from ``base`` (same rows) in at least one row."""
+    changed = []
+    for column in base.columns:
+        mine, theirs = table[column], base[column]
+        if pd.api.types.is_numeric_dtype(mine) and pd.api.types.is_numeric_dtype(theirs):
+            same = np.isclose(mine.to_numpy(float), theirs.to_numpy(float), rtol=0, atol=0, equal_nan=True)
+        else:
+            same = mine.astype(str).to_numpy() == theirs.astype(str).to_numpy()
+        if not same.all():
+            changed.append(column)
+    return changed
+
+
+def _share_changed(ns, applications: pd.DataFrame) -> tuple[float, int]:
+    changed = ns["model"].predict(applications) != np.asarray(ns["y_pred"])
+    return float(np.mean(changed)), int(np.sum(changed))
 
 
 class PerturbationRobustness(Exercise):
     title = "How many decisions flip under small, realistic changes?"
-    reads = ("flip_rate",)
+    reads = ("X_perturbed", "flip_rate")
     hints = (
-        "perturb(X_test, SEED) changes credit_amount by up to 5% and duration by a month.",
-        "Compare model.predict on the perturbed rows with y_pred and take the share that differs.",
+        "X_perturbed = perturb(X_test, SEED): credit_amount changes by up to 5% and duration by a month.",
+        "Compare model.predict(X_perturbed) with y_pred and take the share that differs.",
     )
 
-    def expect(self, ns, flip_rate):
-        perturbed = ns["model"].predict(ns["perturb"](ns["X_test"], ns["SEED"]))
-        expected = float(np.mean(perturbed != np.asarray(ns["y_pred"])))
+    def expect(self, ns, X_perturbed, flip_rate):
+        X_test = ns["X_test"]
+        table = _test_applications("X_perturbed", X_perturbed, X_test)
+        changed = _changed_columns(table, X_test)
+        if changed == ["sex"]:
+            raise Incorrect("`X_perturbed` flips `sex`: that is q6's probe. Here apply perturb(X_test, SEED), which "
+                            "changes credit_amount and duration_months.")
+        differing = _changed_columns(table, ns["perturb"](X_test, ns["SEED"]))
+        if differing:
+            raise Incorrect(f"`X_perturbed` differs from perturb(X_test, SEED) in {differing}: apply perturb to "
+                            "X_test with the notebook's SEED.")
+        expected, count = _share_changed(ns, table)
         value = expect_number("flip_rate", flip_rate)
         expect_close("flip_rate", value, expected, mistakes={
             "this is the share that stayed the same; flip_rate is the share that changed.": 1 - expected,
-            "this is a count; divide by the number of applications.": float(np.sum(perturbed != np.asarray(ns["y_pred"]))),
+            "this is a count; divide by the number of applications.": float(count),
         }, otherwise="that is not the share of test decisions that change under perturb(X_test, SEED).")
         return f"{expected:.1%} of decisions flip under changes an applicant would call trivial."
 
 
 class ProtectedAttributeProbe(Exercise):
     title = "Does flipping only the protected attribute change the decision?"
-    reads = ("protected_flip_rate",)
+    reads = ("X_sex_flipped", "protected_flip_rate")
     hints = (
-        "with_sex_flipped(X_test) returns the same applications with only the `sex` column flipped.",
-        "Compare the model's decisions on them with y_pred.",
+        "X_sex_flipped = with_sex_flipped(X_test): the same applications with only the `sex` column flipped.",
+        "Compare model.predict(X_sex_flipped) with y_pred and take the share that differs.",
     )
 
-    def expect(self, ns, protected_flip_rate):
-        flipped = ns["model"].predict(ns["with_sex_flipped"](ns["X_test"]))
-        expected = float(np.mean(flipped != np.asarray(ns["y_pred"])))
+    def expect(self, ns, X_sex_flipped, protected_flip_rate):
+        X_test = ns["X_test"]
+        table = _test_applications("X_sex_flipped", X_sex_flipped, X_test)
+        others = [column for column in _changed_columns(table, X_test) if column != "sex"]
+        if others:
+            origin = " (that is q5's perturbation)" if set(others) <= set(PERTURBED_COLUMNS) else ""
+            raise Incorrect(f"`X_sex_flipped` changes {others}{origin}: the probe changes only `sex`, so that any "
+                            "change in decision comes from it. Use with_sex_flipped(X_test).")
+        unflipped = int(np.sum(table["sex"].astype(str).to_numpy() == X_test["sex"].astype(str).to_numpy()))
+        if unflipped:
+            raise Incorrect(f"`sex` is unchanged for {unflipped} of {len(X_test)} applicants in `X_sex_flipped`: "
+                            "flip it for every applicant (with_sex_flipped(X_test)).")
+        expected, _ = _share_changed(ns, table)
         expect_close("protected_flip_rate", expect_number("protected_flip_rate", protected_flip_rate), expected,
                      mistakes={"this is the share unchanged; report the share that changed.": 1 - expected},
                      otherwise="that is not the share of decisions that change when only `sex` is flipped.")
@@ -207,14 +393,26 @@ class ProtectedAttributeProbe(Exercise):
 
 def reference_amount_cut(model, applicant: pd.DataFrame, step: int) -> int | None:
     """The smallest cut of credit_amount, in multiples of ``step``, that turns a denial into an approval."""
-    amount = int(applicant["credit_amount"].iloc[0])
-    cuts = np.arange(step, amount, step)
-    if cuts.size == 0:
-        return None
-    # One batch per applicant: a model call per candidate would make the check take seconds.
-    candidates = applicant.loc[applicant.index.repeat(cuts.size)].assign(credit_amount=amount - cuts)
-    approved = np.flatnonzero(model.predict(candidates) == 1)
-    return int(cuts[approved[0]]) if approved.size else None
+    return _smallest_cuts(model, applicant, step)[0]
+
+
+def _smallest_cuts(model, applicants: pd.DataFrame, step: int) -> list[int | None]:
+    """:func:`reference_amount_cut` for every row of ``applicants``, with one model call for all."""
+    amounts = applicants["credit_amount"].astype(int).to_numpy()
+    cuts = [np.arange(step, amount, step) for amount in amounts]
+    sizes = np.array([len(applicant_cuts) for applicant_cuts in cuts])
+    if not sizes.sum():
+        return [None] * len(applicants)
+    # One batch: a model call per candidate (or per applicant) would make the check take seconds.
+    candidates = applicants.iloc[np.repeat(np.arange(len(applicants)), sizes)].assign(
+        credit_amount=np.repeat(amounts, sizes) - np.concatenate(cuts))
+    approved = model.predict(candidates) == 1
+    smallest, start = [], 0
+    for applicant_cuts in cuts:
+        hits = np.flatnonzero(approved[start:start + len(applicant_cuts)])
+        smallest.append(int(applicant_cuts[hits[0]]) if hits.size else None)
+        start += len(applicant_cuts)
+    return smallest
 
 
 class Counterfactual(Exercise):
@@ -244,9 +442,26 @@ class Counterfactual(Exercise):
         if cut < expected:
             raise Incorrect(f"With a cut of {cut:g} DM the model still denies the loan.")
         denied = ns["X_test"][np.asarray(ns["y_pred"]) == 0]
-        flippable = sum(reference_amount_cut(model, denied.iloc[[i]], step) is not None for i in range(len(denied)))
+        flippable = sum(found is not None for found in _smallest_cuts(model, denied, step))
         return (f"'You would be approved for {amount - expected:,} DM instead of {amount:,}': a counterfactual a "
                 f"customer understands. Only {flippable} of {len(denied)} denials can be flipped this way.")
+
+
+# What each measured KPI means for the review: its kind, the direction that alerts, and why.
+KPI_MEANINGS = {
+    "disparate_impact": ("fairness", "min", "disparate impact is a ratio of approval rates: the lower, the worse "
+                                            "for the unprivileged group"),
+    "equal_opportunity_gap": ("fairness", "max", "an equal opportunity gap is the size of a difference in TPR: "
+                                                 "the larger, the worse"),
+    "accuracy": ("performance", "min", "accuracy: higher is better"),
+    "recall_good_credit": ("performance", "min", "recall: higher is better"),
+    "roc_auc": ("performance", "min", "ROC AUC: higher is better"),
+}
+ALERTS = {"min": "alert below the threshold", "max": "alert above the threshold"}
+
+
+def _kpi_meaning(name: str) -> tuple[str, str, str] | None:
+    return next((meaning for prefix, meaning in KPI_MEANINGS.items() if name.startswith(prefix)), None)
 
 
 class DefineKpis(Exercise):
@@ -255,7 +470,9 @@ class DefineKpis(Exercise):
     hints = (
         "Each KPI is a dict with name (a key of `measured`), kind ('performance' or 'fairness'), threshold "
         "and direction ('min': alert below, 'max': alert above).",
-        "Include performance (e.g. roc_auc) and fairness (e.g. disparate_impact_age with threshold 0.8).",
+        "Include performance (e.g. roc_auc) and fairness (e.g. disparate_impact_age_band with threshold 0.8).",
+        "Ask of each KPI: is a larger value better (direction 'min') or worse ('max')? Disparate impact falls "
+        "when a group is treated worse; an equal opportunity gap grows.",
     )
 
     def expect(self, ns, kpis):
@@ -263,14 +480,34 @@ class DefineKpis(Exercise):
             results = evaluate_kpis(kpis, ns["measured"])
         except ValueError as problem:
             raise Incorrect(str(problem)) from None
+        problems = []
+        for name, kpi in results.iterrows():
+            meaning = _kpi_meaning(name)
+            if meaning is None:
+                continue
+            kind, direction, why = meaning
+            if kpi["kind"] != kind:
+                problems.append(f"{name} is a {kind} KPI, not a {kpi['kind']} one"
+                                + (": it says nothing about how groups are treated" if kind == "performance" else ""))
+            if kpi["direction"] != direction:
+                problems.append(f"{name} has direction {kpi['direction']!r} ({ALERTS[kpi['direction']]}), but "
+                                f"{why}: use {direction!r} ({ALERTS[direction]})")
+        if problems:
+            raise Incorrect("; ".join(problems) + ".")
         kinds = set(results["kind"])
         if kinds != {"performance", "fairness"}:
             missing = sorted({"performance", "fairness"} - kinds)
             raise Incorrect(f"Add at least one {missing[0]} KPI: monitoring must watch both.")
-        loose = results[results.index.str.startswith("disparate_impact") & (results["threshold"] < 0.8)]
+        loose = results[results.index.str.startswith("disparate_impact")
+                        & (results["threshold"] < DISPARATE_IMPACT_FLOOR)]
         if len(loose):
             raise Incorrect(f"{list(loose.index)} use a threshold below 0.8: looser than the four-fifths rule.")
-        failed = results.index[~results["passed"]].tolist()
+        loose = results[results.index.str.startswith("equal_opportunity_gap")
+                        & (results["threshold"] > EQUAL_OPPORTUNITY_LIMIT)]
+        if len(loose):
+            raise Incorrect(f"{list(loose.index)} use a threshold above 0.1: looser than the review's rule "
+                            "(|equal opportunity difference| > 0.1 fails).")
+        failed = results.index[results["status"] == "failed"].tolist()
         return f"{len(results)} KPIs; failing at launch: {failed or 'none'}."
 
     def reference(self, ns):
@@ -279,25 +516,44 @@ class DefineKpis(Exercise):
         return [{"name": "roc_auc", "kind": "performance", "threshold": 0.7, "direction": "min"}, *fairness]
 
 
+SEVERITIES = ("low", "medium", "high")
+
+
 class RiskAssessment(Exercise):
     title = "A risk assessment that holds together"
     reads = ("risk_assessment",)
     hints = (
-        "recommendation is 'go', 'go with conditions' or 'no-go'; findings are dicts with 'finding' and 'severity'.",
+        "recommendation is 'go', 'go with conditions' or 'no-go'; findings are dicts with 'finding' and 'severity'; "
+        "conditions is a list of strings, one per condition.",
         "A failed KPI must be named in a finding, and a failed fairness KPI rules out an unconditional 'go'.",
+        "A failed fairness KPI is at least a 'medium' finding: it blocks an unconditional 'go'.",
     )
 
     def expect(self, ns, risk_assessment):
         if not isinstance(risk_assessment, dict):
-            raise Incorrect(f"`risk_assessment` should be a dict, got {type(risk_assessment).__name__}.")
-        problems = check_risk_assessment(risk_assessment, evaluate_kpis(ns["kpis"], ns["measured"]))
+            raise Incorrect("`risk_assessment` should be a dict with 'recommendation', 'findings' and 'conditions', "
+                            f"got {_kind(risk_assessment)}.")
+        results = evaluate_kpis(ns["kpis"], ns["measured"])
+        try:
+            problems = check_risk_assessment(risk_assessment, results)
+        except ValueError as problem:
+            raise Incorrect(str(problem).replace("`assessment", "`risk_assessment")) from None
         if problems:
             raise Incorrect(" ".join(problems))
-        return f"Consistent: '{risk_assessment['recommendation']}' with {len(risk_assessment.get('conditions', []))} condition(s)."
+        failed_fairness = results.index[(results["status"] == "failed") & (results["kind"] == "fairness")]
+        findings = risk_assessment.get("findings", [])
+        rated_low = [name for name in failed_fairness
+                     if max((SEVERITIES.index(finding["severity"]) for finding in findings
+                             if _named_in(name, finding["finding"])), default=0) == 0]
+        if rated_low:
+            raise Incorrect(f"Failed fairness KPI(s) {rated_low} are rated 'low': a failed fairness KPI rules out an "
+                            "unconditional 'go', so rate its finding 'medium' or 'high'.")
+        conditions = risk_assessment.get("conditions", [])
+        return f"Consistent: '{risk_assessment['recommendation']}' with {len(conditions)} condition(s)."
 
     def reference(self, ns):
         results = evaluate_kpis(ns["kpis"], ns["measured"])
-        failed = results.index[~results["passed"]].tolist()
+        failed = results.index[results["status"] != "passed"].tolist()
         return {
             "recommendation": "go with conditions" if failed else "go",
             "findings": [{"finding": f"Failed KPI {name}", "severity": "high"} for name in failed],
@@ -305,25 +561,73 @@ class RiskAssessment(Exercise):
         }
 
 
+# The values the model card template needs (templates/model_card.md.j2); the notebook lists them too.
+MODEL_CARD_KEYS = ("model_name", "owner", "model_type", "version", "intended_use", "out_of_scope", "audited_groups",
+                   "metrics", "evaluation_data", "training_data", "fairness", "ethical_considerations",
+                   "recommendation", "conditions")
+
+
+def _unmeasured_numbers(reported, measured: Mapping[str, float], where: str) -> list[str]:
+    """What ``reported`` (name -> number) claims that ``measured`` does not hold, to 3 significant digits."""
+    if isinstance(reported, pd.Series):
+        reported = reported.to_dict()
+    if not isinstance(reported, Mapping):
+        raise Incorrect(f"{where} should be a dict of name -> measured value, got {_kind(reported)}.")
+    problems = []
+    for name, value in reported.items():
+        if name not in measured:
+            problems.append(f"{where} reports {name!r}, which was not measured (measured: {sorted(measured)})")
+            continue
+        number = expect_number(f"{where}[{name!r}]", value)
+        if not close_enough(number, measured[name]):
+            problems.append(f"{where} reports {name} = {format_distinct(number, measured[name])}, but it was "
+                            f"measured at {format_distinct(measured[name], number)}")
+    return problems
+
+
 class ModelCardContext(Exercise):
     title = "Fill in the model card"
     reads = ("model_card_context",)
     hints = (
-        "The model card template needs every Mitchell et al. section; a missing key is named in the feedback.",
-        "metrics and fairness come from `measured` and `audit`; recommendation and conditions from risk_assessment.",
+        f"The model card needs the keys {list(MODEL_CARD_KEYS)}.",
+        "metrics come from `measured`, fairness from `audit` (audit.to_dict(orient='index')); recommendation and "
+        "conditions from risk_assessment.",
     )
 
     def expect(self, ns, model_card_context):
         if not isinstance(model_card_context, dict):
-            raise Incorrect(f"`model_card_context` should be a dict, got {type(model_card_context).__name__}.")
+            raise Incorrect(f"`model_card_context` should be a dict with the keys {list(MODEL_CARD_KEYS)}, got "
+                            f"{_kind(model_card_context)}.")
+        missing = [key for key in MODEL_CARD_KEYS if key not in model_card_context]
+        if missing:
+            raise Incorrect(f"`model_card_context` lacks the key(s) {missing}; the model card needs all of "
+                            f"{list(MODEL_CARD_KEYS)}.")
+        lists = [key for key in ("audited_groups", "conditions") if not isinstance(model_card_context[key], list)
+                 or not all(isinstance(item, str) for item in model_card_context[key])]
+        if lists:
+            raise Incorrect(f"{lists} should each be a list of str (one item per line of the card), e.g. "
+                            "list(PRIVILEGED) and risk_assessment['conditions'].")
+        audit = ns["audit"]
+        problems = _unmeasured_numbers(model_card_context["metrics"], ns["measured"], "metrics")
+        fairness = model_card_context["fairness"]
+        if not isinstance(fairness, Mapping):
+            raise Incorrect("`fairness` should be a dict of attribute -> {metric: value}, as "
+                            f"audit.to_dict(orient='index') gives, got {_kind(fairness)}.")
+        omitted = [attribute for attribute in audit.index if attribute not in fairness]
+        if omitted:
+            problems.append(f"fairness omits the audited attribute(s) {omitted}")
+        for attribute, row in fairness.items():
+            if attribute not in audit.index:
+                problems.append(f"fairness reports {attribute!r}, which was not audited (audited: {list(audit.index)})")
+                continue
+            problems += _unmeasured_numbers(row, audit.loc[attribute, list(AIF360_COLUMNS)].to_dict(),
+                                            f"fairness[{attribute!r}]")
+        if problems:
+            raise Incorrect("The card must report what was measured: " + "; ".join(problems) + ".")
         try:
             render("model_card", **model_card_context)
-        except ValueError as problem:
-            raise Incorrect(str(problem)) from None
-        for name, value in model_card_context["metrics"].items():
-            if name in ns["measured"] and abs(float(value) - ns["measured"][name]) > 1e-6:
-                raise Incorrect(f"The card reports {name} = {float(value):.3f}, but it was measured at "
-                                f"{ns['measured'][name]:.3f}.")
+        except (ValueError, TypeError, AttributeError) as problem:
+            raise Incorrect(f"The model card template cannot use these values: {problem}") from None
         if model_card_context["recommendation"] != ns["risk_assessment"]["recommendation"]:
             raise Incorrect("The card's recommendation differs from the risk assessment's.")
         empty = [key for key, value in model_card_context.items() if isinstance(value, str) and not value.strip()]
