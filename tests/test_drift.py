@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp, kstwo
 
+from model_health._validation import UndefinedValueWarning
 from model_health.drift import (
     MIN_SHARE,
     DriftReference,
@@ -18,6 +20,7 @@ from model_health.drift import (
     population_stability_index,
     psi_band,
 )
+from model_health.drift import _ks_p_value  # the fast p-value, tested against scipy directly
 
 
 def frames(seed: int, n_reference: int, n_current: int, shift: float):
@@ -77,8 +80,53 @@ class TestPopulationStabilityIndex:
 
     def test_all_missing(self):
         """A column with no data is named."""
-        with pytest.raises(ValueError, match="`current` has no non-missing values"):
+        with pytest.raises(ValueError, match="`current` has no non-missing values; drift needs data on both sides"):
             population_stability_index([1.0, 2.0], [np.nan])
+
+    @pytest.mark.parametrize("empty", [[], np.array([]), pd.Series([], dtype=float)])
+    def test_empty(self, empty):
+        """An empty sample is named, with the same reason as an all-missing one."""
+        with pytest.raises(ValueError, match="`reference` has no values; drift needs data on both sides"):
+            population_stability_index(empty, [1.0, 2.0])
+
+    @pytest.mark.parametrize(("sample", "received"), [
+        ("abc", "got str instead"), (None, "got NoneType instead"), (pd.NA, "got NAType instead"), (3.0, "got float"),
+        ({"a": 1}, "got dict instead"), (np.zeros((3, 2)), "got an array of shape (3, 2)")])
+    def test_not_a_sample(self, sample, received):
+        """Text, None, pd.NA, scalars, dicts and 2-D arrays are not samples: named, with what was received."""
+        with pytest.raises(ValueError, match=r"`current` should be a 1d array") as error:
+            population_stability_index([1.0, 2.0], sample)
+        assert received in str(error.value)
+
+    def test_numbers_as_text(self):
+        """Numbers stored as text are an error that says how to convert them (they used to be parsed silently)."""
+        with pytest.raises(ValueError, match=r"`reference` should hold numbers or dates, got values of dtype str "
+                                             r"\(for example '1', '2', '3'\)\. These look like numbers stored as text: "
+                                             r"convert them with pd\.to_numeric"):
+            population_stability_index(["1", "2", "3"], [1.0, 2.0])
+
+    def test_true_false_are_not_numbers(self):
+        """True/False are labels, not 0/1 (the drift table already treats them as categories)."""
+        with pytest.raises(ValueError, match="True/False are labels here, not numbers: use categorical_psi"):
+            population_stability_index([True, False], [True, True])
+
+    def test_nullable_missing_values_are_left_out(self):
+        """pd.NA in a nullable column is a missing value, like NaN."""
+        nullable = pd.Series([1, None, 3, 4, 5], dtype="Int64")
+        assert population_stability_index(nullable, [2.0, 3.0]) == population_stability_index([1.0, 3, 4, 5], [2.0, 3.0])
+
+    def test_dates_are_nanoseconds(self):
+        """Dates (naive, tz-aware in UTC, or Timestamps in a list) have the PSI of their nanoseconds since 1970."""
+        reference = pd.Series(pd.date_range("2024-01-01", periods=200, freq="37min"))
+        current = reference + pd.Timedelta(hours=20)
+        expected = population_stability_index(reference.astype("int64").astype(float) * 1e3,
+                                              current.astype("int64").astype(float) * 1e3)  # microseconds here
+        assert reference.dt.unit == "us"
+        assert population_stability_index(reference, current) == expected > 0.25
+        assert population_stability_index(reference.dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo"),
+                                          list(current)) == expected
+        with pytest.raises(ValueError, match="`reference` holds dates but `current` holds numbers"):
+            population_stability_index(reference, np.arange(200.0))
 
 
 class TestCategoricalPsi:
@@ -91,6 +139,53 @@ class TestCategoricalPsi:
         """A category the reference never saw counts, without infinities."""
         assert np.isfinite(categorical_psi(["a"] * 10, ["a"] * 5 + ["new"] * 5))
 
+    def test_integer_codes_as_floats(self):
+        """Codes that became floats (a NaN in a pandas column does that) are the same categories: PSI 0, not 16.3."""
+        codes = [1, 2, 2, 3] * 25
+        assert categorical_psi(codes, [float(code) for code in codes]) == 0
+        assert categorical_psi(np.array(codes, dtype=np.int64), pd.Series(codes + [None], dtype="Int64")) == \
+            categorical_psi(codes, pd.Series(codes + [np.nan]))
+
+    def test_labels_of_mixed_kinds_are_an_error(self):
+        """Text mixed with numbers in one sample (it used to give 2.13) is an error with examples and the fix."""
+        with pytest.raises(ValueError, match=r"`reference` mixes numeric labels \(for example 1, 2\.0\) and text "
+                                             r"labels \(for example '1', '2'\); labels of different kinds never "
+                                             r"match \(1 != '1'\)\. Convert with \.astype\(str\)"):
+            categorical_psi([1, "1", 2.0, "2"], [1, 1, 2, 2])
+
+    def test_text_against_numbers_is_an_error(self):
+        """Text labels on one side and numbers on the other never match: an error naming both."""
+        with pytest.raises(ValueError, match=r"`reference` holds text labels \(for example '1', '2'\) but `current` "
+                                             r"holds numeric labels \(for example 1, 2\)"):
+            categorical_psi(["1", "2"], [1, 2])
+
+    def test_true_false_are_labels_not_numbers(self):
+        """True/False are their own labels; mixed with numbers (True == 1 in Python) they are an error."""
+        assert categorical_psi([True, False, None], [False, None, True]) == 0
+        with pytest.raises(ValueError, match="`current` mixes True/False labels"):
+            categorical_psi([1, 0], [1.0, True, 0])
+
+    def test_dates_are_not_labels(self):
+        """Dates are numeric in every function; as labels they are an error with both fixes."""
+        with pytest.raises(ValueError, match=r"`reference` holds dates or durations .*pd\.to_datetime.*\.astype\(str\)"):
+            categorical_psi(pd.to_datetime(["2024-01-01", "2024-01-02"]), ["a"])
+
+    @pytest.mark.parametrize("reference", [[], pd.Series([], dtype=str)])
+    @pytest.mark.parametrize("current", [[], ["a", "b"]])
+    def test_empty(self, reference, current):
+        """An empty sample is an error (it used to give NaN, or 0.0 for two empty ones)."""
+        with pytest.raises(ValueError, match="`reference` has no values; drift needs data on both sides"):
+            categorical_psi(reference, current)
+
+    def test_a_string_is_not_a_sample(self):
+        """A string used to be one category (18.4 for 'abc' vs 'abd')."""
+        with pytest.raises(ValueError, match="`reference` should be a 1d array-like .* got str instead"):
+            categorical_psi("abc", "abd")
+
+    def test_missing_values_are_one_category(self):
+        """None, NaN and pd.NA are one category, '(missing)'."""
+        assert categorical_psi(["a", None, np.nan], pd.Series(["a", pd.NA, None], dtype="string")) == 0
+
 
 class TestPsiBand:
     @pytest.mark.parametrize(("psi", "band"), [(0.0, "stable"), (0.0999, "stable"), (0.1, "watch"),
@@ -98,6 +193,63 @@ class TestPsiBand:
     def test_thresholds(self, psi, band):
         """0.1 and 0.25 are the band edges."""
         assert psi_band(psi) == band
+
+    @pytest.mark.parametrize("psi", [np.nan, np.float64("nan"), None, pd.NA])
+    def test_missing_psi_is_unknown(self, psi):
+        """A missing PSI has no band: 'unknown', never 'stable' (as it used to be)."""
+        assert psi_band(psi) == "unknown"
+
+    def test_negative_psi_is_an_error(self):
+        """PSI is >= 0 by definition; a negative one was computed wrongly (it used to be 'stable')."""
+        with pytest.raises(ValueError, match=r"`psi` is >= 0 by definition .* got -0\.01"):
+            psi_band(-0.01)
+
+    @pytest.mark.parametrize("psi", ["0.3", True, [0.3]])
+    def test_not_a_number(self, psi):
+        """Text, booleans and lists are not a PSI."""
+        with pytest.raises(ValueError, match="`psi` should be a real number"):
+            psi_band(psi)
+
+
+class TestKsPValue:
+    """The fast table's KS p-value against scipy's kstwo.sf(D, round(n m / (n + m))) (ks_2samp's asymp)."""
+
+    @staticmethod
+    def scipys(statistic: float, n: int, m: int) -> float:
+        return float(kstwo.sf(statistic, np.round(max(n, m) * min(n, m) / (n + m))))
+
+    @pytest.mark.parametrize(("n", "m"), [(2_000, 2_000), (30_001, 59_999), (200_000, 600_000), (1_000_000, 1_000_000),
+                                          (4_000_000, 4_000_000)])
+    @pytest.mark.parametrize("nd_squared", [0.3, 2.0, 2.2, 5.0, 60.0, 369.0, 371.0])
+    def test_agrees_with_scipy(self, n, m, nd_squared):
+        """Within 1e-8 relative wherever scipy's is above 1e-300, across Smirnov's band (2.2 <= N D^2 < 370)."""
+        effective = round(n * m / (n + m))
+        statistic = math.sqrt(nd_squared / effective)
+        expected = self.scipys(statistic, n, m)
+        if expected > 1e-300:
+            assert _ks_p_value(statistic, n, m) == pytest.approx(expected, rel=P_VALUE_RTOL, abs=0)
+        else:
+            assert _ks_p_value(statistic, n, m) <= 1e-300
+
+    @pytest.mark.parametrize("alpha", [0.05, 0.01, 0.001])
+    @pytest.mark.parametrize("n", [20_000, 300_000])
+    def test_same_verdict_at_every_threshold(self, alpha, n):
+        """Just either side of the statistic where p = alpha, scipy's verdict p < alpha and the fast one agree."""
+        low, high = 0.0, 1.0  # bisect the fast p-value for the statistic where it crosses alpha
+        for _ in range(60):
+            middle = (low + high) / 2
+            low, high = (middle, high) if _ks_p_value(middle, n, n) >= alpha else (low, middle)
+        for statistic in (low * (1 - 1e-7), high * (1 + 1e-7)):
+            expected = self.scipys(statistic, n, n)
+            assert (_ks_p_value(statistic, n, n) < alpha) == (expected < alpha)
+        assert self.scipys(low * (1 - 1e-7), n, n) >= alpha > self.scipys(high * (1 + 1e-7), n, n)
+
+    def test_one_value_each_side_is_undefined(self):
+        """n = m = 1 leaves the asymptotic p-value undefined: NaN, warned, in both tables."""
+        reference, current = pd.DataFrame({"x": [1.0]}), pd.DataFrame({"x": [2.0]})
+        for table in (drift_table, drift_table_reference):
+            with pytest.warns(UndefinedValueWarning, match="Column 'x': one value on each side is too few"):
+                assert np.isnan(table(reference, current).loc["x", "p_value"])
 
 
 class TestDriftTableMatchesReference:
@@ -153,6 +305,40 @@ class TestDriftTableMatchesReference:
             fast = drift_table(pd.DataFrame({"x": reference}), pd.DataFrame({"x": current}))
             assert fast.loc["x", "statistic"] == ks_2samp(reference, current, method="asymp").statistic
 
+    def test_range_beyond_the_float_maximum(self):
+        """Finite values spanning more than the float maximum: the fast path equals the reference (it used to fail)."""
+        rng = np.random.default_rng(12)
+        reference = pd.DataFrame({"x": rng.uniform(-1, 1, 3001) * 1.7e308})
+        current = pd.DataFrame({"x": np.r_[rng.uniform(-0.8, 1, 2000) * 1.7e308, -1.79e308, 1.79e308]})
+        edges = pd.DataFrame({"x": np.r_[[-1e308] * 5, [1e308] * 5, [0.0] * 3]})  # quantiles interpolate across
+        for ref, cur in ((reference, current), (edges, current), (reference, edges)):
+            assert_tables_agree(drift_table(ref, cur), drift_table_reference(ref, cur))
+        assert np.isfinite(drift_table(reference, current).loc["x", "psi"])
+
+    @pytest.mark.parametrize("time_zone", [None, "America/New_York"])
+    def test_dates_are_numeric_everywhere(self, time_zone):
+        """A date column is numeric in both tables (it used to be one category per timestamp), with its PSI."""
+        rng = np.random.default_rng(13)
+        start = pd.Timestamp("2024-03-01", tz=time_zone)
+        reference = pd.DataFrame({"when": start + pd.to_timedelta(rng.integers(0, 10**6, 3000), unit="s")})
+        current = pd.DataFrame({"when": start + pd.to_timedelta(rng.integers(10**5, 10**6, 2000), unit="s")})
+        current.loc[::50, "when"] = pd.NaT
+        fast, slow = drift_table(reference, current), drift_table_reference(reference, current)
+        assert_tables_agree(fast, slow)
+        assert slow.loc["when", "kind"] == "numeric" and slow.loc["when", "n_current"] == 1960
+        assert slow.loc["when", "psi"] == population_stability_index(reference["when"], current["when"])
+        as_objects = reference.astype({"when": object})  # Timestamps in an object column are dates too
+        assert_tables_agree(drift_table(as_objects, current), slow)
+
+    def test_integer_codes_as_floats(self):
+        """A category column whose codes became floats in the current batch is unchanged (it used to be 'drift')."""
+        codes = np.tile([1, 2, 3, 3], 100)
+        reference = pd.DataFrame({"code": pd.Categorical(codes)})
+        current = pd.DataFrame({"code": pd.Categorical(np.r_[codes.astype(float), np.nan])})
+        for table in (drift_table(reference, current), drift_table_reference(reference, current)):
+            assert table.loc["code", "psi"] == categorical_psi(codes, np.r_[codes.astype(float), np.nan]) < 0.01
+            assert table.loc["code", "band"] == "stable"
+
     def test_sorted_most_drifted_first(self):
         """Rows are ordered by PSI, largest first, with bands and tests named."""
         reference, current = frames(7, 2000, 2000, 1.0)
@@ -178,6 +364,25 @@ class TestDriftTableErrors:
         """Infinite values are named, with the fix."""
         with pytest.raises(ValueError, match=r"`current\['a'\]` has infinite values; replace them"):
             drift_table(pd.DataFrame({"a": [1.0, 2.0]}), pd.DataFrame({"a": [1.0, np.inf]}))
+
+    def test_mixed_labels_name_the_column(self):
+        """A column mixing text and numbers is named as reference['column'] in both tables."""
+        reference = pd.DataFrame({"c": pd.Series([1, "1", 2.0, "2"], dtype=object)})
+        for table in (drift_table, drift_table_reference):
+            with pytest.raises(ValueError, match=r"`reference\['c'\]` mixes numeric labels"):
+                table(reference, reference)
+
+    def test_numbers_as_text_in_current(self):
+        """A numeric column that arrives as text is named, with the fix."""
+        reference, current = pd.DataFrame({"x": [1.0, 2.0]}), pd.DataFrame({"x": ["1", "2"]})
+        for table in (drift_table, drift_table_reference):
+            with pytest.raises(ValueError, match=r"`current\['x'\]` should hold numbers or dates.*pd\.to_numeric"):
+                table(reference, current)
+
+    def test_columns_as_one_string(self):
+        """`columns='x'` is not a list of columns 'x'."""
+        with pytest.raises(ValueError, match=r"`columns` should be a list of column names, got str 'x'"):
+            drift_table(pd.DataFrame({"x": [1.0]}), pd.DataFrame({"x": [1.0]}), columns="x")
 
     def test_chosen_columns_only(self):
         """`columns` limits the table to those columns."""
