@@ -49,6 +49,15 @@ def strict_validator(ns):
     return validate
 
 
+def cut_search(ns, step):
+    """The solution's search for the smallest amount cut, in steps of ``step``."""
+    def smallest_cut(applicant):
+        amount = int(applicant["credit_amount"].iloc[0])
+        return next((cut for cut in range(step, amount, step)
+                     if ns["model"].predict(applicant.assign(credit_amount=amount - cut))[0] == 1), None)
+    return smallest_cut
+
+
 def mistakes(ns):
     approval = pd.Series(ns["y_pred"], index=ns["X_test"].index).groupby(ns["audit_groups"]["age_band"]).mean()
     young, old = approval["25 or younger"], approval["26 and older"]
@@ -58,6 +67,8 @@ def mistakes(ns):
     table = ns["intersectional"]
     X_test, perturbed = ns["X_test"], ns["X_perturbed"]
     flips = np.sum(ns["model"].predict(perturbed) != ns["y_pred"])
+    cut, step = ns["smallest_amount_cut"], ns["AMOUNT_STEP"]
+    amount = int(ns["applicant"]["credit_amount"].iloc[0])
     kpis = ns["kpis"]
     assessment = ns["risk_assessment"]
     context = ns["model_card_context"]
@@ -88,7 +99,8 @@ def mistakes(ns):
         ("q4", dict(validate_application=lambda row: row["nope"]), "raised KeyError"),
         ("q4", dict(validate_application=lambda row: None), "got None"),
         ("q4", dict(validate_application=hard_coded_validator), "lets through applications like them"),
-        ("q4", dict(validate_application=strict_validator(ns)), "equal a training minimum or maximum, which is inside the range"),
+        ("q4", dict(validate_application=strict_validator(ns)),
+         "equal a training minimum or maximum, which is inside the range"),
         ("q5", dict(flip_rate=float(flips)), "count"),
         ("q5", dict(flip_rate=1 - ns["flip_rate"]), "stayed the same"),
         # Same rate as q5 on this data (1 in 300), but the wrong change.
@@ -99,11 +111,15 @@ def mistakes(ns):
         # A copy of q5: same rate on this data, but it is not the protected-attribute probe.
         ("q6", dict(X_sex_flipped=perturbed, protected_flip_rate=ns["flip_rate"]), "q5's perturbation"),
         ("q6", dict(X_sex_flipped=ns["X_sex_flipped"].assign(sex=X_test["sex"])), "unchanged for 300 of 300"),
-        ("q7", dict(smallest_amount_cut=int(ns["applicant"]["credit_amount"].iloc[0]) - ns["smallest_amount_cut"]),
-         "new amount"),
-        ("q7", dict(smallest_amount_cut=ns["smallest_amount_cut"] + ns["AMOUNT_STEP"]), "smaller one already"),
-        ("q7", dict(smallest_amount_cut=ns["smallest_amount_cut"] - ns["AMOUNT_STEP"]), "still denies"),
-        ("q7", dict(smallest_amount_cut=ns["smallest_amount_cut"] + 1), "multiple"),
+        ("q7", dict(smallest_amount_cut_for=lambda applicant: amount - cut), "new amount"),
+        ("q7", dict(smallest_amount_cut_for=lambda applicant: cut + step), "smaller one already"),
+        ("q7", dict(smallest_amount_cut_for=lambda applicant: cut - step), "still denies"),
+        ("q7", dict(smallest_amount_cut_for=lambda applicant: cut + 1), "multiple"),
+        ("q7", dict(smallest_amount_cut_for=lambda applicant: None), f"returns None, but a cut of {cut:,} DM"),
+        ("q7", dict(smallest_amount_cut_for=lambda applicant: "500"), "should be a single number"),
+        # Right for the shown applicant only: hard-coded, or searched in steps of 2 * AMOUNT_STEP.
+        ("q7", dict(smallest_amount_cut_for=lambda applicant: cut), "For another denied applicant"),
+        ("q7", dict(smallest_amount_cut_for=cut_search(ns, 2 * step)), "For another denied applicant"),
         ("q8", dict(kpis=[k for k in kpis if k["kind"] == "performance"]), "fairness KPI"),
         ("q8", dict(kpis=[*kpis[:2], {"name": "disparate_impact_sex", "kind": "fairness", "threshold": 0.6,
                                       "direction": "min"}]), "four-fifths"),
@@ -182,8 +198,8 @@ def test_correct_answers_in_other_forms(solved_nb09):
         ("q5", dict(X_perturbed=X_perturbed.reset_index(drop=True), flip_rate=np.float32(ns["flip_rate"]))),
         ("q6", dict(X_sex_flipped=X_sex_flipped.iloc[shuffled], protected_flip_rate=0.00333)),
         ("q6", dict(X_sex_flipped=X_sex_flipped.assign(sex=X_sex_flipped["sex"].astype(str)))),
-        ("q7", dict(smallest_amount_cut=np.int64(ns["smallest_amount_cut"]))),
-        ("q7", dict(smallest_amount_cut=float(ns["smallest_amount_cut"]))),
+        ("q7", dict(smallest_amount_cut_for=lambda applicant: batched_cut(ns, applicant, np.int64))),
+        ("q7", dict(smallest_amount_cut_for=lambda applicant: batched_cut(ns, applicant, float))),
         ("q8", dict(kpis=[dict(reversed(list(kpi.items())), threshold=np.float64(kpi["threshold"]))
                           for kpi in reversed(ns["kpis"])])),
         ("q9", dict(risk_assessment={"conditions": ns["risk_assessment"]["conditions"],
@@ -200,6 +216,24 @@ def test_correct_answers_in_other_forms(solved_nb09):
     for name, answer in answers:
         result = exercises[name].grade({**ns, **answer})
         assert result.status is Status.CORRECT, f"{name} {sorted(answer)}: {result.message}"
+
+
+def batched_cut(ns, applicant, number_type):
+    """The smallest cut as ``number_type`` (or None), found by scoring every candidate amount at once
+    (another valid method)."""
+    amount, step = int(applicant["credit_amount"].iloc[0]), ns["AMOUNT_STEP"]
+    cuts = np.arange(step, amount, step)
+    approved = np.flatnonzero(ns["model"].predict(pd.concat([applicant] * len(cuts)).assign(
+        credit_amount=amount - cuts)) == 1) if len(cuts) else []
+    return number_type(cuts[approved[0]]) if len(approved) else None
+
+
+def test_a_search_in_bigger_steps_is_right_here_by_coincidence(solved_nb09):
+    """Steps of 500 DM find the shown applicant's cut (an even number of steps), so the check must
+    and does try the function on other declined applicants."""
+    search = cut_search(solved_nb09, 2 * solved_nb09["AMOUNT_STEP"])
+    assert search(solved_nb09["applicant"]) == solved_nb09["smallest_amount_cut"]
+    assert nb09.q7.grade({**solved_nb09, "smallest_amount_cut_for": search}).status is Status.INCORRECT
 
 
 def test_model_card_keys_are_the_templates_and_listed_up_front():

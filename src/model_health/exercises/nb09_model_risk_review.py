@@ -3,8 +3,8 @@
 Checkers recompute expected values from the learner's split and model with the reference
 code (``model_health.fairness``, ``model_health.reports``). Numbers are right to 3
 significant digits (``grading.close_enough``). Where a wrong method can hit the right value
-on this data, the check looks at the method: q2's rule and q4's validator are functions run
-on cases the learner has not seen; q5 and q6 read the changed applications themselves.
+on this data, the check looks at the method: q2's rule, q4's validator and q7's search are
+functions run on cases the learner has not seen; q5 and q6 read the changed applications themselves.
 """
 
 from __future__ import annotations
@@ -415,36 +415,69 @@ def _smallest_cuts(model, applicants: pd.DataFrame, step: int) -> list[int | Non
     return smallest
 
 
+def _denial_cuts(ns) -> pd.Series:
+    """The smallest cut (or None) for every denied test applicant, indexed like X_test."""
+    denied = ns["X_test"][np.asarray(ns["y_pred"]) == 0]
+    return pd.Series(_smallest_cuts(ns["model"], denied, ns["AMOUNT_STEP"]), index=denied.index, dtype=object)
+
+
+def _other_denials(ns, cuts: pd.Series) -> list[tuple[pd.DataFrame, int | None]]:
+    """Denied applicants other than the shown one, with their smallest cut: one whose cut is an odd number
+    of steps (a search in bigger steps misses it), another flippable one, and one that no cut flips."""
+    cuts = cuts.drop(ns["applicant"].index)
+    flippable = cuts[cuts.notna()]
+    odd = flippable[[cut // ns["AMOUNT_STEP"] % 2 == 1 for cut in flippable]]
+    chosen = list(dict.fromkeys([*odd.index[:1], *flippable.index[:2]]))[:2]
+    unflippable = ns["X_test"].loc[cuts.index[cuts.isna()]].sort_values("credit_amount")  # fewest cuts to try
+    chosen += list(unflippable.index[:1])
+    return [(ns["X_test"].loc[[index]], cuts[index]) for index in chosen]
+
+
 class Counterfactual(Exercise):
     title = "The smallest change that flips a denial"
-    reads = ("smallest_amount_cut",)
+    reads = ("smallest_amount_cut_for",)
     hints = (
         "Try cuts of AMOUNT_STEP, 2 * AMOUNT_STEP, ... below the applicant's credit_amount, in that order.",
         "For each cut, model.predict(applicant.assign(credit_amount=amount - cut)); stop at the first approval (1).",
-        "If no cut below the full amount flips the decision, the answer is None.",
+        "If no cut below the full amount flips the decision, return None.",
     )
 
-    def expect(self, ns, smallest_amount_cut):
+    def cut_for(self, function, applicant: pd.DataFrame):
+        cut = call_learner_function(function, applicant.copy(), name="smallest_amount_cut_for")
+        return None if cut is None else expect_number("smallest_amount_cut_for(applicant)", cut)
+
+    def expect(self, ns, smallest_amount_cut_for):
         model, applicant, step = ns["model"], ns["applicant"], ns["AMOUNT_STEP"]
         expected = reference_amount_cut(model, applicant, step)
-        if expected is None:
-            if smallest_amount_cut is not None:
-                raise Incorrect("No cut below the full amount flips this denial; the answer is None.")
-            return "No amount cut flips this denial: the reason lies elsewhere."
-        cut = expect_number("smallest_amount_cut", smallest_amount_cut)
+        cut = self.cut_for(smallest_amount_cut_for, applicant)
         amount = int(applicant["credit_amount"].iloc[0])
-        if cut == amount - expected:
-            raise Incorrect(f"{cut:g} is the new amount; report the cut (how much less to borrow).")
-        if cut % step:
-            raise Incorrect(f"Search in steps of AMOUNT_STEP = {step} DM; {cut:g} is not a multiple of it.")
-        if cut > expected:
-            raise Incorrect(f"A cut of {cut:g} DM flips the decision, but a smaller one already does.")
-        if cut < expected:
-            raise Incorrect(f"With a cut of {cut:g} DM the model still denies the loan.")
-        denied = ns["X_test"][np.asarray(ns["y_pred"]) == 0]
-        flippable = sum(found is not None for found in _smallest_cuts(model, denied, step))
+        if expected is None and cut is not None:
+            raise Incorrect("No cut below the full amount flips this denial; the answer is None.")
+        if expected is not None:
+            if cut is None:
+                raise Incorrect(f"It returns None, but a cut of {expected:,} DM flips this denial.")
+            if cut == amount - expected:
+                raise Incorrect(f"{cut:g} is the new amount; return the cut (how much less to borrow).")
+            if cut % step:
+                raise Incorrect(f"Search in steps of AMOUNT_STEP = {step} DM; {cut:g} is not a multiple of it.")
+            if cut > expected:
+                raise Incorrect(f"A cut of {cut:g} DM flips the decision, but a smaller one already does.")
+            if cut < expected:
+                raise Incorrect(f"With a cut of {cut:g} DM the model still denies the loan.")
+        cuts = _denial_cuts(ns)
+        for other, right in _other_denials(ns, cuts):
+            found = self.cut_for(smallest_amount_cut_for, other)
+            if found != right:
+                shown = "None" if found is None else f"{found:g}"
+                truth = "no cut below the full amount flips it (None)" if right is None else \
+                    f"the smallest cut the model approves is {right:,} DM"
+                raise Incorrect(f"For another denied applicant (credit_amount {int(other['credit_amount'].iloc[0]):,} "
+                                f"DM) `smallest_amount_cut_for` returns {shown}, but {truth}. Try every multiple of "
+                                "AMOUNT_STEP from the smallest up, on the applicant it is given.")
+        if expected is None:
+            return "No amount cut flips this denial: the reason lies elsewhere."
         return (f"'You would be approved for {amount - expected:,} DM instead of {amount:,}': a counterfactual a "
-                f"customer understands. Only {flippable} of {len(denied)} denials can be flipped this way.")
+                f"customer understands. Only {cuts.notna().sum()} of {len(cuts)} denials can be flipped this way.")
 
 
 # What each measured KPI means for the review: its kind, the direction that alerts, and why.
