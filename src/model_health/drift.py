@@ -223,14 +223,15 @@ def _check_same_kind(reference_name: str, reference_kind: str, current_name: str
 def _quantiles(values: np.ndarray, probabilities) -> np.ndarray:
     """``np.quantile`` (linear), also where the values' range exceeds the float maximum.
 
-    Interpolating between -1e308 and 1e308 overflows; halving every value first is exact
-    (for all but subnormal numbers), so the quantiles are those of the halves, doubled.
+    Interpolating between -1e308 and 1e308 overflows (to an infinite or NaN quantile);
+    halving every value first is exact (for all but subnormal numbers, which never sit
+    next to such a gap), so then the quantiles are those of the halves, doubled.
     """
-    with np.errstate(over="ignore"):
-        overflows = not np.isfinite(values.max() - values.min())
-    if overflows:
-        return 2 * np.quantile(values / 2, probabilities)
-    return np.quantile(values, probabilities)
+    with np.errstate(over="ignore", invalid="ignore"):
+        quantiles = np.quantile(values, probabilities)
+    if np.isfinite(quantiles).all():
+        return quantiles
+    return 2 * np.quantile(values / 2, probabilities)
 
 
 def _decile_edges(reference: np.ndarray) -> np.ndarray:
