@@ -110,6 +110,12 @@ class TestPopulationStabilityIndex:
         with pytest.raises(ValueError, match="True/False are labels here, not numbers: use categorical_psi"):
             population_stability_index([True, False], [True, True])
 
+    def test_integers_beyond_the_float_range(self):
+        """Python integers too large for a float are a ValueError naming the sample, not an OverflowError."""
+        for psi in (population_stability_index, categorical_psi):
+            with pytest.raises(ValueError, match="`current` holds integers too large for a float"):
+                psi([1, 2], [1, 10**400])
+
     def test_nullable_missing_values_are_left_out(self):
         """pd.NA in a nullable column is a missing value, like NaN."""
         nullable = pd.Series([1, None, 3, 4, 5], dtype="Int64")

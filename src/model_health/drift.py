@@ -126,7 +126,9 @@ def _as_series(name: str, values) -> pd.Series:
 
 
 def _examples(values) -> str:
-    return ", ".join(repr(value) for value in list(values)[:3])
+    """The first three values as a message shows them (long ones cut)."""
+    shown = [repr(value) for value in list(values)[:3]]
+    return ", ".join(text if len(text) <= 40 else f"{text[:37]}..." for text in shown)
 
 
 # Numeric samples ------------------------------------------------------------------------
@@ -191,6 +193,12 @@ def _nanoseconds(name: str, values: pd.Series, kind: str) -> np.ndarray:
     return nanoseconds
 
 
+def _too_large(name: str, numbers_) -> ValueError:
+    too_large = [number for number in numbers_ if isinstance(number, int) and number.bit_length() > 1024]
+    return ValueError(f"`{name}` holds integers too large for a float (for example {_examples(too_large)}); "
+                      "scale them down before measuring drift.")
+
+
 def _numeric_values(name: str, values: pd.Series) -> tuple[np.ndarray, str]:
     """The finite values of a numeric or date sample as floats, and its kind; missing values are left out."""
     kind = _numeric_kind(values)
@@ -201,7 +209,10 @@ def _numeric_values(name: str, values: pd.Series) -> tuple[np.ndarray, str]:
     elif isinstance(values.dtype, np.dtype) and values.dtype.kind in "iuf":
         array = values.to_numpy(dtype=float)  # no copy for float64
     else:  # nullable dtypes and objects: pd.NA and None are missing
-        array = values.to_numpy(dtype=float, na_value=np.nan)
+        try:
+            array = values.to_numpy(dtype=float, na_value=np.nan)
+        except OverflowError:
+            raise _too_large(name, values) from None
     missing = np.isnan(array)
     if missing.any():
         array = array[~missing]
@@ -361,7 +372,10 @@ def _category_counts(name: str, values: pd.Series) -> _LabelCounts:
     labels, counts = labels[~missing], counts.to_numpy()[~missing]
     kind = _single_kind(name, labels, _label_kinds(labels))
     if kind == NUMERIC:
-        keys = pd.Index(np.asarray(labels, dtype=float))  # 1, 1.0 and np.int64(1) are one label
+        try:
+            keys = pd.Index(np.asarray(labels, dtype=float))  # 1, 1.0 and np.int64(1) are one label
+        except OverflowError:
+            raise _too_large(name, labels) from None
     elif kind == BOOLEAN:
         keys = pd.Index(np.asarray(labels, dtype=bool))
     else:
