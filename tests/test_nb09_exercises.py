@@ -22,6 +22,10 @@ def significant(value, digits: int = 3) -> float:
     return float(f"{float(value):.{digits}g}")
 
 
+def rates_of(approved, groups) -> pd.Series:
+    return pd.Series(np.asarray(approved)).groupby(np.asarray(groups)).mean()
+
+
 def failing_by(second_test):
     """A review rule: disparate impact < 0.8, or ``second_test`` on the audit table."""
     return lambda audit: sorted(audit.index[(audit["disparate_impact"] < 0.8) | second_test(audit)])
@@ -75,6 +79,14 @@ def mistakes(ns):
     return [
         ("q1", dict(disparate_impact_age=old / young), "inverse ratio"),
         ("q1", dict(disparate_impact_age=young - old), "difference"),
+        ("q1", dict(disparate_impact=lambda approved, groups, unprivileged, privileged: 0.5), "returns 0.5"),
+        ("q1", dict(disparate_impact=lambda approved, groups, u, p: rates_of(approved, groups)[p]
+                    / rates_of(approved, groups)[u]), "the inverse ratio"),
+        # Right on this data (the young are approved less often), wrong in general.
+        ("q1", dict(disparate_impact=lambda approved, groups, u, p: rates_of(approved, groups).min()
+                    / rates_of(approved, groups).max()), "approved MORE often"),
+        ("q1", dict(disparate_impact=lambda approved, groups, u, p: rates_of(approved, groups)[u]
+                    / np.mean(np.asarray(approved)[np.asarray(groups) != u])), "three groups"),
         # 0.788 is not 0.78868 rounded: the message shows the digits that differ.
         ("q1", dict(disparate_impact_age=0.788), "`disparate_impact_age` = 0.788:"),
         ("q2", dict(audit=flipped_sign), "wrong sign"),
@@ -181,6 +193,9 @@ def test_correct_answers_in_other_forms(solved_nb09):
     answers = [
         ("q1", dict(disparate_impact_age=significant(ns["disparate_impact_age"]))),  # 0.789 (issue 8)
         ("q1", dict(disparate_impact_age=np.float32(ns["disparate_impact_age"]))),
+        ("q1", dict(disparate_impact=lambda approved, groups, u, p: significant(  # masks instead of groupby
+            np.mean(np.asarray(approved)[np.asarray(groups) == u])
+            / np.mean(np.asarray(approved)[np.asarray(groups) == p])))),
         ("q2", dict(audit=audit.map(significant)[list(reversed(audit.columns))].iloc[::-1])),
         ("q2", dict(audit=audit.reset_index())),
         ("q2", dict(failing_attributes_of=lambda a: a.index[(a["disparate_impact"] < 0.8)

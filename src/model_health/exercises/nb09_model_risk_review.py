@@ -3,7 +3,7 @@
 Checkers recompute expected values from the learner's split and model with the reference
 code (``model_health.fairness``, ``model_health.reports``). Numbers are right to 3
 significant digits (``grading.close_enough``). Where a wrong method can hit the right value
-on this data, the check looks at the method: q2's rule, q4's validator and q7's search are
+on this data, the check looks at the method: q1's ratio, q2's rule, q4's validator and q7's search are
 functions run on cases the learner has not seen; q5 and q6 read the changed applications themselves.
 """
 
@@ -45,16 +45,40 @@ def _selection_rates(ns, attribute: str) -> pd.Series:
     return pd.Series(np.asarray(ns["y_pred"])).groupby(ns["audit_groups"][attribute].to_numpy()).mean()
 
 
+# Cases the learner's function has not seen: (approved, groups, unprivileged, privileged, what it tests).
+UNSEEN_RATES = (
+    ([1, 1, 1, 0, 0, 1, 1, 0, 0, 0], ["a"] * 5 + ["b"] * 5, "a", "b",
+     "where the unprivileged group is approved MORE often (disparate impact above 1)"),
+    ([1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 1], ["x"] * 4 + ["y"] * 4 + ["z"] * 4, "y", "z",
+     "with three groups (compare the two named groups, not a group with everyone else)"),
+)
+
+
 class DisparateImpactByHand(Exercise):
     title = "Disparate impact by hand (the four-fifths rule)"
-    reads = ("disparate_impact_age",)
+    reads = ("disparate_impact", "disparate_impact_age")
     hints = (
-        "Selection rate = share approved (y_pred == 1) within a group.",
+        "Selection rate = share approved (approved == 1) within a group.",
         "Disparate impact = selection rate of the unprivileged group / selection rate of the privileged group.",
-        "Here the unprivileged group is '25 or younger' and the privileged one '26 and older'.",
+        "pd.Series(approved).groupby(np.asarray(groups)).mean() gives each group's rate; then "
+        "rates[unprivileged] / rates[privileged]. Here unprivileged is '25 or younger', privileged '26 and older'.",
     )
 
-    def expect(self, ns, disparate_impact_age):
+    def expect(self, ns, disparate_impact, disparate_impact_age):
+        for approved, groups, unprivileged, privileged, case in UNSEEN_RATES:
+            rates = pd.Series(approved).groupby(groups).mean()
+            expected = rates[unprivileged] / rates[privileged]
+            found = expect_number("disparate_impact(...)", call_learner_function(
+                disparate_impact, np.array(approved), pd.Series(groups), unprivileged, privileged,
+                name="disparate_impact"))
+            mistakes = {"the inverse ratio: put the unprivileged group's rate on top": 1 / expected,
+                        "a difference of approval rates; disparate impact is their ratio":
+                            rates[unprivileged] - rates[privileged]}
+            if not close_enough(found, expected):
+                why = next((message for message, wrong in mistakes.items() if close_enough(found, wrong)),
+                           f"the ratio unprivileged / privileged is {format_distinct(expected, found)}")
+                raise Incorrect(f"On a case {case}, `disparate_impact` returns {format_distinct(found, expected)}: "
+                                f"{why}.")
         rates = _selection_rates(ns, "age_band")
         young, old = rates["25 or younger"], rates["26 and older"]
         value = expect_number("disparate_impact_age", disparate_impact_age)
