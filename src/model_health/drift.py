@@ -235,14 +235,30 @@ def _quantiles(values: np.ndarray, probabilities) -> np.ndarray:
     """``np.quantile`` (linear), also where the values' range exceeds the float maximum.
 
     Interpolating between -1e308 and 1e308 overflows (to an infinite or NaN quantile);
-    halving every value first is exact (for all but subnormal numbers, which never sit
-    next to such a gap), so then the quantiles are those of the halves, doubled.
+    then the quantiles are those of the halved values, doubled (halving is exact but for
+    subnormal numbers, which lose their last bit).
     """
     with np.errstate(over="ignore", invalid="ignore"):
         quantiles = np.quantile(values, probabilities)
     if np.isfinite(quantiles).all():
         return quantiles
     return 2 * np.quantile(values / 2, probabilities)
+
+
+def _interpolated(lows: np.ndarray, highs: np.ndarray, fractions: np.ndarray) -> np.ndarray:
+    """What :func:`_quantiles` gives, from the order statistics either side of each quantile.
+
+    Each pair goes through ``np.quantile`` itself (a 2-value array at the fraction), so the
+    interpolation is numpy's to the last bit, with the same halving where it overflows.
+    """
+    def each(lows, highs):
+        return np.array([np.quantile(pair, fraction) for pair, fraction in zip(zip(lows, highs), fractions)])
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        quantiles = each(lows, highs)
+    if np.isfinite(quantiles).all():
+        return quantiles
+    return 2 * each(lows / 2, highs / 2)
 
 
 def _decile_edges(reference: np.ndarray) -> np.ndarray:
@@ -582,6 +598,7 @@ def _on_threads(function, columns: list[str]) -> list:
 
 GRID_BINS = 1 << 16
 GRID_SPAN = (0.001, 0.999)  # the grid spans these reference quantiles; outliers share the end bins
+GRID_SPAN_SAMPLE = 20_000  # about this many values estimate them
 
 
 @dataclass(frozen=True)
@@ -621,6 +638,30 @@ class _BinnedSample:
         self.bins = grid.bins(values)
         self.counts = np.bincount(self.bins, minlength=GRID_BINS)
         self.below = np.concatenate([[0], np.cumsum(self.counts)])  # below[k]: values in bins < k
+
+    def quantiles(self, probabilities) -> np.ndarray:
+        """``_quantiles(self.values, probabilities)``, bit for bit, without partitioning every value.
+
+        np.quantile (linear) interpolates between the order statistics at ranks
+        ``floor((n - 1) q)`` and the next. The cumulative bin counts say which bin holds
+        each rank; only the values in those bins are partitioned.
+        """
+        n = self.values.size
+        position = (n - 1) * np.asarray(probabilities, dtype=float)  # numpy's virtual index for "linear"
+        low_ranks = np.floor(position).astype(np.intp)
+        high_ranks = np.minimum(low_ranks + 1, n - 1)
+        ranks = np.unique(np.concatenate([low_ranks, high_ranks]))
+        holding = np.searchsorted(self.below, ranks, side="right") - 1  # bin k holds ranks below[k] to below[k+1]-1
+        chosen = np.zeros(GRID_BINS, dtype=bool)
+        chosen[holding] = True
+        subset = self.values[chosen[self.bins]]  # bins are ordered like their values, so ranks carry over
+        chosen_below = np.concatenate([[0], np.cumsum(self.counts * chosen)])
+        local = ranks - self.below[holding] + chosen_below[holding]
+        subset.partition(local)
+        at_rank = dict(zip(ranks.tolist(), subset[local]))
+        lows = np.array([at_rank[rank] for rank in low_ranks.tolist()])
+        highs = np.array([at_rank[rank] for rank in high_ranks.tolist()])
+        return _interpolated(lows, highs, position - low_ranks)
 
     def at_or_below_edges(self, edges: np.ndarray) -> np.ndarray:
         """How many values are <= each PSI edge (a few comparisons beat sorting)."""
@@ -712,10 +753,10 @@ class DriftReference:
             name = f"reference['{column}']"
             if _numeric_kind(reference[column]):
                 values, kind = _numeric_values(name, reference[column])
-                # One partition finds the deciles and the grid's span together.
-                quantiles = _quantiles(values, [*DECILES, *GRID_SPAN])
-                edges = np.unique(quantiles[:-2])
-                sample = _BinnedSample(values, _Grid.spanning(*quantiles[-2:]))
+                # The grid's span only sets its bins' width, so a strided subsample estimates it.
+                span = _quantiles(values[::max(1, values.size // GRID_SPAN_SAMPLE)], GRID_SPAN)
+                sample = _BinnedSample(values, _Grid.spanning(*span))
+                edges = np.unique(sample.quantiles(DECILES))
                 self._numeric[column] = _NumericReference(sample, edges, self._bin_counts(sample, edges), kind)
             else:
                 self._categorical[column] = _category_counts(name, reference[column])
