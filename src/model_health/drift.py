@@ -51,6 +51,7 @@ tested against. Where they differ, the reference is right.
 from __future__ import annotations
 
 import datetime
+import itertools
 import math
 import numbers
 import os
@@ -122,12 +123,12 @@ def _as_series(name: str, values) -> pd.Series:
             or (isinstance(values, (np.ndarray, pd.Series, pd.Index)) and values.ndim == 1 and values.size == 0)):
         raise ValueError(f"`{name}` has no values; drift needs data on both sides.")
     as_1d_array(name, values, allow_nan=True)  # text, scalars, None, dicts, 2d input
-    return values.reset_index(drop=True) if isinstance(values, pd.Series) else pd.Series(values)
+    return values if isinstance(values, pd.Series) else pd.Series(values)
 
 
 def _examples(values) -> str:
     """The first three values as a message shows them (long ones cut)."""
-    shown = [repr(value) for value in list(values)[:3]]
+    shown = [repr(value) for value in itertools.islice(values, 3)]
     return ", ".join(text if len(text) <= 40 else f"{text[:37]}..." for text in shown)
 
 
@@ -358,8 +359,9 @@ class _LabelCounts:
 
 def _single_kind(name: str, labels, kinds: np.ndarray) -> str | None:
     """The one kind of label in a sample (None if it has none), or a ValueError naming ``name``."""
-    labels = np.asarray(labels, dtype=object)
-    present = sorted(set(kinds))
+    present = sorted(pd.unique(kinds))
+    if len(present) > 1 or DATE in present:
+        labels = np.asarray(labels, dtype=object)  # to show examples of each kind
     if DATE in present:
         raise ValueError(f"`{name}` holds dates or durations (for example {_examples(labels[kinds == DATE])}); "
                          "dates are numeric here: pass them as a datetime64 column (pd.to_datetime(...)) to "
