@@ -119,7 +119,8 @@ class TestPopulationStabilityIndex:
     def test_nullable_missing_values_are_left_out(self):
         """pd.NA in a nullable column is a missing value, like NaN."""
         nullable = pd.Series([1, None, 3, 4, 5], dtype="Int64")
-        assert population_stability_index(nullable, [2.0, 3.0]) == population_stability_index([1.0, 3, 4, 5], [2.0, 3.0])
+        without_missing = population_stability_index([1.0, 3, 4, 5], [2.0, 3.0])
+        assert population_stability_index(nullable, [2.0, 3.0]) == without_missing
 
     def test_dates_are_nanoseconds(self):
         """Dates (naive, tz-aware in UTC, or Timestamps in a list) have the PSI of their nanoseconds since 1970."""
@@ -173,7 +174,7 @@ class TestCategoricalPsi:
 
     def test_dates_are_not_labels(self):
         """Dates are numeric in every function; as labels they are an error with both fixes."""
-        with pytest.raises(ValueError, match=r"`reference` holds dates or durations .*pd\.to_datetime.*\.astype\(str\)"):
+        with pytest.raises(ValueError, match=r"`reference` holds dates or durations .*pd\.to_datetime.*astype\(str\)"):
             categorical_psi(pd.to_datetime(["2024-01-01", "2024-01-02"]), ["a"])
 
     @pytest.mark.parametrize("reference", [[], pd.Series([], dtype=str)])
@@ -293,7 +294,8 @@ class TestDriftTableMatchesReference:
             "outliers": lambda n, d: np.r_[rng.normal(d, 1, n - 3), [1e15, -1e15, 0.0]],
             "constant": lambda n, d: np.full(n, 7.0 + (d > 0.1)),
             "tiny spread": lambda n, d: rng.normal(1e6 + d * 1e-9, 1e-9, n),
-            "tiny values": lambda n, d: rng.choice([0.0, 1e-300, 2e-300, -1e-300], n, p=[0.4 - d / 2, 0.3, 0.2, 0.1 + d / 2]),
+            "tiny values": lambda n, d: rng.choice([0.0, 1e-300, 2e-300, -1e-300], n,
+                                                   p=[0.4 - d / 2, 0.3, 0.2, 0.1 + d / 2]),
         }[shape]
         reference, current = pd.DataFrame({"x": make(3000, 0.0)}), pd.DataFrame({"x": make(2000, shift)})
         fast, slow = drift_table(reference, current), drift_table_reference(reference, current)

@@ -296,7 +296,7 @@ class TestDriftTableProperties:
     @TABLES
     @given(st.lists(EXTREME_FLOATS, min_size=2, max_size=40), st.lists(EXTREME_FLOATS, min_size=2, max_size=40))
     def test_extreme_floats(self, reference, current):
-        """Values up to +-1.8e308 (ranges beyond the float maximum) and subnormals: the fast table is the reference's."""
+        """Values up to +-1.8e308 (ranges beyond the float maximum) and subnormals: fast table == reference's."""
         reference, current = pd.DataFrame({"x": reference}), pd.DataFrame({"x": current})
         slow = run(lambda: drift_table_reference(reference, current))
         assert_tables_agree(run(lambda: drift_table(reference, current)), slow)

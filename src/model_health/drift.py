@@ -297,10 +297,10 @@ def population_stability_index(reference, current) -> float:
     0.001
     >>> round(population_stability_index(reference, rng.normal(1.0, 1, size=10_000)), 2)
     0.92
-    >>> population_stability_index([1, 2, 3], ["1", "2", "3"])
+    >>> population_stability_index([1, 2, 3], ["1", "2", "3"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: `current` should hold numbers or dates, got values of dtype str (for example '1', '2', '3'). These look like numbers stored as text: convert them with pd.to_numeric(...).
+    ValueError: `current` should hold numbers or dates, ... convert them with pd.to_numeric(...).
     """
     reference, reference_kind = _numeric_values("reference", _as_series("reference", reference))
     current, current_kind = _numeric_values("current", _as_series("current", current))
@@ -441,10 +441,10 @@ def categorical_psi(reference, current) -> float:
     0.416
     >>> categorical_psi([1, 2, 2, 3], [1.0, 2.0, 2.0, 3.0])
     0.0
-    >>> categorical_psi(["1", "2"], [1, 2])
+    >>> categorical_psi(["1", "2"], [1, 2])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: `reference` holds text labels (for example '1', '2') but `current` holds numeric labels (for example 1, 2); labels of different kinds never match (1 != '1'). Convert with .astype(str) to compare labels as text, or with pd.to_numeric(...) to compare them as numbers.
+    ValueError: `reference` holds text labels (for example '1', '2') but `current` holds numeric labels ...
     """
     return _psi_from_counts(*_aligned(_category_counts("reference", _as_series("reference", reference)),
                                       _category_counts("current", _as_series("current", current))))
