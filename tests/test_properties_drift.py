@@ -80,7 +80,7 @@ def missing_for(kind: str):
 
 @st.composite
 def raw_values(draw, kind: str, min_size: int = 1, max_size: int = 30) -> list:
-    """A list of values of ``kind``, one in five of them sometimes missing."""
+    """A list of values of ``kind``; in half of them about one value in five is missing."""
     pool = KINDS[kind]
     with_missing = draw(st.booleans())
     element = st.one_of(pool, pool, pool, pool, missing_for(kind)) if with_missing else pool
@@ -92,7 +92,8 @@ def contained(values: list, container: str, kind: str, time_zone):
     if kind == "dates":
         values = [pd.NaT if value is pd.NaT else pd.Timestamp(value) for value in values]
         if time_zone is not None:
-            values = [value if value is pd.NaT else value.tz_localize(time_zone) for value in values]
+            values = [value if value is pd.NaT else value.tz_localize("UTC").tz_convert(time_zone)
+                      for value in values]
     if container == "list":
         return values
     if container == "ndarray":
@@ -109,13 +110,13 @@ def contained(values: list, container: str, kind: str, time_zone):
 
 
 @st.composite
-def samples(draw, kinds=tuple(KINDS), mistakes: bool = True):
+def samples(draw, mistakes: bool = True):
     """A sample as a user passes it: mostly well formed, about one in eight a mistake."""
     if mistakes and draw(st.integers(0, 7)) == 0:
         name = draw(st.sampled_from(sorted(MISTAKES)))
         event(f"sample: {name}")
         return MISTAKES[name]
-    kind = draw(st.sampled_from(kinds))
+    kind = draw(st.sampled_from(sorted(KINDS)))
     container = draw(st.sampled_from(["list", "ndarray", "Series", "object Series", "nullable Series"]))
     event(f"sample: {kind}")
     return contained(draw(raw_values(kind)), container, kind, draw(TIME_ZONES))
@@ -309,14 +310,9 @@ class TestDriftTableProperties:
         reference = pd.DataFrame({"when": pd.to_datetime(reference)})
         current = pd.DataFrame({"when": pd.to_datetime(current)})
         if time_zone is not None:
-            reference["when"] = reference["when"].dt.tz_localize(time_zone, ambiguous="NaT", nonexistent="NaT")
-            current["when"] = current["when"].dt.tz_localize(time_zone, ambiguous="NaT", nonexistent="NaT")
-        names = ("reference[", "current[")
-        slow = run(lambda: drift_table_reference(reference, current), *names)
-        fast = run(lambda: drift_table(reference, current), *names)
-        assert (slow is None) == (fast is None)
-        if slow is None:  # every date fell in a daylight-saving gap: no non-missing values
-            return
-        assert_tables_agree(fast, slow)
+            reference["when"] = reference["when"].dt.tz_localize("UTC").dt.tz_convert(time_zone)
+            current["when"] = current["when"].dt.tz_localize("UTC").dt.tz_convert(time_zone)
+        slow = run(lambda: drift_table_reference(reference, current))
+        assert_tables_agree(run(lambda: drift_table(reference, current)), slow)
         assert slow.loc["when", "kind"] == "numeric"
         assert slow.loc["when", "psi"] == population_stability_index(reference["when"], current["when"])
