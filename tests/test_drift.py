@@ -387,6 +387,14 @@ class TestDriftTableErrors:
             with pytest.raises(ValueError, match=r"`current\['x'\]` should hold numbers or dates.*pd\.to_numeric"):
                 table(reference, current)
 
+    def test_categorical_current_for_a_numeric_reference(self):
+        """A numeric reference column against a categorical current one: named, with both ways out."""
+        reference = pd.DataFrame({"x": [1.0, 2.0]})
+        current = pd.DataFrame({"x": pd.Categorical([1.0, 2.0])})
+        with pytest.raises(ValueError, match=r"`current\['x'\]` should hold numbers or dates, got values of dtype "
+                                             r"category .* use categorical_psi .* \.astype\(float\)"):
+            drift_table(reference, current)
+
     def test_columns_as_one_string(self):
         """`columns='x'` is not a list of columns 'x'."""
         with pytest.raises(ValueError, match=r"`columns` should be a list of column names, got str 'x'"):

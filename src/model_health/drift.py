@@ -168,6 +168,9 @@ def _not_numbers(name: str, values: pd.Series) -> ValueError:
     if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.infer_dtype(present) == "boolean":
         fix = ("True/False are labels here, not numbers: use categorical_psi, or convert them with "
                ".astype(int) to treat them as 0/1.")
+    elif isinstance(values.dtype, pd.CategoricalDtype):
+        fix = ("Categories are compared one by one, not as numbers: use categorical_psi (in a table, make both "
+               "columns categorical), or convert it with .astype(float).")
     elif (pd.api.types.infer_dtype(present) == "string"
           and pd.to_numeric(present, errors="coerce").notna().all()):
         fix = "These look like numbers stored as text: convert them with pd.to_numeric(...)."
