@@ -446,15 +446,17 @@ def _denial_cuts(ns) -> pd.Series:
 
 
 def _other_denials(ns, cuts: pd.Series) -> list[tuple[pd.DataFrame, int | None]]:
-    """Denied applicants other than the shown one, with their smallest cut: one whose cut is an odd number
-    of steps (a search in bigger steps misses it), another flippable one, and one that no cut flips."""
+    """Denied applicants other than the shown one, with their smallest cut: two whose cut is an odd number of
+    steps (1, then 3 or more: a search in bigger steps, or from the top, misses them) and one that no cut
+    flips. Each the one with the fewest candidate cuts, as the learner's search calls the model once per cut."""
+    step, X_test = ns["AMOUNT_STEP"], ns["X_test"]
     cuts = cuts.drop(ns["applicant"].index)
-    flippable = cuts[cuts.notna()]
-    odd = flippable[[cut // ns["AMOUNT_STEP"] % 2 == 1 for cut in flippable]]
-    chosen = list(dict.fromkeys([*odd.index[:1], *flippable.index[:2]]))[:2]
-    unflippable = ns["X_test"].loc[cuts.index[cuts.isna()]].sort_values("credit_amount")  # fewest cuts to try
-    chosen += list(unflippable.index[:1])
-    return [(ns["X_test"].loc[[index]], cuts[index]) for index in chosen]
+    table = pd.DataFrame({"cut": cuts, "amount": X_test.loc[cuts.index, "credit_amount"]})
+    odd = table[table["cut"].notna()].astype({"cut": int}).query(f"cut // {step} % 2 == 1")
+    odd = odd.sort_values(["cut", "amount"], kind="stable")
+    chosen = [*odd.index[:1], *odd.index[odd["cut"] >= 3 * step][:1],
+              *table[table["cut"].isna()].sort_values("amount", kind="stable").index[:1]]
+    return [(X_test.loc[[index]], cuts[index]) for index in chosen]
 
 
 class Counterfactual(Exercise):
