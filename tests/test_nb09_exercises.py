@@ -148,8 +148,9 @@ def mistakes(ns):
         ("q9", dict(risk_assessment={**assessment, "conditions": []}), "names no conditions"),
         ("q9", dict(risk_assessment={**assessment, "findings": []}), "not named in any finding"),
         ("q9", dict(risk_assessment={**assessment, "recommendation": "maybe"}), "must be in"),
+        # Named as the learner named it, not "could not be checked ... have the type" (issue 8).
         ("q9", dict(risk_assessment={**assessment, "conditions": " ".join(assessment["conditions"])}),
-         "Wrap a single condition in a list"),
+         "`risk_assessment['conditions']` should be a list of str"),
         ("q9", dict(risk_assessment={**assessment, "findings": [finding["finding"] for finding in
                                                                 assessment["findings"]]}), "list of dicts"),
         ("q9", dict(risk_assessment={**assessment, "findings": [{**finding, "severity": "low"} for finding in
