@@ -97,7 +97,7 @@ def mistakes(ns):
          "-0.15 was not flagged: compare its size, abs(...)"),
         # Matches on this data: age_band and foreign_worker also have |statistical parity difference| > 0.1.
         ("q2", dict(failing_attributes_of=failing_by(lambda a: a["statistical_parity_difference"].abs() > 0.1)),
-         "flagged for its statistical parity difference"),
+         "only its statistical parity difference, -0.12, exceeds 0.1"),
         ("q2", dict(failing_attributes_of=lambda audit: list(ns["failing_attributes"])), "0.75 (below 0.8)"),
         ("q2", dict(failing_attributes_of=lambda audit: ",".join(audit.index)), "should return a list"),
         ("q3", dict(largest_reliable_gap=float(table["selection_rate"].max() - table["selection_rate"].min())),

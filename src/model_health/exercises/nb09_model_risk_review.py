@@ -111,8 +111,9 @@ UNSEEN_DIAGNOSES = {
     "marital_status": (True, "an equal opportunity difference of -0.15 was not flagged: compare its size, "
                              "abs(...), with 0.1"),
     "disability": (True, "an equal opportunity difference of +0.15 was not flagged"),
-    "religion": (False, "an attribute with equal opportunity difference 0.05 was flagged for its statistical "
-                        "parity difference of -0.12: the second test is on the equal opportunity difference"),
+    "religion": (False, "an attribute that passes both tests was flagged (disparate impact 0.85, equal opportunity "
+                        "difference 0.05; only its statistical parity difference, -0.12, exceeds 0.1 in size: the "
+                        "second test is on the equal opportunity difference)"),
     "nationality": (False, "an attribute that passes both tests (disparate impact 1.05, equal opportunity "
                            "difference 0.02) was flagged"),
 }
@@ -165,9 +166,9 @@ class Aif360Audit(Exercise):
                  if (attribute in found) != fails}
         if {"marital_status", "disability"} <= set(wrong):
             del wrong["disability"]
-            wrong["marital_status"] = ("equal opportunity differences of -0.15 and +0.15 were not flagged: it "
-                                       "applies only the four-fifths rule, but an attribute also fails when that "
-                                       "difference exceeds 0.1 in size")
+            only_di = "it applies only the four-fifths rule, but " if "region" not in wrong else ""
+            wrong["marital_status"] = (f"equal opportunity differences of -0.15 and +0.15 were not flagged: {only_di}"
+                                       "an attribute also fails when that difference exceeds 0.1 in size")
         if wrong:
             raise Incorrect("On an audit it had not seen, `failing_attributes_of` got the rule wrong: "
                             + "; ".join(wrong.values()) + ". The rule: disparate impact < 0.8 or |equal opportunity "
