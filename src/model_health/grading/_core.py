@@ -181,7 +181,8 @@ class Exercise:
             return self._result(
                 Status.INCORRECT,
                 f"Your answer could not be checked ({type(error).__name__}: {error}). "
-                f"Check that {', '.join(f'`{n}`' for n in self.reads)} have the type the exercise asks for.",
+                f"Compare what {', '.join(f'`{n}`' for n in self.reads)} holds with what the exercise text "
+                f"asks for (a number, a list, a table, a function); {self.name}.hint() shows the expected form.",
             )
         return self._result(Status.CORRECT, insight or self.correct_message)
 
