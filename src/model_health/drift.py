@@ -123,7 +123,12 @@ def _as_series(name: str, values) -> pd.Series:
             or (isinstance(values, (np.ndarray, pd.Series, pd.Index)) and values.ndim == 1 and values.size == 0)):
         raise ValueError(f"`{name}` has no values; drift needs data on both sides.")
     as_1d_array(name, values, allow_nan=True)  # text, scalars, None, dicts, 2d input
-    return values if isinstance(values, pd.Series) else pd.Series(values)
+    if isinstance(values, pd.Series):
+        return values
+    try:
+        return pd.Series(values)
+    except OverflowError:  # pandas 2 turns Python ints beyond the float range into floats and overflows
+        return pd.Series(values, dtype=object)
 
 
 def _examples(values) -> str:
@@ -357,7 +362,10 @@ class _LabelCounts:
     def with_missing_label(self) -> pd.Series:
         if not self.missing:
             return self.counts
-        return pd.concat([self.counts, pd.Series([self.missing], index=[MISSING])]).groupby(level=0).sum()
+        missing = pd.Series([self.missing], index=[MISSING], dtype=float)
+        if self.counts.empty:  # concatenating an empty Series is deprecated in pandas 2
+            return missing
+        return pd.concat([self.counts, missing]).groupby(level=0).sum()
 
 
 def _single_kind(name: str, labels, kinds: np.ndarray) -> str | None:
