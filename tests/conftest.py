@@ -7,6 +7,14 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot is imported anywhere: tests draw, never show
 
 from functools import cache  # noqa: E402
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+# Property-based tests: the same examples on every run (derandomized, no example database), so CI
+# never flakes; no deadline, since a shared 2-core machine makes timings noisy.
+settings.register_profile("workbook", deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile("workbook")
 from pathlib import Path  # noqa: E402
 
 import nbformat  # noqa: E402

@@ -19,7 +19,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from model_health._validation import UndefinedValueWarning
@@ -34,8 +34,7 @@ from model_health.drift import (
     psi_band,
 )
 
-FAST = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(max_examples=60)  # the rest comes from the "workbook" profile (conftest.py)
 TABLES = settings(FAST, max_examples=30)  # each example builds two or three tables
 
 BANDS = {"stable", "watch", "drift"}

@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from model_health._validation import UndefinedValueWarning
@@ -32,8 +32,7 @@ from model_health.fairness import aif360_group_metrics, disparity_summary, group
 from model_health.monitoring import MonitoringPolicy, replay_policy
 from model_health.reports import check_risk_assessment, evaluate_kpis
 
-FAST = settings(max_examples=40, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FAST = settings(max_examples=40)  # the rest comes from the "workbook" profile (conftest.py)
 SLOW = settings(FAST, max_examples=15)  # aif360 and replays build heavier objects
 
 # How an array-like argument arrives: mostly well formed, sometimes in a form users get wrong.
