@@ -210,47 +210,51 @@ class TestToolsOffline:
 class TestTelemetrySwitches:
     """Without the workbook's defaults the tools would phone home; with them they do not.
 
-    These prove the guard and the switches are real: the same code is run twice, and only
-    the environment differs.
+    These prove the guard and the switches are real: the same code runs twice, and only
+    whether ``model_health`` is imported first differs. One process probes both tools, and
+    prints the host each one would reach, so the test names who tried.
     """
 
-    MLFLOW = '''
+    PROBE = '''
+    import json
     import sys
     import time
     from pathlib import Path
+    from urllib.parse import urlparse
     {prelude}
     import mlflow
-
-    # Creating a run is a usage event: MLflow's client then fetches its telemetry configuration.
-    mlflow.set_tracking_uri(f"sqlite:///{{Path(sys.argv[1]) / 'mlflow.db'}}")
-    with mlflow.start_run():
-        mlflow.log_metric("auc", 0.81)
-    log = Path(sys.argv[1]) / "network-attempts.log"
-    deadline = time.monotonic() + 10  # the fetch runs on a thread: give it time to try
-    while mlflow.telemetry.get_telemetry_client() is not None and not log.read_text() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    '''
-
-    EVIDENTLY = '''
-    {prelude}
+    from mlflow.telemetry.constant import CONFIG_URL
     from evidently.telemetry import event_logger
 
-    # The call Evidently's UI and collector make on start-up, sent in this process.
+    out = Path(sys.argv[1])
+    # Evidently: the event its UI and collector send on start-up, sent here in this process.
     event_logger.send_event("workbook-test", "probe", use_daemon=False)
+    # MLflow: creating a run is a usage event; its client then fetches its configuration.
+    mlflow.set_tracking_uri(f"sqlite:///{{out / 'mlflow.db'}}")
+    with mlflow.start_run():
+        mlflow.log_metric("auc", 0.81)
+    deadline = time.monotonic() + 10  # the fetch runs on a thread: give it time to try
+    while (mlflow.telemetry.get_telemetry_client() is not None and "mlflow" not in (out / "network-attempts.log").read_text()
+           and time.monotonic() < deadline):
+        time.sleep(0.1)
+    print(json.dumps({{"mlflow": urlparse(CONFIG_URL).hostname, "evidently": urlparse(event_logger.url).hostname}}))
     '''
 
-    @pytest.mark.parametrize("tool", ["MLFLOW", "EVIDENTLY"])
-    def test_telemetry_would_be_sent_without_the_defaults(self, tool, tmp_path):
-        """Not importing model_health: the guard logs the tool's attempt to reach its server."""
-        completed, attempts = run_guarded(getattr(self, tool).format(prelude=""), tmp_path)
+    @staticmethod
+    def probe(prelude: str, workdir: Path) -> tuple[dict[str, str], list[str]]:
+        completed, attempts = run_guarded(TestTelemetrySwitches.PROBE.format(prelude=prelude), workdir)
         assert completed.returncode == 0, completed.stderr[-3000:]
-        assert attempts, f"{tool.lower()} tried no connection: the guard or the tool changed"
+        return json.loads(completed.stdout.strip().splitlines()[-1]), attempts
 
-    @pytest.mark.parametrize("tool", ["MLFLOW", "EVIDENTLY"])
-    def test_the_workbook_defaults_switch_it_off(self, tool, tmp_path):
-        """Importing model_health first: no attempt."""
-        completed, attempts = run_guarded(getattr(self, tool).format(prelude="import model_health"), tmp_path)
-        assert completed.returncode == 0, completed.stderr[-3000:]
+    def test_telemetry_would_be_sent_without_the_defaults(self, tmp_path):
+        """Not importing model_health: the guard logs Evidently's and MLflow's attempts to reach their servers."""
+        hosts, attempts = self.probe("", tmp_path)
+        for tool, host in hosts.items():
+            assert any(host in attempt for attempt in attempts), f"{tool} did not try {host}: {attempts}"
+
+    def test_the_workbook_defaults_switch_it_off(self, tmp_path):
+        """Importing model_health first: no attempt at all."""
+        _, attempts = self.probe("import model_health", tmp_path)
         assert attempts == []
 
     def test_mlflow_imported_before_the_workbook_is_switched_off_too(self, tmp_path):
