@@ -7,7 +7,9 @@
     python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
     python workbook.py bench    # time each notebook, peak memory, import time, the drift table
 
-Add --here to use the current Python environment (e.g. conda) instead of .venv.
+Add --here to use the current Python environment (e.g. conda) instead of .venv, and --scale
+to install the `scale` extra (pyspark, which needs a Java runtime) with any command; `test`
+always installs it.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
+SCALE_MARKER = "# [scale]"  # the lock's lines after this one are the `scale` extra's packages
 
 
 def venv_python() -> Path:
@@ -35,8 +38,8 @@ def run(*command: object) -> None:
         sys.exit(completed.returncode)
 
 
-def setup(here: bool) -> Path:
-    """Return the Python to use, creating and filling .venv when needed."""
+def setup(here: bool, scale: bool = False) -> Path:
+    """Return the Python to use, creating and filling .venv when needed (with pyspark if ``scale``)."""
     if here:
         return Path(sys.executable)
     if sys.version_info < (3, 11):
@@ -46,24 +49,28 @@ def setup(here: bool) -> Path:
         print(f"Creating a virtual environment in {VENV.name}/", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     digest = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    stamp = VENV / f".installed-{digest}"
-    if not stamp.exists():
-        run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", LOCK)
+    stamp, scale_stamp = VENV / f".installed-{digest}", VENV / f".installed-{digest}-scale"
+    if not (scale_stamp.exists() or (stamp.exists() and not scale)):
+        lock = LOCK
+        if not scale:  # pyspark is large and needs Java: only the lock's lines before the marker
+            lock = VENV / "requirements-base.lock"
+            lock.write_text(LOCK.read_text().split(SCALE_MARKER)[0])
+        run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", lock)
         run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-e", ROOT)
         for old in VENV.glob(".installed-*"):
             old.unlink()
-        stamp.touch()
+        (scale_stamp if scale else stamp).touch()
     return python
 
 
 def main(argv: list[str]) -> None:
     here = "--here" in argv
-    args = [arg for arg in argv if arg != "--here"]
+    args = [arg for arg in argv if arg not in ("--here", "--scale")]
     command, rest = (args[0], args[1:]) if args else ("lab", [])
     if command in ("-h", "--help", "help"):
         print(__doc__)
         return
-    python = setup(here)
+    python = setup(here, scale="--scale" in argv or command == "test")
     if command == "setup":
         print(f"Ready: {python}")
     elif command == "lab":

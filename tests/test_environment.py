@@ -26,9 +26,10 @@ def lock_pins() -> dict[str, str]:
 
 
 def conda_pins() -> dict[str, str]:
+    """Conda's pins (name=version) and those of its pip section (name==version)."""
     pins = {}
     for line in (REPO / "environment.yml").read_text().splitlines():
-        match = re.fullmatch(r"\s+- ([A-Za-z0-9_.-]+)=([^=\s]+)", line)
+        match = re.fullmatch(r"\s+- ([A-Za-z0-9_.-]+)==?([^=\s]+)", line)
         if match:
             pins[normalise(match[1])] = match[2]
     return pins
@@ -53,3 +54,17 @@ def test_conda_pins_the_same_versions_as_the_lock():
     assert set(conda) == direct_dependencies()
     lock = lock_pins()
     assert {name: lock[name] for name in conda} == conda
+
+
+def test_scale_extra_sits_after_the_marker():
+    """The lock's `scale` section (installed by `workbook.py test` or --scale) holds the scale extra."""
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("workbook", REPO / "workbook.py")
+    workbook = module_from_spec(spec)
+    spec.loader.exec_module(workbook)
+    base, scale = (REPO / "requirements.lock").read_text().split(workbook.SCALE_MARKER)
+    scale_names = {normalise(line.split("==")[0]) for line in scale.splitlines() if "==" in line}
+    extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["scale"]
+    assert {normalise(name) for name in extra} <= scale_names
+    assert not scale_names & {normalise(line.split("==")[0]) for line in base.splitlines() if "==" in line}

@@ -15,7 +15,13 @@ Modules, each thin over the library that does the real work:
 - ``exercises``: one module per notebook with that notebook's exercises.
 - ``authoring``: builds learner notebooks from the solution notebooks.
 
-Importing the package imports none of them, so ``import model_health`` stays fast.
+Importing the package imports none of them, so ``import model_health`` stays fast. It only
+switches the tools' telemetry and update checks off by default (``_offline``): the workbook
+runs offline and sends nothing.
 """
 
+from model_health._offline import quiet_by_default as _quiet_by_default
+
 __version__ = "0.1.0"
+
+_quiet_by_default()

@@ -1,4 +1,4 @@
-"""The one set-up call every notebook makes: quiet libraries, one plotting style, seeds."""
+"""The one set-up call every notebook makes: quiet libraries, one plotting style, seeds, no telemetry."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 import warnings
 
 import numpy as np
+
+from model_health._offline import quiet_by_default
 
 __all__ = ["setup"]
 
@@ -24,7 +26,10 @@ class _OptionalDependencyNotices(logging.Filter):
 
 
 def setup(seed: int = DEFAULT_SEED) -> int:
-    """Seed numpy and ``random``, set the plotting style and silence known library noise.
+    """Seed numpy and ``random``, set the plotting style, silence known library noise, send nothing.
+
+    Telemetry and update checks of the tools (Evidently, MLflow) stay off unless the user
+    switched them on (see ``model_health._offline``).
 
     Returns the seed, so a notebook can write ``SEED = setup()`` and pass it on.
     """
@@ -32,6 +37,7 @@ def setup(seed: int = DEFAULT_SEED) -> int:
     import pandas as pd
     import seaborn as sns
 
+    quiet_by_default()  # done on `import model_health` too; repeated so the set-up states it
     random.seed(seed)
     np.random.seed(seed)
     sns.set_theme(style="whitegrid", context="notebook")
