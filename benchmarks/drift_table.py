@@ -11,17 +11,16 @@ Two data sets, each timed best of 3 in the same run:
 Also printed: the straightforward reference implementation on the benchmark data and the
 largest difference between the two tables, the fast path split into preparing the
 reference once vs comparing a batch, what scipy's KS p-value costs per column at this
-size against the fast one, and the same data through NannyML or Evidently where installed
-(optional, in their own environment; not dependencies of the workbook).
+size against the fast one, and the same data through Evidently's DataDriftPreset (a workbook
+dependency; about two minutes at a million rows) and through NannyML where installed (optional).
 ``--check-small-shift`` also runs the reference implementation on the small-shift data
 (about a second per numeric column) and prints the largest relative p-value difference.
 
     python benchmarks/drift_table.py [--rows 1000000] [--check-small-shift]
 
-To compare with the other tools, run it from a separate venv that has them and this
-package (``pip install -e . --no-deps``): ``pip install nannyml statsmodels`` (NannyML
-imports statsmodels without declaring it), or ``pip install evidently==0.7.23 "pandas<3"``
-(Evidently 0.7 fails to import under pandas 3).
+NannyML is not a dependency (its python-dateutil pin conflicts with the lock): to compare with it,
+run this from a separate venv that has it and this package (``pip install -e . --no-deps``,
+then ``pip install nannyml statsmodels``: NannyML imports statsmodels without declaring it).
 """
 
 from __future__ import annotations
@@ -119,7 +118,7 @@ def optional_tools(reference: pd.DataFrame, current: pd.DataFrame) -> dict[str, 
         timings["Evidently DataDriftPreset"] = seconds(
             lambda: Report([DataDriftPreset()]).run(current_data=current, reference_data=reference))[0]
     except ImportError:
-        print("Evidently: not installed (optional; needs pandas 2.x in its own environment)")
+        print("Evidently: not installed (a workbook dependency: run `python3 workbook.py setup`)")
     return timings
 
 
