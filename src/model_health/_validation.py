@@ -109,15 +109,30 @@ def as_1d_array(name: str, values, *, allow_nan: bool = False) -> np.ndarray:
     return array
 
 
+NUMBERS_AS_TEXT_FIX = "These look like numbers stored as text: convert them with pd.to_numeric(...)."
+
+
+def numbers_stored_as_text(values) -> bool:
+    """Whether every present value is text that reads as a number ("0.5", "1"), the usual CSV mistake.
+
+    Examples
+    --------
+    >>> numbers_stored_as_text(["1", "2.5", None]), numbers_stored_as_text(["1", "a"])
+    (True, False)
+    """
+    present = pd.Series(values, dtype=object).dropna()
+    return (len(present) > 0 and pd.api.types.infer_dtype(present) == "string"
+            and bool(pd.to_numeric(present, errors="coerce").notna().all()))
+
+
 def _as_numbers(name: str, array: np.ndarray, what: str, fix: str) -> np.ndarray:
     """``array`` as a numeric array (object arrays of plain numbers are converted), else a ValueError."""
     if array.dtype == bool or array.dtype.kind in "iuf":
         return array
     if array.dtype == object and all(isinstance(value, numbers.Real) for value in array):
         return array.astype(float)
-    is_text = all(isinstance(value, str) for value in array)
-    if is_text and pd.to_numeric(pd.Series(array), errors="coerce").notna().all():
-        fix = "These look like numbers stored as text: convert them with pd.to_numeric(...)."
+    if numbers_stored_as_text(array):
+        fix = NUMBERS_AS_TEXT_FIX
     raise ValueError(f"`{name}` should hold {what}, got values of dtype {array.dtype} "
                      f"(for example {array[0]!r}). {fix}")
 

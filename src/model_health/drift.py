@@ -62,7 +62,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from model_health._validation import UndefinedValueWarning, as_1d_array, as_real_number, check_columns
+from model_health._validation import (
+    NUMBERS_AS_TEXT_FIX,
+    UndefinedValueWarning,
+    as_1d_array,
+    as_real_number,
+    check_columns,
+    numbers_stored_as_text,
+)
 
 __all__ = [
     "MIN_SHARE",
@@ -176,9 +183,8 @@ def _not_numbers(name: str, values: pd.Series) -> ValueError:
     elif isinstance(values.dtype, pd.CategoricalDtype):
         fix = ("Categories are compared one by one, not as numbers: use categorical_psi (in a table, make both "
                "columns categorical), or convert it with .astype(float).")
-    elif (pd.api.types.infer_dtype(present) == "string"
-          and pd.to_numeric(present, errors="coerce").notna().all()):
-        fix = "These look like numbers stored as text: convert them with pd.to_numeric(...)."
+    elif numbers_stored_as_text(present):
+        fix = NUMBERS_AS_TEXT_FIX
     else:
         fix = "For category labels use categorical_psi."
     return ValueError(f"`{name}` should hold numbers or dates, got values of dtype {values.dtype} "
