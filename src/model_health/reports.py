@@ -16,7 +16,7 @@ import pandas as pd
 
 from model_health._validation import as_real_number, check_columns
 
-__all__ = ["RECOMMENDATIONS", "check_risk_assessment", "evaluate_kpis", "render", "write_report"]
+__all__ = ["RECOMMENDATIONS", "check_risk_assessment", "evaluate_kpis", "kpi_named_in", "render", "write_report"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RECOMMENDATIONS = ("go", "go with conditions", "no-go")
@@ -136,8 +136,14 @@ def evaluate_kpis(kpis: list[dict], measured: Mapping[str, float]) -> pd.DataFra
     return pd.DataFrame(rows).astype({"passed": "boolean"}).set_index("name")
 
 
-def _named_in(name: str, text: str) -> bool:
-    """Whether KPI ``name`` appears in ``text`` as a whole name: 'recall' is not in 'precision_recall'."""
+def kpi_named_in(name: str, text: str) -> bool:
+    """Whether KPI ``name`` appears in ``text`` as a whole name: 'recall' is not in 'precision_recall'.
+
+    Examples
+    --------
+    >>> kpi_named_in("recall", "recall fell to 0.6"), kpi_named_in("recall", "precision_recall is fine")
+    (True, False)
+    """
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text) is not None
 
 
@@ -205,7 +211,7 @@ def check_risk_assessment(assessment: dict, kpi_results: pd.DataFrame) -> list[s
         problems.append("'go with conditions' names no conditions.")
     texts = [finding["finding"] for finding in findings]
     for label, names in (("Failed", failed), ("Unknown", unknown)):
-        unreported = [name for name in names if not any(_named_in(str(name), text) for text in texts)]
+        unreported = [name for name in names if not any(kpi_named_in(str(name), text) for text in texts)]
         if unreported:
             problems.append(f"{label} KPI(s) {unreported} are not named in any finding.")
     return problems

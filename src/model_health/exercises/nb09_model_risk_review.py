@@ -27,7 +27,7 @@ from model_health.grading import (
     expect_number,
     format_distinct,
 )
-from model_health.reports import _named_in, check_risk_assessment, evaluate_kpis, render
+from model_health.reports import check_risk_assessment, evaluate_kpis, kpi_named_in, render
 
 NOTEBOOK = "09_model_risk_review"
 AIF360_COLUMNS = ("disparate_impact", "statistical_parity_difference", "equal_opportunity_difference",
@@ -604,7 +604,7 @@ class RiskAssessment(Exercise):
         findings = risk_assessment.get("findings", [])
         rated_low = [name for name in failed_fairness
                      if max((SEVERITIES.index(finding["severity"]) for finding in findings
-                             if _named_in(name, finding["finding"])), default=0) == 0]
+                             if kpi_named_in(name, finding["finding"])), default=0) == 0]
         if rated_low:
             raise Incorrect(f"Failed fairness KPI(s) {rated_low} are rated 'low': a failed fairness KPI rules out an "
                             "unconditional 'go', so rate its finding 'medium' or 'high'.")
