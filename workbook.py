@@ -9,7 +9,8 @@
 
 Add --here to use the current Python environment (e.g. conda) instead of .venv, and --scale
 to install the `scale` extra (pyspark, which needs a Java runtime) with any command; `test`
-always installs it.
+always installs it. The lock is installed with uv (fetched by pip, about four times faster)
+where it can be had, else with pip; --pip always uses pip.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 LOCK = ROOT / "requirements.lock"
 SCALE_MARKER = "# [scale]"  # the lock's lines after this one are the `scale` extra's packages
+UV = "uv==0.13.9"  # pip's interface with parallel downloads and byte-compilation
 
 
 def venv_python() -> Path:
@@ -38,7 +40,20 @@ def run(*command: object) -> None:
         sys.exit(completed.returncode)
 
 
-def setup(here: bool, scale: bool = False) -> Path:
+def install(python: Path, *args: object, use_uv: bool) -> None:
+    """``pip install *args`` into ``python``'s environment, through uv when pip can fetch it."""
+    quiet = ["--quiet", "--disable-pip-version-check"]
+    if use_uv and subprocess.run([str(python), "-m", "pip", "install", *quiet, UV], cwd=ROOT).returncode == 0:
+        # --compile-bytecode: imports stay fast even where PYTHONDONTWRITEBYTECODE is set.
+        uv = [python, "-m", "uv", "pip", "install", "--quiet", "--python", python, "--compile-bytecode", *args]
+        print("+", " ".join(str(part) for part in uv), flush=True)
+        if subprocess.run([str(part) for part in uv], cwd=ROOT).returncode == 0:
+            return
+        print("uv could not install this (a private package index?); trying pip.", flush=True)
+    run(python, "-m", "pip", "install", *quiet, *args)
+
+
+def setup(here: bool, scale: bool = False, use_uv: bool = True) -> Path:
     """Return the Python to use, creating and filling .venv when needed (with pyspark if ``scale``)."""
     if here:
         return Path(sys.executable)
@@ -55,8 +70,8 @@ def setup(here: bool, scale: bool = False) -> Path:
         if not scale:  # pyspark is large and needs Java: only the lock's lines before the marker
             lock = VENV / "requirements-base.lock"
             lock.write_text(LOCK.read_text().split(SCALE_MARKER)[0])
-        run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r", lock)
-        run(python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps", "-e", ROOT)
+        install(python, "-r", lock, use_uv=use_uv)
+        install(python, "--no-deps", "-e", ROOT, use_uv=use_uv)
         for old in VENV.glob(".installed-*"):
             old.unlink()
         (scale_stamp if scale else stamp).touch()
@@ -65,12 +80,12 @@ def setup(here: bool, scale: bool = False) -> Path:
 
 def main(argv: list[str]) -> None:
     here = "--here" in argv
-    args = [arg for arg in argv if arg not in ("--here", "--scale")]
+    args = [arg for arg in argv if arg not in ("--here", "--scale", "--pip")]
     command, rest = (args[0], args[1:]) if args else ("lab", [])
     if command in ("-h", "--help", "help"):
         print(__doc__)
         return
-    python = setup(here, scale="--scale" in argv or command == "test")
+    python = setup(here, scale="--scale" in argv or command == "test", use_uv="--pip" not in argv)
     if command == "setup":
         print(f"Ready: {python}")
     elif command == "lab":
