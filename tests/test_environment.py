@@ -58,13 +58,57 @@ def test_conda_pins_the_same_versions_as_the_lock():
 
 def test_scale_extra_sits_after_the_marker():
     """The lock's `scale` section (installed by `workbook.py test` or --scale) holds the scale extra."""
-    from importlib.util import module_from_spec, spec_from_file_location
-
-    spec = spec_from_file_location("workbook", REPO / "workbook.py")
-    workbook = module_from_spec(spec)
-    spec.loader.exec_module(workbook)
+    workbook = load_workbook()
     base, scale = (REPO / "requirements.lock").read_text().split(workbook.SCALE_MARKER)
     scale_names = {normalise(line.split("==")[0]) for line in scale.splitlines() if "==" in line}
     extra = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["scale"]
     assert {normalise(name) for name in extra} <= scale_names
     assert not scale_names & {normalise(line.split("==")[0]) for line in base.splitlines() if "==" in line}
+
+
+def load_workbook():
+    from importlib.util import module_from_spec, spec_from_file_location
+
+    spec = spec_from_file_location("workbook", REPO / "workbook.py")
+    workbook = module_from_spec(spec)
+    spec.loader.exec_module(workbook)
+    return workbook
+
+
+class FakeRun:
+    """Stands in for subprocess.run: records each command, fails those whose words are in ``failing``."""
+
+    def __init__(self, *failing: str):
+        self.failing, self.commands = failing, []
+
+    def __call__(self, command, cwd=None):
+        from subprocess import CompletedProcess
+
+        words = [str(part) for part in command]
+        self.commands.append(words)
+        return CompletedProcess(words, 1 if any(word in words for word in self.failing) else 0)
+
+    def tools(self):
+        """For each command: uv (the install through uv), pip-uv (pip fetching uv) or pip."""
+        return ["uv" if "uv" in words[:3] else "pip-uv" if words[-1].startswith("uv==") else "pip"
+                for words in self.commands]
+
+
+def test_install_goes_through_uv_when_pip_can_fetch_it(monkeypatch):
+    workbook, run = load_workbook(), FakeRun()
+    monkeypatch.setattr(workbook.subprocess, "run", run)
+    workbook.install(Path("python"), "-r", "lock.txt", use_uv=True)
+    assert run.tools() == ["pip-uv", "uv"]
+    assert "--compile-bytecode" in run.commands[1] and run.commands[1][-2:] == ["-r", "lock.txt"]
+
+
+def test_install_falls_back_to_pip(monkeypatch):
+    """uv unavailable, uv failing (e.g. a private index it can't read), or --pip: pip installs."""
+    workbook = load_workbook()
+    for run, use_uv, tools in [(FakeRun(workbook.UV), True, ["pip-uv", "pip"]),
+                               (FakeRun("--compile-bytecode"), True, ["pip-uv", "uv", "pip"]),
+                               (FakeRun(), False, ["pip"])]:
+        monkeypatch.setattr(workbook.subprocess, "run", run)
+        workbook.install(Path("python"), "-r", "lock.txt", use_uv=use_uv)
+        assert run.tools() == tools
+        assert run.commands[-1][1:4] == ["-m", "pip", "install"] and run.commands[-1][-2:] == ["-r", "lock.txt"]
