@@ -91,3 +91,54 @@ class TestDataDir:
         monkeypatch.setenv("MODEL_HEALTH_DATA", str(tmp_path / "nowhere"))
         with pytest.raises(FileNotFoundError, match="set MODEL_HEALTH_DATA"):
             data_dir()
+
+
+class TestPostalDistrict:
+    """The synthetic proxy column of German Credit: off by default, seeded, as strong as the datasheet says."""
+
+    @staticmethod
+    def cramers_v(german_frame, strength_row: dict) -> dict:
+        from scipy.stats.contingency import association
+
+        district = german_frame["postal_district"]
+        against = {"age 25 or under": german_frame["age"] <= 25, "sex": german_frame["sex"],
+                   "foreign_worker": german_frame["foreign_worker"],
+                   "loan in the top quarter of amounts":
+                       german_frame["credit_amount"] > german_frame["credit_amount"].quantile(0.75)}
+        return {name: f"{association(pd.crosstab(district, values).to_numpy(), method='cramer'):.3f}"
+                for name, values in against.items() if name in strength_row}
+
+    @staticmethod
+    def datasheet_rows(german) -> dict[str, dict[str, str]]:
+        """The datasheet's association table: {strength: {attribute: V}}."""
+        lines = [line for line in german.datasheet.read_text().splitlines() if line.startswith("| `proxy_strength`")
+                 or re.match(r"\| \d\.\d", line)]
+        header = [cell.strip() for cell in lines[0].strip("|").split("|")][1:]
+        rows = {}
+        for line in lines[1:]:
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            rows[cells[0].split()[0]] = dict(zip(header, cells[1:]))
+        return rows
+
+    def test_off_by_default_and_nothing_else_changes(self, german):
+        with_district = load_german_credit(postal_district=True).frame
+        assert "postal_district" not in german.frame
+        pd.testing.assert_frame_equal(with_district.drop(columns="postal_district"), german.frame)
+
+    def test_seeded(self):
+        first, again = (load_german_credit(postal_district=True).frame["postal_district"] for _ in range(2))
+        other = load_german_credit(postal_district=True, seed=7).frame["postal_district"]
+        pd.testing.assert_series_equal(first, again)
+        assert (first != other).mean() > 0.3
+
+    def test_association_is_the_datasheets(self, german):
+        """The datasheet's Cramér's V table is what the generator gives, at both strengths it lists."""
+        rows = self.datasheet_rows(german)
+        assert set(rows) == {"0.6", "0.0"}
+        for strength, stated in rows.items():
+            frame = load_german_credit(postal_district=True, proxy_strength=float(strength)).frame
+            assert self.cramers_v(frame, stated) == stated
+
+    def test_strength_out_of_range_is_an_error(self):
+        with pytest.raises(ValueError, match="proxy_strength must be between 0 and 1"):
+            load_german_credit(postal_district=True, proxy_strength=1.5)

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["TabularDataset", "data_dir", "load_adult", "load_german_credit"]
@@ -151,7 +152,36 @@ GERMAN_CODES = {
 }
 
 
-def load_german_credit() -> TabularDataset:
+# A synthetic column for proxy-discrimination exercises; see the datasheet's "postal_district".
+POSTAL_DISTRICTS = ("Altstadt", "Hafen", "Nordviertel", "Ostring", "Suedpark", "Westend")
+
+
+def _postal_districts(frame: pd.DataFrame, *, strength: float, seed: int) -> pd.Series:
+    """Each applicant's district: at random, unless a rule places them (each rule fires with ``strength``).
+
+    Rules, later ones winning: a loan in the top quarter of amounts -> Westend (a legitimate
+    factor), a woman -> Suedpark (at half the strength), aged 25 or under -> Hafen, not a
+    foreign worker -> Altstadt.
+    """
+    if not 0 <= strength <= 1:
+        raise ValueError(f"proxy_strength must be between 0 and 1 (the chance each rule fires), got {strength!r}.")
+    rng = np.random.default_rng(seed)
+    district = rng.choice(np.array(POSTAL_DISTRICTS, dtype=object), size=len(frame))
+    fires = rng.random((4, len(frame)))
+    rules = (
+        (frame["credit_amount"] > frame["credit_amount"].quantile(0.75), strength, "Westend"),
+        (frame["sex"] == "female", strength / 2, "Suedpark"),
+        (frame["age"] <= 25, strength, "Hafen"),
+        (frame["foreign_worker"] == "no", strength, "Altstadt"),
+    )
+    for draw, (applies, chance, name) in zip(fires, rules):
+        district[applies.to_numpy() & (draw < chance)] = name
+    return pd.Series(district, index=frame.index, name="postal_district").astype(
+        pd.CategoricalDtype(list(POSTAL_DISTRICTS)))
+
+
+def load_german_credit(postal_district: bool = False, *, proxy_strength: float = 0.6,
+                       seed: int = 2026) -> TabularDataset:
     """Statlog German Credit (1994): 1,000 loan applicants, 700 good and 300 bad risks.
 
     Target ``good_credit`` is 1 for a good risk (the favourable outcome: approval).
@@ -159,11 +189,22 @@ def load_german_credit() -> TabularDataset:
     of the original combined personal-status attribute. Sensitive features: ``sex``,
     ``age`` and ``foreign_worker``. See ``data/german_credit/DATASHEET.md``.
 
+    Parameters
+    ----------
+    postal_district : bool, default False
+        Add a synthetic ``postal_district`` column (the data has no address), generated with
+        ``seed`` from age, sex, foreign-worker status and the loan amount, so that it is a proxy
+        for the protected attributes. ``proxy_strength`` (0 to 1) is the chance that each rule
+        places an applicant; at 0 the district is independent of everything. The datasheet
+        gives the rules and the measured association.
+
     Examples
     --------
     >>> german = load_german_credit()
     >>> german.y.value_counts().sort_index().tolist()
     [300, 700]
+    >>> load_german_credit(postal_district=True).frame["postal_district"].value_counts().head(2).to_dict()
+    {'Westend': 244, 'Hafen': 234}
     """
     frame = pd.read_csv(data_dir() / "german_credit" / "german.data.gz", sep=" ", header=None,
                         names=GERMAN_COLUMNS)
@@ -172,4 +213,7 @@ def load_german_credit() -> TabularDataset:
     frame.insert(frame.columns.get_loc("personal_status_sex") + 1, "sex",
                  frame["personal_status_sex"].str.split(":").str[0].astype("category"))
     frame["good_credit"] = (frame.pop("credit") == 1).astype("int64")
+    if postal_district:
+        frame.insert(frame.columns.get_loc("good_credit"), "postal_district",
+                     _postal_districts(frame, strength=proxy_strength, seed=seed))
     return TabularDataset(frame, "good_credit", ("sex", "age", "foreign_worker"), "german_credit")
