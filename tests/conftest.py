@@ -61,6 +61,11 @@ def solved_nb01() -> dict:
 
 
 @pytest.fixture
+def solved_nb03() -> dict:
+    return solved_namespace("03_fairness_audit_lending")
+
+
+@pytest.fixture
 def solved_nb05() -> dict:
     return solved_namespace("05_diagnose_post_launch_drift")
 

@@ -10,6 +10,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_curve, roc_curve
 
 from model_health.fairness import group_rates
 from model_health.plots import (
+    plot_decision_boundary_2d,
     plot_confusion_matrix,
     plot_group_rates,
     plot_precision_recall,
@@ -161,3 +162,44 @@ class TestMonitoringPanels:
         plot_distribution_shift(ax, pd.Series(list("aab"), name="c"), pd.Series(list("abb"), name="c"))
         heights = sorted(round(p.get_height(), 3) for p in ax.patches if p.get_height() > 0)
         assert heights == [0.333, 0.333, 0.667, 0.667]
+
+
+class TestDecisionBoundary:
+    def test_line_is_where_the_classifier_scores_zero(self):
+        """Every point of the drawn line maps back (through PCA) to a score of 0, and each group is marked."""
+        from sklearn.compose import ColumnTransformer
+        from sklearn.decomposition import PCA
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+        rng = np.random.default_rng(0)
+        X = pd.DataFrame({"amount": rng.normal(size=200), "years": rng.normal(size=200),
+                          "kind": pd.Categorical(rng.choice(["a", "b"], size=200))})
+        y = (X["amount"] + X["years"] + rng.normal(scale=0.5, size=200) > 0).astype(int)
+        encode = ColumnTransformer([("n", StandardScaler(), ["amount", "years"]), ("c", OneHotEncoder(), ["kind"])])
+        pipeline = make_pipeline(encode, LogisticRegression()).fit(X, y)
+        groups = pd.Series(np.where(X["years"] > 0, "older", "younger"), name="age band")
+        fig, ax = plt.subplots()
+        plot_decision_boundary_2d(ax, pipeline, X, groups)
+        from matplotlib.contour import ContourSet
+
+        (contour,) = [collection for collection in ax.collections if isinstance(collection, ContourSet)]
+        (line,) = contour.get_paths()
+        pca = PCA(n_components=2, random_state=0).fit(pipeline[:-1].transform(X))
+        scores = pipeline[-1].decision_function(pca.inverse_transform(line.vertices))
+        assert np.abs(scores).max() < 0.05
+        assert [text.get_text() for text in ax.get_legend().get_texts()] == ["older", "younger"]
+        plt.close(fig)
+
+    def test_groups_must_match_rows(self):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        X = pd.DataFrame({"a": [0.0, 1.0, 2.0, 3.0], "b": [1.0, 0.0, 1.0, 0.0]})
+        pipeline = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, [0, 0, 1, 1])
+        fig, ax = plt.subplots()
+        with pytest.raises(ValueError, match="groups"):
+            plot_decision_boundary_2d(ax, pipeline, X, ["x", "y"])
+        plt.close(fig)

@@ -15,6 +15,7 @@ from model_health._validation import as_binary_labels, as_groups, as_scores, che
 from model_health.simulators import MONTH_NAMES
 
 __all__ = [
+    "plot_decision_boundary_2d",
     "plot_confusion_matrix",
     "plot_distribution_shift",
     "plot_metric_by_month",
@@ -192,4 +193,34 @@ def plot_distribution_shift(ax, reference: pd.Series, current: pd.Series, *, lab
         sns.barplot(data=shares.reset_index(), x=name, y="share", hue="sample", ax=ax)
         ax.set_ylabel("Share of rows")
     ax.set_title(f"{name}: {labels[0]} vs {labels[1]}")
+    return ax
+
+
+def plot_decision_boundary_2d(ax, pipeline, X: pd.DataFrame, groups, *, title: str = "Decision boundary"):
+    """The applicants in the model's two principal directions, marked by group, with the boundary.
+
+    ``pipeline`` is a fitted scikit-learn Pipeline whose last step is a linear classifier with
+    ``decision_function`` (e.g. LogisticRegression). The earlier steps encode ``X``; PCA finds the
+    plane through the mean that keeps the most variance, and the line is where the classifier's
+    score is 0 on that plane (the full boundary is a hyperplane: this is its trace).
+    """
+    from sklearn.decomposition import PCA
+
+    encoded = pipeline[:-1].transform(X)
+    encoded = encoded.toarray() if hasattr(encoded, "toarray") else np.asarray(encoded)
+    groups = as_groups("groups", groups)
+    check_same_length(X=encoded, groups=groups)
+    pca = PCA(n_components=2, random_state=0).fit(encoded)
+    points = pca.transform(encoded)
+    for group in sorted(groups.unique(), key=str):
+        mask = (groups == group).to_numpy()
+        ax.scatter(points[mask, 0], points[mask, 1], s=12, alpha=0.6, label=str(group))
+    grid_x, grid_y = np.meshgrid(np.linspace(*ax.get_xlim(), 200), np.linspace(*ax.get_ylim(), 200))
+    plane = pca.inverse_transform(np.column_stack([grid_x.ravel(), grid_y.ravel()]))
+    score = pipeline[-1].decision_function(plane).reshape(grid_x.shape)
+    ax.contour(grid_x, grid_y, score, levels=[0], colors="black", linewidths=1.5)
+    ax.set_xlabel(f"principal direction 1 ({pca.explained_variance_ratio_[0]:.0%} of variance)")
+    ax.set_ylabel(f"principal direction 2 ({pca.explained_variance_ratio_[1]:.0%} of variance)")
+    ax.set_title(title)
+    ax.legend(title=groups.name or "group", fontsize="small")
     return ax

@@ -26,6 +26,7 @@ from model_health.grading import (
     expect_dataframe,
     expect_number,
     format_distinct,
+    kind_of,
 )
 from model_health.reports import check_risk_assessment, evaluate_kpis, kpi_named_in, render
 
@@ -34,11 +35,6 @@ AIF360_COLUMNS = ("disparate_impact", "statistical_parity_difference", "equal_op
                   "average_odds_difference")
 DISPARATE_IMPACT_FLOOR = 0.8
 EQUAL_OPPORTUNITY_LIMIT = 0.1
-
-
-def _kind(value) -> str:
-    """What a learner gave, in words: 'None' or 'a str'."""
-    return "None" if value is None else f"a {type(value).__name__}"
 
 
 def _selection_rates(ns, attribute: str) -> pd.Series:
@@ -123,7 +119,7 @@ def _attribute_names(value, name: str) -> list[str]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple, set, pd.Index, pd.Series,
                                                                             np.ndarray)):
         raise Incorrect(f"`{name}` should return a list of attribute names (the rows of the audit that fail), "
-                        f"got {_kind(value)}.")
+                        f"got {kind_of(value)}.")
     return sorted(map(str, value))
 
 
@@ -301,7 +297,7 @@ class ValidateApplication(Exercise):
         problems = call_learner_function(validate_application, row.copy(), name="validate_application")
         if not isinstance(problems, list):
             raise Incorrect(f"`validate_application` should return a list of problems ([] when the application "
-                            f"is fine), got {_kind(problems)}.")
+                            f"is fine), got {kind_of(problems)}.")
         return problems
 
     def expect(self, ns, validate_application):
@@ -592,7 +588,7 @@ class RiskAssessment(Exercise):
     def expect(self, ns, risk_assessment):
         if not isinstance(risk_assessment, dict):
             raise Incorrect("`risk_assessment` should be a dict with 'recommendation', 'findings' and 'conditions', "
-                            f"got {_kind(risk_assessment)}.")
+                            f"got {kind_of(risk_assessment)}.")
         results = evaluate_kpis(ns["kpis"], ns["measured"])
         try:
             problems = check_risk_assessment(risk_assessment, results)
@@ -632,7 +628,7 @@ def _unmeasured_numbers(reported, measured: Mapping[str, float], where: str) -> 
     if isinstance(reported, pd.Series):
         reported = reported.to_dict()
     if not isinstance(reported, Mapping):
-        raise Incorrect(f"{where} should be a dict of name -> measured value, got {_kind(reported)}.")
+        raise Incorrect(f"{where} should be a dict of name -> measured value, got {kind_of(reported)}.")
     problems = []
     for name, value in reported.items():
         if name not in measured:
@@ -657,7 +653,7 @@ class ModelCardContext(Exercise):
     def expect(self, ns, model_card_context):
         if not isinstance(model_card_context, dict):
             raise Incorrect(f"`model_card_context` should be a dict with the keys {list(MODEL_CARD_KEYS)}, got "
-                            f"{_kind(model_card_context)}.")
+                            f"{kind_of(model_card_context)}.")
         missing = [key for key in MODEL_CARD_KEYS if key not in model_card_context]
         if missing:
             raise Incorrect(f"`model_card_context` lacks the key(s) {missing}; the model card needs all of "
@@ -672,7 +668,7 @@ class ModelCardContext(Exercise):
         fairness = model_card_context["fairness"]
         if not isinstance(fairness, Mapping):
             raise Incorrect("`fairness` should be a dict of attribute -> {metric: value}, as "
-                            f"audit.to_dict(orient='index') gives, got {_kind(fairness)}.")
+                            f"audit.to_dict(orient='index') gives, got {kind_of(fairness)}.")
         omitted = [attribute for attribute in audit.index if attribute not in fairness]
         if omitted:
             problems.append(f"fairness omits the audited attribute(s) {omitted}")

@@ -37,6 +37,7 @@ from model_health.grading._expect import (
     expect_number,
     expect_vector,
     format_distinct,
+    kind_of,
 )
 
 __all__ = [
@@ -58,4 +59,5 @@ __all__ = [
     "expect_number",
     "expect_vector",
     "format_distinct",
+    "kind_of",
 ]

@@ -12,6 +12,17 @@ import pandas as pd
 from model_health.grading._core import Incorrect
 
 
+def kind_of(value: Any) -> str:
+    """What a learner gave, in words for a message: 'None' or 'a str'.
+
+    Examples
+    --------
+    >>> kind_of(None), kind_of("x"), kind_of([1])
+    ('None', 'a str', 'a list')
+    """
+    return "None" if value is None else f"a {type(value).__name__}"
+
+
 def expect_number(name: str, value: Any) -> float:
     """``value`` as a float; a learner's string, NaN or array is feedback."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.number)):

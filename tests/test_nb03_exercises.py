@@ -1,0 +1,218 @@
+"""Notebook 03's exercises: plausible mistakes get their specific message, correct answers in
+another form pass, and wrong methods that hit the right value on this data fail (the checks
+every exercise shares are in test_exercises.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import chi2_contingency
+
+from model_health.exercises import nb03_fairness_audit_lending as nb03
+from model_health.fairness import group_rates
+from model_health.grading import Status
+
+from conftest import feedback_failures
+
+
+def significant(value, digits: int = 3) -> float:
+    return float(f"{float(value):.{digits}g}")
+
+
+def pipeline_without_scaling(columns):
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    encode = ColumnTransformer([("categories", OneHotEncoder(handle_unknown="ignore"),
+                                 make_column_selector(dtype_include="category"))], remainder="passthrough")
+    return make_pipeline(encode, LogisticRegression(max_iter=1000))
+
+
+def pipeline_failing_on_unseen(columns):
+    from sklearn.compose import ColumnTransformer, make_column_selector
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    encode = ColumnTransformer([("numbers", StandardScaler(), make_column_selector(dtype_include="number")),
+                                ("categories", OneHotEncoder(), make_column_selector(dtype_include="category"))])
+    return make_pipeline(encode, LogisticRegression(max_iter=1000))
+
+
+def pipeline_for_all_columns(ns):
+    """Right on FEATURES, but its column lists are fixed: it cannot fit other column sets."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numbers = ns["X_train"].select_dtypes("number").columns.tolist()
+    categories = ns["X_train"].select_dtypes("category").columns.tolist()
+
+    def build(columns):
+        encode = ColumnTransformer([("numbers", StandardScaler(), numbers),
+                                    ("categories", OneHotEncoder(handle_unknown="ignore"), categories)])
+        return make_pipeline(encode, LogisticRegression(max_iter=1000))
+    return build
+
+
+def forest(columns):
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OrdinalEncoder
+
+    return make_pipeline(OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                         RandomForestClassifier(random_state=0))
+
+
+def cramers_v_with_yates(x, y):
+    """Right on every table but 2 x 2 (where scipy's default correction changes chi2)."""
+    table = pd.crosstab(np.asarray(x), np.asarray(y))
+    chi2 = chi2_contingency(table)[0]
+    return np.sqrt(chi2 / (table.to_numpy().sum() * (min(table.shape) - 1)))
+
+
+def phi_squared(x, y):
+    table = pd.crosstab(np.asarray(x), np.asarray(y))
+    return chi2_contingency(table, correction=False)[0] / (table.to_numpy().sum() * (min(table.shape) - 1))
+
+
+def unweighted_stratified_gap(approved, in_group, strata):
+    frame = pd.DataFrame({"approved": np.asarray(approved, float), "in": np.asarray(in_group, bool),
+                          "stratum": np.asarray(strata)})
+    rates = frame.pivot_table(index="stratum", columns="in", values="approved", aggfunc="mean", observed=True)
+    return float((rates[True] - rates[False]).mean())
+
+
+def raw_gap(approved, in_group, strata):
+    approved, in_group = np.asarray(approved, float), np.asarray(in_group, bool)
+    return approved[in_group].mean() - approved[~in_group].mean()
+
+
+def mistakes(ns):
+    young = ns["audit_groups"]["age_band"].to_numpy() == nb03.YOUNG
+    y_pred = np.asarray(ns["y_pred"])
+    di = y_pred[young].mean() / y_pred[~young].mean()
+    ppr = y_pred[young].sum() / y_pred[~young].sum()
+    eod = ns["eod_age"]
+    table = ns["intersectional"]
+    smallest = table["selection_rate"].idxmin()
+    rates = ns["error_rates"]
+    return [
+        ("q1", dict(build_model=pipeline_without_scaling), "not scaled"),
+        ("q1", dict(build_model=pipeline_failing_on_unseen), "never saw in training"),
+        # Right on FEATURES (the notebook's model), but not a function of `columns`.
+        ("q1", dict(build_model=pipeline_for_all_columns(ns)), "Select the columns by dtype"),
+        ("q1", dict(build_model=forest), "asks for a LogisticRegression"),
+        ("q1", dict(build_model=lambda columns: "model"), "should return a scikit-learn model"),
+        # Right on the notebook's 6 x 2 tables, wrong on a 2 x 2 one.
+        ("q2", dict(cramers_v=cramers_v_with_yates), "Yates"),
+        ("q2", dict(cramers_v=phi_squared), "V squared"),
+        ("q2", dict(district_association={**ns["district_association"], "sex": 0.1}), "district_association['sex']"),
+        ("q2", dict(district_association={"age_band": 0.5}), "has the keys"),
+        ("q3", dict(di_aequitas=ppr), "ppr disparity"),
+        ("q3", dict(di_fairlearn=1 / di), "inverse ratio"),
+        ("q3", dict(di_aif360=0.5), "not the ratio of approval rates"),
+        ("q4", dict(eod_age=abs(eod)), "without its sign"),
+        ("q4", dict(signed_difference=lambda by_group, u, p: by_group[p] - by_group[u]), "sign is reversed"),
+        # Right on this data (two groups, the young behind): the gap's size with a minus sign.
+        ("q4", dict(signed_difference=lambda by_group, u, p: -(by_group.max() - by_group.min())), "AHEAD"),
+        ("q4", dict(signed_difference=lambda by_group, u, p: by_group.min() - by_group.max()), "AHEAD"),
+        ("q5", dict(lowest_reliable_group=tuple(smallest)), "too small to rank"),
+        ("q5", dict(lowest_reliable_group="someone"), "should name one group"),
+        ("q5", dict(intersectional=table.assign(reliable=True)), "MIN_GROUP_SIZE"),
+        ("q6", dict(error_rates=rates.rename(columns={"fpr": "fnr", "fnr": "fpr"})), "swapped"),
+        ("q6", dict(error_rates=rates * 0.5), "denominator"),
+        ("q6", dict(error_rates=rates.iloc[:1]), "one row per age band"),
+        ("q7", dict(protected_columns=["sex", "age", "foreign_worker"]), "personal_status_sex still encodes sex"),
+        ("q7", dict(protected_columns=[*nb03.PROTECTED_COLUMNS, "postal_district"]), "Keep postal_district"),
+        ("q7", dict(protected_columns=["personal_status_sex", "age"]), "still record a protected attribute"),
+        ("q7", dict(di_unaware=di), "original model's disparate impact"),
+        ("q7", dict(di_without_proxy=ns["di_unaware"]), "still includes postal_district"),
+        ("q8", dict(proxy_auc_with_district=ns["proxy_auc_without_district"]), "swapped"),
+        ("q8", dict(proxy_auc_with_district=1.0), "age itself"),
+        ("q8", dict(proxy_auc_without_district=0.5), "cross-validated AUC"),
+        ("q9", dict(stratified_gap=raw_gap), "raw gap"),
+        # The notebook's strata hold similar numbers of each district's applicants: weighting barely matters there.
+        ("q9", dict(stratified_gap=unweighted_stratified_gap), "plain mean"),
+        ("q9", dict(explained_by_amount={"Hafen": True, "Westend": False}), "Hafen"),
+        ("q9", dict(explained_by_amount={"Hafen": False}), "has the keys"),
+    ]
+
+
+def test_each_mistake_gets_its_specific_feedback(solved_nb03):
+    assert feedback_failures(nb03.EXERCISES, solved_nb03, mistakes(solved_nb03)) == []
+
+
+def test_training_auc_is_named(solved_nb03):
+    """The AUC scored on the rows the model was fitted on (no cross-validation) is caught by name."""
+    ns = solved_nb03
+    columns = ns["NON_PROTECTED"]
+    training = nb03._training_auc(ns, ns["build_model"], columns)
+    result = nb03.q8.grade({**ns, "proxy_auc_with_district": training})
+    assert result.status is Status.INCORRECT and "rows the model was fitted on" in result.message
+
+
+def correct_in_another_form(ns):
+    table = ns["intersectional"]
+    rates = ns["error_rates"]
+    return [
+        ("q2", dict(district_association=pd.Series({k: significant(v) for k, v in
+                                                    reversed(ns["district_association"].items())}))),
+        ("q3", dict(di_aif360=significant(ns["di_aif360"]), di_fairlearn=np.float32(ns["di_fairlearn"]))),
+        ("q4", dict(eod_age=significant(ns["eod_age"]),
+                    signed_difference=lambda by_group, u, p: float(np.asarray(by_group[u]) - np.asarray(by_group[p])))),
+        ("q5", dict(intersectional=table.rename_axis(["sex", "age_band"]).reset_index().sample(frac=1, random_state=1)[
+            ["age_band", "sex", "reliable", "selection_rate", "n"]],
+                    lowest_reliable_group=list(reversed(ns["lowest_reliable_group"])))),
+        ("q5", dict(lowest_reliable_group=", ".join(ns["lowest_reliable_group"]))),
+        ("q6", dict(error_rates=rates.round(3).iloc[::-1].reset_index().rename(columns={"index": "age_band"}))),
+        ("q7", dict(protected_columns=tuple(reversed(nb03.PROTECTED_COLUMNS)), di_unaware=significant(ns["di_unaware"]))),
+        ("q8", dict(proxy_auc_with_district=significant(ns["proxy_auc_with_district"]))),
+        ("q9", dict(explained_by_amount={district: bool(v) for district, v in
+                                         reversed(ns["explained_by_amount"].items())},
+                    stratified_gap=nb03.reference_stratified_gap)),
+    ]
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_correct_answer_in_another_form_passes(solved_nb03, index):
+    name, answers = correct_in_another_form(solved_nb03)[index]
+    exercise = {exercise.name: exercise for exercise in nb03.EXERCISES}[name]
+    result = exercise.grade({**solved_nb03, **answers})
+    assert result.status is Status.CORRECT, result.message
+
+
+def test_another_valid_pipeline_is_accepted(solved_nb03):
+    """q1 accepts any Pipeline that scales, one-hot encodes (ignoring unknowns) and ends in a logistic regression."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder, RobustScaler
+
+    def build(columns):
+        numbers = [c for c in columns if c in solved_nb03["X_train"].select_dtypes("number").columns]
+        categories = [c for c in columns if c not in numbers]
+        encode = make_column_transformer((RobustScaler(), numbers),
+                                         (OneHotEncoder(handle_unknown="ignore", sparse_output=False), categories))
+        return Pipeline([("encode", encode), ("classify", LogisticRegression(C=0.5, max_iter=2000))])
+
+    result = nb03.q1.grade({**solved_nb03, "build_model": build})
+    assert result.status is Status.CORRECT, result.message
+
+
+def test_stratified_gap_reference_on_simpsons_paradox():
+    """The unseen case is a real paradox: ahead in each stratum (+0.1, +0.2), behind overall."""
+    approved, in_group, strata = nb03.UNSEEN_STRATA
+    assert raw_gap(approved, in_group, strata) < 0 < nb03.reference_stratified_gap(approved, in_group, strata)
+    assert nb03.reference_stratified_gap(approved, in_group, strata) == pytest.approx(0.175)
+    assert unweighted_stratified_gap(approved, in_group, strata) == pytest.approx(0.15)
+
+
+def test_error_rates_reference_is_group_rates(solved_nb03):
+    ns = solved_nb03
+    expected = group_rates(ns["y_test"], ns["y_pred"], ns["audit_groups"]["age_band"]).by_group
+    pd.testing.assert_frame_equal(nb03.q6.reference(ns), expected[["fpr", "fnr"]])
