@@ -35,6 +35,11 @@ def run_code_cells(notebook_path: Path) -> dict:
     return namespace
 
 
+def significant(value, digits: int = 3) -> float:
+    """``value`` as a learner who rounds to 3 significant digits writes it."""
+    return float(f"{float(value):.{digits}g}")
+
+
 def feedback_failures(exercise_set, namespace: dict, mistakes) -> list[str]:
     """Mistakes (exercise name, replaced answers, words the message must contain) that were not
     graded incorrect with those words; empty when every mistake got its specific feedback."""
@@ -58,6 +63,11 @@ def solved_namespace(notebook: str) -> dict:
 @pytest.fixture
 def solved_nb01() -> dict:
     return solved_namespace("01_model_health_dashboard")
+
+
+@pytest.fixture
+def solved_nb02() -> dict:
+    return solved_namespace("02_lifecycle_data_bias")
 
 
 @pytest.fixture

@@ -142,3 +142,13 @@ class TestPostalDistrict:
     def test_strength_out_of_range_is_an_error(self):
         with pytest.raises(ValueError, match="proxy_strength must be between 0 and 1"):
             load_german_credit(postal_district=True, proxy_strength=1.5)
+
+
+def test_adult_datasheet_representation_table(adult):
+    """The datasheet's sample vs fnlwgt-weighted shares by race are what the data gives."""
+    frame = adult.frame
+    stated = {race: (rows, population) for race, rows, population in re.findall(
+        r"^  \| ([A-Za-z-]+) \| ([\d.]+%) \| ([\d.]+%) \|$", adult.datasheet.read_text(), re.M)}
+    sample = frame["race"].astype(str).value_counts(normalize=True)
+    weighted = frame.groupby(frame["race"].astype(str))["fnlwgt"].sum() / frame["fnlwgt"].sum()
+    assert stated == {race: (f"{sample[race]:.2%}", f"{weighted[race]:.2%}") for race in sample.index}

@@ -13,11 +13,7 @@ from model_health.exercises import nb03_fairness_audit_lending as nb03
 from model_health.fairness import group_rates
 from model_health.grading import Status
 
-from conftest import feedback_failures
-
-
-def significant(value, digits: int = 3) -> float:
-    return float(f"{float(value):.{digits}g}")
+from conftest import feedback_failures, significant
 
 
 def pipeline_without_scaling(columns):

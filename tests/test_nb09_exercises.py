@@ -14,12 +14,7 @@ from model_health.exercises import nb09_model_risk_review as nb09
 from model_health.grading import Status
 from model_health.reports import TEMPLATES
 
-from conftest import REPO, feedback_failures
-
-
-def significant(value, digits: int = 3) -> float:
-    """``value`` as a learner who rounds to 3 significant digits writes it."""
-    return float(f"{float(value):.{digits}g}")
+from conftest import REPO, feedback_failures, significant
 
 
 def rates_of(approved, groups) -> pd.Series:

@@ -189,3 +189,43 @@ class TestSeasonality:
         table = drift_table(world.month(12)[features], world.month(24)[features])
         assert set(table.index[table["band"] == "drift"]) <= set(world.drifted_features)
         assert "credit_utilization" in set(table.index[table["band"] == "drift"])
+
+
+class TestRecession:
+    """simulate_recession changes labels in the hit occupations only, and leaves inputs alone."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def adult_and_after(cls):
+        from model_health.data import load_adult
+        from model_health.simulators import simulate_recession
+
+        frame = load_adult().frame
+        return frame, simulate_recession(frame, seed=5)
+
+    def test_inputs_keep_their_distribution(self, adult_and_after):
+        from model_health.drift import drift_table
+
+        frame, after = adult_and_after
+        numeric = frame.select_dtypes("number").columns.drop("income_over_50k")
+        assert drift_table(frame[numeric], after[numeric])["psi"].max() < 0.01
+
+    def test_high_earners_in_hit_occupations_drop_by_share(self, adult_and_after):
+        from model_health.simulators import RECESSION_OCCUPATIONS
+
+        frame, after = adult_and_after
+        hit_before = frame["occupation"].isin(RECESSION_OCCUPATIONS)
+        hit_after = after["occupation"].isin(RECESSION_OCCUPATIONS)
+        before_rate = frame.loc[hit_before, "income_over_50k"].mean()
+        after_rate = after.loc[hit_after, "income_over_50k"].mean()
+        assert after_rate / before_rate == pytest.approx(0.5, abs=0.03)
+        other_before = frame.loc[~hit_before, "income_over_50k"].mean()
+        assert after.loc[~hit_after, "income_over_50k"].mean() == pytest.approx(other_before, abs=0.01)
+
+    def test_bad_arguments(self):
+        from model_health.simulators import simulate_recession
+
+        with pytest.raises(ValueError, match="needs the columns"):
+            simulate_recession(pd.DataFrame({"x": [1]}))
+        with pytest.raises(ValueError, match="share must be between 0 and 1"):
+            simulate_recession(pd.DataFrame({"occupation": ["Sales"], "income_over_50k": [1]}), share=2)

@@ -8,6 +8,7 @@ sensitive attributes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["TabularDataset", "data_dir", "load_adult", "load_german_credit"]
+__all__ = ["TabularDataset", "data_dir", "dataset_digest", "load_adult", "load_german_credit"]
 
 
 def data_dir() -> Path:
@@ -34,6 +35,21 @@ def data_dir() -> Path:
             "(pip install -e .) or set MODEL_HEALTH_DATA to the folder holding adult/ and german_credit/."
         )
     return folder
+
+
+def dataset_digest(frame: pd.DataFrame) -> str:
+    """SHA-256 of a DataFrame's values, index and column names, for lineage: same data, same digest.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"a": [1, 2]})
+    >>> dataset_digest(frame) == dataset_digest(frame.copy()), dataset_digest(frame) == dataset_digest(frame * 2)
+    (True, False)
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"dataset_digest needs a pandas DataFrame, got {type(frame).__name__}.")
+    hashed = pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes()
+    return hashlib.sha256(hashed + "\x1f".join(map(str, frame.columns)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,10 @@ default (concept drift: the same applicant is riskier than before).
 With ``seasonal_amplitude`` above 0, loan amounts and credit utilization also follow the
 calendar (a holiday peak in December, a low in June) while their relation to default stays
 the same: movement a static reference reads as drift, though nothing went wrong.
+
+``simulate_recession``: Adult Income rows "a year later", after a downturn hits some
+occupations: the same kind of people (inputs resampled from the same rows), but part of
+those earning over $50K in the hit occupations now earn less (concept drift only).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["CreditPortfolio", "credit_model", "simulate_credit_portfolio"]
+__all__ = ["CreditPortfolio", "credit_model", "simulate_credit_portfolio", "simulate_recession"]
 
 CREDIT_FEATURES = ("income", "debt_to_income", "credit_utilization", "late_payments", "loan_amount",
                    "employment_years", "age", "region", "loan_purpose")
@@ -232,3 +236,36 @@ def credit_model(seed: int = 2026):
     return FixedThresholdClassifier(
         HistGradientBoostingClassifier(categorical_features="from_dtype", max_iter=150, random_state=seed),
         threshold=0.3)
+
+
+RECESSION_OCCUPATIONS = ("Craft-repair", "Machine-op-inspct", "Sales", "Transport-moving")
+
+
+def simulate_recession(frame: pd.DataFrame, *, target: str = "income_over_50k", share: float = 0.5,
+                       occupations=RECESSION_OCCUPATIONS, seed: int = 2026) -> pd.DataFrame:
+    """The same population after a downturn: a bootstrap resample of ``frame`` whose labels change.
+
+    Among the resampled rows in ``occupations`` with ``target`` = 1, each falls to 0 with
+    probability ``share``; every other value is a row of ``frame`` as it was. Inputs keep their
+    distribution (up to resampling noise), while the chance of the label given the inputs
+    falls in those occupations: concept drift, no data drift.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"occupation": ["Sales"] * 50 + ["Tech-support"] * 50, "income_over_50k": 1})
+    >>> after = simulate_recession(frame, share=1.0)
+    >>> after.groupby("occupation")["income_over_50k"].mean().to_dict()
+    {'Sales': 0.0, 'Tech-support': 1.0}
+    """
+    if target not in frame or "occupation" not in frame:
+        raise ValueError(f"simulate_recession needs the columns 'occupation' and {target!r}; the frame has "
+                         f"{list(frame.columns)}.")
+    if not 0 <= share <= 1:
+        raise ValueError(f"share must be between 0 and 1 (the chance a high earner in a hit occupation drops), "
+                         f"got {share!r}.")
+    rng = np.random.default_rng(seed)
+    after = frame.iloc[rng.integers(0, len(frame), size=len(frame))].reset_index(drop=True)
+    hit = after["occupation"].isin(occupations).to_numpy() & (after[target] == 1).to_numpy()
+    drops = hit & (rng.random(len(after)) < share)
+    after[target] = np.where(drops, 0, after[target]).astype(frame[target].dtype)
+    return after
