@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot is imported anywhere: tests draw, never show
 
+import os  # noqa: E402
 from functools import cache  # noqa: E402
 
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -28,10 +29,15 @@ def run_code_cells(notebook_path: Path) -> dict:
     import matplotlib.pyplot as plt
 
     namespace: dict = {"__name__": "__notebook__"}
-    for cell in nbformat.read(notebook_path, as_version=4).cells:
-        if cell.cell_type == "code":
-            exec(compile(cell.source, str(notebook_path), "exec"), namespace)
-    plt.close("all")
+    environment = dict(os.environ)  # a kernel's variables (e.g. MLflow's tracking URI) die with it; so must these
+    try:
+        for cell in nbformat.read(notebook_path, as_version=4).cells:
+            if cell.cell_type == "code":
+                exec(compile(cell.source, str(notebook_path), "exec"), namespace)
+    finally:
+        os.environ.clear()
+        os.environ.update(environment)
+        plt.close("all")
     return namespace
 
 

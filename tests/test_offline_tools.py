@@ -93,7 +93,9 @@ def run_guarded(code: str, workdir: Path, *, env: dict[str, str] | None = None,
     (guard_dir / "sitecustomize.py").write_text(GUARD)
     log = workdir / "network-attempts.log"
     log.touch()
-    clean = {name: value for name, value in os.environ.items() if name not in SILENCERS}
+    # No MLFLOW_* either: a tracking URI or experiment id set by an earlier test must not steer the probe.
+    clean = {name: value for name, value in os.environ.items()
+             if name not in SILENCERS and not name.startswith("MLFLOW_")}
     clean.update(PYTHONPATH=os.pathsep.join([str(guard_dir), *filter(None, [os.environ.get("PYTHONPATH")])]),
                  NETWORK_GUARD_LOG=str(log), HOME=str(workdir), XDG_CONFIG_HOME=str(workdir / ".config"),
                  **(env or {}))
