@@ -87,5 +87,10 @@ def solved_nb05() -> dict:
 
 
 @pytest.fixture
+def solved_nb07() -> dict:
+    return solved_namespace("07_bias_drift_alerting")
+
+
+@pytest.fixture
 def solved_nb09() -> dict:
     return solved_namespace("09_model_risk_review")

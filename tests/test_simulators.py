@@ -229,3 +229,56 @@ class TestRecession:
             simulate_recession(pd.DataFrame({"x": [1]}))
         with pytest.raises(ValueError, match="share must be between 0 and 1"):
             simulate_recession(pd.DataFrame({"occupation": ["Sales"], "income_over_50k": [1]}), share=2)
+
+
+class TestLendingDecisions:
+    """The decision log's stated ground truth, measured on a large sample."""
+
+    @staticmethod
+    def fnr(frame) -> float:
+        creditworthy = frame[frame["creditworthy"] == 1]
+        return 1 - creditworthy["approved"].mean()
+
+    def test_the_gap_opens_by_fnr_gap_at_shift_week(self):
+        from model_health.simulators import simulate_lending_decisions
+
+        log = simulate_lending_decisions(seed=3, applicants_per_week=3000, degraded_region=None)
+        for period, expected in ((log["week"] < 27, 0.0), (log["week"] >= 27, 0.15)):
+            part = log[period]
+            gap = self.fnr(part[part["group"] == "group B"]) - self.fnr(part[part["group"] == "group A"])
+            assert gap == pytest.approx(expected, abs=0.015)
+
+    def test_a_quiet_year_has_no_gap_and_no_regional_drop(self):
+        from model_health.simulators import simulate_lending_decisions
+
+        log = simulate_lending_decisions(seed=4, applicants_per_week=3000, shift_week=None, degraded_region=None)
+        assert self.fnr(log[log["group"] == "group B"]) == pytest.approx(0.15, abs=0.01)
+        assert self.fnr(log[log["group"] == "group A"]) == pytest.approx(0.15, abs=0.01)
+        by_region = log[log["creditworthy"] == 1].groupby("region")["approved"].mean()
+        assert by_region.max() - by_region.min() < 0.02
+
+    def test_only_the_degraded_region_loses_more(self):
+        from model_health.simulators import simulate_lending_decisions
+
+        log = simulate_lending_decisions(seed=5, applicants_per_week=3000, fnr_gap=0.0)
+        after = log[(log["week"] >= 27) & (log["group"] == "group A")]
+        by_region = after.groupby("region").apply(self.fnr, include_groups=False)
+        assert by_region["east"] == pytest.approx(0.35, abs=0.02)
+        assert by_region.drop("east").max() == pytest.approx(0.15, abs=0.02)
+
+    def test_volume_follows_the_year(self):
+        from model_health.simulators import simulate_lending_decisions
+
+        sizes = simulate_lending_decisions(seed=1, shift_week=None).groupby("week").size()
+        # Quietest in week 1 (400 x 0.3), busiest in week 27, half a year later (400 x 1.7).
+        assert sizes[1] == 120 and sizes[27] == 680 and sizes.idxmin() == 1 and sizes.idxmax() == 27
+
+    def test_bad_arguments(self):
+        from model_health.simulators import simulate_lending_decisions
+
+        with pytest.raises(ValueError, match="protected_share"):
+            simulate_lending_decisions(protected_share=1.5)
+        with pytest.raises(ValueError, match="degraded_region"):
+            simulate_lending_decisions(degraded_region="middle")
+        with pytest.raises(ValueError, match="volume_swing"):
+            simulate_lending_decisions(volume_swing=1.0)

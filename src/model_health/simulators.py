@@ -10,6 +10,11 @@ With ``seasonal_amplitude`` above 0, loan amounts and credit utilization also fo
 calendar (a holiday peak in December, a low in June) while their relation to default stays
 the same: movement a static reference reads as drift, though nothing went wrong.
 
+``simulate_lending_decisions``: a year of a lending model's weekly decision log with protected
+groups, creditworthiness learned later, and a known change: from ``shift_week`` on, the model
+refuses creditworthy applicants of the protected group more often (its false negative rate
+rises by ``fnr_gap``), and in one region its decisions degrade while the overall F1 holds.
+
 ``simulate_recession``: Adult Income rows "a year later", after a downturn hits some
 occupations: the same kind of people (inputs resampled from the same rows), but part of
 those earning over $50K in the hit occupations now earn less (concept drift only).
@@ -22,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["CreditPortfolio", "credit_model", "simulate_credit_portfolio", "simulate_recession"]
+__all__ = ["CreditPortfolio", "credit_model", "simulate_credit_portfolio", "simulate_lending_decisions",
+           "simulate_recession"]
 
 CREDIT_FEATURES = ("income", "debt_to_income", "credit_utilization", "late_payments", "loan_amount",
                    "employment_years", "age", "region", "loan_purpose")
@@ -269,3 +275,61 @@ def simulate_recession(frame: pd.DataFrame, *, target: str = "income_over_50k", 
     drops = hit & (rng.random(len(after)) < share)
     after[target] = np.where(drops, 0, after[target]).astype(frame[target].dtype)
     return after
+
+
+LENDING_GROUPS = ("group A", "group B")  # group B is the protected group whose refusals rise
+LENDING_REGIONS = ("east", "north", "south", "west")
+
+
+def simulate_lending_decisions(seed: int = 2026, *, n_weeks: int = 52, applicants_per_week: int = 400,
+                               volume_swing: float = 0.7, protected_share: float = 0.2, shift_week: int | None = 27,
+                               fnr_gap: float = 0.15, base_fnr: float = 0.15, fpr: float = 0.30,
+                               degraded_region: str | None = "east", region_fnr_rise: float = 0.20) -> pd.DataFrame:
+    """A lending model's decision log: one row per applicant, with the outcome learned later.
+
+    Week ``w`` holds ``applicants_per_week * (1 - volume_swing * cos(2 pi (w - 1) / 52))``
+    applicants (rounded): quiet around the turn of the year, busy mid-year, so some weeks are
+    too small to judge.
+    Columns: ``week`` (1 to ``n_weeks``), ``group`` (``LENDING_GROUPS``; the second is the
+    protected group, a ``protected_share`` of applicants), ``gender`` (independent of
+    everything: a second attribute whose gap stays 0), ``region``, ``creditworthy`` (1: the
+    applicant repaid, the favourable truth, 70% of applicants) and ``approved`` (the model's
+    decision).
+
+    Ground truth: a creditworthy applicant is refused (a false negative) with probability
+    ``base_fnr``; from ``shift_week`` on, ``base_fnr + fnr_gap`` in the protected group, and
+    ``base_fnr + region_fnr_rise`` in ``degraded_region`` for both groups. A bad risk is
+    approved with probability ``fpr``. ``shift_week=None`` is a year with no change: every
+    FNR difference is noise.
+
+    Examples
+    --------
+    >>> log = simulate_lending_decisions(seed=1, n_weeks=4, applicants_per_week=100, volume_swing=0,
+    ...                                  shift_week=None)
+    >>> log.shape, sorted(log["group"].unique())
+    ((400, 6), ['group A', 'group B'])
+    """
+    for name, value in (("protected_share", protected_share), ("base_fnr", base_fnr), ("fpr", fpr)):
+        if not 0 < value < 1:
+            raise ValueError(f"`{name}` must be a share between 0 and 1, got {value!r}.")
+    if not 0 <= base_fnr + max(fnr_gap, 0) + max(region_fnr_rise, 0) <= 1:
+        raise ValueError("base_fnr + fnr_gap + region_fnr_rise must stay a probability (at most 1), got "
+                         f"{base_fnr + fnr_gap + region_fnr_rise!r}.")
+    if not 0 <= volume_swing < 1:
+        raise ValueError(f"`volume_swing` must be in [0, 1) (every week needs applicants), got {volume_swing!r}.")
+    if degraded_region is not None and degraded_region not in LENDING_REGIONS:
+        raise ValueError(f"`degraded_region` must be one of {LENDING_REGIONS} or None, got {degraded_region!r}.")
+    rng = np.random.default_rng(seed)
+    weeks = np.arange(1, n_weeks + 1)
+    per_week = np.round(applicants_per_week * (1 - volume_swing * np.cos(2 * np.pi * (weeks - 1) / 52))).astype(int)
+    week = np.repeat(weeks, per_week)
+    n = len(week)
+    protected = rng.random(n) < protected_share
+    region = rng.choice(np.array(LENDING_REGIONS, dtype=object), size=n)
+    gender = rng.choice(np.array(["female", "male"], dtype=object), size=n)
+    creditworthy = (rng.random(n) < 0.7).astype("int64")
+    after = week >= shift_week if shift_week is not None else np.zeros(n, dtype=bool)
+    refusal = base_fnr + fnr_gap * (after & protected) + region_fnr_rise * (after & (region == degraded_region))
+    approved = np.where(creditworthy == 1, rng.random(n) >= refusal, rng.random(n) < fpr).astype("int64")
+    return pd.DataFrame({"week": week, "group": np.where(protected, LENDING_GROUPS[1], LENDING_GROUPS[0]),
+                         "gender": gender, "region": region, "creditworthy": creditworthy, "approved": approved})

@@ -1,0 +1,135 @@
+"""Notebook 07's exercises: plausible mistakes get their specific message, correct answers in
+another form pass, and wrong methods that hit the right value on this data fail (the checks
+every exercise shares are in test_exercises.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model_health.exercises import nb07_bias_drift_alerting as nb07
+from model_health.grading import Status
+
+from conftest import feedback_failures, significant
+
+
+def fnr_difference_without_sign(log):
+    return nb07.reference_weekly_fnr_difference(log).abs()
+
+
+def fnr_difference_reversed(log):
+    return -nb07.reference_weekly_fnr_difference(log)
+
+
+def refusal_rate_difference(log):
+    """Refusals among ALL applicants, not the creditworthy: the selection-rate gap."""
+    refused = 1 - log.groupby(["week", "group"])["approved"].mean().unstack("group")
+    return refused["group B"] - refused["group A"]
+
+
+def wald(refused_b, n_b, refused_a, n_a):
+    return nb07._wald_interval(refused_b, n_b, refused_a, n_a)
+
+
+def naive_rule(week_log):
+    """Point estimate only: no minimum size, no interval."""
+    refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
+    return refused_b / n_b - refused_a / n_a > 0.1
+
+
+def rule_without_interval(week_log):
+    refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
+    return min(n_b, n_a) >= 50 and refused_b / n_b - refused_a / n_a > 0.1
+
+
+def rule_without_minimum(week_log):
+    refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
+    low, _ = nb07.reference_newcombe_interval(refused_b, n_b, refused_a, n_a)
+    return refused_b / n_b - refused_a / n_a > 0.1 and low > 0
+
+
+def mistakes(ns):
+    week_log = ns["log"][ns["log"]["week"] == ns["CHECK_WEEK"]]
+    b = week_log[(week_log["group"] == "group B") & (week_log["creditworthy"] == 1)]
+    a = week_log[(week_log["group"] == "group A") & (week_log["creditworthy"] == 1)]
+    fnr_b, fnr_a = 1 - b["approved"].mean(), 1 - a["approved"].mean()
+    rates = ns["false_alarm_rate"]
+    weeks = ns["quiet_year"]["week"].nunique()
+    table = ns["f1_by_slice"]
+    return [
+        ("q1", dict(weekly_fnr_difference=fnr_difference_reversed), "sign is reversed"),
+        # Same values as the reference on every week where group B is behind, which is most of this log.
+        ("q1", dict(weekly_fnr_difference=fnr_difference_without_sign), "don't take abs()"),
+        ("q1", dict(weekly_fnr_difference=refusal_rate_difference), "FNR(group B) - FNR(group A) per week"),
+        ("q1", dict(weekly_fnr_difference=lambda log: "weekly"), "should return a pandas Series"),
+        ("q2", dict(aequitas_fnr_difference=fnr_b / fnr_a), "fnr_disparity, a ratio"),
+        ("q2", dict(aequitas_fnr_difference=fnr_a - fnr_b), "sign is reversed"),
+        ("q3", dict(difference_interval=wald), "Wald interval"),
+        ("q3", dict(difference_interval=lambda *counts: 0.1), "should return (low, high)"),
+        ("q4", dict(should_alert=naive_rule), "fewer than MIN_GROUP_SIZE"),
+        ("q4", dict(should_alert=rule_without_minimum), "fewer than MIN_GROUP_SIZE"),
+        ("q4", dict(should_alert=rule_without_interval), "interval includes 0"),
+        ("q4", dict(should_alert=lambda week_log: "yes"), "True or False"),
+        ("q5", dict(false_alarm_rate={"naive": rates["naive"] * weeks, "evidence": rates["evidence"]}),
+         "count of weeks"),
+        ("q5", dict(false_alarm_rate={"naive": rates["naive"]}), "should be a dict with the keys"),
+        ("q5", dict(false_alarm_rate={"naive": rates["naive"], "evidence": 0.5}), "evidence rule"),
+        ("q6", dict(first_alert_week=ns["SHIFT_WEEK"] + 20), "the first week should_alert is True"),
+        ("q7", dict(degraded_slices=["overall", "east"]), "Degraded (relative drop above 0.1): ['east']"),
+        ("q7", dict(f1_by_slice=table.assign(relative_drop=table["before"] - table["after"])), "relative_drop"),
+        ("q7", dict(f1_by_slice=table.drop("overall")), "should have the rows"),
+        ("q8", dict(second_metric="demographic parity"), "should be one of"),
+        ("q8", dict(second_metric_value=-ns["second_metric_value"]), "sign is reversed"),
+    ]
+
+
+def test_each_mistake_gets_its_specific_feedback(solved_nb07):
+    assert feedback_failures(nb07.EXERCISES, solved_nb07, mistakes(solved_nb07)) == []
+
+
+def test_naive_first_alert_is_named(solved_nb07):
+    ns = solved_nb07
+    naive = nb07.reference_weekly_fnr_difference(ns["log"])
+    naive_first = int(naive.index[(naive.abs() > ns["THRESHOLD"]).to_numpy()][0])
+    assert naive_first != ns["first_alert_week"]
+    result = nb07.q6.grade({**ns, "first_alert_week": naive_first})
+    assert result.status is Status.INCORRECT and "naive rule's first alert" in result.message
+
+
+def correct_in_another_form(ns):
+    table = ns["f1_by_slice"]
+    return [
+        ("q1", dict(weekly_fnr_difference=lambda log: nb07.reference_weekly_fnr_difference(log).to_dict())),
+        ("q2", dict(aequitas_fnr_difference=significant(ns["aequitas_fnr_difference"]))),
+        ("q3", dict(difference_interval=lambda *counts: np.array(nb07.reference_newcombe_interval(*counts),
+                                                                  dtype=np.float32))),
+        ("q4", dict(should_alert=lambda week_log: np.bool_(nb07.reference_should_alert(week_log)))),
+        ("q5", dict(false_alarm_rate=pd.Series({k: significant(v) for k, v in
+                                                reversed(ns["false_alarm_rate"].items())}))),
+        ("q6", dict(first_alert_week=np.int64(ns["first_alert_week"]))),
+        ("q7", dict(f1_by_slice=table.map(significant).iloc[::-1][["relative_drop", "after", "before"]],
+                    degraded_slices=tuple(ns["degraded_slices"]))),
+        ("q8", dict(second_metric="equal opportunity difference",
+                    second_metric_value=-ns["aequitas_fnr_difference"])),
+    ]
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_correct_answer_in_another_form_passes(solved_nb07, index):
+    name, answers = correct_in_another_form(solved_nb07)[index]
+    exercise = {exercise.name: exercise for exercise in nb07.EXERCISES}[name]
+    result = exercise.grade({**solved_nb07, **answers})
+    assert result.status is Status.CORRECT, result.message
+
+
+def test_unseen_weeks_mean_what_they_say():
+    """Each unseen week's label is the reference rule's verdict."""
+    for refused_b, n_b, refused_a, n_a, alert, why in nb07.UNSEEN_WEEKS:
+        assert nb07.reference_should_alert(nb07._week(refused_b, n_b, refused_a, n_a)) is alert, why
+
+
+def test_the_evidence_rule_cries_wolf_less(solved_nb07):
+    """On the quiet year the evidence rule alerts less often than the naive one (the notebook's point)."""
+    rates = solved_nb07["false_alarm_rate"]
+    assert rates["evidence"] < rates["naive"]
