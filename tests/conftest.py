@@ -92,5 +92,10 @@ def solved_nb07() -> dict:
 
 
 @pytest.fixture
+def solved_nb12() -> dict:
+    return solved_namespace("12_failure_mode_response")
+
+
+@pytest.fixture
 def solved_nb09() -> dict:
     return solved_namespace("09_model_risk_review")

@@ -282,3 +282,64 @@ class TestLendingDecisions:
             simulate_lending_decisions(degraded_region="middle")
         with pytest.raises(ValueError, match="volume_swing"):
             simulate_lending_decisions(volume_swing=1.0)
+
+
+class TestFraudTransactions:
+    """The fraud stream's stated properties: the holiday precision drop, which drift is which."""
+
+    @staticmethod
+    def flags(transactions):
+        from sklearn.linear_model import LogisticRegression
+
+        from model_health.simulators import fraud_features
+
+        training = transactions[transactions["day"] < 120]
+        model = LogisticRegression(max_iter=1000).fit(fraud_features(training), training["fraud"])
+        threshold = np.quantile(model.predict_proba(fraud_features(training))[:, 1], 1 - 0.012)
+        return model.predict_proba(fraud_features(transactions))[:, 1] >= threshold
+
+    @pytest.mark.parametrize("seed", [2026, 1, 2])
+    def test_precision_falls_about_40_percent_in_the_first_holidays(self, seed):
+        from model_health.simulators import simulate_fraud_transactions
+
+        transactions = simulate_fraud_transactions(seed=seed)
+        flagged, fraud = self.flags(transactions), transactions["fraud"].to_numpy() == 1
+        before = ((transactions["day"] >= 120) & ~transactions["holiday"] & (transactions["day"] < 366)).to_numpy()
+        holidays = (transactions["holiday"] & (transactions["day"] < 366)).to_numpy()
+        drop = 1 - fraud[holidays & flagged].mean() / fraud[before & flagged].mean()
+        assert 0.3 < drop < 0.5
+        # Data drift only: fraud is caught as often in the holidays as before.
+        assert flagged[holidays & fraud].mean() == pytest.approx(flagged[before & fraud].mean(), abs=0.06)
+
+    def test_without_the_holiday_effect_precision_holds(self):
+        from model_health.simulators import simulate_fraud_transactions
+
+        transactions = simulate_fraud_transactions(holiday_strength=0, adapt_day=None)
+        flagged, fraud = self.flags(transactions), transactions["fraud"].to_numpy() == 1
+        holidays = (transactions["holiday"] & (transactions["day"] < 366)).to_numpy()
+        before = ((transactions["day"] >= 120) & ~transactions["holiday"] & (transactions["day"] < 366)).to_numpy()
+        assert fraud[holidays & flagged].mean() == pytest.approx(fraud[before & flagged].mean(), abs=0.08)
+
+    def test_adaptation_is_concept_drift(self):
+        """After adapt_day fraud is missed more, while honest transactions keep their distribution."""
+        from model_health.drift import drift_table
+        from model_health.simulators import fraud_features, simulate_fraud_transactions
+
+        transactions = simulate_fraud_transactions()
+        flagged, fraud = self.flags(transactions), transactions["fraud"].to_numpy() == 1
+        normal = ~transactions["holiday"].to_numpy()
+        pre = normal & (transactions["day"] >= 366).to_numpy() & (transactions["day"] < 486).to_numpy()
+        post = normal & (transactions["day"] >= 486).to_numpy()
+        assert flagged[post & fraud].mean() < flagged[pre & fraud].mean() - 0.3
+        honest = transactions["fraud"] == 0
+        psi = drift_table(fraud_features(transactions[pre & honest]), fraud_features(transactions[post & honest]))["psi"]
+        assert psi.max() < 0.01
+        assert transactions.loc[transactions["adapted"], "day"].min() >= 486
+
+    def test_bad_arguments(self):
+        from model_health.simulators import simulate_fraud_transactions
+
+        with pytest.raises(ValueError, match="fraud_rate"):
+            simulate_fraud_transactions(fraud_rate=0)
+        with pytest.raises(ValueError, match="holiday_strength"):
+            simulate_fraud_transactions(holiday_strength=-1)
