@@ -343,3 +343,58 @@ class TestFraudTransactions:
             simulate_fraud_transactions(fraud_rate=0)
         with pytest.raises(ValueError, match="holiday_strength"):
             simulate_fraud_transactions(holiday_strength=-1)
+
+
+class TestHrScreening:
+    """Each bias mechanism of the HR simulator, on its own, at the stage where it acts."""
+
+    OFF = {"label_bias": 0, "proxy_gap": 0, "measurement_bias": 0}
+
+    @staticmethod
+    def impact_ratio(applicants) -> float:
+        """Callback rate of the under-represented group over the majority's, for a model trained on past hires."""
+        from sklearn.linear_model import LogisticRegression
+
+        from model_health.simulators import HR_FEATURES
+
+        split = len(applicants) * 2 // 3
+        train, test = applicants.iloc[:split], applicants.iloc[split:]
+        model = LogisticRegression(max_iter=1000).fit(train[list(HR_FEATURES)], train["past_hired"])
+        score = model.predict_proba(test[list(HR_FEATURES)])[:, 1]
+        called = score >= np.quantile(score, 0.7)
+        rates = pd.Series(called).groupby(test["group"].to_numpy()).mean()
+        return rates["under-represented"] / rates["majority"]
+
+    @pytest.mark.parametrize("mechanisms, expected", [
+        ({}, 0.79), (OFF, 1.00), ({"label_bias": 0, "measurement_bias": 0}, 0.95),
+        ({"label_bias": 0, "proxy_gap": 0}, 0.86), ({"proxy_gap": 0, "measurement_bias": 0}, 1.00),
+    ], ids=["defaults", "all off", "proxy only", "measurement only", "label bias only"])
+    def test_impact_ratio_is_the_documented_one(self, mechanisms, expected):
+        from model_health.simulators import simulate_hr_screening
+
+        assert self.impact_ratio(simulate_hr_screening(n=60_000, **mechanisms)) == pytest.approx(expected, abs=0.03)
+
+    def test_label_bias_acts_on_past_hiring(self):
+        from model_health.simulators import simulate_hr_screening
+
+        for label_bias, gap in ((0.2, -0.2), (0.0, 0.0)):
+            applicants = simulate_hr_screening(n=60_000, **{**self.OFF, "label_bias": label_bias})
+            qualified = applicants[applicants["qualified"] == 1]
+            rates = qualified.groupby("group")["past_hired"].mean()
+            assert rates["under-represented"] - rates["majority"] == pytest.approx(gap, abs=0.02)
+
+    def test_measurement_bias_at_equal_skill(self):
+        from model_health.simulators import simulate_hr_screening
+
+        applicants = simulate_hr_screening(n=60_000)
+        residual = applicants["leadership_keywords"] - applicants["skill"]
+        by_group = residual.groupby(applicants["group"]).mean()
+        assert by_group["under-represented"] - by_group["majority"] == pytest.approx(-0.25, abs=0.03)
+
+    def test_bad_arguments(self):
+        from model_health.simulators import simulate_hr_screening
+
+        with pytest.raises(ValueError, match="label_bias"):
+            simulate_hr_screening(label_bias=1.2)
+        with pytest.raises(ValueError, match="measurement_bias"):
+            simulate_hr_screening(measurement_bias=-1)
