@@ -97,5 +97,10 @@ def solved_nb12() -> dict:
 
 
 @pytest.fixture
+def solved_nb08() -> dict:
+    return solved_namespace("08_resume_screening_audit")
+
+
+@pytest.fixture
 def solved_nb09() -> dict:
     return solved_namespace("09_model_risk_review")

@@ -1,0 +1,378 @@
+"""Exercises of notebook 08, Resume-screening bias audit and mitigation plan (HR simulator).
+
+Checkers recompute expected values from the learner's data with the reference code and the
+simulator's ground truth. Numbers are right to 3 significant digits (``grading.close_enough``).
+Where a wrong method can hit the right number on this data, the check runs the learner's
+function on cases it has not seen: q1's impact ratios (three groups, the highest-rate group
+not the majority) and q5's stratified gap (a case where the raw gap has the opposite sign).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from model_health.grading import (
+    Exercise,
+    ExerciseSet,
+    Incorrect,
+    WrittenAnswer,
+    call_learner_function,
+    close_enough,
+    expect_close,
+    expect_dataframe,
+    expect_number,
+    kind_of,
+)
+
+NOTEBOOK = "08_resume_screening_audit"
+MINORITY, MAJORITY = "under-represented", "majority"
+GAP_OF_NOTE = 0.05  # a difference of rates below this on 2,000 applicants is within sampling noise
+
+
+def reference_impact_ratios(selected, groups) -> pd.Series:
+    """Each group's selection rate divided by the highest group's (NYC Local Law 144's impact ratio)."""
+    rates = pd.Series(np.asarray(selected, dtype=float)).groupby(np.asarray(groups)).mean()
+    return rates / rates.max()
+
+
+UNSEEN_SELECTIONS = (
+    ([1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0], ["x"] * 4 + ["y"] * 4 + ["z"] * 4,
+     "three groups, where the highest rate is group y's (divide by the highest rate, not by a fixed group)"),
+)
+
+
+def _as_series(value, name: str) -> pd.Series:
+    if isinstance(value, Mapping):
+        value = pd.Series(dict(value))
+    if isinstance(value, pd.DataFrame) and value.shape[1] == 1:
+        value = value.iloc[:, 0]
+    if not isinstance(value, pd.Series):
+        raise Incorrect(f"`{name}` should be a pandas Series (or dict) by group, got {kind_of(value)}.")
+    return value.set_axis(list(map(str, value.index))).sort_index().astype(float)
+
+
+class ImpactRatios(Exercise):
+    title = "Impact ratios, as a Local Law 144 audit reports them"
+    reads = ("impact_ratios", "callback_impact_ratio")
+    hints = (
+        "Selection rate per group: pd.Series(selected).groupby(groups).mean(); impact ratio = rate / rates.max().",
+        "callback_impact_ratio is the under-represented group's impact ratio for the model's callbacks on the test set.",
+    )
+
+    def expect(self, ns, impact_ratios, callback_impact_ratio):
+        for selected, groups, case in UNSEEN_SELECTIONS:
+            expected = reference_impact_ratios(selected, groups).sort_index()
+            found = _as_series(call_learner_function(impact_ratios, np.array(selected), pd.Series(groups),
+                                                     name="impact_ratios"), "impact_ratios(...)")
+            if list(found.index) != list(expected.index) or not close_enough(found.to_numpy(), expected.to_numpy()):
+                raise Incorrect(f"On {case}, `impact_ratios` returns {found.round(3).to_dict()}; expected "
+                                f"{expected.round(3).to_dict()}.")
+        ratios = reference_impact_ratios(ns["callback"], ns["test"]["group"])
+        rates = pd.Series(np.asarray(ns["callback"], dtype=float)).groupby(ns["test"]["group"].to_numpy()).mean()
+        expect_close("callback_impact_ratio", expect_number("callback_impact_ratio", callback_impact_ratio),
+                     ratios[MINORITY], mistakes={
+                         "that is the difference of callback rates; the impact ratio divides.":
+                             rates[MINORITY] - rates[MAJORITY]})
+        return (f"Impact ratio {ratios[MINORITY]:.3f}: the under-represented group is called back "
+                f"{1 - ratios[MINORITY]:.0%} less often.")
+
+    def reference(self, ns):
+        return reference_impact_ratios, float(reference_impact_ratios(ns["callback"], ns["test"]["group"])[MINORITY])
+
+
+def _ratio_interval(ns) -> tuple[float, float]:
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    test, callback = ns["test"], np.asarray(ns["callback"], dtype=bool)
+    minority = (test["group"] == MINORITY).to_numpy()
+    low, high = confint_proportions_2indep(int(callback[minority].sum()), int(minority.sum()),
+                                           int(callback[~minority].sum()), int((~minority).sum()),
+                                           compare="ratio", method="log")
+    return float(low), float(high)
+
+
+class FourFifths(Exercise):
+    title = "The four-fifths rule and sampling noise"
+    reads = ("impact_ratio_interval", "four_fifths_verdict")
+    hints = (
+        "confint_proportions_2indep(called_minority, n_minority, called_majority, n_majority, compare='ratio', "
+        "method='log') gives the 95% interval of the ratio of callback rates.",
+        "'fails' if the whole interval is below 0.8, 'passes' if it is all above, 'inconclusive' if it contains 0.8.",
+    )
+
+    def expect(self, ns, impact_ratio_interval, four_fifths_verdict):
+        low, high = _ratio_interval(ns)
+        if isinstance(impact_ratio_interval, (str, bytes)) or np.ndim(impact_ratio_interval) != 1 or len(
+                impact_ratio_interval) != 2:
+            raise Incorrect(f"`impact_ratio_interval` should be (low, high), got {kind_of(impact_ratio_interval)}.")
+        given_low, given_high = (expect_number("impact_ratio_interval", bound) for bound in impact_ratio_interval)
+        if not (close_enough(given_low, low) and close_enough(given_high, high)):
+            raise Incorrect(f"`impact_ratio_interval` is ({given_low:.4f}, {given_high:.4f}); the 95% log interval of "
+                            f"the callback-rate ratio is ({low:.4f}, {high:.4f}).")
+        verdict = "fails" if high < 0.8 else "passes" if low > 0.8 else "inconclusive"
+        if four_fifths_verdict != verdict:
+            raise Incorrect(f"With the interval ({low:.3f}, {high:.3f}), the verdict is {verdict!r}: compare the "
+                            "whole interval with 0.8, not the point estimate.")
+        return f"Interval ({low:.3f}, {high:.3f}): the four-fifths verdict is {verdict!r}."
+
+
+def _selection_gaps(ns) -> dict[str, float]:
+    test, callback = ns["test"], np.asarray(ns["callback"], dtype=float)
+    minority = (test["group"] == MINORITY).to_numpy()
+    rate = lambda values: float(np.mean(values[minority]) - np.mean(values[~minority]))  # noqa: E731
+    return {"truth": rate(test["qualified"].to_numpy(float)), "labels": rate(test["past_hired"].to_numpy(float)),
+            "model": rate(callback)}
+
+
+class Stage(Exercise):
+    title = "Isolate the stage: truth, labels or model?"
+    reads = ("gap_by_stage", "gap_added_by")
+    hints = (
+        "Each gap is the under-represented group's rate minus the majority's, on the test applicants: of qualified "
+        "(the truth), of past_hired (the labels) and of callback (the model).",
+        "gap_added_by names the first stage whose gap exceeds GAP_OF_NOTE (0.05) in size.",
+    )
+
+    def expect(self, ns, gap_by_stage, gap_added_by):
+        expected = _selection_gaps(ns)
+        if isinstance(gap_by_stage, pd.Series):
+            gap_by_stage = gap_by_stage.to_dict()
+        if not isinstance(gap_by_stage, Mapping) or set(gap_by_stage) != set(expected):
+            raise Incorrect(f"`gap_by_stage` should be a dict with the keys {sorted(expected)}, got "
+                            f"{kind_of(gap_by_stage)}.")
+        for stage, value in expected.items():
+            expect_close(f"gap_by_stage[{stage!r}]", expect_number(f"gap_by_stage[{stage!r}]", gap_by_stage[stage]),
+                         value, mistakes={"the sign is reversed: under-represented minus majority.": -value})
+        first = next((stage for stage in ("truth", "labels", "model") if abs(expected[stage]) > GAP_OF_NOTE), None)
+        if gap_added_by != first:
+            raise Incorrect(f"The gaps are {', '.join(f'{k} {v:+.3f}' for k, v in expected.items())}: the first stage "
+                            f"with a gap beyond {GAP_OF_NOTE} in size is {first!r}.")
+        return (f"Truth {expected['truth']:+.3f}, labels {expected['labels']:+.3f}, model {expected['model']:+.3f}: the "
+                f"gap first exceeds {GAP_OF_NOTE} at the {first} stage.")
+
+
+def _representation(ns) -> dict[str, float]:
+    applicants = ns["applicants"]
+    minority = applicants["group"] == MINORITY
+    return {"applicants": float(minority.mean()),
+            "past hires": float(minority[applicants["past_hired"] == 1].mean()),
+            "named-school graduates": float(minority[applicants["named_school"] == 1].mean())}
+
+
+class Representation(Exercise):
+    title = "Representation: who is in the data, and among the positives"
+    reads = ("minority_share",)
+    hints = (
+        "The under-represented group's share of all applicants, of the past hires (past_hired == 1) and of the "
+        "named-school graduates (named_school == 1).",
+    )
+
+    def expect(self, ns, minority_share):
+        expected = _representation(ns)
+        if isinstance(minority_share, pd.Series):
+            minority_share = minority_share.to_dict()
+        if not isinstance(minority_share, Mapping) or set(minority_share) != set(expected):
+            raise Incorrect(f"`minority_share` should be a dict with the keys {sorted(expected)}.")
+        applicants = ns["applicants"]
+        for key, value in expected.items():
+            subset = {"applicants": applicants, "past hires": applicants[applicants["past_hired"] == 1],
+                      "named-school graduates": applicants[applicants["named_school"] == 1]}[key]
+            rate_instead = float(subset["group"].eq(MINORITY).sum() / len(applicants))
+            expect_close(f"minority_share[{key!r}]", expect_number(f"minority_share[{key!r}]", minority_share[key]),
+                         value, mistakes={"divide by the size of that subset, not by all applicants.": rate_instead})
+        return ("The group is " + ", ".join(f"{v:.1%} of {k}" for k, v in expected.items())
+                + ": fewer of the positives a model learns from.")
+
+
+def reference_gap_at_equal_skill(score, skill, groups, *, bins: int = 10) -> float:
+    """Mean score of the under-represented group minus the majority's within skill deciles,
+    weighted by the under-represented group's applicants in each decile."""
+    frame = pd.DataFrame({"score": np.asarray(score, dtype=float), "group": np.asarray(groups),
+                          "decile": pd.qcut(np.asarray(skill, dtype=float), bins, labels=False)})
+    means = frame.pivot_table(index="decile", columns="group", values="score", aggfunc="mean")
+    weights = frame[frame["group"] == MINORITY].groupby("decile").size()
+    both = means.dropna().index.intersection(weights.index)
+    return float(np.average(means.loc[both, MINORITY] - means.loc[both, MAJORITY], weights=weights.loc[both]))
+
+
+def _unseen_scores():
+    """The under-represented group is more skilled here, so its raw mean is higher, yet it scores lower at equal skill."""
+    rng = np.random.default_rng(7)
+    groups = np.where(rng.random(2000) < 0.5, MINORITY, MAJORITY)
+    skill = rng.normal(size=2000) + 0.8 * (groups == MINORITY)
+    return skill - 0.3 * (groups == MINORITY), skill, groups
+
+
+class MeasurementBias(Exercise):
+    title = "Measurement bias: the keywords score at equal skill"
+    reads = ("gap_at_equal_skill", "keywords_gap")
+    hints = (
+        "Cut skill into deciles (pd.qcut(skill, 10, labels=False)); in each, the mean score of the under-represented "
+        "group minus the majority's; average those, weighted by the under-represented group's count per decile.",
+    )
+
+    def expect(self, ns, gap_at_equal_skill, keywords_gap):
+        score, skill, groups = _unseen_scores()
+        expected = reference_gap_at_equal_skill(score, skill, groups)
+        found = expect_number("gap_at_equal_skill(...)", call_learner_function(
+            gap_at_equal_skill, pd.Series(score), skill, pd.Series(groups), name="gap_at_equal_skill"))
+        if not close_enough(found, expected):
+            raw = score[groups == MINORITY].mean() - score[groups == MAJORITY].mean()
+            why = ("that is the raw difference, which here has the opposite sign: compare within skill deciles"
+                   if close_enough(found, raw) else f"the weighted within-decile gap is {expected:.4f}")
+            raise Incorrect(f"On applicants where the group is more skilled, `gap_at_equal_skill` returns {found:.4f}: "
+                            f"{why}.")
+        applicants = ns["applicants"]
+        value = reference_gap_at_equal_skill(applicants["leadership_keywords"], applicants["skill"], applicants["group"])
+        expect_close("keywords_gap", expect_number("keywords_gap", keywords_gap), value,
+                     otherwise="that is not gap_at_equal_skill of leadership_keywords over all applicants.")
+        return f"At equal skill, the keywords score puts the group {abs(value):.2f} points lower: a biased measurement."
+
+
+def _intersectional(ns) -> pd.DataFrame:
+    test = ns["test"]
+    frame = pd.DataFrame({"group": test["group"].to_numpy(), "gender": test["gender"].to_numpy(),
+                          "called": np.asarray(ns["callback"], dtype=float)})
+    table = frame.groupby(["group", "gender"])["called"].agg(["size", "mean"]).rename(
+        columns={"size": "n", "mean": "selection_rate"})
+    table["impact_ratio"] = table["selection_rate"] / table["selection_rate"].max()
+    return table
+
+
+class Intersectional(Exercise):
+    title = "Intersectional categories"
+    reads = ("intersectional", "lowest_category")
+    hints = (
+        "Group the test applicants by group and gender: count (n), callback rate, and impact ratio = rate / the "
+        "highest category's rate.",
+        "lowest_category is the (group, gender) with the lowest impact ratio among categories with at least "
+        "MIN_CATEGORY_SIZE applicants.",
+    )
+
+    def expect(self, ns, intersectional, lowest_category):
+        expected = _intersectional(ns)
+        table = expect_dataframe("intersectional", intersectional, ["n", "selection_rate", "impact_ratio"])
+        if {"group", "gender"} <= set(table.columns):
+            table = table.set_index(["group", "gender"])
+        if sorted(map(tuple, table.index)) != sorted(map(tuple, expected.index)):
+            raise Incorrect(f"`intersectional` should have one row per (group, gender): {sorted(expected.index)}.")
+        table = table.loc[expected.index]
+        for column in ("n", "selection_rate", "impact_ratio"):
+            if not close_enough(table[column].to_numpy(float), expected[column].to_numpy(float)):
+                raise Incorrect(f"intersectional['{column}'] should be {expected[column].round(3).to_dict()}.")
+        eligible = expected[expected["n"] >= ns["MIN_CATEGORY_SIZE"]]
+        right = eligible["impact_ratio"].idxmin()
+        answer = tuple(map(str, lowest_category)) if isinstance(lowest_category, (tuple, list)) else None
+        if answer != tuple(right):
+            raise Incorrect(f"{lowest_category!r} is not the (group, gender) category with the lowest impact ratio "
+                            f"among those with at least MIN_CATEGORY_SIZE = {ns['MIN_CATEGORY_SIZE']} applicants.")
+        return f"Lowest: {right[0]}, {right[1]} (impact ratio {eligible.loc[right, 'impact_ratio']:.3f})."
+
+    def reference(self, ns):
+        table = _intersectional(ns)
+        return table, table[table["n"] >= ns["MIN_CATEGORY_SIZE"]]["impact_ratio"].idxmin()
+
+
+def _mitigation_table(ns) -> pd.DataFrame:
+    test = ns["test"]
+    minority = (test["group"] == MINORITY).to_numpy()
+    qualified = test["qualified"].to_numpy()
+    rows = {}
+    for method, selected in ns["decisions"].items():
+        selected = np.asarray(selected, dtype=float)
+        rows[method] = {"impact_ratio": selected[minority].mean() / selected[~minority].mean(),
+                        "callback_gap": selected[minority].mean() - selected[~minority].mean(),
+                        "qualified_called_back": selected[qualified == 1].mean(),
+                        "precision": qualified[selected == 1].mean()}
+    return pd.DataFrame(rows).T
+
+
+class Mitigations(Exercise):
+    title = "Compare the mitigations on one table"
+    reads = ("mitigation_table", "method_to_ship")
+    hints = (
+        "For each method in `decisions`: impact_ratio (under-represented / majority callback rate), callback_gap "
+        "(their difference), qualified_called_back (share of truly qualified called back) and precision (share of "
+        "callbacks who are qualified).",
+        "method_to_ship: among methods with an impact ratio of at least 0.8, the one with the highest "
+        "qualified_called_back.",
+    )
+
+    def expect(self, ns, mitigation_table, method_to_ship):
+        expected = _mitigation_table(ns)
+        table = expect_dataframe("mitigation_table", mitigation_table, list(expected.columns))
+        table = table.set_axis(list(map(str, table.index)))
+        if sorted(table.index) != sorted(expected.index):
+            raise Incorrect(f"`mitigation_table` should have one row per method: {sorted(expected.index)}.")
+        table = table.loc[expected.index]
+        for column in expected.columns:
+            if not close_enough(table[column].to_numpy(float), expected[column].to_numpy()):
+                raise Incorrect(f"mitigation_table['{column}'] should be {expected[column].round(3).to_dict()}.")
+        eligible = expected[expected["impact_ratio"] >= 0.8]
+        right = eligible["qualified_called_back"].idxmax() if len(eligible) else None
+        if method_to_ship != right:
+            raise Incorrect(f"{method_to_ship!r} is not the method with the most qualified candidates called back among "
+                            f"those with an impact ratio of at least 0.8 ({sorted(eligible.index)}).")
+        return f"Ship {right!r}: impact ratio {expected.loc[right, 'impact_ratio']:.3f}."
+
+    def reference(self, ns):
+        table = _mitigation_table(ns)
+        eligible = table[table["impact_ratio"] >= 0.8]
+        return table, eligible["qualified_called_back"].idxmax() if len(eligible) else None
+
+
+def _winners_and_losers(ns) -> dict[str, float]:
+    test = ns["test"]
+    baseline = np.asarray(ns["decisions"]["baseline"], dtype=bool)
+    chosen = np.asarray(ns["decisions"][ns["method_to_ship"] if Mitigations().grade(ns).status.name == "CORRECT"
+                                        else Mitigations().reference(ns)[1]], dtype=bool)
+    qualified = test["qualified"].to_numpy() == 1
+    minority = (test["group"] == MINORITY).to_numpy()
+    return {"qualified under-represented gained": int(np.sum(chosen & ~baseline & qualified & minority)),
+            "qualified majority lost": int(np.sum(~chosen & baseline & qualified & ~minority))}
+
+
+class WhoGainsAndLoses(Exercise):
+    title = "Who gains and who loses?"
+    reads = ("gains_and_losses",)
+    hints = (
+        "Compare the shipped method's callbacks with the baseline's on the test applicants: qualified "
+        "under-represented candidates called back now but not before, and qualified majority candidates called back "
+        "before but not now.",
+    )
+
+    def expect(self, ns, gains_and_losses):
+        expected = _winners_and_losers(ns)
+        if isinstance(gains_and_losses, pd.Series):
+            gains_and_losses = gains_and_losses.to_dict()
+        if not isinstance(gains_and_losses, Mapping) or set(gains_and_losses) != set(expected):
+            raise Incorrect(f"`gains_and_losses` should be a dict with the keys {sorted(expected)}.")
+        for key, value in expected.items():
+            if expect_number(f"gains_and_losses[{key!r}]", gains_and_losses[key]) != value:
+                raise Incorrect(f"gains_and_losses[{key!r}] should count applicants: {value}.")
+        return ", ".join(f"{key}: {value}" for key, value in expected.items()) + "."
+
+
+class OneWeekPlan(WrittenAnswer):
+    title = "The one-week plan"
+    reads = ("one_week_plan",)
+    min_words = 60
+    rubric = (
+        "Names where the gap comes from (labels, proxy, keywords) with the measured numbers.",
+        "Actions with owners and days: drop or fix the keywords score, the named-school proxy, relabel or reweight.",
+        "States costs and risks: qualified candidates affected, legal exposure (four-fifths, Local Law 144 audit).",
+        "Says how success is measured after the change (impact ratio with its interval, qualified called back).",
+    )
+
+
+EXERCISES = ExerciseSet(NOTEBOOK, [
+    ImpactRatios(), FourFifths(), Stage(), Representation(), MeasurementBias(), Intersectional(), Mitigations(),
+    WhoGainsAndLoses(), OneWeekPlan(),
+])
+q1, q2, q3, q4, q5, q6, q7, q8, q9 = EXERCISES
+score_summary = EXERCISES.score_summary
+
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "score_summary"]

@@ -1,0 +1,87 @@
+"""Notebook 08's exercises: plausible mistakes get their specific message, correct answers in
+another form pass, and wrong methods that hit the right value on this data fail (the checks
+every exercise shares are in test_exercises.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model_health.exercises import nb08_resume_screening_audit as nb08
+from model_health.grading import Status
+
+from conftest import feedback_failures, significant
+
+
+def ratios_over_majority(selected, groups):
+    """Right on this data (the majority has the highest rate), wrong when another group leads."""
+    rates = pd.Series(np.asarray(selected, dtype=float)).groupby(np.asarray(groups)).mean()
+    reference = "majority" if "majority" in rates.index else rates.index[0]
+    return rates / rates[reference]
+
+
+def raw_gap(score, skill, groups):
+    score, groups = np.asarray(score, dtype=float), np.asarray(groups)
+    return score[groups == nb08.MINORITY].mean() - score[groups == nb08.MAJORITY].mean()
+
+
+def mistakes(ns):
+    test, callback = ns["test"], np.asarray(ns["callback"], dtype=float)
+    minority = (test["group"] == nb08.MINORITY).to_numpy()
+    gaps = ns["gap_by_stage"]
+    table = ns["mitigation_table"]
+    return [
+        ("q1", dict(impact_ratios=ratios_over_majority), "divide by the highest rate"),
+        ("q1", dict(callback_impact_ratio=callback[minority].mean() - callback[~minority].mean()), "difference"),
+        ("q2", dict(four_fifths_verdict="fails"), "not the point estimate"),
+        ("q2", dict(impact_ratio_interval=(0.7, 0.9)), "95% log interval"),
+        ("q2", dict(impact_ratio_interval=0.7), "should be (low, high)"),
+        ("q3", dict(gap_by_stage={k: -v for k, v in gaps.items()}), "sign is reversed"),
+        ("q3", dict(gap_added_by="model"), "first stage"),
+        ("q3", dict(gap_by_stage={"model": gaps["model"]}), "should be a dict with the keys"),
+        ("q4", dict(minority_share={**ns["minority_share"], "past hires": float(
+            (ns["applicants"]["group"].eq(nb08.MINORITY) & ns["applicants"]["past_hired"].eq(1)).mean())}),
+         "divide by the size of that subset"),
+        # The raw gap has the other sign on an unseen case where the group is more skilled.
+        ("q5", dict(gap_at_equal_skill=raw_gap), "raw difference"),
+        ("q5", dict(keywords_gap=0.0), "not gap_at_equal_skill"),
+        ("q6", dict(lowest_category=("majority", "male")), "lowest impact ratio"),
+        ("q6", dict(intersectional=ns["intersectional"].assign(impact_ratio=1.0)), "impact_ratio"),
+        ("q7", dict(method_to_ship="threshold optimizer"), "most qualified candidates"),
+        ("q7", dict(mitigation_table=table.drop("baseline")), "one row per method"),
+        ("q7", dict(mitigation_table=table.assign(precision=table["qualified_called_back"])), "precision"),
+        ("q8", dict(gains_and_losses={k: v + 1 for k, v in ns["gains_and_losses"].items()}), "should count"),
+    ]
+
+
+def test_each_mistake_gets_its_specific_feedback(solved_nb08):
+    assert feedback_failures(nb08.EXERCISES, solved_nb08, mistakes(solved_nb08)) == []
+
+
+def correct_in_another_form(ns):
+    table = ns["intersectional"]
+    return [
+        ("q1", dict(impact_ratios=lambda s, g: nb08.reference_impact_ratios(s, g).to_dict(),
+                    callback_impact_ratio=significant(ns["callback_impact_ratio"]))),
+        ("q2", dict(impact_ratio_interval=np.array(ns["impact_ratio_interval"], dtype=np.float32))),
+        ("q3", dict(gap_by_stage=pd.Series({k: significant(v) for k, v in reversed(ns["gap_by_stage"].items())}))),
+        ("q4", dict(minority_share={k: significant(v) for k, v in ns["minority_share"].items()})),
+        ("q5", dict(keywords_gap=significant(ns["keywords_gap"]))),
+        ("q6", dict(intersectional=table.reset_index().iloc[::-1], lowest_category=list(ns["lowest_category"]))),
+        ("q7", dict(mitigation_table=ns["mitigation_table"].map(significant).iloc[::-1])),
+        ("q8", dict(gains_and_losses={k: np.int64(v) for k, v in reversed(ns["gains_and_losses"].items())})),
+    ]
+
+
+@pytest.mark.parametrize("index", range(8))
+def test_correct_answer_in_another_form_passes(solved_nb08, index):
+    name, answers = correct_in_another_form(solved_nb08)[index]
+    exercise = {exercise.name: exercise for exercise in nb08.EXERCISES}[name]
+    result = exercise.grade({**solved_nb08, **answers})
+    assert result.status is Status.CORRECT, result.message
+
+
+def test_unseen_scores_have_opposite_raw_sign():
+    score, skill, groups = nb08._unseen_scores()
+    assert raw_gap(score, skill, groups) > 0 > nb08.reference_gap_at_equal_skill(score, skill, groups)
