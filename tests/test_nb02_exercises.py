@@ -84,6 +84,9 @@ def mistakes(ns):
         ("q9", dict(risk_stage={**ns["risk_stage"], "concept drift": "training"}), "'concept drift' does not enter"),
         ("q9", dict(risk_stage={**ns["risk_stage"], "overfitting": "modelling"}), "are not stages"),
         ("q9", dict(risk_stage={"overfitting": "training"}), "one entry per risk"),
+        ("q10", dict(label_reading=nb02.LABEL_READINGS[0]), "does not read like personal income"),
+        ("q10", dict(label_reading="household"), "should be one of LABEL_READINGS"),
+        ("q10", dict(label_rates={**ns["label_rates"], "wives": ns["label_rates"]["husbands"]}), "label_rates['wives']"),
     ]
 
 
@@ -120,10 +123,11 @@ def correct_in_another_form(ns):
                     diagnosis=pd.Series({k: v.title() for k, v in ns["diagnosis"].items()}))),
         ("q7", dict(f1_before=significant(ns["f1_before"]), max_input_psi=significant(ns["max_input_psi"]))),
         ("q9", dict(risk_stage={**ns["risk_stage"], "missing values not at random": "data collection"})),
+        ("q10", dict(label_rates=pd.Series({k: significant(v) for k, v in ns["label_rates"].items()}))),
     ]
 
 
-@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("index", range(8))
 def test_correct_answer_in_another_form_passes(solved_nb02, index):
     name, answers = correct_in_another_form(solved_nb02)[index]
     exercise = {exercise.name: exercise for exercise in nb02.EXERCISES}[name]

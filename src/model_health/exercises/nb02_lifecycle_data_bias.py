@@ -506,6 +506,50 @@ class LifecycleMap(Exercise):
         return {risk: sorted(stages)[0] for risk, stages in RISK_STAGES.items()}
 
 
+LABEL_READINGS = (
+    "the label is each person's own income, as its name says",
+    "for married people the label may record household income: check the documentation before trusting it",
+    "the label is random noise",
+)
+
+
+def _label_rates(frame: pd.DataFrame) -> dict[str, float]:
+    women = frame[frame["sex"].astype(str) == "Female"]
+    is_wife = women["relationship"].astype(str) == "Wife"
+    return {"wives": float(women.loc[is_wife, "income_over_50k"].mean()),
+            "other women": float(women.loc[~is_wife, "income_over_50k"].mean()),
+            "husbands": float(frame.loc[frame["relationship"].astype(str) == "Husband", "income_over_50k"].mean())}
+
+
+class LabelMeaning(Exercise):
+    title = "Labeling: what does the label measure?"
+    reads = ("label_rates", "label_reading")
+    hints = (
+        "Among women, split on relationship == 'Wife'; for husbands, relationship == 'Husband'; the rate is the mean "
+        "of income_over_50k.",
+        "If wives earn over $50K about as often as husbands, but other women rarely do, what might the label record?",
+    )
+
+    def expect(self, ns, label_rates, label_reading):
+        expected = _label_rates(ns["adult"].frame)
+        if isinstance(label_rates, pd.Series):
+            label_rates = label_rates.to_dict()
+        if not isinstance(label_rates, Mapping) or set(label_rates) != set(expected):
+            raise Incorrect(f"`label_rates` should be a dict with the keys {sorted(expected)}, got {kind_of(label_rates)}.")
+        for key, value in expected.items():
+            expect_close(f"label_rates[{key!r}]", expect_number(f"label_rates[{key!r}]", label_rates[key]), value)
+        if label_reading not in LABEL_READINGS:
+            raise Incorrect(f"`label_reading` should be one of LABEL_READINGS, got {label_reading!r}.")
+        if label_reading != LABEL_READINGS[1]:
+            raise Incorrect(f"Wives earn over $50K {expected['wives']:.1%} of the time, about as often as husbands "
+                            f"({expected['husbands']:.1%}), while other women do {expected['other women']:.1%} of the "
+                            "time. That does not prove what the label records, but it does not read like personal "
+                            "income, and it is certainly not noise.")
+        return (f"Wives {expected['wives']:.1%}, husbands {expected['husbands']:.1%}, other women "
+                f"{expected['other women']:.1%}: a labeling question only the data's documentation can settle; until "
+                "then, say so in the datasheet.")
+
+
 class CausalClaim(WrittenAnswer):
     title = "A bias claim that confuses correlation with causation"
     reads = ("causal_claim_review",)
@@ -520,9 +564,9 @@ class CausalClaim(WrittenAnswer):
 
 EXERCISES = ExerciseSet(NOTEBOOK, [
     Representation(), BaseRates(), Heaping(), Missingness(), QualityGate(), FitDiagnosis(), ConceptDrift(),
-    Lineage(), LifecycleMap(), CausalClaim(),
+    Lineage(), LifecycleMap(), LabelMeaning(), CausalClaim(),
 ])
-q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = EXERCISES
+q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = EXERCISES
 score_summary = EXERCISES.score_summary
 
-__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "score_summary"]
+__all__ = ["LABEL_READINGS", "q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "score_summary"]
