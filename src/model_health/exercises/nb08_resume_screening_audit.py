@@ -118,6 +118,10 @@ class FourFifths(Exercise):
                             "whole interval with 0.8, not the point estimate.")
         return f"Interval ({low:.3f}, {high:.3f}): the four-fifths verdict is {verdict!r}."
 
+    def reference(self, ns):
+        low, high = _ratio_interval(ns)
+        return (low, high), "fails" if high < 0.8 else "passes" if low > 0.8 else "inconclusive"
+
 
 def _selection_gaps(ns) -> dict[str, float]:
     test, callback = ns["test"], np.asarray(ns["callback"], dtype=float)
@@ -152,6 +156,10 @@ class Stage(Exercise):
                             f"with a gap beyond {GAP_OF_NOTE} in size is {first!r}.")
         return (f"Truth {expected['truth']:+.3f}, labels {expected['labels']:+.3f}, model {expected['model']:+.3f}: the "
                 f"gap first exceeds {GAP_OF_NOTE} at the {first} stage.")
+
+    def reference(self, ns):
+        gaps = _selection_gaps(ns)
+        return gaps, next((stage for stage in ("truth", "labels", "model") if abs(gaps[stage]) > GAP_OF_NOTE), None)
 
 
 def _representation(ns) -> dict[str, float]:
@@ -230,6 +238,11 @@ class MeasurementBias(Exercise):
         expect_close("keywords_gap", expect_number("keywords_gap", keywords_gap), value,
                      otherwise="that is not gap_at_equal_skill of leadership_keywords over all applicants.")
         return f"At equal skill, the keywords score puts the group {abs(value):.2f} points lower: a biased measurement."
+
+    def reference(self, ns):
+        applicants = ns["applicants"]
+        return reference_gap_at_equal_skill, reference_gap_at_equal_skill(
+            applicants["leadership_keywords"], applicants["skill"], applicants["group"])
 
 
 def _intersectional(ns) -> pd.DataFrame:

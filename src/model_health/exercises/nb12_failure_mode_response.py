@@ -71,6 +71,11 @@ class PrecisionDrop(Exercise):
         })
         return f"Precision fell from {p_before:.3f} to {p_holidays:.3f}: a {drop:.0%} drop."
 
+    def reference(self, ns):
+        before, holidays = (_period(ns, name) for name in ("before holidays", "holidays"))
+        p_before, p_holidays = _precision(before, before["flagged"]), _precision(holidays, holidays["flagged"])
+        return p_before, p_holidays, 1 - p_holidays / p_before
+
 
 def _max_psi(ns, reference: pd.DataFrame, current: pd.DataFrame) -> float:
     from model_health.drift import drift_table
@@ -120,6 +125,10 @@ class HolidayDrift(Exercise):
                 f"only {figures['holiday_psi']:.3f}: the shift sits in the tail, near the threshold, where decile-based "
                 "PSI barely looks. Watch the flag rate too.")
 
+    def reference(self, ns):
+        figures = _classification_figures(ns)
+        return figures["holiday_psi"], figures["holiday_recall"], "data drift"
+
 
 class AdaptationDrift(Exercise):
     title = "The fraudsters adapt: which kind of drift?"
@@ -145,6 +154,11 @@ class AdaptationDrift(Exercise):
                             f"recall fell from {figures['pre_adaptation_recall']:.3f} to {figures['adaptation_recall']:.3f}: "
                             "the same inputs now mean something else. `adaptation_failure` should be 'concept drift'.")
         return "Concept drift: fraud now looks honest. Only labels reveal it; retraining on new fraud is the cure."
+
+    def reference(self, ns):
+        figures = _classification_figures(ns)
+        return (figures["pre_adaptation_recall"], figures["adaptation_recall"], figures["adaptation_honest_psi"],
+                "concept drift")
 
 
 def reference_apply_rules(rules, frame: pd.DataFrame) -> pd.Series:
@@ -291,6 +305,10 @@ class HolidayCosts(Exercise):
         best = min(expected, key=expected.get)
         return "Holiday cost: " + ", ".join(f"{name} {value:,.0f}" for name, value in expected.items()) + f"; {best} is cheapest."
 
+    def reference(self, ns):
+        return _costs(ns, _in_use(ns, RuleEngine(), "apply_rules", reference_apply_rules),
+                      _in_use(ns, CircuitBreaker(), "breaker", reference_breaker))
+
 
 def _timeline(ns) -> dict[str, pd.Timestamp | None]:
     log = ns["event_log"]
@@ -325,11 +343,25 @@ class Timeline(Exercise):
                                 f"{value.date() if value is not None else None}.")
         return ", ".join(f"{key}: {value.date() if value is not None else '-'}" for key, value in expected.items()) + "."
 
+    def reference(self, ns):
+        return _timeline(ns)
+
 
 def reference_rank_fmea(fmea: pd.DataFrame) -> pd.DataFrame:
     """The FMEA table with rpn = severity x occurrence x detection, highest first (ties by name)."""
     ranked = fmea.assign(rpn=fmea["severity"] * fmea["occurrence"] * fmea["detection"])
     return ranked.sort_values(["rpn", "failure_mode"], ascending=[False, True]).reset_index(drop=True)
+
+
+# What the incident taught (the notebook's text): seasonal drift is frequent and caught late.
+INCIDENT_UPDATE = {"failure_mode": "seasonal data drift", "occurrence": 8, "detection": 6}
+
+
+def _fmea_after_incident(ns) -> pd.DataFrame:
+    fmea = ns["FMEA"].copy()
+    row = fmea["failure_mode"] == INCIDENT_UPDATE["failure_mode"]
+    fmea.loc[row, ["occurrence", "detection"]] = [INCIDENT_UPDATE["occurrence"], INCIDENT_UPDATE["detection"]]
+    return fmea
 
 
 UNSEEN_FMEA = pd.DataFrame({"failure_mode": ["b", "a", "c"], "severity": [2, 9, 5], "occurrence": [9, 1, 3],
@@ -354,13 +386,16 @@ class Fmea(Exercise):
             raise Incorrect(f"On another FMEA table, `rank_fmea` gives {list(zip(found['failure_mode'], found['rpn']))}; "
                             f"expected {list(zip(expected['failure_mode'], expected['rpn']))} (rpn = S x O x D, "
                             "highest first).")
-        ranked = reference_rank_fmea(ns["fmea_after_incident"])
+        ranked = reference_rank_fmea(_fmea_after_incident(ns))
         if top_failure_mode != ranked.loc[0, "failure_mode"]:
             before = reference_rank_fmea(ns["FMEA"]).loc[0, "failure_mode"]
             why = (" That was the top before the incident: update the incident's occurrence and detection first."
                    if top_failure_mode == before else "")
             raise Incorrect(f"{top_failure_mode!r} is not the highest RPN after the update.{why}")
         return f"After the incident, {ranked.loc[0, 'failure_mode']!r} ranks first (RPN {ranked.loc[0, 'rpn']})."
+
+    def reference(self, ns):
+        return reference_rank_fmea, reference_rank_fmea(_fmea_after_incident(ns)).loc[0, "failure_mode"]
 
 
 def _strategy_precision(ns) -> dict[str, float]:
@@ -396,6 +431,10 @@ class Redesign(Exercise):
         if best_strategy != best:
             raise Incorrect(f"{best_strategy!r} is not the strategy with the highest precision in the second holidays.")
         return "Second holidays: " + ", ".join(f"{k} {v:.3f}" for k, v in expected.items()) + f". {best} wins."
+
+    def reference(self, ns):
+        precisions = _strategy_precision(ns)
+        return precisions, max(precisions, key=precisions.get)
 
 
 class PostMortem(WrittenAnswer):
