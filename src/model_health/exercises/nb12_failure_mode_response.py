@@ -23,6 +23,7 @@ from model_health.grading import (
     call_learner_function,
     close_enough,
     expect_close,
+    expect_dataframe,
     expect_number,
     kind_of,
 )
@@ -398,43 +399,61 @@ class Fmea(Exercise):
         return reference_rank_fmea, reference_rank_fmea(_fmea_after_incident(ns)).loc[0, "failure_mode"]
 
 
-def _strategy_precision(ns) -> dict[str, float]:
+def _replay(ns) -> pd.DataFrame:
+    """Precision of each strategy's model on each holiday season; NaN where it has no training window."""
     scored = ns["scored"]
-    holidays = _period(ns, "second holidays")
-    precisions = {}
-    for name, (first, last) in ns["STRATEGIES"].items():
-        model, threshold = ns["train_model"](scored[(scored["day"] >= first) & (scored["day"] < last)])
-        flagged = model.predict_proba(ns["features"](holidays))[:, 1] >= threshold
-        precisions[name] = _precision(holidays, flagged)
-    return precisions
+    table = pd.DataFrame(index=list(ns["STRATEGIES"]), columns=list(ns["SEASONS"]), dtype=float)
+    for name, window_for in ns["STRATEGIES"].items():
+        calendar = name in ns["CALENDAR_STRATEGIES"]
+        for season, season_start in ns["SEASONS"].items():
+            window = window_for(season_start)
+            if window is None:
+                continue
+            first, last = window
+            model, threshold = ns["train_model"](scored[(scored["day"] >= first) & (scored["day"] < last)], calendar)
+            holidays = scored[scored["holiday"] & (scored["day"] >= season_start) & (scored["day"] < season_start + 60)]
+            flagged = model.predict_proba(ns["model_inputs"](holidays, calendar))[:, 1] >= threshold
+            table.loc[name, season] = _precision(holidays, flagged)
+    return table
 
 
 class Redesign(Exercise):
-    title = "Redesign: which training window survives the next holidays?"
-    reads = ("second_holiday_precision", "best_strategy")
+    title = "Redesign: replay two holiday seasons"
+    reads = ("replay", "best_strategy")
     hints = (
-        "For each strategy (first day, last day) in STRATEGIES: model, threshold = train_model(rows in that window); "
-        "precision of its flags on the second holidays.",
-        "best_strategy is the one with the highest precision there.",
+        "For each strategy and season: window = STRATEGIES[name](SEASONS[season]); None means no window (leave NaN). "
+        "model, threshold = train_model(rows in the window, calendar=name in CALENDAR_STRATEGIES); precision of its "
+        "flags on that season's holiday rows (model_inputs(rows, calendar)).",
+        "best_strategy: the highest precision in the second holidays, the only season where every strategy has a window.",
     )
 
-    def expect(self, ns, second_holiday_precision, best_strategy):
-        expected = _strategy_precision(ns)
-        if isinstance(second_holiday_precision, pd.Series):
-            second_holiday_precision = second_holiday_precision.to_dict()
-        if not isinstance(second_holiday_precision, Mapping) or set(second_holiday_precision) != set(expected):
-            raise Incorrect(f"`second_holiday_precision` should be a dict with the keys {sorted(expected)}.")
-        for name, value in expected.items():
-            expect_close(f"second_holiday_precision[{name!r}]",
-                         expect_number(f"second_holiday_precision[{name!r}]", second_holiday_precision[name]), value)
-        best = max(expected, key=expected.get)
-        if best_strategy != best:
+    def expect(self, ns, replay, best_strategy):
+        expected = _replay(ns)
+        table = expect_dataframe("replay", replay, list(expected.columns))
+        table = table.set_axis(list(map(str, table.index)))
+        if sorted(table.index) != sorted(expected.index):
+            raise Incorrect(f"`replay` should have one row per strategy: {sorted(expected.index)}.")
+        table = table.loc[expected.index, expected.columns].astype(float)
+        undefined = expected.isna()
+        if not (table.isna() == undefined).all().all():
+            cells = [f"{row} in the {column}" for row in expected.index for column in expected.columns
+                     if undefined.loc[row, column]]
+            raise Incorrect(f"Leave NaN exactly where a strategy has no training window ({', '.join(cells)}): a model "
+                            "that could not have existed then has no precision, not 0.")
+        for column in expected.columns:
+            defined = ~undefined[column]
+            if not close_enough(table.loc[defined, column].to_numpy(), expected.loc[defined, column].to_numpy()):
+                raise Incorrect(f"replay['{column}'] should be {expected[column].round(3).to_dict()}.")
+        second = expected["second holidays"]
+        right = second.idxmax()
+        if best_strategy != right:
             raise Incorrect(f"{best_strategy!r} is not the strategy with the highest precision in the second holidays.")
-        return "Second holidays: " + ", ".join(f"{k} {v:.3f}" for k, v in expected.items()) + f". {best} wins."
+        return (f"Second holidays: {right} wins with {second[right]:.3f} (static {second.iloc[0]:.3f}); in the first, "
+                "no strategy had seen a holiday yet.")
 
     def reference(self, ns):
-        precisions = _strategy_precision(ns)
-        return precisions, max(precisions, key=precisions.get)
+        table = _replay(ns)
+        return table, table["second holidays"].idxmax()
 
 
 class PostMortem(WrittenAnswer):
