@@ -7,6 +7,9 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot is imported anywhere: tests draw, never show
 
 import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
 from functools import cache  # noqa: E402
 
 from hypothesis import HealthCheck, settings  # noqa: E402
@@ -30,11 +33,14 @@ def run_code_cells(notebook_path: Path) -> dict:
 
     namespace: dict = {"__name__": "__notebook__"}
     environment = dict(os.environ)  # a kernel's variables (e.g. MLflow's tracking URI) die with it; so must these
+    folder = os.getcwd()
+    os.chdir(notebook_path.parent)  # a kernel runs in the notebook's folder: "../output" is the repo's output/
     try:
         for cell in nbformat.read(notebook_path, as_version=4).cells:
             if cell.cell_type == "code":
                 exec(compile(cell.source, str(notebook_path), "exec"), namespace)
     finally:
+        os.chdir(folder)
         os.environ.clear()
         os.environ.update(environment)
         plt.close("all")
@@ -87,6 +93,11 @@ def solved_nb05() -> dict:
 
 
 @pytest.fixture
+def solved_nb06() -> dict:
+    return solved_namespace("06_bias_mitigation_explanations")
+
+
+@pytest.fixture
 def solved_nb07() -> dict:
     return solved_namespace("07_bias_drift_alerting")
 
@@ -104,3 +115,17 @@ def solved_nb08() -> dict:
 @pytest.fixture
 def solved_nb09() -> dict:
     return solved_namespace("09_model_risk_review")
+
+
+def chromium() -> str | None:
+    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
+
+
+def rendered_text(html: Path, profile: Path) -> str:
+    """The page's text after its scripts ran (scripts left out), in headless Chromium with no name resolvable."""
+    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+               "--host-resolver-rules=MAP * ~NOTFOUND",  # a script from a CDN would fail to load
+               "--virtual-time-budget=10000", "--dump-dom", html.as_uri()]
+    dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
+    return re.sub(r"<script.*?</script>", "", dom, flags=re.S)  # the report's data sits in a script

@@ -227,3 +227,17 @@ class TestAif360GroupMetrics:
         """None, pd.NA or a list is named as not a value of `protected`."""
         with pytest.raises(ValueError, match="`privileged` should be one value of `protected`"):
             aif360_group_metrics([1, 0, 1, 0], [1, 0, 1, 0], ["f", "f", "m", "m"], privileged=privileged)
+
+
+def test_aif360_reweighing_weights_make_label_and_group_independent():
+    from model_health.fairness import aif360_reweighing_weights
+
+    groups = np.array(["a"] * 6 + ["b"] * 4)
+    labels = np.array([1, 1, 1, 1, 1, 0, 1, 0, 0, 0])
+    weights = aif360_reweighing_weights(groups, labels, privileged="a")
+    weighted_rate = {group: np.average(labels[groups == group], weights=weights[groups == group]) for group in "ab"}
+    assert weighted_rate["a"] == pytest.approx(weighted_rate["b"]) == pytest.approx(labels.mean())
+    with pytest.raises(ValueError, match="two non-empty groups"):
+        aif360_reweighing_weights(groups, labels, privileged="c")
+    with pytest.raises(ValueError, match="same length|length"):
+        aif360_reweighing_weights(groups[:5], labels, privileged="a")

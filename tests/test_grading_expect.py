@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_health.grading import Incorrect, close_enough, expect_close, expect_number, format_distinct
+from model_health.grading import Incorrect, close_enough, expect_close, expect_number, expect_series, format_distinct
 
 
 class TestCloseEnough:
@@ -80,3 +80,17 @@ class TestExpectNumber:
 
     def test_numpy_scalars_pass(self):
         assert expect_number("x", np.float32(0.25)) == 0.25
+
+
+class TestExpectSeries:
+    def test_a_dict_a_series_or_a_one_column_frame_by_group_in_any_order(self):
+        expected = {"a": 0.5, "b": 1.0}
+        for value in ({"b": 1, "a": np.float32(0.5)}, pd.Series([1.0, 0.5], index=["b", "a"]),
+                      pd.DataFrame({"rate": [0.5, 1.0]}, index=["a", "b"])):
+            assert expect_series("rates", value).to_dict() == expected
+
+    def test_a_wrong_container_or_text_values_are_named(self):
+        with pytest.raises(Incorrect, match=r"`rates` should be a pandas Series \(or a dict\) indexed by week"):
+            expect_series("rates", [0.5, 1.0], indexed_by="week")
+        with pytest.raises(Incorrect, match=r"for \['b'\] it holds a str"):
+            expect_series("rates", {"a": 0.5, "b": "high"})

@@ -24,6 +24,8 @@ import pytest
 
 from model_health._offline import OFFLINE_DEFAULTS
 
+from conftest import chromium, rendered_text
+
 GUARD = '''
 """Network guard for tests/test_offline_tools.py: only loopback; other attempts are logged and refused."""
 import errno
@@ -275,20 +277,6 @@ class TestTelemetrySwitches:
         completed, _ = run_guarded(code, tmp_path)
         assert completed.returncode == 0, completed.stderr[-3000:]
         assert completed.stdout.split()[-1] == "False"
-
-
-def chromium() -> str | None:
-    return next(filter(None, map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))), None)
-
-
-def rendered_text(html: Path, profile: Path) -> str:
-    """The page's text after its scripts ran (scripts left out), in headless Chromium with no name resolvable."""
-    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-               "--host-resolver-rules=MAP * ~NOTFOUND",  # a script from a CDN would fail to load
-               "--virtual-time-budget=10000", "--dump-dom", html.as_uri()]
-    dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
-    return re.sub(r"<script.*?</script>", "", dom, flags=re.S)  # the report's data sits in a script
 
 
 @pytest.mark.skipif(chromium() is None, reason="Chromium is not installed (Debian: apt-get install chromium; "

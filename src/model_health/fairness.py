@@ -16,7 +16,7 @@ from model_health._validation import (
     check_same_length,
 )
 
-__all__ = ["GROUP_RATE_METRICS", "aif360_group_metrics", "disparity_summary", "group_rates", "intersectional_rates"]
+__all__ = ["GROUP_RATE_METRICS", "aif360_group_metrics", "aif360_reweighing_weights", "disparity_summary", "group_rates", "intersectional_rates"]
 
 
 def _defined_only_with(label: int, rate):
@@ -247,3 +247,32 @@ def aif360_group_metrics(y_true, y_pred, protected, *, privileged) -> dict[str, 
         "equal_opportunity_difference": float(metric.equal_opportunity_difference()),
         "average_odds_difference": float(metric.average_odds_difference()),
     }
+
+
+def aif360_reweighing_weights(protected, labels, *, privileged) -> np.ndarray:
+    """AIF360 ``Reweighing``'s instance weights: P(group) P(label) / P(group, label) per row.
+
+    Rows of a rare (group, label) pair weigh more, so that in the weighted data the label no
+    longer depends on the group (Kamiran and Calders, 2012). Built from plain arrays.
+
+    Examples
+    --------
+    >>> aif360_reweighing_weights(["a", "a", "a", "b", "b"], [1, 1, 0, 0, 1], privileged="a").round(3).tolist()
+    [0.9, 0.9, 1.2, 0.8, 1.2]
+    """
+    from aif360.algorithms.preprocessing import Reweighing
+    from aif360.datasets import BinaryLabelDataset
+
+    labels = as_binary_labels("labels", labels)
+    groups = as_groups("protected", protected)
+    check_same_length(protected=groups, labels=labels)
+    is_privileged = (groups == privileged).to_numpy(dtype=bool)
+    if is_privileged.all() or not is_privileged.any():
+        raise ValueError(f"`privileged` = {privileged!r} must split `protected` into two non-empty groups; the values "
+                         f"are {sorted(map(str, groups.unique()))}.")
+    data = BinaryLabelDataset(df=pd.DataFrame({"label": labels, "privileged": is_privileged.astype(float)}),
+                              label_names=["label"], protected_attribute_names=["privileged"],
+                              favorable_label=1, unfavorable_label=0)
+    reweighing = Reweighing(unprivileged_groups=[{"privileged": 0.0}], privileged_groups=[{"privileged": 1.0}])
+    with np.errstate(divide="ignore", invalid="ignore"):  # a (group, label) pair with no rows: its weight is unused
+        return np.asarray(reweighing.fit_transform(data).instance_weights, dtype=float)

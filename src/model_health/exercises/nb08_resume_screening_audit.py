@@ -24,6 +24,7 @@ from model_health.grading import (
     expect_close,
     expect_dataframe,
     expect_number,
+    expect_series,
     kind_of,
 )
 
@@ -44,16 +45,6 @@ UNSEEN_SELECTIONS = (
 )
 
 
-def _as_series(value, name: str) -> pd.Series:
-    if isinstance(value, Mapping):
-        value = pd.Series(dict(value))
-    if isinstance(value, pd.DataFrame) and value.shape[1] == 1:
-        value = value.iloc[:, 0]
-    if not isinstance(value, pd.Series):
-        raise Incorrect(f"`{name}` should be a pandas Series (or dict) by group, got {kind_of(value)}.")
-    return value.set_axis(list(map(str, value.index))).sort_index().astype(float)
-
-
 class ImpactRatios(Exercise):
     title = "Impact ratios, as a Local Law 144 audit reports them"
     reads = ("impact_ratios", "callback_impact_ratio")
@@ -65,8 +56,8 @@ class ImpactRatios(Exercise):
     def expect(self, ns, impact_ratios, callback_impact_ratio):
         for selected, groups, case in UNSEEN_SELECTIONS:
             expected = reference_impact_ratios(selected, groups).sort_index()
-            found = _as_series(call_learner_function(impact_ratios, np.array(selected), pd.Series(groups),
-                                                     name="impact_ratios"), "impact_ratios(...)")
+            found = expect_series("impact_ratios(...)", call_learner_function(
+                impact_ratios, np.array(selected), pd.Series(groups), name="impact_ratios"))
             if list(found.index) != list(expected.index) or not close_enough(found.to_numpy(), expected.to_numpy()):
                 raise Incorrect(f"On {case}, `impact_ratios` returns {found.round(3).to_dict()}; expected "
                                 f"{expected.round(3).to_dict()}.")

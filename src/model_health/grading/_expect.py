@@ -146,3 +146,24 @@ def expect_dataframe(name: str, value: Any, columns: Iterable[str]) -> pd.DataFr
     if missing:
         raise Incorrect(f"`{name}` is missing column(s) {missing}; it has {list(value.columns)}.")
     return value
+
+
+def expect_series(name: str, value: Any, *, indexed_by: str = "group") -> pd.Series:
+    """``value`` (a Series, a dict or a one-column DataFrame) as a float Series with text labels, sorted.
+
+    >>> expect_series("rates", {"b": 1, "a": np.float32(0.5)}).to_dict()
+    {'a': 0.5, 'b': 1.0}
+    """
+    if isinstance(value, Mapping):
+        value = pd.Series(dict(value))
+    if isinstance(value, pd.DataFrame) and value.shape[1] == 1:
+        value = value.iloc[:, 0]
+    if not isinstance(value, pd.Series):
+        raise Incorrect(f"`{name}` should be a pandas Series (or a dict) indexed by {indexed_by}, got {kind_of(value)}.")
+    numbers = pd.to_numeric(value, errors="coerce")
+    if numbers.isna().any() and not value.isna().all():
+        bad = value[numbers.isna() & value.notna()]
+        if len(bad):
+            raise Incorrect(f"`{name}` should hold numbers; for {list(map(str, bad.index))[:3]} it holds "
+                            f"{kind_of(bad.iloc[0])}.")
+    return numbers.astype(float).set_axis(list(map(str, value.index))).sort_index()

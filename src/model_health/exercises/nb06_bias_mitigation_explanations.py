@@ -1,0 +1,640 @@
+"""Exercises of notebook 06, Bias mitigation with explanations (HR-screening simulator).
+
+Checkers recompute expected values from the learner's data with the reference code; numbers
+are right to 3 significant digits (``grading.close_enough``). Where a wrong method can hit the
+right number on this data, the learner's function also runs on cases it has not seen: q1's
+equal-opportunity difference (a group without positives, a case where selection rates differ
+the other way), q2's weights (labels that depend strongly on the group), q5's Pareto front
+(ties, and gaps of both signs), q9's reasons (a zero and a negative leader) and q11's
+counterfactual (other candidates and features). Fitted mitigations (q3, q4) are refitted
+with the stated settings and compared decision by decision; refits are cached by data digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from model_health.explain import change_needed, linear_shap, top_reasons
+from model_health.grading import (
+    Exercise,
+    ExerciseSet,
+    Incorrect,
+    WrittenAnswer,
+    call_learner_function,
+    close_enough,
+    expect_binary_labels,
+    expect_close,
+    expect_dataframe,
+    expect_number,
+    expect_series,
+    expect_vector,
+    kind_of,
+)
+from model_health.grading._cache import cached_by_data_digest
+
+NOTEBOOK = "06_bias_mitigation_explanations"
+MINORITY, MAJORITY = "under-represented", "majority"
+MAX_GAP = 0.05  # the largest equal-opportunity difference (in size) the hiring team accepts
+
+
+# --- q1: the gap -------------------------------------------------------------------------------
+
+def reference_eo_difference(y_true, y_pred, groups, group, reference) -> float:
+    """TPR of ``group`` minus TPR of ``reference``; NaN when either has no positives."""
+    y_true, y_pred, groups = (np.asarray(values) for values in (y_true, y_pred, groups))
+    rates = []
+    for name in (group, reference):
+        positives = (groups == name) & (y_true == 1)
+        rates.append(float(np.mean(y_pred[positives] == 1)) if positives.any() else float("nan"))
+    return rates[0] - rates[1]
+
+
+UNSEEN_EO_CASES = (
+    ([1, 1, 1, 0, 0, 0, 1, 1, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0, 1, 0, 1, 1, 1, 0], ["a"] * 6 + ["b"] * 6, "b", "a",
+     "groups a and b, where b is selected more often overall but finds fewer of its positives (TPR counts only "
+     "the people whose y_true is 1)"),
+    ([1, 0, 1, 0, 0, 0], [1, 0, 0, 1, 1, 0], ["a"] * 4 + ["b"] * 2, "b", "a",
+     "a group b without any positives (its TPR is undefined: the difference is NaN, not a number)"),
+)
+
+
+def _accuracy_by_group(ns) -> pd.Series:
+    test = ns["test"]
+    correct = pd.Series(np.asarray(ns["baseline_shortlist"]) == test["qualified"].to_numpy())
+    return correct.groupby(test["group"].to_numpy()).mean().sort_index()
+
+
+class EqualOpportunity(Exercise):
+    title = "Measure the gap: accuracy and equal opportunity by group"
+    reads = ("equal_opportunity_difference", "baseline_accuracy", "baseline_eo_difference")
+    hints = (
+        "TPR of a group = share of its truly qualified (y_true == 1) who are shortlisted (y_pred == 1).",
+        "equal_opportunity_difference(y_true, y_pred, groups, group, reference) = TPR(group) - TPR(reference); "
+        "return NaN when either group has no positives.",
+        "Judge the baseline against the truth, test['qualified'], not the historical past_hired.",
+    )
+
+    def expect(self, ns, equal_opportunity_difference, baseline_accuracy, baseline_eo_difference):
+        for y_true, y_pred, groups, group, reference, case in UNSEEN_EO_CASES:
+            expected = reference_eo_difference(y_true, y_pred, groups, group, reference)
+            found = call_learner_function(equal_opportunity_difference, np.array(y_true), np.array(y_pred),
+                                          pd.Series(groups), group, reference, name="equal_opportunity_difference")
+            if np.isnan(expected):
+                if not (isinstance(found, (float, np.floating)) and np.isnan(found)):
+                    raise Incorrect(f"On {case}, `equal_opportunity_difference` returns {found!r}.")
+                continue
+            found = expect_number("equal_opportunity_difference(...)", found)
+            if not close_enough(found, expected):
+                raise Incorrect(f"On {case}, `equal_opportunity_difference` returns {found:.4f}; expected "
+                                f"{expected:.4f}.")
+        accuracy = _accuracy_by_group(ns)
+        given = expect_series("baseline_accuracy", baseline_accuracy)
+        if list(given.index) != list(accuracy.index):
+            raise Incorrect(f"`baseline_accuracy` should have one value per group: {list(accuracy.index)}; it has "
+                            f"{list(given.index)}.")
+        labels_accuracy = pd.Series(np.asarray(ns["baseline_shortlist"]) == ns["test"]["past_hired"].to_numpy()
+                                    ).groupby(ns["test"]["group"].to_numpy()).mean().sort_index()
+        if not close_enough(given.to_numpy(), accuracy.to_numpy()):
+            if close_enough(given.to_numpy(), labels_accuracy.to_numpy()):
+                raise Incorrect("`baseline_accuracy` is measured against past_hired, the historical decisions; "
+                                "measure against the truth, test['qualified'].")
+            raise Incorrect(f"`baseline_accuracy` should be {accuracy.round(3).to_dict()}.")
+        test, shortlist = ns["test"], ns["baseline_shortlist"]
+        gap = reference_eo_difference(test["qualified"], shortlist, test["group"], MINORITY, MAJORITY)
+        selection = pd.Series(np.asarray(shortlist, dtype=float)).groupby(test["group"].to_numpy()).mean()
+        expect_close("baseline_eo_difference", expect_number("baseline_eo_difference", baseline_eo_difference), gap,
+                     mistakes={
+                         "the sign is reversed: TPR of the under-represented group minus the majority's.": -gap,
+                         "that is measured against past_hired; use the truth, test['qualified'].":
+                             reference_eo_difference(test["past_hired"], shortlist, test["group"], MINORITY, MAJORITY),
+                         "that is the difference of selection rates (demographic parity), not of TPRs.":
+                             selection[MINORITY] - selection[MAJORITY]})
+        return (f"Accuracy differs by {abs(accuracy[MINORITY] - accuracy[MAJORITY]):.3f}, but TPR by {gap:+.3f}: of "
+                f"the truly qualified, the under-represented group is shortlisted {abs(gap):.0%} less often.")
+
+    def reference(self, ns):
+        test = ns["test"]
+        return (reference_eo_difference, _accuracy_by_group(ns),
+                reference_eo_difference(test["qualified"], ns["baseline_shortlist"], test["group"], MINORITY, MAJORITY))
+
+
+# --- q2: reweighing ----------------------------------------------------------------------------
+
+def reference_reweighing_weights(groups, labels) -> np.ndarray:
+    """Kamiran and Calders' weights (AIF360's Reweighing): P(group) P(label) / P(group, label)."""
+    frame = pd.DataFrame({"group": np.asarray(groups), "label": np.asarray(labels)})
+    n = len(frame)
+    p_group = frame["group"].map(frame["group"].value_counts() / n)
+    p_label = frame["label"].map(frame["label"].value_counts() / n)
+    p_joint = frame.groupby(["group", "label"])["label"].transform("size") / n
+    return (p_group * p_label / p_joint).to_numpy()
+
+
+UNSEEN_LABELS = (["a"] * 6 + ["b"] * 4, [1, 1, 1, 1, 1, 0, 1, 0, 0, 0],
+                 "ten people where group a is mostly hired and group b mostly not")
+REWEIGHING_DIAGNOSES = {
+    "a": "The labels are already close to independent of the group (weights near 1); the gap comes from features "
+         "the model reads, which reweighing does not change.",
+    "b": "Logistic regression ignores sample weights.",
+    "c": "Reweighing needs the group as a model feature to have any effect.",
+}
+WRONG_DIAGNOSIS = {
+    "b": "LogisticRegression.fit takes sample_weight and uses it; the weights here are simply all close to 1.",
+    "c": "Reweighing changes how much each training row counts; it works without the group as a feature. Look at "
+         "the size of the weights instead.",
+}
+
+
+class Reweighing(Exercise):
+    title = "Reweighing, and why it barely moves this gap"
+    reads = ("reweighing_weights", "train_weights", "reweighing_diagnosis")
+    hints = (
+        "weight(g, y) = P(group = g) * P(label = y) / P(group = g, label = y), each a share of all rows.",
+        "train_weights = reweighing_weights(train['group'], train['past_hired']). Look at their smallest and largest "
+        "values before you choose a diagnosis.",
+    )
+
+    def expect(self, ns, reweighing_weights, train_weights, reweighing_diagnosis):
+        groups, labels, case = UNSEEN_LABELS
+        expected = reference_reweighing_weights(groups, labels)
+        found = expect_vector("reweighing_weights(...)", call_learner_function(
+            reweighing_weights, pd.Series(groups), np.array(labels), name="reweighing_weights"))
+        if len(found) != len(expected) or not close_enough(found.astype(float), expected):
+            if len(found) == len(expected) and close_enough(found.astype(float), 1 / expected):
+                raise Incorrect(f"On {case}, your weights are upside down: P(group, label) / (P(group) P(label)). "
+                                "Rare (group, label) pairs should weigh more, not less.")
+            raise Incorrect(f"On {case}, `reweighing_weights` returns {np.round(found.astype(float), 3).tolist()}; "
+                            f"expected {np.round(expected, 3).tolist()}.")
+        train = ns["train"]
+        weights = reference_reweighing_weights(train["group"], train["past_hired"])
+        given = expect_vector("train_weights", train_weights, sizes={"training set": len(train),
+                                                                      "test set": len(ns["test"])})
+        if not close_enough(given.astype(float), weights):
+            raise Incorrect("`train_weights` are not the reweighing weights of train's group and past_hired.")
+        if reweighing_diagnosis not in REWEIGHING_DIAGNOSES:
+            raise Incorrect(f"`reweighing_diagnosis` should be one of {sorted(REWEIGHING_DIAGNOSES)}, got "
+                            f"{kind_of(reweighing_diagnosis)}.")
+        spread = float(np.max(np.abs(weights - 1)))
+        if spread > 0.1:
+            raise Incorrect(f"The weights here move up to {spread:.2f} away from 1; this data does not call for "
+                            "this diagnosis.")
+        if reweighing_diagnosis != "a":
+            raise Incorrect(WRONG_DIAGNOSIS[reweighing_diagnosis])
+        return (f"The weights lie within {spread:.3f} of 1: labels and group are nearly independent already, so "
+                "reweighing has little to correct.")
+
+    def reference(self, ns):
+        train = ns["train"]
+        return reference_reweighing_weights, reference_reweighing_weights(train["group"], train["past_hired"]), "a"
+
+
+# --- q3, q4: in-processing and post-processing ------------------------------------------------
+
+@cached_by_data_digest
+def _exponentiated_gradient(train, test, features, seed, constraint: str, sensitive: str) -> np.ndarray:
+    from fairlearn.reductions import DemographicParity, ExponentiatedGradient, TruePositiveRateParity
+
+
+    moment = {"TruePositiveRateParity": TruePositiveRateParity, "DemographicParity": DemographicParity}[constraint]
+    mitigator = ExponentiatedGradient(make_model(), moment(), eps=0.02,
+                                      sample_weight_name="logisticregression__sample_weight")
+    mitigator.fit(train[features], train["past_hired"], sensitive_features=train[sensitive])
+    return mitigator.predict(test[features], random_state=seed)
+
+
+@cached_by_data_digest
+def _threshold_optimizer(train, test, features, seed, constraints: str, fit_on: str) -> np.ndarray:
+    from fairlearn.postprocessing import ThresholdOptimizer
+
+    baseline = make_model().fit(train[features], train["past_hired"])
+    fit = train if fit_on == "train" else test
+    optimizer = ThresholdOptimizer(estimator=baseline, constraints=constraints, prefit=True,
+                                   predict_method="predict_proba")
+    optimizer.fit(fit[features], fit["past_hired"], sensitive_features=fit["group"])
+    return optimizer.predict(test[features], sensitive_features=test["group"], random_state=seed)
+
+
+def make_model():
+    """The screening model of notebook 06: scaling, then a logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    return make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+
+
+def _setup(ns):
+    return ns["train"], ns["test"], list(ns["FEATURES"]), int(ns["SEED"])
+
+
+def _compare_decisions(name: str, given, expected: np.ndarray, variants: Mapping[str, callable], ns) -> None:
+    test = ns["test"]
+    given = expect_binary_labels(name, expect_vector(name, given, sizes={"test set": len(test),
+                                                                         "training set": len(ns["train"])}))
+    if np.array_equal(given, expected):
+        return
+    for message, variant in variants.items():
+        if np.array_equal(given, variant()):
+            raise Incorrect(f"`{name}` {message}")
+    differ = int(np.sum(given != expected))
+    raise Incorrect(f"`{name}` differs from the stated method on {differ} of {len(test)} candidates. Use the settings "
+                    f"in the exercise, and pass random_state=SEED to predict: these mitigators predict at random "
+                    f"for some candidates.")
+
+
+class InProcessing(Exercise):
+    title = "In-processing: a true-positive-rate constraint in training"
+    reads = ("eg_shortlist",)
+    hints = (
+        "ExponentiatedGradient(make_model(), TruePositiveRateParity(), eps=0.02, "
+        "sample_weight_name='logisticregression__sample_weight')",
+        "Fit on train[FEATURES] and train['past_hired'] with sensitive_features=train['group']; then "
+        "predict(test[FEATURES], random_state=SEED).",
+    )
+
+    def expect(self, ns, eg_shortlist):
+        train, test, features, seed = _setup(ns)
+        expected = _exponentiated_gradient(train, test, features, seed, "TruePositiveRateParity", "group")
+        _compare_decisions("eg_shortlist", eg_shortlist, expected, {
+            "was trained with DemographicParity: that equalises selection rates; this exercise equalises the TPR "
+            "(TruePositiveRateParity).":
+                lambda: _exponentiated_gradient(train, test, features, seed, "DemographicParity", "group"),
+            "was constrained across gender; the gap is between the groups in train['group'].":
+                lambda: _exponentiated_gradient(train, test, features, seed, "TruePositiveRateParity", "gender"),
+        }, ns)
+        gap = reference_eo_difference(test["qualified"], expected, test["group"], MINORITY, MAJORITY)
+        return f"Equal-opportunity difference with the constraint: {gap:+.3f}."
+
+    def reference(self, ns):
+        return _exponentiated_gradient(*_setup(ns), "TruePositiveRateParity", "group")
+
+
+class PostProcessing(Exercise):
+    title = "Post-processing: a threshold per group"
+    reads = ("to_shortlist",)
+    hints = (
+        "ThresholdOptimizer(estimator=baseline, constraints='true_positive_rate_parity', prefit=True, "
+        "predict_method='predict_proba')",
+        "Fit it on the training set (train[FEATURES], train['past_hired'], sensitive_features=train['group']); "
+        "predict(test[FEATURES], sensitive_features=test['group'], random_state=SEED).",
+    )
+
+    def expect(self, ns, to_shortlist):
+        train, test, features, seed = _setup(ns)
+        expected = _threshold_optimizer(train, test, features, seed, "true_positive_rate_parity", "train")
+        _compare_decisions("to_shortlist", to_shortlist, expected, {
+            "equalises selection rates (constraints='demographic_parity'); this exercise equalises the TPR.":
+                lambda: _threshold_optimizer(train, test, features, seed, "demographic_parity", "train"),
+            "equalises both TPR and FPR (constraints='equalized_odds'); this exercise equalises the TPR only.":
+                lambda: _threshold_optimizer(train, test, features, seed, "equalized_odds", "train"),
+            "comes from thresholds fitted on the test set: then the test set no longer measures them fairly. Fit on "
+            "the training set.":
+                lambda: _threshold_optimizer(train, test, features, seed, "true_positive_rate_parity", "test"),
+        }, ns)
+        gap = reference_eo_difference(test["qualified"], expected, test["group"], MINORITY, MAJORITY)
+        return f"Equal-opportunity difference with a threshold per group: {gap:+.3f}."
+
+    def reference(self, ns):
+        return _threshold_optimizer(*_setup(ns), "true_positive_rate_parity", "train")
+
+
+# --- q5: the trade-off -------------------------------------------------------------------------
+
+def reference_pareto_front(table: pd.DataFrame) -> list:
+    """Labels of the operating points no other point beats: as accurate or more, gap as small or smaller, one strictly."""
+    accuracy, gap = table["accuracy"].to_numpy(float), np.abs(table["eo_difference"].to_numpy(float))
+    front = []
+    for position, label in enumerate(table.index):
+        beaten = (accuracy >= accuracy[position]) & (gap <= gap[position]) & (
+            (accuracy > accuracy[position]) | (gap < gap[position]))
+        if not beaten.any():
+            front.append(label)
+    return sorted(front, key=str)
+
+
+def reference_tradeoff_choice(table: pd.DataFrame):
+    eligible = table[table["eo_difference"].abs() <= MAX_GAP]
+    return eligible["accuracy"].idxmax() if len(eligible) else None
+
+
+UNSEEN_TRADEOFF = pd.DataFrame({"accuracy": [0.80, 0.80, 0.78, 0.79, 0.76, 0.81],
+                                "eo_difference": [-0.10, 0.10, 0.02, -0.02, 0.00, -0.15]},
+                               index=["p", "q", "r", "s", "t", "u"])
+UNSEEN_TRADEOFF_CASE = ("six points where p and q tie (a gap of -0.10 is as large as +0.10) and s beats r "
+                        "(compare the size of the gap, not its sign)")
+
+
+def _as_labels(name: str, value) -> list[str]:
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") or isinstance(value, Mapping):
+        raise Incorrect(f"`{name}` should be a list of operating-point labels, got {kind_of(value)}.")
+    return sorted(map(str, value))
+
+
+class TradeOff(Exercise):
+    title = "Read the trade-off: the Pareto front"
+    reads = ("pareto_front", "tradeoff_choice")
+    hints = (
+        "A point is beaten when another is at least as accurate with a gap at least as small (in size: abs of "
+        "eo_difference), and strictly better on one of the two.",
+        "tradeoff_choice: the most accurate point whose |eo_difference| is at most MAX_GAP (0.05).",
+    )
+
+    def expect(self, ns, pareto_front, tradeoff_choice):
+        expected = list(map(str, reference_pareto_front(UNSEEN_TRADEOFF)))
+        found = _as_labels("pareto_front(...)", call_learner_function(pareto_front, UNSEEN_TRADEOFF.copy(),
+                                                                      name="pareto_front"))
+        if found != expected:
+            raise Incorrect(f"On {UNSEEN_TRADEOFF_CASE}, `pareto_front` returns {found}; expected {expected}.")
+        table = expect_dataframe("tradeoff", ns["tradeoff"], ["accuracy", "eo_difference"])
+        choice = reference_tradeoff_choice(table)
+        if str(tradeoff_choice) != str(choice):
+            eligible = sorted(map(str, table.index[table["eo_difference"].abs() <= MAX_GAP]))
+            raise Incorrect(f"{tradeoff_choice!r} is not the most accurate of the points with |gap| <= {MAX_GAP}: "
+                            f"{eligible}.")
+        on_front = str(choice) in map(str, reference_pareto_front(table))
+        return (f"{len(reference_pareto_front(table))} of {len(table)} operating points are on the front; "
+                f"{choice!r} is {'on it' if on_front else 'not on it'}.")
+
+    def reference(self, ns):
+        return reference_pareto_front, reference_tradeoff_choice(ns["tradeoff"])
+
+
+# --- q6, q7: choosing a metric for a context ---------------------------------------------------
+
+DEFINITIONS = ("demographic parity", "equal opportunity", "equalized odds", "calibration")
+CONTEXTS = {
+    "interview shortlist": "equal opportunity",
+    "biased labels, four-fifths audit": "demographic parity",
+    "misconduct investigation": "equalized odds",
+    "score read as a probability": "calibration",
+}
+WHY_NOT = {
+    "demographic parity": "demographic parity equalises who is selected regardless of the truth; use it when the "
+                          "labels themselves cannot be trusted or the law compares selection rates",
+    "equal opportunity": "equal opportunity equalises only the TPR, the chance of the truly positive; it says "
+                         "nothing about false positives",
+    "equalized odds": "equalized odds asks for equal TPR and FPR; use it when both kinds of error harm people",
+    "calibration": "calibration asks that a score means the same probability in every group; it is about how the "
+                   "score is read, not who is selected",
+}
+
+
+class MetricForContext(Exercise):
+    title = "Choose the fairness definition that fits the context"
+    reads = ("fitting_metric",)
+    hints = (
+        "Ask who is harmed by which error, whether the labels can be trusted, and how the output is used.",
+        f"Each value is one of {DEFINITIONS}.",
+    )
+
+    def expect(self, ns, fitting_metric):
+        if isinstance(fitting_metric, pd.Series):
+            fitting_metric = fitting_metric.to_dict()
+        if not isinstance(fitting_metric, Mapping) or set(fitting_metric) != set(CONTEXTS):
+            raise Incorrect(f"`fitting_metric` should be a dict with the keys {sorted(CONTEXTS)}.")
+        for context, right in CONTEXTS.items():
+            picked = fitting_metric[context]
+            picked = picked.strip().lower() if isinstance(picked, str) else picked
+            if picked not in DEFINITIONS:
+                raise Incorrect(f"fitting_metric[{context!r}] should be one of {DEFINITIONS}, got {kind_of(picked)}.")
+            if picked != right:
+                raise Incorrect(f"For {context!r}, {picked!r} does not fit: {WHY_NOT[picked]}.")
+        return "Each context has its definition; no single metric is 'the' fairness metric."
+
+    def reference(self, ns):
+        return dict(CONTEXTS)
+
+
+class MetricJustification(WrittenAnswer):
+    title = "Justify one choice"
+    reads = ("metric_justification",)
+    min_words = 40
+    rubric = (
+        "Names the people harmed by each kind of error in the context you chose.",
+        "Says whether the labels can be trusted, and what that means for error-rate definitions.",
+        "Names what the definition gives up (definitions conflict when base rates differ).",
+    )
+
+
+# --- q8 to q11: explanations -------------------------------------------------------------------
+
+def _shap(ns) -> pd.DataFrame:
+    return linear_shap(ns["baseline"], ns["train"][list(ns["FEATURES"])], ns["test"][list(ns["FEATURES"])])
+
+
+class GlobalImportance(Exercise):
+    title = "SHAP values and global importance"
+    reads = ("shap_values", "global_importance")
+    hints = (
+        "shap.LinearExplainer(baseline[-1], shap.maskers.Independent(baseline[:-1].transform(train[FEATURES]), "
+        "max_samples=len(train))).shap_values(baseline[:-1].transform(test[FEATURES])): one row per test candidate.",
+        "global_importance: the mean of |SHAP value| per feature (a Series or dict by feature).",
+    )
+
+    def expect(self, ns, shap_values, global_importance):
+        expected = _shap(ns)
+        values = np.asarray(shap_values, dtype=float) if not isinstance(shap_values, (str, bytes, Mapping)) else None
+        if values is None or values.shape != expected.shape:
+            raise Incorrect(f"`shap_values` should be one row per test candidate and one column per feature, shape "
+                            f"{expected.shape}; got {kind_of(shap_values)}"
+                            f"{f' of shape {values.shape}' if values is not None else ''}.")
+        if isinstance(shap_values, pd.DataFrame) and list(shap_values.columns) != list(expected.columns):
+            raise Incorrect(f"`shap_values` should have the columns {list(expected.columns)} in the order of FEATURES.")
+        if not close_enough(values, expected.to_numpy()):
+            model = ns["baseline"]
+            proba = model.predict_proba(ns["test"][list(ns["FEATURES"])])[:, 1]
+            if close_enough(values.sum(axis=1) - (proba - proba.mean()), np.zeros(len(values)), digits=1):
+                raise Incorrect("`shap_values` look like probability-scale values; explain the log-odds (what "
+                                "LinearExplainer on the logistic regression gives), so that they add up exactly.")
+            raise Incorrect("`shap_values` differ from the linear SHAP values of the baseline on the test set "
+                            "(background: the training set).")
+        importance = expected.abs().mean()
+        given = expect_series("global_importance", global_importance, indexed_by="feature")
+        importance = importance.set_axis(list(map(str, importance.index))).sort_index()
+        if list(given.index) != list(importance.index):
+            raise Incorrect(f"`global_importance` should have one value per feature: {list(importance.index)}.")
+        if not close_enough(given.to_numpy(), importance.to_numpy()):
+            if close_enough(given.to_numpy(), expected.mean().sort_index().to_numpy()):
+                raise Incorrect("`global_importance` is the mean signed SHAP value, which is near 0 by construction; "
+                                "average the absolute values.")
+            raise Incorrect(f"`global_importance` should be the mean |SHAP| per feature: {importance.round(3).to_dict()}.")
+        top = importance.idxmax()
+        return f"The model leans most on {top} (mean |SHAP| {importance[top]:.3f} log-odds)."
+
+    def reference(self, ns):
+        values = _shap(ns)
+        return values, values.abs().mean().sort_values(ascending=False)
+
+
+UNSEEN_SHAP_ROWS = (
+    (pd.Series({"f1": 0.3, "f2": -1.2, "f3": 0.0}), 3,
+     "a row whose largest effect is negative and one feature has exactly 0 (no effect: never a reason)"),
+    (pd.Series({"f1": -0.2, "f2": 0.1, "f3": 0.4}), 2, "k=2"),
+)
+
+
+def _as_reasons(name: str, value) -> list[tuple[str, str]]:
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise Incorrect(f"`{name}` should be a list of (feature, direction) pairs, got {kind_of(value)}.")
+    reasons = []
+    for item in value:
+        if isinstance(item, (str, bytes)) or not hasattr(item, "__len__") or len(item) != 2:
+            raise Incorrect(f"Each item of `{name}` should be a (feature, 'raised' or 'lowered') pair, got "
+                            f"{kind_of(item)}.")
+        reasons.append((str(item[0]), item[1]))
+    return reasons
+
+
+class TopReasons(Exercise):
+    title = "From SHAP values to reasons"
+    reads = ("top_reasons_of",)
+    hints = (
+        "Sort the features by |SHAP value|, largest first, and keep k; drop features whose value is exactly 0.",
+        "The direction is 'raised' for a positive value and 'lowered' for a negative one.",
+    )
+
+    def expect(self, ns, top_reasons_of):
+        for row, k, case in UNSEEN_SHAP_ROWS:
+            expected = top_reasons(row, k)
+            found = _as_reasons("top_reasons_of(...)", call_learner_function(top_reasons_of, row.copy(), k,
+                                                                             name="top_reasons_of"))
+            if found != expected:
+                if [feature for feature, _ in found] == [feature for feature, _ in expected]:
+                    raise Incorrect(f"On {case}, the features are right but the directions are not: expected "
+                                    f"{expected}, got {found}.")
+                raise Incorrect(f"On {case}, `top_reasons_of` returns {found}; expected {expected}.")
+        return "Reasons ranked by |SHAP|, with their directions: faithful to the explanation."
+
+    def reference(self, ns):
+        return top_reasons
+
+
+def focus_candidate(ns):
+    """The qualified under-represented test candidate the baseline rejects by the narrowest margin."""
+    test = ns["test"]
+    scores = pd.Series(ns["baseline"].predict_proba(test[list(ns["FEATURES"])])[:, 1], index=test.index)
+    rejected = (test["group"] == MINORITY) & (test["qualified"] == 1) & (scores < 0.5)
+    return scores[rejected].idxmax()
+
+
+@cached_by_data_digest
+def _lime_weights(train, candidate, model, features, seed) -> pd.Series:
+    from lime.lime_tabular import LimeTabularExplainer
+
+    explainer = LimeTabularExplainer(train[features].to_numpy(float), feature_names=features,
+                                     class_names=["rejected", "shortlisted"], random_state=seed)
+    explanation = explainer.explain_instance(
+        candidate.to_numpy(float), lambda rows: model.predict_proba(pd.DataFrame(rows, columns=features)),
+        num_features=len(features), num_samples=2000)
+    return pd.Series({features[index]: weight for index, weight in explanation.as_map()[1]})
+
+
+def _top3(values: pd.Series) -> list[str]:
+    return list(values.abs().sort_values(ascending=False, kind="stable").index[:3])
+
+
+class LimeVsShap(Exercise):
+    title = "LIME and SHAP on one candidate: do they agree?"
+    reads = ("lime_top3", "shap_top3", "top3_overlap")
+    hints = (
+        "LimeTabularExplainer(train[FEATURES].to_numpy(), feature_names=FEATURES, class_names=['rejected', "
+        "'shortlisted'], random_state=SEED).explain_instance(row, predict_fn, num_features=4, num_samples=2000); "
+        "explanation.as_map()[1] lists (feature index, weight).",
+        "Each top 3 is the three features with the largest |weight| or |SHAP|; top3_overlap counts the features in "
+        "both.",
+    )
+
+    def expect(self, ns, lime_top3, shap_top3, top3_overlap):
+        train, _, features, seed = _setup(ns)
+        focus = focus_candidate(ns)
+        lime = _top3(_lime_weights(train, ns["test"].loc[focus, features], ns["baseline"], features, seed))
+        shap = _top3(_shap(ns).loc[focus])
+        for name, given, expected in (("shap_top3", shap_top3, shap), ("lime_top3", lime_top3, lime)):
+            found = _as_labels(name, given)
+            if found != sorted(expected):
+                raise Incorrect(f"`{name}` holds {found}; the three largest |weights| for candidate {focus} are "
+                                f"{sorted(expected)}.")
+        overlap = len(set(lime) & set(shap))
+        if isinstance(top3_overlap, (bool, np.bool_)) or expect_number("top3_overlap", top3_overlap) != overlap:
+            raise Incorrect(f"`top3_overlap` should count the features in both top 3s: {overlap}.")
+        return f"LIME and SHAP share {overlap} of their top 3 reasons for candidate {focus}."
+
+    def reference(self, ns):
+        train, _, features, seed = _setup(ns)
+        focus = focus_candidate(ns)
+        lime = _top3(_lime_weights(train, ns["test"].loc[focus, features], ns["baseline"], features, seed))
+        shap = _top3(_shap(ns).loc[focus])
+        return lime, shap, len(set(lime) & set(shap))
+
+
+def _unseen_counterfactuals(ns):
+    test, features = ns["test"], list(ns["FEATURES"])
+    scores = ns["baseline"].predict_proba(test[features])[:, 1]
+    return ((test.loc[int(np.argmax(scores)), features], "years_experience",
+             "the highest-scoring candidate and years_experience (already shortlisted: the change is negative)"),
+            (test.loc[int(np.argmin(scores)), features], "leadership_keywords",
+             "the lowest-scoring candidate and leadership_keywords"))
+
+
+class Counterfactual(Exercise):
+    title = "A counterfactual: what would have to change?"
+    reads = ("smallest_change", "focus_change")
+    hints = (
+        "On the log-odds scale the model is linear: moving the feature by 1 moves the log-odds by the same amount "
+        "wherever you start. Measure that slope with model.decision_function.",
+        "change = (log(t / (1 - t)) - current log-odds) / slope; check it by scoring the changed candidate.",
+    )
+
+    def expect(self, ns, smallest_change, focus_change):
+        model = ns["baseline"]
+        scale = dict(zip(ns["FEATURES"], model[0].scale_)) if hasattr(model[0], "scale_") else {}
+        for candidate, feature, case in _unseen_counterfactuals(ns):
+            expected = change_needed(model, candidate, feature)
+            found = expect_number("smallest_change(...)", call_learner_function(
+                smallest_change, model, candidate.copy(), feature, 0.5, name="smallest_change"))
+            if not np.isclose(found, expected, rtol=0.02, atol=0.01):
+                if feature in scale and np.isclose(found, expected / scale[feature], rtol=0.02):
+                    raise Incorrect(f"On {case}, the change is in standard deviations (the scaled feature); give it "
+                                    "in the feature's own units.")
+                raise Incorrect(f"On {case}, `smallest_change` returns {found:.3f}; the score reaches 0.5 at a "
+                                f"change of {expected:.3f}.")
+        focus = focus_candidate(ns)
+        expected = change_needed(model, ns["test"].loc[focus, list(ns["FEATURES"])], "skills_test")
+        found = expect_number("focus_change", focus_change)
+        if not np.isclose(found, expected, rtol=0.02, atol=0.01):
+            raise Incorrect(f"`focus_change` should be the change of skills_test that gets candidate {focus} to a "
+                            f"score of 0.5: {expected:.3f}.")
+        return (f"Candidate {focus} would be shortlisted with a skills-test result {expected:.2f} points higher, "
+                "all else equal.")
+
+    def reference(self, ns):
+        focus = focus_candidate(ns)
+        return change_needed, change_needed(ns["baseline"], ns["test"].loc[focus, list(ns["FEATURES"])], "skills_test")
+
+
+class WhichToShip(WrittenAnswer):
+    title = "Which mitigation would you ship, and what does it cost whom?"
+    reads = ("ship_decision",)
+    min_words = 60
+    rubric = (
+        "Picks one operating point and quotes its accuracy and equal-opportunity difference from the table.",
+        "Says who gains (qualified under-represented candidates) and who pays (accuracy, majority candidates near "
+        "the threshold, the team's effort).",
+        "Weighs the legal and practical side: a threshold per group uses the group at decision time; a constraint "
+        "in training does not.",
+        "Names what must be monitored after shipping, and that the biased keywords score is the root cause to fix.",
+    )
+
+
+EXERCISES = ExerciseSet(NOTEBOOK, [
+    EqualOpportunity(), Reweighing(), InProcessing(), PostProcessing(), TradeOff(), MetricForContext(),
+    MetricJustification(), GlobalImportance(), TopReasons(), LimeVsShap(), Counterfactual(), WhichToShip(),
+])
+q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12 = EXERCISES
+score_summary = EXERCISES.score_summary
+
+__all__ = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8", "q9", "q10", "q11", "q12", "score_summary", "make_model",
+           "MAX_GAP", "DEFINITIONS", "REWEIGHING_DIAGNOSES", "focus_candidate"]
