@@ -103,6 +103,11 @@ def solved_nb07() -> dict:
 
 
 @pytest.fixture
+def solved_nb10() -> dict:
+    return solved_namespace("10_responsible_ai_governance")
+
+
+@pytest.fixture
 def solved_nb12() -> dict:
     return solved_namespace("12_failure_mode_response")
 

@@ -168,6 +168,7 @@ def test_approval_moves_the_mlflow_alias(tmp_path):
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("gate-test")  # not whatever experiment an earlier test left active in this process
     try:
         def log_version(name, eo_difference, documents=("model_card.md", "datasheet.md")):
             with mlflow.start_run() as run:
