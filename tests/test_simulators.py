@@ -398,3 +398,28 @@ class TestHrScreening:
             simulate_hr_screening(label_bias=1.2)
         with pytest.raises(ValueError, match="measurement_bias"):
             simulate_hr_screening(measurement_bias=-1)
+
+
+def test_churn_story_holds_drift_from_the_promotion_and_a_monthly_billing_dip():
+    """Data drift in exactly the named features from the promotion on; the model's F1 falls then;
+    billing weeks bring 40% more traffic and a dip in F1 that recurs every month (season, not drift)."""
+    from model_health.simulators import CHURN_FEATURES, churn_model, simulate_churn
+
+    world = simulate_churn(seed=11)
+    features = list(CHURN_FEATURES)
+    model = churn_model(world.training)
+    weeks = dict(tuple(world.traffic.groupby("week")))
+    f1 = {week: f1_score(frame["churned"], (model.predict_proba(frame[features])[:, 1] >= 0.35).astype(int))
+          for week, frame in weeks.items()}
+    quiet = [week for week in weeks if week < world.promotion_week and week not in world.billing_weeks]
+    after = [week for week in weeks if week >= world.promotion_week]
+    assert world.billing_weeks == (4, 8) and world.promotion_week == 6
+    assert len(weeks[4]) == len(weeks[8]) == 1.4 * len(weeks[1])
+    assert max(f1[week] for week in after) < min(f1[week] for week in quiet) - 0.08
+    assert f1[4] < min(f1[week] for week in quiet) - 0.03  # the billing dip, with no drift
+    psi_before = drift_table(world.training[features], weeks[3][features])["psi"]
+    psi_after = drift_table(world.training[features], weeks[7][features])["psi"]
+    assert (psi_before < 0.1).all()
+    assert set(psi_after.index[psi_after >= 0.1]) == set(world.drifted_features)
+    with pytest.raises(ValueError, match="promotion_week"):
+        simulate_churn(promotion_week=0)

@@ -1,14 +1,19 @@
-"""Command-line entry: ``python -m model_health <command>``.
+"""Command-line entry: ``python -m model_health <command> [--help]``.
 
 Commands:
-  gate   check model candidates against the risk policy (see ``model_health.governance``)
+  gate       check model candidates against the risk policy (model_health.governance)
+  serve      serve a model bundle over HTTP, logging predictions to SQLite (model_health.serving)
+  monitor    one run of the monitoring job over the prediction log (model_health.monitor_job)
+  receiver   a local Slack-compatible webhook receiver (model_health.webhooks)
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
-COMMANDS = ("gate",)
+COMMANDS = {"gate": ("model_health.governance", "gate"), "serve": ("model_health.serving", "serve"),
+            "monitor": ("model_health.monitor_job", "monitor"), "receiver": ("model_health.webhooks", "receiver")}
 
 
 def main(argv: list[str]) -> int:
@@ -16,12 +21,11 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 0
     command, rest = argv[0], argv[1:]
-    if command == "gate":
-        from model_health.governance import gate
-
-        return gate(rest)
-    print(f"Unknown command {command!r}; commands: {', '.join(COMMANDS)}.", file=sys.stderr)
-    return 2
+    if command not in COMMANDS:
+        print(f"Unknown command {command!r}; commands: {', '.join(COMMANDS)}.", file=sys.stderr)
+        return 2
+    module, function = COMMANDS[command]
+    return getattr(importlib.import_module(module), function)(rest)
 
 
 if __name__ == "__main__":

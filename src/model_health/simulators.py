@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["HR_FEATURES", "CreditPortfolio", "credit_model", "fraud_features", "simulate_credit_portfolio",
+__all__ = ["CHURN_FEATURES", "HR_FEATURES", "ChurnTraffic", "CreditPortfolio", "churn_model", "credit_model",
+           "fraud_features", "simulate_churn", "simulate_credit_portfolio",
            "simulate_fraud_transactions", "simulate_hr_screening", "simulate_lending_decisions",
            "simulate_recession"]
 
@@ -461,3 +462,103 @@ def simulate_hr_screening(seed: int = 2026, *, n: int = 6000, minority_share: fl
                          "years_experience": years, "named_school": named_school.astype("int64"),
                          "leadership_keywords": keywords, "skills_test": skills_test,
                          "qualified": qualified.astype("int64"), "past_hired": hired.astype("int64")})
+
+
+CHURN_FEATURES = ("tenure_months", "monthly_charges", "support_calls", "contract", "payment_method")
+CONTRACTS = ("month-to-month", "one-year", "two-year")
+PAYMENT_METHODS = ("card", "bank transfer", "electronic check")
+
+
+@dataclass(frozen=True)
+class ChurnTraffic:
+    """A churn model's world: training customers, then weeks of scoring traffic with later outcomes.
+
+    ``training``: one row per customer, ``CHURN_FEATURES`` and ``churned``. ``traffic``: the
+    customers scored each week (``week`` 1..n, ``request_id``, ``timestamp``, the features and
+    ``churned``, the outcome known a few weeks later). The ground truth: ``promotion_week``
+    (from it on, a competitor's promotion), ``drifted_features``, ``billing_weeks`` (month-end
+    weeks with more traffic and more churn, every month: seasonal, not drift).
+    """
+
+    training: pd.DataFrame
+    traffic: pd.DataFrame
+    promotion_week: int
+    drifted_features: tuple[str, ...]
+    billing_weeks: tuple[int, ...]
+
+
+def _churn_customers(rng: np.random.Generator, n: int, promotion: float) -> pd.DataFrame:
+    contract = rng.choice(CONTRACTS, n, p=np.array([0.5 + 0.2 * promotion, 0.3 - 0.1 * promotion,
+                                                    0.2 - 0.1 * promotion]))
+    return pd.DataFrame({
+        "tenure_months": np.clip(rng.gamma(2.0, 14.0, n), 1, 72).round().astype("int64"),
+        "monthly_charges": (rng.normal(65 + 12 * promotion, 18, n)).clip(18, 130).round(2),
+        "support_calls": rng.poisson(1.2, n).astype("int64"),
+        "contract": contract,
+        "payment_method": rng.choice(PAYMENT_METHODS, n, p=[0.4, 0.3, 0.3]),
+    })
+
+
+def _churn_outcomes(rng: np.random.Generator, customers: pd.DataFrame, promotion: float,
+                    billing: float) -> np.ndarray:
+    logit = (-1.3 - 0.035 * customers["tenure_months"] + 0.025 * (customers["monthly_charges"] - 65)
+             + 0.35 * customers["support_calls"]
+             + customers["contract"].map({"month-to-month": 1.0, "one-year": -0.3, "two-year": -1.2})
+             + 0.4 * (customers["payment_method"] == "electronic check")
+             + 1.3 * billing * (customers["contract"] != "month-to-month")  # renewals come due at month end
+             # The promotion targets loyal month-to-month customers, whom the model thinks safe.
+             + 2.5 * promotion * ((customers["contract"] == "month-to-month") & (customers["tenure_months"] > 24))
+             - 3.0 * promotion * (customers["tenure_months"] <= 24))
+    return (rng.random(len(customers)) < 1 / (1 + np.exp(-logit))).astype("int64")
+
+
+def simulate_churn(seed: int = 2026, *, n_training: int = 8_000, n_weeks: int = 8, per_week: int = 1_000,
+                   promotion_week: int = 6) -> ChurnTraffic:
+    """Customers of a subscription business, and ``n_weeks`` weeks of churn-model traffic.
+
+    Every fourth week is a billing week (month-end: 40% more customers are scored and churn is
+    more likely, the same way every month), which a static threshold misreads as a problem.
+    From ``promotion_week`` on, a competitor's promotion moves customers to month-to-month
+    contracts and higher charges (data drift in ``contract`` and ``monthly_charges``) and makes
+    month-to-month customers with support calls leave far more often (concept drift: the
+    model's F1 falls). ``tests/test_simulators.py`` checks each part of the story.
+
+    Examples
+    --------
+    >>> world = simulate_churn(seed=1, n_training=500, n_weeks=4, per_week=100)
+    >>> len(world.training), sorted(world.traffic["week"].unique().tolist()), world.billing_weeks
+    (500, [1, 2, 3, 4], (4,))
+    """
+    if not 1 <= promotion_week:
+        raise ValueError(f"`promotion_week` must be a week number (1 or more), got {promotion_week!r}.")
+    rng = np.random.default_rng(seed)
+    training = _churn_customers(rng, n_training, promotion=0.0)
+    training["churned"] = _churn_outcomes(rng, training, promotion=0.0, billing=0.0)
+    weeks, billing_weeks = [], tuple(week for week in range(1, n_weeks + 1) if week % 4 == 0)
+    for week in range(1, n_weeks + 1):
+        billing = float(week in billing_weeks)
+        promotion = float(week >= promotion_week)
+        customers = _churn_customers(rng, int(per_week * (1 + 0.4 * billing)), promotion)
+        customers["churned"] = _churn_outcomes(rng, customers, promotion, billing)
+        customers.insert(0, "timestamp", pd.Timestamp("2026-03-02") + pd.Timedelta(days=7 * (week - 1))
+                         + pd.to_timedelta(rng.integers(0, 7 * 24 * 3600, len(customers)), unit="s"))
+        customers.insert(0, "request_id", [f"w{week}-{number:05d}" for number in range(len(customers))])
+        customers.insert(0, "week", week)
+        weeks.append(customers.sort_values("timestamp", kind="stable"))
+    traffic = pd.concat(weeks, ignore_index=True)
+    return ChurnTraffic(training=training, traffic=traffic, promotion_week=promotion_week,
+                        drifted_features=("contract", "monthly_charges"), billing_weeks=billing_weeks)
+
+
+def churn_model(training: pd.DataFrame):
+    """The deployed churn model: scaled numbers, one-hot categories, logistic regression, fitted."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    numbers, categories = ["tenure_months", "monthly_charges", "support_calls"], ["contract", "payment_method"]
+    model = make_pipeline(make_column_transformer((StandardScaler(), numbers),
+                                                  (OneHotEncoder(handle_unknown="ignore"), categories)),
+                          LogisticRegression(max_iter=1000))
+    return model.fit(training[list(CHURN_FEATURES)], training["churned"])

@@ -1,0 +1,237 @@
+"""The model server, the webhook receiver and the monitoring job, as real processes on localhost:
+predictions logged before they are acknowledged, clear 422s that write nothing, a kill that loses
+nothing acknowledged, malformed log rows skipped and named, alerts retried, spooled and
+delivered exactly once. A fixture checks that no test leaves a server process or port behind."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import sys
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from model_health.monitor_job import EXIT_ALERT, EXIT_INVALID, run_monitor
+from model_health.serving import LocalServer, save_bundle
+from model_health.simulators import CHURN_FEATURES, churn_model, simulate_churn
+from model_health.webhooks import alert_key, flush_spool, send_alert
+
+FEATURES = list(CHURN_FEATURES)
+FAST_RETRY = {"base_delay": 0.01, "max_delay": 0.05, "timeout": 2.0, "seed": 0}
+
+
+@pytest.fixture(autouse=True)
+def no_process_or_port_left_behind():
+    before = set(LocalServer.running)
+    yield
+    leaked = LocalServer.running - before
+    ports = [server.port for server in leaked]
+    for server in leaked:
+        server.kill()
+    assert not leaked, f"servers still running on ports {ports}"
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("churn")
+    churn = simulate_churn(seed=3, n_training=3000, n_weeks=8, per_week=300)
+    train, validation = churn.training.iloc[:2000], churn.training.iloc[2000:]
+    model = churn_model(train)
+    bundle = save_bundle(folder / "churn.joblib", model, train[FEATURES], threshold=0.35, version="churn-test")
+    reference = validation[FEATURES].assign(label=validation["churned"].to_numpy(),
+                                            prediction=(model.predict_proba(validation[FEATURES])[:, 1] >= 0.35
+                                                        ).astype(int))
+    reference.to_csv(folder / "reference.csv", index=False)
+    return churn, bundle, folder / "reference.csv"
+
+
+def instances(frame: pd.DataFrame) -> list[dict]:
+    return [{"request_id": row.request_id, "timestamp": row.timestamp.isoformat(),
+             "features": {name: getattr(row, name) for name in FEATURES}}
+            for row in frame.astype({"tenure_months": float, "support_calls": float}).itertuples()]
+
+
+def send_week(url: str, week: pd.DataFrame) -> None:
+    assert httpx.post(f"{url}/predict", json={"instances": instances(week)}, timeout=60).status_code == 200
+    labels = [{"request_id": rid, "label": int(label)} for rid, label in zip(week["request_id"], week["churned"])]
+    assert httpx.post(f"{url}/labels", json={"labels": labels}, timeout=60).status_code == 200
+
+
+def test_predictions_are_logged_and_labels_join_them(world, tmp_path):
+    churn, bundle, _ = world
+    week = churn.traffic[churn.traffic["week"] == 1]
+    with LocalServer(["serve", "--model", bundle, "--db", tmp_path / "log.db"]) as server:
+        assert httpx.get(f"{server.url}/health").json()["model_version"] == "churn-test"
+        answer = httpx.post(f"{server.url}/predict", json={"instances": instances(week.head(5))}).json()
+        assert [item["request_id"] for item in answer["predictions"]] == list(week["request_id"].head(5))
+        again = httpx.post(f"{server.url}/predict", json={"instances": instances(week.head(1))}).json()
+        assert again["predictions"][0] == answer["predictions"][0]  # a retried request is idempotent
+        labels = {"labels": [{"request_id": week["request_id"].iloc[0], "label": 1}]}
+        assert httpx.post(f"{server.url}/labels", json=labels).json() == {"stored": 1}
+        port = server.port
+    assert port_is_free(port)
+    with sqlite3.connect(tmp_path / "log.db") as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert connection.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] == 5
+        assert connection.execute("SELECT label FROM labels").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("body, problem", [
+    ({"instances": [{"request_id": "a", "features": {"tenure_months": -1, "monthly_charges": 50, "support_calls": 0,
+                                                     "contract": "one-year", "payment_method": "card"}}]},
+     "instances[0].features.tenure_months: Input should be greater than or equal to 0"),
+    ({"instances": [{"request_id": "a", "features": {"tenure_months": 3, "monthly_charges": 50, "support_calls": 0,
+                                                     "contract": "weekly", "payment_method": "card"}}]},
+     "instances[0].features.contract: Input should be 'month-to-month', 'one-year' or 'two-year'"),
+    ({"instances": [{"request_id": "a", "features": {"tenure_months": 3, "monthly_charges": 50, "support_calls": 0,
+                                                     "contract": "one-year"}}]},
+     "instances[0].features.payment_method: Field required"),
+    ({"instances": []}, "instances: List should have at least 1 item"),
+    ({"rows": []}, "instances: Field required"),
+])
+def test_malformed_requests_get_a_clear_422_and_write_nothing(world, tmp_path, body, problem):
+    _, bundle, _ = world
+    with LocalServer(["serve", "--model", bundle, "--db", tmp_path / "log.db"]) as server:
+        response = httpx.post(f"{server.url}/predict", json=body)
+        unknown = httpx.post(f"{server.url}/labels", json={"labels": [{"request_id": "never", "label": 1}]})
+    assert response.status_code == 422 and any(line.startswith(problem) for line in response.json()["detail"])
+    assert unknown.status_code == 422 and "never predicted" in unknown.json()["detail"][0]
+    with sqlite3.connect(tmp_path / "log.db") as connection:
+        assert connection.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] == 0
+        assert connection.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0
+
+
+def test_a_killed_server_loses_nothing_it_acknowledged(world, tmp_path):
+    churn, bundle, _ = world
+    acknowledged = []
+    server = LocalServer(["serve", "--model", bundle, "--db", tmp_path / "log.db"]).start()
+    try:
+        for _, week in churn.traffic.groupby("week"):
+            for start in range(0, len(week), 50):
+                batch = week.iloc[start:start + 50]
+                if httpx.post(f"{server.url}/predict", json={"instances": instances(batch)}).status_code == 200:
+                    acknowledged += list(batch["request_id"])
+            if len(acknowledged) > 600:
+                break
+    finally:
+        server.kill()  # SIGKILL: no shutdown handler runs
+    with sqlite3.connect(tmp_path / "log.db") as connection:
+        logged = {row[0] for row in connection.execute("SELECT request_id FROM predictions")}
+    assert set(acknowledged) <= logged and len(acknowledged) > 600
+
+
+def test_bad_start_up_is_an_error_with_the_servers_output(tmp_path):
+    with pytest.raises(RuntimeError, match="no such file"):
+        LocalServer(["serve", "--model", tmp_path / "missing.joblib", "--db", tmp_path / "log.db"]).start()
+
+
+def test_webhook_5xx_is_retried_then_delivered_once(tmp_path):
+    with LocalServer(["receiver", "--store", tmp_path / "got.jsonl", "--fail-first", "2"]) as receiver:
+        key = alert_key("m", "w1")
+        assert send_alert(f"{receiver.url}/alerts", {"text": "hi"}, key, spool_dir=tmp_path / "spool",
+                          **FAST_RETRY) == "delivered"
+        assert send_alert(f"{receiver.url}/alerts", {"text": "hi"}, key, spool_dir=tmp_path / "spool",
+                          **FAST_RETRY) == "already delivered"
+        state = httpx.get(f"{receiver.url}/alerts").json()
+    assert state["calls"] == 3 and [alert["key"] for alert in state["alerts"]] == [key]
+
+
+def test_webhook_down_spools_and_the_next_run_delivers_exactly_once(tmp_path):
+    spool = tmp_path / "spool"
+    down = f"http://127.0.0.1:{LocalServer(['receiver']).port}/alerts"  # a free port: nothing listens
+    key = alert_key("m", "w2")
+    assert send_alert(down, {"text": "drop"}, key, spool_dir=spool, **FAST_RETRY) == "spooled"
+    assert (spool / f"{key}.json").exists()
+    with LocalServer(["receiver", "--store", tmp_path / "got.jsonl"]) as receiver:
+        url = f"{receiver.url}/alerts"
+        assert flush_spool(spool, url=url, **FAST_RETRY) == {key: "delivered"}
+        assert flush_spool(spool, url=url, **FAST_RETRY) == {}
+        assert send_alert(url, {"text": "drop"}, key, spool_dir=spool, **FAST_RETRY) == "already delivered"
+        alerts = httpx.get(url).json()["alerts"]
+    assert [alert["key"] for alert in alerts] == [key] and not (spool / f"{key}.json").exists()
+
+
+def test_a_slow_webhook_times_out_and_is_spooled(tmp_path):
+    with LocalServer(["receiver", "--store", tmp_path / "got.jsonl", "--delay", "1.5"]) as receiver:
+        outcome = send_alert(f"{receiver.url}/alerts", {"text": "slow"}, alert_key("slow"), spool_dir=tmp_path,
+                             attempts=2, base_delay=0.01, timeout=0.3, seed=0)
+    assert outcome == "spooled"
+
+
+def test_a_duplicate_alert_is_recorded_once_by_the_receiver(tmp_path):
+    with LocalServer(["receiver", "--store", tmp_path / "got.jsonl"]) as receiver:
+        for _ in range(2):
+            httpx.post(f"{receiver.url}/alerts", json={"text": "x"}, headers={"Idempotency-Key": "k1"})
+        assert len(httpx.get(f"{receiver.url}/alerts").json()["alerts"]) == 1
+
+
+def log_with_traffic(world, db, weeks=range(1, 9)) -> None:
+    churn, bundle, _ = world
+    with LocalServer(["serve", "--model", bundle, "--db", db]) as server:
+        for week in weeks:
+            send_week(server.url, churn.traffic[churn.traffic["week"] == week])
+
+
+def test_the_monitor_judges_a_window_and_alerts_after_the_promotion(world, tmp_path):
+    _, _, reference = world
+    log_with_traffic(world, tmp_path / "log.db")
+    before = run_monitor(tmp_path / "log.db", reference, tmp_path / "out", end="2026-03-16", f1_threshold=0.42,
+                         min_labels=100, evidently=False)
+    with LocalServer(["receiver", "--store", tmp_path / "got.jsonl"]) as receiver:
+        after = run_monitor(tmp_path / "log.db", reference, tmp_path / "out", end="2026-04-20", f1_threshold=0.42,
+                            min_labels=100, webhook=f"{receiver.url}/alerts", spool_dir=tmp_path / "spool",
+                            retry=FAST_RETRY)
+        alerts = httpx.get(f"{receiver.url}/alerts").json()["alerts"]
+    assert before.status == "ok" and after.status == "alert" and after.alert == "delivered"
+    assert "F1" in alerts[0]["payload"]["text"] and after.report.exists()
+    assert set(after.drift.index[after.drift["psi"] >= 0.1]) >= {"monthly_charges"}
+    assert set(after.seconds) == {"deliver spooled alerts", "read and validate", "metrics", "drift table",
+                                  "Evidently report", "alert"}
+
+
+def test_too_few_labels_is_unknown_not_ok(world, tmp_path):
+    _, _, reference = world
+    log_with_traffic(world, tmp_path / "log.db", weeks=[1])
+    result = run_monitor(tmp_path / "log.db", reference, tmp_path / "out", end="2026-03-09", min_labels=5000,
+                         evidently=False)
+    assert result.status == "unknown" and np.isnan(result.f1) and "fewer than 5000" in result.reason
+
+
+def test_malformed_log_rows_are_counted_skipped_and_named(world, tmp_path):
+    _, _, reference = world
+    db = tmp_path / "log.db"
+    log_with_traffic(world, db, weeks=[1])
+    with sqlite3.connect(db) as connection:
+        ids = [row[0] for row in connection.execute("SELECT request_id FROM predictions LIMIT 3")]
+        connection.execute("UPDATE predictions SET monthly_charges = 'n/a' WHERE request_id = ?", (ids[0],))
+        connection.execute("UPDATE predictions SET contract = NULL WHERE request_id = ?", (ids[1],))
+        connection.execute("UPDATE labels SET label = 7 WHERE request_id = ?", (ids[2],))
+    result = run_monitor(db, reference, tmp_path / "out", end="2026-03-09", min_labels=10, evidently=False)
+    assert result.malformed == {"label not 0/1": 1, "missing contract": 1, "monthly_charges not a number": 1}
+    assert result.n_predictions == 297
+    assert "malformed rows skipped: 3" in (tmp_path / "out" / "monitor-2026-03-09.json").read_text()
+
+
+def test_the_monitor_command_exit_codes(world, tmp_path):
+    _, _, reference = world
+    log_with_traffic(world, tmp_path / "log.db")
+    command = [sys.executable, "-m", "model_health", "monitor", "--db", str(tmp_path / "log.db"), "--reference",
+               str(reference), "--out", str(tmp_path / "out"), "--min-labels", "100", "--no-evidently"]
+    alert = subprocess.run([*command, "--end", "2026-04-20", "--f1-threshold", "0.42"], capture_output=True,
+                           text=True, timeout=300)
+    assert alert.returncode == EXIT_ALERT, alert.stderr
+    assert "ALERT" in alert.stdout and "seconds per stage: deliver spooled alerts" in alert.stdout
+    invalid = subprocess.run([*command, "--end", "someday"], capture_output=True, text=True, timeout=300)
+    assert invalid.returncode == EXIT_INVALID and "'someday'" in invalid.stderr
+    missing = subprocess.run([*command[:5], str(tmp_path / "none.db"), *command[6:], "--end", "2026-04-20"],
+                             capture_output=True, text=True, timeout=300)
+    assert missing.returncode == EXIT_INVALID and "no such prediction log" in missing.stderr
