@@ -100,6 +100,7 @@ def main(argv: list[str]) -> None:
     elif command == "bench":
         run(python, "-m", "model_health.runner", "bench", *rest)
         run(python, "benchmarks/drift_table.py")
+        run(python, "benchmarks/monitor_job.py")
     elif command == "test":
         run(python, "-m", "pytest", "tests", "src", *rest)
         # Twice in a row: stored outputs must not depend on the run.

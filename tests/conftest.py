@@ -88,6 +88,11 @@ def solved_nb03() -> dict:
 
 
 @pytest.fixture
+def solved_nb04() -> dict:
+    return solved_namespace("04_monitor_rest_api")
+
+
+@pytest.fixture
 def solved_nb05() -> dict:
     return solved_namespace("05_diagnose_post_launch_drift")
 

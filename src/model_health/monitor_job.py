@@ -60,7 +60,7 @@ class MonitorResult:
         f1 = "NaN" if np.isnan(self.f1) else f"{self.f1:.3f}"
         malformed = sum(self.malformed.values())
         return (f"window {self.window_start} to {self.window_end}: {self.n_predictions} predictions, "
-                f"{self.n_labelled} labelled, F1 {f1} (threshold {self.f1_threshold}): {self.status.upper()}"
+                f"{self.n_labelled} labelled, F1 {f1} (threshold {self.f1_threshold:.3f}): {self.status.upper()}"
                 f"{f' ({self.reason})' if self.reason else ''}; malformed rows skipped: {malformed}; "
                 f"alert: {self.alert}")
 
@@ -143,7 +143,7 @@ def _evidently_report(reference: pd.DataFrame, current: pd.DataFrame, features: 
 
 def _payload(model: str, result: MonitorResult, report: Path | None) -> dict:
     drifted = result.drift.index[result.drift["psi"] >= 0.25].tolist() if len(result.drift) else []
-    text = (f":rotating_light: *{model}*: F1 {result.f1:.3f} is below {result.f1_threshold} for "
+    text = (f":rotating_light: *{model}*: F1 {result.f1:.3f} is below {result.f1_threshold:.3f} for "
             f"{result.window_start} to {result.window_end} ({result.n_labelled} labelled predictions).")
     details = [f"Drifted features (PSI >= 0.25): {', '.join(drifted) or 'none'}"]
     if report is not None:
@@ -254,3 +254,22 @@ def monitor(argv=None) -> int:
         print(f"  skipped {count} malformed row(s): {reason}")
     print("seconds per stage: " + ", ".join(f"{stage} {value:.2f}" for stage, value in result.seconds.items()))
     return {"ok": EXIT_OK, "alert": EXIT_ALERT, "unknown": EXIT_UNKNOWN}[result.status]
+
+
+def evidently_drifted_columns(reference: pd.DataFrame, current: pd.DataFrame, features: list[str]) -> list[str]:
+    """The features Evidently's DataDriftPreset flags as drifted (its own tests and thresholds), sorted."""
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    numbers = [column for column in features if pd.api.types.is_numeric_dtype(reference[column])]
+    definition = DataDefinition(numerical_columns=numbers,
+                                categorical_columns=[column for column in features if column not in numbers])
+    snapshot = Report([DataDriftPreset(columns=features)]).run(
+        Dataset.from_pandas(current[features], data_definition=definition),
+        Dataset.from_pandas(reference[features], data_definition=definition))
+    drifted = []
+    for metric in snapshot.dict()["metrics"]:
+        config = metric.get("config", {})
+        if config.get("type", "").endswith("ValueDrift") and metric["value"] >= config.get("threshold", np.inf):
+            drifted.append(config["column"])
+    return sorted(drifted)

@@ -13,6 +13,7 @@ free localhost port and stops it, for notebooks and tests.
 
 
 import argparse
+import atexit
 import datetime as dt
 import socket
 import sqlite3
@@ -247,6 +248,13 @@ class LocalServer:
         self.stop()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
+
+
+@atexit.register
+def _stop_all_servers() -> None:
+    """A kernel that exits (or a notebook that failed halfway) leaves no server behind."""
+    for server in list(LocalServer.running):
+        server.stop()
 
 
 def serve(argv=None) -> int:

@@ -1,0 +1,104 @@
+"""Notebook 04's exercises: plausible mistakes get their specific message, correct answers in
+another form pass (the checks every exercise shares are in test_exercises.py); the notebook
+stops the servers it starts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model_health.exercises import nb04_monitor_rest_api as nb04
+from model_health.grading import Status
+from model_health.serving import LocalServer
+
+from conftest import feedback_failures, significant
+
+
+def reference_at_fixed_threshold(frame, model, threshold):
+    """Ignores `threshold`: right at THRESHOLD, wrong on the unseen case at 0.5."""
+    return nb04.reference_build_reference(frame, model, 0.35, list(frame.columns[:5]))
+
+
+def instances_with_numpy_values(frame):
+    """Reads values column by column: numpy's int64, which JSON cannot encode."""
+    return [{"request_id": frame["request_id"].iloc[position], "timestamp": frame["timestamp"].iloc[position],
+             "features": {name: frame[name].iloc[position] for name in ("tenure_months", "monthly_charges",
+                                                                        "support_calls", "contract",
+                                                                        "payment_method")}}
+            for position in range(len(frame))]
+
+
+def window_without_lag(run_date):
+    end = pd.Timestamp(run_date).normalize()
+    return end - pd.Timedelta(days=7), end
+
+
+def mistakes(ns):
+    features = list(ns["FEATURES"])
+    on_training = nb04.reference_build_reference(ns["train"], ns["model"], ns["THRESHOLD"], features)
+    inner_join = pd.Series({str(week): 1.0 for week in range(1, 9)})
+    _, sd = nb04._bootstrap_f1(ns)
+    _, sd_full = nb04._bootstrap_f1(ns, size=len(ns["validation"]))
+    return [
+        ("q1", dict(build_reference=reference_at_fixed_threshold), "use the `threshold` argument"),
+        ("q1", dict(reference=on_training), "holds the training rows"),
+        ("q1", dict(reference=ns["reference"].head(100)), "should hold the 2000 validation rows"),
+        ("q1", dict(build_reference=lambda frame, model, threshold: frame), "returns no column(s)"),
+        ("q2", dict(to_instances=instances_with_numpy_values), "JSON cannot encode"),
+        ("q2", dict(to_instances=lambda frame: {"instances": []}), "one dict per row"),
+        ("q3", dict(labelled_share=inner_join), "an inner JOIN drops"),
+        ("q3", dict(labelled_share=ns["labelled_share"].iloc[:-1]), "one value per week"),
+        ("q4", dict(monitor_window=window_without_lag), "judge F1 on no labels"),
+        ("q4", dict(monitor_window=lambda run_date: pd.Timestamp(run_date) - pd.Timedelta(days=7)), "(start, end)"),
+        ("q5", dict(f1_sd=sd_full, f1_threshold=ns["reference_f1"] - 2 * sd_full), "resampled at the reference's size"),
+        ("q5", dict(f1_threshold=ns["reference_f1"] - ns["f1_sd"]), "reference_f1 - 2 * f1_sd"),
+        ("q5", dict(reference_f1=0.9), "reference_f1"),
+        ("q6", dict(min_labels=nb04.reference_min_labels(sd) + 200), "sd shrinks with the square root"),
+        ("q6", dict(min_labels=nb04.WEEKLY_VOLUME * (2 * ns["f1_sd"] / nb04.DETECTABLE_DROP) ** 2), "whole number"),
+        ("q7", dict(billing_dip=-ns["billing_dip"]), "sign is reversed"),
+        ("q8", dict(threshold_for_week=lambda week: ns["f1_threshold"]), "a billing week: lower by the dip"),
+        ("q8", dict(static_alerts=[*ns["static_alerts"], 8]), "unknown is not an alert"),
+        ("q8", dict(seasonal_alerts=ns["static_alerts"]), "`seasonal_alerts` should list"),
+        ("q9", dict(report_drifted=["contract", "monthly_charges", "tenure_months"]), "does not mark ['tenure_months']"),
+        ("q9", dict(report_drifted="contract"), "list of column names"),
+        ("q10", dict(alerts_received=ns["alerts_received"] + 2), "a retried call that failed records nothing"),
+        ("q10", dict(rerun_outcome="delivered"), "already alerted on"),
+    ]
+
+
+def test_each_mistake_gets_its_specific_feedback(solved_nb04):
+    assert feedback_failures(nb04.EXERCISES, solved_nb04, mistakes(solved_nb04)) == []
+
+
+def correct_in_another_form(ns):
+    return [
+        ("q1", dict(reference=ns["reference"].sample(frac=1, random_state=1).reset_index(drop=True))),
+        ("q2", dict(to_instances=lambda frame: [
+            {"features": {name: (float(row[name]) if name != "contract" and name != "payment_method" else row[name])
+                          for name in ns["FEATURES"]},
+             "timestamp": row["timestamp"].strftime("%Y-%m-%d %H:%M:%S"), "request_id": row["request_id"]}
+            for _, row in frame.iterrows()])),
+        ("q3", dict(labelled_share={int(week): significant(share) for week, share in ns["labelled_share"].items()})),
+        ("q4", dict(monitor_window=lambda run_date: [str(day.date()) for day in nb04.reference_window(run_date)])),
+        ("q5", dict(reference_f1=significant(ns["reference_f1"]), f1_sd=np.float32(ns["f1_sd"] * 1.1),
+                    f1_threshold=significant(ns["reference_f1"]) - 2 * float(np.float32(ns["f1_sd"] * 1.1)))),
+        ("q7", dict(billing_dip=significant(ns["billing_dip"]))),
+        ("q8", dict(static_alerts=np.array(ns["static_alerts"]), seasonal_alerts=tuple(ns["seasonal_alerts"]))),
+        ("q9", dict(report_drifted={"monthly_charges", "contract"})),
+        ("q10", dict(alerts_received=np.int64(ns["alerts_received"]))),
+    ]
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_correct_answer_in_another_form_passes(solved_nb04, index):
+    name, answers = correct_in_another_form(solved_nb04)[index]
+    exercise = {exercise.name: exercise for exercise in nb04.EXERCISES}[name]
+    result = exercise.grade({**solved_nb04, **answers})
+    assert result.status is Status.CORRECT, result.message
+
+
+def test_the_notebook_stops_its_servers_and_tells_season_from_drift(solved_nb04):
+    assert not LocalServer.running
+    assert solved_nb04["static_alerts"] == [4, 6, 7] and solved_nb04["seasonal_alerts"] == [6, 7]
+    assert solved_nb04["weekly"].loc[8, "status"] == "unknown"
