@@ -11,13 +11,14 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from sklearn.pipeline import Pipeline
 
 __all__ = ["change_needed", "linear_shap", "narrate", "top_reasons"]
 
 
 def _steps(model) -> tuple[list, object]:
     """The transforming steps and the final linear estimator of ``model`` (a Pipeline or an estimator)."""
+    from sklearn.pipeline import Pipeline
+
     steps = [step for _, step in model.steps[:-1]] if isinstance(model, Pipeline) else []
     final = model.steps[-1][1] if isinstance(model, Pipeline) else model
     if not hasattr(final, "coef_") or np.ndim(final.coef_) != 2 or final.coef_.shape[0] != 1:
