@@ -36,7 +36,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["CHURN_FEATURES", "HR_FEATURES", "ChurnTraffic", "CreditPortfolio", "churn_model", "credit_model",
+__all__ = ["CHURN_FEATURES", "FLEET", "FLEET_INCIDENTS", "HR_FEATURES", "ChurnTraffic", "CreditPortfolio", "ModelFleet",
+           "churn_model", "credit_model", "simulate_model_fleet",
            "fraud_features", "simulate_churn", "simulate_credit_portfolio",
            "simulate_fraud_transactions", "simulate_hr_screening", "simulate_lending_decisions",
            "simulate_recession"]
@@ -562,3 +563,93 @@ def churn_model(training: pd.DataFrame):
                                                   (OneHotEncoder(handle_unknown="ignore"), categories)),
                           LogisticRegression(max_iter=1000))
     return model.fit(training[list(CHURN_FEATURES)], training["churned"])
+
+
+FLEET = (  # name, model type, owner team, risk tier, predictions per day
+    ("churn-eu", "logistic regression", "retention", "limited", 400),
+    ("churn-us", "gradient boosting", "retention", "limited", 600),
+    ("fraud-card", "gradient boosting", "payments", "high", 800),
+    ("fraud-wire", "random forest", "payments", "high", 300),
+    ("credit-limit", "logistic regression", "risk", "high", 350),
+    ("loan-approval", "gradient boosting", "risk", "high", 450),
+    ("hr-screening", "logistic regression", "people", "high", 200),
+    ("upsell-propensity", "neural network", "growth", "limited", 700),
+    ("stockout-risk", "gradient boosting", "supply", "minimal", 250),
+    ("spam-filter", "naive Bayes", "it", "minimal", 900),
+    ("support-escalation", "random forest", "support", "limited", 300),
+    ("price-sensitivity", "neural network", "pricing", "limited", 500),
+)
+
+
+@dataclass(frozen=True)
+class ModelFleet:
+    """Prediction logs of many models (JSON lines, one file per model and day) and the truth about them.
+
+    ``models``: one row per model (``model``, ``type``, ``owner``, ``risk_tier``). ``log_dir``:
+    ``<model>/day-NN.jsonl`` files, each line a logged prediction (``model``, ``request_id``,
+    ``ts`` in epoch seconds, ``latency_ms``, ``score``, ``prediction``, ``label`` (null until the
+    outcome arrived), ``feature_1``, ``segment``, ``group_attr``). ``incidents``: the injected
+    problems, model -> (kind, first day).
+    """
+
+    models: pd.DataFrame
+    log_dir: object
+    incidents: dict
+    start: pd.Timestamp
+    days: int
+
+
+FLEET_INCIDENTS = {
+    "fraud-wire": ("performance", 7),  # the outcome stops following the score: F1 falls
+    "upsell-propensity": ("drift", 9),  # feature_1 shifts by one standard deviation
+    "support-escalation": ("latency", 8),  # responses three times slower
+    "loan-approval": ("fairness", 10),  # group B selected far less often
+    "spam-filter": ("stale labels", 6),  # outcomes stop arriving
+}
+
+
+def simulate_model_fleet(log_dir, seed: int = 2026, *, days: int = 14, label_delay_days: int = 2,
+                         scale: float = 1.0) -> ModelFleet:
+    """Write ``days`` days of prediction logs for the 12 models of ``FLEET`` into ``log_dir``.
+
+    Each model scores its traffic (``scale`` times its daily volume) with latency around
+    40-120 ms; outcomes arrive ``label_delay_days`` after the prediction (rows younger than that
+    at the end of the period have no label). ``FLEET_INCIDENTS`` lists the five injected
+    problems; every other model stays healthy. ``tests/test_observability.py`` checks each.
+    """
+    import json
+    from pathlib import Path
+
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2026-06-01")
+    end_ts = int((start + pd.Timedelta(days=days)).timestamp())
+    log_dir = Path(log_dir)
+    for index, (name, _, _, _, per_day) in enumerate(FLEET):
+        kind, first_day = FLEET_INCIDENTS.get(name, (None, days + 1))
+        base_latency = 40 + 8 * index
+        (log_dir / name).mkdir(parents=True, exist_ok=True)
+        for day in range(1, days + 1):
+            n = int(per_day * scale * rng.uniform(0.9, 1.1))
+            broken = day >= first_day
+            group = rng.choice(["A", "B"], n, p=[0.6, 0.4])
+            segment = rng.choice(["web", "app", "store"], n)
+            feature = rng.normal(1.0 if kind == "drift" and broken else 0.0, 1.0, n)
+            score = 1 / (1 + np.exp(-(1.6 * feature + rng.normal(0, 1.0, n) - 0.4
+                                      - (1.5 if kind == "fairness" and broken else 0.0) * (group == "B"))))
+            truth_score = score if not (kind == "performance" and broken) else rng.random(n)
+            label = (rng.random(n) < np.clip(0.1 + 0.8 * truth_score, 0, 1)).astype(int)
+            ts = (int((start + pd.Timedelta(days=day - 1)).timestamp()) + np.sort(rng.integers(0, 86400, n)))
+            latency = rng.lognormal(np.log(base_latency), 0.35, n) * (3.0 if kind == "latency" and broken else 1.0)
+            known = ts <= end_ts - label_delay_days * 86400
+            if kind == "stale labels":
+                known &= ts < int((start + pd.Timedelta(days=first_day - 1)).timestamp())
+            lines = [json.dumps({"model": name, "request_id": f"{name}-{day:02d}-{row:05d}", "ts": int(ts[row]),
+                                 "latency_ms": round(float(latency[row]), 2), "score": round(float(score[row]), 5),
+                                 "prediction": int(score[row] >= 0.5), "label": int(label[row]) if known[row] else None,
+                                 "feature_1": round(float(feature[row]), 4),
+                                 "segment": str(segment[row]), "group_attr": str(group[row])})
+                     for row in range(n)]
+            (log_dir / name / f"day-{day:02d}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    models = pd.DataFrame([{"model": name, "type": kind, "owner": owner, "risk_tier": tier}
+                           for name, kind, owner, tier, _ in FLEET])
+    return ModelFleet(models=models, log_dir=log_dir, incidents=dict(FLEET_INCIDENTS), start=start, days=days)
