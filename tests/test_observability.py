@@ -4,6 +4,7 @@ Structured Streaming ingestion); SLOs and error budgets; offline settings; clear
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -126,3 +127,40 @@ def test_spark_streaming_and_spark_sql_match_duckdb(fleet, tmp_path):
             assert np.allclose(duck[values].astype(float), sparked[values].astype(float), equal_nan=True), name
     finally:
         spark.stop()
+
+
+def fleet_status(fleet):
+    world, _, _, _, metrics = fleet
+    daily = metrics["performance"].merge(metrics["latency"], on=["model", "day"]).merge(
+        metrics["psi"], on=["model", "day"]).merge(metrics["fairness_gap"], on=["model", "day"])
+    slos = {name: {"f1": {"min": 0.55}, "p95_ms": {"max": 250}, "psi_feature_1": {"max": 0.25},
+                   "selection_gap": {"max": 0.2}} for name in world.models["model"]}
+    slos["spam-filter"] = {"f1": {"min": 0.55}}
+    return world, daily, evaluate_slos(daily.assign(f1=daily["f1"].where(daily["model"] != "spam-filter")), slos)
+
+
+def test_the_dashboard_shows_every_model_with_its_worst_status(fleet, tmp_path):
+    from model_health.observability import fleet_dashboard
+
+    world, daily, status = fleet_status(fleet)
+    page = fleet_dashboard(world.models, status, daily, tmp_path / "fleet.html").read_text()
+    for model in world.models["model"]:
+        assert f'<tr data-model="{model}">' in page and f'id="{model}"' in page
+    assert not re.search(r'<(script|link|img)[^>]+(src|href)="https?:', page)  # self-contained
+    rows = dict(re.findall(r'<tr data-model="([^"]+)">.*?<span class="status [^"]+">([^<]+)</span>', page, re.S))
+    assert rows["fraud-wire"] == rows["upsell-propensity"] == rows["support-escalation"] == "breached"
+    assert rows["spam-filter"] == "unknown" and rows["churn-eu"] == "met"
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium is not installed (Debian: apt-get install "
+                                                               "chromium; CI installs it)")
+def test_the_dashboard_renders_in_chromium(fleet, tmp_path):
+    from conftest import rendered_text
+
+    from model_health.observability import fleet_dashboard
+
+    world, daily, status = fleet_status(fleet)
+    text = rendered_text(fleet_dashboard(world.models, status, daily, tmp_path / "fleet.html"), tmp_path / "profile")
+    for model in world.models["model"]:
+        assert model in text
+    assert text.count("breached") >= 3 and "unknown" in text and "Model fleet health" in text

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOG_COLUMNS", "METRICS", "evaluate_slos", "ingest_duckdb", "reference_bins", "run_metric",
-           "spark_session", "stream_ingest_spark"]
+__all__ = ["LOG_COLUMNS", "METRICS", "evaluate_slos", "fleet_dashboard", "ingest_duckdb", "reference_bins",
+           "run_metric", "spark_session", "stream_ingest_spark"]
 
 LOG_COLUMNS = {"model": "VARCHAR", "request_id": "VARCHAR", "ts": "BIGINT", "latency_ms": "DOUBLE", "score": "DOUBLE",
                "prediction": "INTEGER", "label": "INTEGER", "feature_1": "DOUBLE", "segment": "VARCHAR",
@@ -172,3 +172,44 @@ def evaluate_slos(daily: pd.DataFrame, slos: dict, *, target: float = 0.9) -> pd
                          "budget_left": round(1 - bad / budget, 2) if budget else np.nan,
                          "status": status})
     return pd.DataFrame(rows)
+
+
+STATUS_ORDER = ("breached", "unknown", "at risk", "met")  # worst first
+
+
+def _sparkline(values: pd.Series, width: int = 120, height: int = 24) -> str:
+    """An inline SVG line of the daily values (no script, no file: the page works offline)."""
+    points = values.dropna()
+    if len(points) < 2:
+        return "not enough data"
+    low, high = float(points.min()), float(points.max())
+    span = (high - low) or 1.0
+    xs = np.linspace(2, width - 2, len(values))
+    coordinates = " ".join(f"{x:.1f},{height - 2 - (float(value) - low) / span * (height - 4):.1f}"
+                           for x, value in zip(xs, values) if not np.isnan(value))
+    return (f'<svg width="{width}" height="{height}" role="img" aria-label="trend"><polyline fill="none" '
+            f'stroke="#0969da" stroke-width="1.5" points="{coordinates}"/></svg>')
+
+
+def fleet_dashboard(models: pd.DataFrame, slo_status: pd.DataFrame, daily: pd.DataFrame, path,
+                    *, title: str = "Model fleet health") -> Path:
+    """Write a self-contained HTML page: every model's status against its SLOs, with a drill-down each."""
+    from markupsafe import Markup
+
+    from model_health.reports import render_html
+
+    entries = []
+    for model in models.itertuples():
+        rows = slo_status[slo_status["model"] == model.model]
+        status = next((level for level in STATUS_ORDER if (rows["status"] == level).any()), "unknown")
+        slos = [{**row, "budget_left_text": "n/a" if pd.isna(row["budget_left"]) else f"{row['budget_left']:.0%}",
+                 "sparkline": Markup(_sparkline(daily.loc[daily["model"] == model.model].sort_values("day")[
+                     row["sli"]].astype(float).reset_index(drop=True)))}
+                for row in rows.to_dict("records")]
+        entries.append({"model": model.model, "owner": model.owner, "risk_tier": model.risk_tier, "status": status,
+                        "breached": rows.loc[rows["status"] == "breached", "sli"].tolist(), "slos": slos})
+    page = render_html("fleet_dashboard", title=title, models=entries)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -16,7 +16,8 @@ import pandas as pd
 
 from model_health._validation import as_real_number, check_columns
 
-__all__ = ["RECOMMENDATIONS", "check_risk_assessment", "evaluate_kpis", "kpi_named_in", "render", "write_report"]
+__all__ = ["RECOMMENDATIONS", "check_risk_assessment", "evaluate_kpis", "kpi_named_in", "render", "render_html",
+           "write_report"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 RECOMMENDATIONS = ("go", "go with conditions", "no-go")
@@ -39,6 +40,13 @@ def render(template: str, **context) -> str:
         return _environment().get_template(f"{template}.md.j2").render(**context)
     except UndefinedError as missing:
         raise ValueError(f"The {template} template needs a value the context lacks: {missing}.") from None
+
+
+def render_html(template: str, **context) -> str:
+    """Render ``templates/<template>.html.j2``, escaping every value (names and labels are data)."""
+    environment = _environment()
+    environment.autoescape = True
+    return environment.get_template(f"{template}.html.j2").render(**context)
 
 
 def write_report(folder, name: str, template: str, **context) -> dict[str, Path]:
