@@ -135,8 +135,8 @@ def fleet_status(fleet):
         metrics["psi"], on=["model", "day"]).merge(metrics["fairness_gap"], on=["model", "day"])
     slos = {name: {"f1": {"min": 0.55}, "p95_ms": {"max": 250}, "psi_feature_1": {"max": 0.25},
                    "selection_gap": {"max": 0.2}} for name in world.models["model"]}
-    slos["spam-filter"] = {"f1": {"min": 0.55}}
-    return world, daily, evaluate_slos(daily.assign(f1=daily["f1"].where(daily["model"] != "spam-filter")), slos)
+    slos["spam-filter"] = {"f1": {"min": 0.55}}  # its labels stopped on day 6: judged on stale days, it is unknown
+    return world, daily, evaluate_slos(daily, slos)
 
 
 def test_the_dashboard_shows_every_model_with_its_worst_status(fleet, tmp_path):

@@ -136,7 +136,7 @@ def stream_ingest_spark(spark, log_dir, out_dir, checkpoint_dir):
     return table.count()
 
 
-def evaluate_slos(daily: pd.DataFrame, slos: dict, *, target: float = 0.9) -> pd.DataFrame:
+def evaluate_slos(daily: pd.DataFrame, slos: dict, *, target: float = 0.9, recent_days: int = 3) -> pd.DataFrame:
     """SLO status per model and objective, with error budgets.
 
     ``daily``: one row per model and day with the SLIs named in ``slos`` (e.g. ``p95_ms``,
@@ -144,7 +144,9 @@ def evaluate_slos(daily: pd.DataFrame, slos: dict, *, target: float = 0.9) -> pd
     {"min": x}}. A day is good when its SLI meets the objective, unknown when it is NaN. The
     error budget is the share of days that may be bad, ``1 - target``, times the days
     measured; status is "breached" when bad days exceed it, "at risk" past 75% of it, "met"
-    otherwise, and "unknown" when no day could be measured.
+    otherwise. It is "unknown" when no day could be measured, or when the model has no measured
+    day among the fleet's latest ``recent_days`` measured days for that SLI (a verdict on stale
+    data is no verdict: its labels stopped arriving, say).
     """
     rows = []
     for model, objectives in slos.items():
@@ -152,12 +154,14 @@ def evaluate_slos(daily: pd.DataFrame, slos: dict, *, target: float = 0.9) -> pd
         for sli, bound in objectives.items():
             if sli not in days:
                 raise ValueError(f"SLO for {model!r} names {sli!r}, which `daily` does not have.")
-            values = pd.to_numeric(days[sli], errors="coerce")
+            values = pd.to_numeric(days.sort_values("day")[sli], errors="coerce")
             measured = values.dropna()
             good = measured <= bound["max"] if "max" in bound else measured >= bound["min"]
             budget = round((1 - target) * len(measured), 9)  # 0.1 * 20 is 1.9999999999999996 in floating point
             bad = int((~good).sum())
-            if measured.empty:
+            fleet_latest = daily.loc[pd.to_numeric(daily[sli], errors="coerce").notna(), "day"].max()
+            stale = not (days.loc[measured.index, "day"] > fleet_latest - recent_days).any()
+            if measured.empty or stale:
                 status = "unknown"
             elif bad > budget:
                 status = "breached"
