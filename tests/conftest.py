@@ -113,6 +113,11 @@ def solved_nb10() -> dict:
 
 
 @pytest.fixture
+def solved_nb11() -> dict:
+    return solved_namespace("11_observability_platform")
+
+
+@pytest.fixture
 def solved_nb12() -> dict:
     return solved_namespace("12_failure_mode_response")
 

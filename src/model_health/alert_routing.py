@@ -21,9 +21,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["Route", "load_config", "notifications", "pagerduty_event", "route", "servicenow_incident"]
+__all__ = ["Route", "inhibited", "load_config", "notifications", "pagerduty_event", "route", "servicenow_incident"]
 
 MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?((?:[^"\\]|\\.)*)"?\s*$')
 SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -130,7 +131,8 @@ def route(labels: dict[str, str], config: dict) -> list[str]:
     return [node.receiver for node in _walk(config["route"], {key: str(value) for key, value in labels.items()})]
 
 
-def _inhibited(alert: dict, firing: list[dict], rules: list[dict]) -> bool:
+def inhibited(alert: dict, firing: list[dict], rules: list[dict]) -> bool:
+    """Whether an inhibit rule silences ``alert`` while the alerts in ``firing`` fire."""
     for rule in rules:
         if all(matcher.holds(alert) for matcher in rule["target"]):
             for source in firing:
@@ -149,8 +151,8 @@ def notifications(alerts: pd.DataFrame, config: dict, *, until=None) -> pd.DataF
     labels), as Alertmanager does: the first alert waits ``group_wait``, then one message
     carries everything in the group; afterwards the group is checked every ``group_interval``
     and sends when it holds new alerts, or re-sends when ``repeat_interval`` has passed since
-    its last message. An alert matched by an inhibit rule's target, while a source alert with
-    the same ``equal`` labels fires, is not sent. Times in the result are seconds from the
+    its last message. An alert matched by an inhibit rule's target, from the time a source alert
+    with the same ``equal`` labels starts firing, is not sent. Times in the result are seconds from the
     first alert.
     """
     if not isinstance(alerts, pd.DataFrame) or "time" not in alerts:
@@ -160,9 +162,19 @@ def notifications(alerts: pd.DataFrame, config: dict, *, until=None) -> pd.DataF
                else times.astype(float) - float(times.min()))
     horizon = float(seconds.max()) if until is None else float(until)
     labels = alerts.drop(columns="time").astype(str).to_dict("records")
+    # Per inhibit rule, when a source first fires for each value of its `equal` labels.
+    sources = [{} for _ in config["inhibit"]]
+    for at, alert in zip(seconds.tolist(), labels):
+        for rule, started in zip(config["inhibit"], sources):
+            if all(matcher.holds(alert) for matcher in rule["source"]):
+                key = tuple(alert.get(label, "") for label in rule["equal"])
+                started[key] = min(at, started.get(key, np.inf))
     groups: dict[tuple, dict] = {}
     for at, alert in sorted(zip(seconds.tolist(), labels), key=lambda pair: pair[0]):
-        if _inhibited(alert, labels, config["inhibit"]):
+        if any(all(matcher.holds(alert) for matcher in rule["target"])
+               and started.get(tuple(alert.get(label, "") for label in rule["equal"]), np.inf) <= at
+               and not all(matcher.holds(alert) for matcher in rule["source"])
+               for rule, started in zip(config["inhibit"], sources)):
             continue
         for node in _walk(config["route"], alert):
             key = (id(node), tuple(alert.get(label, "") for label in node.group_by))

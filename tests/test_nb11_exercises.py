@@ -1,0 +1,86 @@
+"""Notebook 11's exercises: plausible mistakes get their specific message, correct answers in
+another form pass (the checks every exercise shares are in test_exercises.py)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from model_health.exercises import nb11_observability_platform as nb11
+from model_health.grading import Status
+
+from conftest import feedback_failures
+
+PRECISION_COUNTING_UNLABELLED = """
+SELECT model, CAST(FLOOR(ts / 86400) AS BIGINT) AS day,
+       SUM(CASE WHEN label = 1 AND prediction = 1 THEN 1 ELSE 0 END) * 1.0
+       / NULLIF(SUM(CASE WHEN prediction = 1 THEN 1 ELSE 0 END), 0) AS precision
+FROM predictions GROUP BY model, CAST(FLOOR(ts / 86400) AS BIGINT)"""
+PRECISION_ZERO_WHEN_EMPTY = """
+SELECT model, CAST(FLOOR(ts / 86400) AS BIGINT) AS day,
+       COALESCE(SUM(CASE WHEN label = 1 AND prediction = 1 THEN 1 ELSE 0 END) * 1.0
+       / NULLIF(SUM(CASE WHEN label IS NOT NULL AND prediction = 1 THEN 1 ELSE 0 END), 0), 0) AS precision
+FROM predictions GROUP BY model, CAST(FLOOR(ts / 86400) AS BIGINT)"""
+
+
+def objective_from_all_days(p95_by_day):
+    return float(np.ceil(1.25 * p95_by_day.median() / 10) * 10)
+
+
+def mistakes(ns):
+    routing = ns["routing"]
+    no_inhibit = {**routing, "inhibit_rules": []}
+    signed_drift = copy.deepcopy(routing)
+    signed_drift["route"]["routes"][1]["matchers"] = ['severity="warning"', 'kind="drift"']
+    latency = dict(ns["latency_slos"])
+    first = sorted(latency)[0]
+    latency[first] = {"p95_ms": {"max": latency[first]["p95_ms"]["max"] + 10}}
+    return [
+        ("q1", dict(precision_sql=PRECISION_COUNTING_UNLABELLED), "whose label has arrived"),
+        ("q1", dict(precision_sql=PRECISION_ZERO_WHEN_EMPTY), "not 0"),
+        ("q1", dict(precision_sql="SELECT model, precison FROM predictions"), "does not run"),
+        ("q1", dict(precision_sql="SELECT model, COUNT(*) AS n FROM predictions GROUP BY model"), "no column(s)"),
+        ("q1", dict(precision_sql=42), "text of a SELECT query"),
+        ("q2", dict(stale_label_models=["spam-filter", "churn-eu"]), "more than 72 hours"),
+        ("q3", dict(latency_objective=objective_from_all_days), "one spike must not move it"),
+        ("q3", dict(latency_slos=latency), f"latency_slos[{first!r}]"),
+        ("q4", dict(unknown_models=[]), "unknown is not met"),
+        ("q4", dict(breached_models=ns["breached_models"][:-1]), "breach at least one SLO"),
+        ("q5", dict(first_to_fix="support-escalation"), "most overspent"),
+        ("q6", dict(routing=no_inhibit), "Add an inhibit rule"),
+        ("q6", dict(routing=signed_drift), "should go to ['servicenow']"),
+        ("q6", dict(routing={"route": {"receiver": "pager"}, "receivers": []}), "not a valid configuration"),
+        ("q7", dict(pages_with_routing=ns["pages_without_grouping"]), "notifications to pagerduty"),
+        ("q7", dict(pages_without_grouping=len(ns["alert_stream"])), "count the critical alerts"),
+        ("q8", dict(incidents=ns["incidents"][:-1]), "one payload per breached SLO"),
+        ("q8", dict(incidents=[ns["incidents"][0]] * len(ns["incidents"])), "High-tier breaches page"),
+    ]
+
+
+def test_each_mistake_gets_its_specific_feedback(solved_nb11):
+    assert feedback_failures(nb11.EXERCISES, solved_nb11, mistakes(solved_nb11)) == []
+
+
+def correct_in_another_form(ns):
+    lowercase = ns["precision_sql"].lower().replace("\n", " ")
+    return [
+        ("q1", dict(precision_sql=f"WITH x AS ({lowercase}) SELECT day, model, precision FROM x ORDER BY day")),
+        ("q2", dict(stale_label_models=set(ns["stale_label_models"]))),
+        ("q4", dict(breached_models=tuple(reversed(ns["breached_models"])), unknown_models=set(ns["unknown_models"]))),
+        ("q6", dict(routing={**ns["routing"], "route": {**ns["routing"]["route"], "routes": [
+            {"match": {"severity": "critical"}, "receiver": "pagerduty"},
+            {"match": {"severity": "warning"}, "match_re": {"kind": "drift|fairness"}, "receiver": "servicenow"}]}})),
+        ("q7", dict(pages_without_grouping=np.int64(ns["pages_without_grouping"]),
+                    pages_with_routing=float(ns["pages_with_routing"]))),
+        ("q8", dict(incidents=tuple(reversed(ns["incidents"])))),
+    ]
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_correct_answer_in_another_form_passes(solved_nb11, index):
+    name, answers = correct_in_another_form(solved_nb11)[index]
+    exercise = {exercise.name: exercise for exercise in nb11.EXERCISES}[name]
+    result = exercise.grade({**solved_nb11, **answers})
+    assert result.status is Status.CORRECT, result.message
