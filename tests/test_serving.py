@@ -150,14 +150,23 @@ def test_webhook_down_spools_and_the_next_run_delivers_exactly_once(tmp_path):
     down = f"http://127.0.0.1:{LocalServer(['receiver']).port}/alerts"  # a free port: nothing listens
     key = alert_key("m", "w2")
     assert send_alert(down, {"text": "drop"}, key, spool_dir=spool, **FAST_RETRY) == "spooled"
-    assert (spool / f"{key}.json").exists()
+    assert len(list(spool.glob("*.json"))) == 1
     with LocalServer(["receiver", "--store", tmp_path / "got.jsonl"]) as receiver:
         url = f"{receiver.url}/alerts"
         assert flush_spool(spool, url=url, **FAST_RETRY) == {key: "delivered"}
         assert flush_spool(spool, url=url, **FAST_RETRY) == {}
         assert send_alert(url, {"text": "drop"}, key, spool_dir=spool, **FAST_RETRY) == "already delivered"
         alerts = httpx.get(url).json()["alerts"]
-    assert [alert["key"] for alert in alerts] == [key] and not (spool / f"{key}.json").exists()
+    assert [alert["key"] for alert in alerts] == [key] and not list(spool.glob("*.json"))
+
+
+def test_keys_with_any_character_are_delivered_once(tmp_path):
+    with LocalServer(["receiver", "--store", tmp_path / "got.jsonl"]) as receiver:
+        url, key = f"{receiver.url}/alerts", "fraud-wire/f1 SLO breached"
+        outcomes = [send_alert(url, {"text": "x"}, key, spool_dir=tmp_path / "spool", **FAST_RETRY) for _ in range(2)]
+    assert outcomes == ["delivered", "already delivered"]
+    with pytest.raises(ValueError, match="one non-empty line"):
+        send_alert(url, {"text": "x"}, "two\nlines", spool_dir=tmp_path / "spool")
 
 
 def test_a_slow_webhook_times_out_and_is_spooled(tmp_path):
@@ -235,3 +244,28 @@ def test_the_monitor_command_exit_codes(world, tmp_path):
     missing = subprocess.run([*command[:5], str(tmp_path / "none.db"), *command[6:], "--end", "2026-04-20"],
                              capture_output=True, text=True, timeout=300)
     assert missing.returncode == EXIT_INVALID and "no such prediction log" in missing.stderr
+
+
+def test_the_monitor_reads_a_duckdb_log_the_same_way(world, tmp_path):
+    import duckdb
+
+    _, _, reference = world
+    log_with_traffic(world, tmp_path / "log.db", weeks=[6, 7])
+    with sqlite3.connect(tmp_path / "log.db") as connection:
+        predictions = pd.read_sql_query("SELECT * FROM predictions", connection)
+        labels = pd.read_sql_query("SELECT * FROM labels", connection)
+    with duckdb.connect(str(tmp_path / "log.duckdb")) as connection:
+        connection.register("predictions_frame", predictions)
+        connection.register("labels_frame", labels)
+        connection.execute("CREATE TABLE predictions AS SELECT * FROM predictions_frame")
+        connection.execute("CREATE TABLE labels AS SELECT * FROM labels_frame")
+        connection.execute("UPDATE predictions SET support_calls = NULL WHERE request_id = ?",
+                           [predictions.loc[predictions["timestamp"] >= "2026-04-13", "request_id"].iloc[0]])
+    kwargs = dict(end="2026-04-20", min_labels=100, f1_threshold=0.42, evidently=False)
+    from_sqlite = run_monitor(tmp_path / "log.db", reference, tmp_path / "a", **kwargs)
+    from_duckdb = run_monitor(tmp_path / "log.duckdb", reference, tmp_path / "b", **kwargs)
+    assert from_duckdb.malformed == {"support_calls not a number": 1}
+    assert from_duckdb.n_predictions == from_sqlite.n_predictions - 1 and from_duckdb.status == from_sqlite.status
+    with pytest.raises(ValueError, match="not a prediction log"):
+        (tmp_path / "empty.duckdb").write_bytes(b"not a database")
+        run_monitor(tmp_path / "empty.duckdb", reference, tmp_path / "c", **kwargs)

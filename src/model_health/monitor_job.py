@@ -75,32 +75,52 @@ def _as_timestamp(name: str, value) -> pd.Timestamp:
     return stamp.tz_localize(None) if stamp.tzinfo else stamp
 
 
+DUCKDB_SUFFIXES = (".duckdb", ".ddb")
+
+
+def _query_log(db_path: Path, wanted: list[str], start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """The window's rows, only the columns the job reads (fetching them is most of the job's time)."""
+    selected = ", ".join(f'p."{column}"' for column in wanted)
+    query = (f"SELECT {selected}, l.label FROM predictions p LEFT JOIN labels l USING (request_id) "
+             "WHERE p.timestamp >= ? AND p.timestamp < ?")
+    window = (start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds"))
+
+    def check_columns(logged: set[str]) -> None:
+        missing = [column for column in wanted if column not in logged]
+        if missing or not logged:
+            raise ValueError(f"{db_path}: the log has no predictions table with the column(s) {missing or wanted} "
+                             "that the reference set has.")
+
+    if db_path.suffix in DUCKDB_SUFFIXES:  # a log kept in DuckDB (the same two tables)
+        import duckdb
+
+        try:
+            with duckdb.connect(str(db_path), read_only=True) as connection:
+                check_columns({row[0] for row in connection.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'predictions'").fetchall()})
+                return connection.execute(query, window).df()
+        except duckdb.Error as error:
+            raise ValueError(f"{db_path}: not a prediction log ({error}).") from None
+    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as connection:
+        try:
+            check_columns({row[1] for row in connection.execute("PRAGMA table_info(predictions)")})
+            return pd.DataFrame.from_records(connection.execute(query, window).fetchall(), columns=[*wanted, "label"])
+        except sqlite3.DatabaseError as error:
+            raise ValueError(f"{db_path}: not a prediction log ({error}).") from None
+
+
 def read_window(db_path, start, end, reference: pd.DataFrame, features: list[str]) -> tuple[pd.DataFrame, dict]:
     """Predictions logged in [start, end) with their labels, and the count of malformed rows by reason.
 
     A row is malformed when a numeric feature, the score or the prediction is not a number, a
-    category is missing, the prediction is not 0/1 or a label is not 0/1.
+    category is missing, the prediction is not 0/1 or a label is not 0/1. ``db_path`` is the
+    server's SQLite log, or a DuckDB file (``.duckdb``) with the same two tables.
     """
     db_path = Path(db_path)
     if not db_path.is_file():
         raise ValueError(f"{db_path}: no such prediction log.")
     wanted = [*features, "score", "prediction"]
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as connection:
-        try:
-            logged = {row[1] for row in connection.execute("PRAGMA table_info(predictions)")}
-            missing = [column for column in wanted if column not in logged]
-            if missing or not logged:
-                raise ValueError(f"{db_path}: the log has no predictions table with the column(s) "
-                                 f"{missing or wanted} that the reference set has.")
-            # Only the columns the job reads: fetching a million rows is most of the job's time.
-            selected = ", ".join(f'p."{column}"' for column in wanted)
-            cursor = connection.execute(
-                f"SELECT {selected}, l.label FROM predictions p "
-                "LEFT JOIN labels l USING (request_id) WHERE p.timestamp >= ? AND p.timestamp < ?",
-                (start.isoformat(timespec="seconds"), end.isoformat(timespec="seconds")))
-            frame = pd.DataFrame.from_records(cursor.fetchall(), columns=[*wanted, "label"])
-        except sqlite3.DatabaseError as error:
-            raise ValueError(f"{db_path}: not a prediction log ({error}).") from None
+    frame = _query_log(db_path, wanted, start, end)
     bad = pd.Series("", index=frame.index)
 
     def flag(rows: pd.Series, reason: str) -> None:

@@ -37,7 +37,12 @@ def _ledger(spool_dir: Path) -> Path:
 
 def _delivered(spool_dir: Path) -> set[str]:
     ledger = _ledger(spool_dir)
-    return set(ledger.read_text(encoding="utf-8").split()) if ledger.exists() else set()
+    return set(ledger.read_text(encoding="utf-8").splitlines()) if ledger.exists() else set()
+
+
+def _spooled(spool_dir: Path, key: str) -> Path:
+    """The spool file of an alert: named by a digest, since a key may hold any character ('/', spaces)."""
+    return spool_dir / f"{alert_key(key)}.json"
 
 
 def _post(url: str, payload: dict, key: str, *, attempts: int, base_delay: float, max_delay: float,
@@ -69,6 +74,8 @@ def send_alert(url: str, payload: dict, key: str, *, spool_dir, attempts: int = 
     """
     spool_dir = Path(spool_dir)
     spool_dir.mkdir(parents=True, exist_ok=True)
+    if "\n" in key or not key:
+        raise ValueError(f"An idempotency key is one non-empty line, got {key!r}.")
     if key in _delivered(spool_dir):
         return "already delivered"
     ok, detail = _post(url, payload, key, attempts=attempts, base_delay=base_delay, max_delay=max_delay,
@@ -76,12 +83,12 @@ def send_alert(url: str, payload: dict, key: str, *, spool_dir, attempts: int = 
     if ok:
         with _ledger(spool_dir).open("a", encoding="utf-8") as ledger:
             ledger.write(key + "\n")
-        (spool_dir / f"{key}.json").unlink(missing_ok=True)
+        _spooled(spool_dir, key).unlink(missing_ok=True)
         return "delivered"
     if "not retried" in detail:
         return f"rejected: {detail}"
-    (spool_dir / f"{key}.json").write_text(json.dumps({"url": url, "key": key, "payload": payload, "error": detail}),
-                                          encoding="utf-8")
+    _spooled(spool_dir, key).write_text(json.dumps({"url": url, "key": key, "payload": payload, "error": detail}),
+                                        encoding="utf-8")
     return "spooled"
 
 
