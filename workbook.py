@@ -6,6 +6,7 @@
     python workbook.py test     # unit tests, learner notebooks as delivered, nbval over solutions (twice)
     python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
     python workbook.py bench    # time each notebook, peak memory, import time, the drift table
+    python workbook.py quiz     # practise the concepts in the terminal (--topic, --level, --count, --seconds)
 
 Add --here to use the current Python environment (e.g. conda) instead of .venv, and --scale
 to install the `scale` extra (pyspark, which needs a Java runtime) with any command; `test`
@@ -97,6 +98,8 @@ def main(argv: list[str]) -> None:
         run(python, "-m", "model_health.runner", "grade", *rest)
     elif command == "build":
         run(python, "-m", "model_health.authoring", *rest)
+    elif command == "quiz":
+        run(python, "-m", "model_health.quiz", *rest)
     elif command == "bench":
         run(python, "-m", "model_health.runner", "bench", *rest)
         run(python, "benchmarks/drift_table.py")

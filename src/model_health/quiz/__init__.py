@@ -1,0 +1,171 @@
+"""The concept quiz: a bank of short questions across the workbook, practised in the terminal.
+
+    python3 workbook.py quiz [--topic drift] [--level beginner] [--count 10] [--seconds 45]
+
+Questions answered wrongly come back sooner (spaced repetition with Leitner boxes): a right
+answer moves a question up a box and schedules it ``2 ** box`` sessions later; a wrong one
+sends it back to box 0, due next session. Progress is kept in a JSON file the learner owns
+(``--progress``, default ``~/.model-health-workbook/quiz-progress.json``) and saved after every
+answer, so Ctrl-C loses nothing. Bad input is asked again, never a crash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import time
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["Progress", "ask", "load_bank", "pick", "main"]
+
+BANK = "bank.yml"
+LEVELS = ("beginner", "intermediate", "advanced")
+TOP_BOX = 5
+DEFAULT_PROGRESS = Path.home() / ".model-health-workbook" / "quiz-progress.json"
+
+
+def load_bank(path=None) -> list[dict]:
+    """The question bank (the workbook's, or ``path``), validated against ``bank.schema.json``."""
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    folder = resources.files("model_health") / "quiz"
+    text = Path(path).read_text(encoding="utf-8") if path else (folder / BANK).read_text(encoding="utf-8")
+    bank = yaml.safe_load(text)
+    schema = json.loads((folder / "bank.schema.json").read_text(encoding="utf-8"))
+    errors = sorted(Draft202012Validator(schema).iter_errors(bank), key=lambda error: list(error.path))
+    problems = [f"{'/'.join(map(str, error.path)) or '(top level)'}: {error.message}" for error in errors]
+    ids = [question.get("id") for question in bank] if isinstance(bank, list) else []
+    problems += [f"id {question_id!r} is used twice" for question_id in sorted({i for i in ids if ids.count(i) > 1})]
+    for question in bank if isinstance(bank, list) else []:
+        if question.get("kind") == "choice" and not 0 <= question.get("answer", -1) < len(question.get("options", [])):
+            problems.append(f"{question['id']}: answer {question['answer']} is not the index of an option")
+    if problems:
+        raise ValueError(f"{path or BANK}: {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems))
+    return bank
+
+
+class Progress:
+    """Leitner boxes per question, and the session count, in a JSON file."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        data = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+        self.session = int(data.get("session", 0)) + 1
+        self.questions: dict[str, dict] = data.get("questions", {})
+
+    def due(self, question_id: str) -> int:
+        return self.questions.get(question_id, {}).get("due", 0)
+
+    def record(self, question_id: str, correct: bool) -> None:
+        entry = self.questions.setdefault(question_id, {"box": 0, "due": 0, "seen": 0, "right": 0})
+        entry["seen"] += 1
+        entry["right"] += int(correct)
+        entry["box"] = min(entry["box"] + 1, TOP_BOX) if correct else 0
+        entry["due"] = self.session + (2 ** entry["box"] if correct else 1)
+        self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"session": self.session, "questions": self.questions}, indent=1),
+                             encoding="utf-8")
+        temporary.replace(self.path)  # atomic: an interrupted save never leaves half a file
+
+
+def pick(bank: list[dict], progress: Progress, *, topic=None, level=None, count: int = 10,
+         rng: random.Random | None = None) -> list[dict]:
+    """Up to ``count`` questions: reviews that are due (lowest box first), then new ones, then the rest."""
+    rng = rng or random.Random()
+    pool = [question for question in bank if (topic is None or question["concept"] == topic)
+            and (level is None or question["level"] == level)]
+    rng.shuffle(pool)
+    def order(question: dict) -> tuple[int, int]:
+        entry = progress.questions.get(question["id"])
+        return (0, entry["box"]) if entry else (1, 0)  # a review that is due comes before a new question
+
+    due = sorted((question for question in pool if progress.due(question["id"]) <= progress.session), key=order)
+    later = [question for question in pool if question not in due]
+    return (due + later)[:count]
+
+
+def _parse(question: dict, text: str):
+    """The learner's answer, or a message saying what a valid answer looks like."""
+    text = text.strip().lower()
+    if question["kind"] == "choice":
+        if text.isdigit() and 1 <= int(text) <= len(question["options"]):
+            return int(text) - 1, None
+        return None, f"Answer with a number from 1 to {len(question['options'])}."
+    if question["kind"] == "truefalse":
+        if text in ("t", "true", "y", "yes"):
+            return True, None
+        if text in ("f", "false", "n", "no"):
+            return False, None
+        return None, "Answer t (true) or f (false)."
+    try:
+        return float(text.replace(",", ".")), None
+    except ValueError:
+        return None, "Answer with a number, e.g. 0.67."
+
+
+def ask(question: dict, read=input, write=print, *, seconds: float | None = None) -> bool:
+    """Ask one question until a valid answer comes; say whether it was right, and why."""
+    write(f"\n[{question['concept']}, {question['level']}, notebook {question['notebook']}] {question['question']}")
+    for number, option in enumerate(question.get("options", []), 1):
+        write(f"  {number}. {option}")
+    started = time.monotonic()
+    while True:
+        answer, problem = _parse(question, read("> "))
+        if problem is None:
+            break
+        write(problem)
+    if question["kind"] == "numeric":
+        correct = abs(answer - question["answer"]) <= question["tolerance"]
+    else:
+        correct = answer == question["answer"]
+    late = seconds is not None and time.monotonic() - started > seconds
+    if question["kind"] == "choice":
+        right = f"{question['answer'] + 1}. {question['options'][question['answer']]}"
+    else:
+        right = {True: "true", False: "false"}.get(question["answer"], question["answer"])
+    verdict = "Right" if correct else f"Not quite: the answer is {right}"
+    write(f"{verdict}{' (but over the time limit: counted wrong)' if correct and late else ''}. "
+          f"{question['explanation']}")
+    return correct and not late
+
+
+def main(argv=None, read=input, write=print) -> int:
+    bank = load_bank()
+    topics = sorted({question["concept"] for question in bank})
+    parser = argparse.ArgumentParser(prog="python3 workbook.py quiz", description="Practise the workbook's concepts.")
+    parser.add_argument("--topic", choices=topics, help="only this concept")
+    parser.add_argument("--level", choices=LEVELS, help="only this level")
+    parser.add_argument("--count", type=int, default=10, help="questions in this session (default 10)")
+    parser.add_argument("--seconds", type=float, help="time per question, at an interview's pace")
+    parser.add_argument("--progress", type=Path, default=DEFAULT_PROGRESS, help="where your progress is kept")
+    parser.add_argument("--seed", type=int, help="fix the order of questions")
+    args = parser.parse_args(argv)
+    progress = Progress(args.progress)
+    questions = pick(bank, progress, topic=args.topic, level=args.level, count=args.count,
+                     rng=random.Random(args.seed))
+    if not questions:
+        write("No question matches that topic and level.")
+        return 2
+    write(f"Session {progress.session}: {len(questions)} question(s). Ctrl-C stops; progress is saved as you go.")
+    score = 0
+    try:
+        for number, question in enumerate(questions, 1):
+            write(f"\nQuestion {number} of {len(questions)}")
+            correct = ask(question, read, write, seconds=args.seconds)
+            progress.record(question["id"], correct)
+            score += correct
+    except (KeyboardInterrupt, EOFError):
+        progress.save()
+        write(f"\nStopped. Score so far: {score}/{number - 1}. Progress saved to {args.progress}.")
+        return 130
+    progress.save()
+    write(f"\nScore: {score}/{len(questions)}. Wrong answers come back next session. Progress: {args.progress}")
+    return 0
+
