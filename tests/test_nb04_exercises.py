@@ -61,7 +61,7 @@ def mistakes(ns):
         ("q8", dict(static_alerts=[*ns["static_alerts"], 8]), "unknown is not an alert"),
         ("q8", dict(seasonal_alerts=ns["static_alerts"]), "`seasonal_alerts` should list"),
         ("q9", dict(report_drifted=["contract", "monthly_charges", "tenure_months"]), "does not mark ['tenure_months']"),
-        ("q9", dict(report_drifted="contract"), "list of column names"),
+        ("q9", dict(report_drifted="contract"), "list or set of column names"),
         ("q10", dict(alerts_received=ns["alerts_received"] + 2), "a retried call that failed records nothing"),
         ("q10", dict(rerun_outcome="delivered"), "already alerted on"),
     ]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["Route", "inhibited", "load_config", "notifications", "pagerduty_event", "route", "servicenow_incident"]
+__all__ = ["Route", "load_config", "notifications", "pagerduty_event", "route", "servicenow_incident"]
 
 MATCHER = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"?((?:[^"\\]|\\.)*)"?\s*$')
 SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -129,17 +129,6 @@ def _walk(node: Route, labels: dict[str, str]) -> list[Route]:
 def route(labels: dict[str, str], config: dict) -> list[str]:
     """The receivers an alert with these labels goes to, in Alertmanager's order."""
     return [node.receiver for node in _walk(config["route"], {key: str(value) for key, value in labels.items()})]
-
-
-def inhibited(alert: dict, firing: list[dict], rules: list[dict]) -> bool:
-    """Whether an inhibit rule silences ``alert`` while the alerts in ``firing`` fire."""
-    for rule in rules:
-        if all(matcher.holds(alert) for matcher in rule["target"]):
-            for source in firing:
-                if source is not alert and all(matcher.holds(source) for matcher in rule["source"]) and all(
-                        source.get(label, "") == alert.get(label, "") for label in rule["equal"]):
-                    return True
-    return False
 
 
 def notifications(alerts: pd.DataFrame, config: dict, *, until=None) -> pd.DataFrame:

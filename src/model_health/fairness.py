@@ -193,6 +193,17 @@ def intersectional_rates(y_true, y_pred, sensitive_features: pd.DataFrame, *, mi
     return table.drop(columns=["selected", "true_positives"])
 
 
+def _privileged_rows(groups: pd.Series, privileged) -> np.ndarray:
+    """Which rows are in the privileged group; it and the rest must both be non-empty."""
+    if np.ndim(privileged) != 0 or pd.isna(privileged):
+        raise ValueError(f"`privileged` should be one value of `protected` (e.g. 'male'), got {privileged!r}.")
+    is_privileged = (groups == privileged).to_numpy(dtype=bool)
+    if is_privileged.all() or not is_privileged.any():
+        raise ValueError(f"`privileged` = {privileged!r} must split `protected` into two non-empty groups (a "
+                         f"disparity needs at least two groups); the values are {sorted(map(str, groups.unique()))}.")
+    return is_privileged
+
+
 def aif360_group_metrics(y_true, y_pred, protected, *, privileged) -> dict[str, float]:
     """AIF360's four headline group metrics, unprivileged vs privileged (``protected == privileged``).
 
@@ -216,12 +227,7 @@ def aif360_group_metrics(y_true, y_pred, protected, *, privileged) -> dict[str, 
     y_pred = as_binary_labels("y_pred", y_pred)
     groups = as_groups("protected", protected)
     check_same_length(y_true=y_true, y_pred=y_pred, protected=groups)
-    if np.ndim(privileged) != 0 or pd.isna(privileged):
-        raise ValueError(f"`privileged` should be one value of `protected` (e.g. 'male'), got {privileged!r}.")
-    is_privileged = (groups == privileged).to_numpy(dtype=bool)
-    if is_privileged.all() or not is_privileged.any():
-        raise ValueError(f"`privileged` = {privileged!r} must split `protected` into two non-empty groups (a "
-                         f"disparity needs at least two groups); the values are {sorted(map(str, groups.unique()))}.")
+    is_privileged = _privileged_rows(groups, privileged)
     for label, rows in (("privileged", is_privileged), ("unprivileged", ~is_privileged)):
         if np.unique(y_true[rows]).size < 2:
             lacking = "negatives" if y_true[rows][0] == 1 else "positives"
@@ -266,10 +272,7 @@ def aif360_reweighing_weights(protected, labels, *, privileged) -> np.ndarray:
     labels = as_binary_labels("labels", labels)
     groups = as_groups("protected", protected)
     check_same_length(protected=groups, labels=labels)
-    is_privileged = (groups == privileged).to_numpy(dtype=bool)
-    if is_privileged.all() or not is_privileged.any():
-        raise ValueError(f"`privileged` = {privileged!r} must split `protected` into two non-empty groups; the values "
-                         f"are {sorted(map(str, groups.unique()))}.")
+    is_privileged = _privileged_rows(groups, privileged)
     data = BinaryLabelDataset(df=pd.DataFrame({"label": labels, "privileged": is_privileged.astype(float)}),
                               label_names=["label"], protected_attribute_names=["privileged"],
                               favorable_label=1, unfavorable_label=0)

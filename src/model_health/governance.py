@@ -29,7 +29,7 @@ import pandas as pd
 
 __all__ = ["EXIT_INVALID", "EXIT_PASSED", "EXIT_VIOLATIONS", "PolicyError", "approve_in_mlflow", "checklist",
            "default_policy_path", "evaluate", "evidence_from_mlflow", "gate", "load_evidence", "load_policy",
-           "report", "verdicts"]
+           "report", "rule_passes", "verdicts"]
 
 EXIT_PASSED, EXIT_VIOLATIONS, EXIT_INVALID = 0, 1, 2
 ARTIFACT_DOCUMENTS = {"model_card.md": "model_card", "datasheet.md": "datasheet"}
@@ -147,7 +147,8 @@ def _rule_text(rule: dict) -> str:
                         if key in rule)
 
 
-def _passes(rule: dict, value: float) -> bool:
+def rule_passes(rule: dict, value: float) -> bool:
+    """Whether ``value`` meets a policy rule (``min`` and/or ``max``, or ``max_abs``)."""
     if "max_abs" in rule:
         return abs(value) <= rule["max_abs"]
     return rule.get("min", -math.inf) <= value <= rule.get("max", math.inf)
@@ -173,7 +174,7 @@ def evaluate(policy: dict, evidence: list[dict]) -> pd.DataFrame:
             elif value is None or (isinstance(value, float) and math.isnan(value)):
                 status, measured = "unknown", "NaN"
             else:
-                status, measured = ("pass" if _passes(rule, value) else "fail"), f"{value:.4g}"
+                status, measured = ("pass" if rule_passes(rule, value) else "fail"), f"{value:.4g}"
             rows.append({**base, "requirement": rule["metric"], "measured": measured, "allowed": _rule_text(rule),
                          "status": status})
         mitigation = item.get("mitigation")

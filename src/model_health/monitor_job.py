@@ -146,7 +146,8 @@ def read_window(db_path, start, end, reference: pd.DataFrame, features: list[str
     return frame[bad == ""].reset_index(drop=True), {str(reason): int(count) for reason, count in malformed.items()}
 
 
-def _evidently_report(reference: pd.DataFrame, current: pd.DataFrame, features: list[str], path: Path) -> Path:
+def _evidently_snapshot(reference: pd.DataFrame, current: pd.DataFrame, features: list[str]):
+    """Evidently's data-drift and classification presets run on ``current`` against ``reference``."""
     from evidently import BinaryClassification, DataDefinition, Dataset, Report
     from evidently.presets import ClassificationPreset, DataDriftPreset
 
@@ -157,8 +158,7 @@ def _evidently_report(reference: pd.DataFrame, current: pd.DataFrame, features: 
     columns = features + ["label", "prediction"]
     data = [Dataset.from_pandas(frame[columns].astype({"label": int, "prediction": int}), data_definition=definition)
             for frame in (current, reference)]
-    Report([DataDriftPreset(columns=features), ClassificationPreset()]).run(*data).save_html(str(path))
-    return path
+    return Report([DataDriftPreset(columns=features), ClassificationPreset()]).run(*data)
 
 
 def _payload(model: str, result: MonitorResult, report: Path | None) -> dict:
@@ -230,7 +230,8 @@ def run_monitor(db_path, reference, out_dir, *, end, window_days: int = 7, min_l
     if evidently and len(labelled) and len(window):
         # The report is for people: at most `report_rows` labelled rows, a seeded sample (F1 and drift use all).
         shown = labelled.sample(report_rows, random_state=0) if len(labelled) > report_rows else labelled
-        result.report = _evidently_report(reference, shown, features, out_dir / f"{stem}.html")
+        result.report = out_dir / f"{stem}.html"
+        _evidently_snapshot(reference, shown, features).save_html(str(result.report))
     lap("Evidently report")
     (out_dir / f"{stem}.json").write_text(json.dumps({
         "summary": result.summary(), "status": status, "f1": None if np.isnan(f1) else f1,
@@ -277,18 +278,12 @@ def monitor(argv=None) -> int:
 
 
 def evidently_drifted_columns(reference: pd.DataFrame, current: pd.DataFrame, features: list[str]) -> list[str]:
-    """The features Evidently's DataDriftPreset flags as drifted (its own tests and thresholds), sorted."""
-    from evidently import DataDefinition, Dataset, Report
-    from evidently.presets import DataDriftPreset
+    """The features the job's Evidently report marks as drifted (Evidently's own tests and thresholds), sorted.
 
-    numbers = [column for column in features if pd.api.types.is_numeric_dtype(reference[column])]
-    definition = DataDefinition(numerical_columns=numbers,
-                                categorical_columns=[column for column in features if column not in numbers])
-    snapshot = Report([DataDriftPreset(columns=features)]).run(
-        Dataset.from_pandas(current[features], data_definition=definition),
-        Dataset.from_pandas(reference[features], data_definition=definition))
+    ``current`` and ``reference`` hold the features, ``label`` and ``prediction``, as the job passes them.
+    """
     drifted = []
-    for metric in snapshot.dict()["metrics"]:
+    for metric in _evidently_snapshot(reference, current, features).dict()["metrics"]:
         config = metric.get("config", {})
         if config.get("type", "").endswith("ValueDrift") and metric["value"] >= config.get("threshold", np.inf):
             drifted.append(config["column"])

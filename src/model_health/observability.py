@@ -25,6 +25,7 @@ LOG_COLUMNS = {"model": "VARCHAR", "request_id": "VARCHAR", "ts": "BIGINT", "lat
                "prediction": "INTEGER", "label": "INTEGER", "feature_1": "DOUBLE", "segment": "VARCHAR",
                "group_attr": "VARCHAR"}
 _DAY = "CAST(FLOOR(ts / 86400) AS BIGINT)"  # days since 1970-01-01, the same in both engines
+_P_DAY = _DAY.replace("ts", "p.ts")
 
 METRICS = {
     "volume": f"""
@@ -56,11 +57,11 @@ METRICS = {
         SELECT counts.model, counts.day,
                SUM((GREATEST(counts.share, 0.0001) - bins.share) * LN(GREATEST(counts.share, 0.0001) / bins.share))
                    AS psi_feature_1
-        FROM (SELECT p.model, {_DAY.replace('ts', 'p.ts')} AS day, b.bin,
-                     COUNT(*) * 1.0 / SUM(COUNT(*)) OVER (PARTITION BY p.model, {_DAY.replace('ts', 'p.ts')}) AS share
+        FROM (SELECT p.model, {_P_DAY} AS day, b.bin,
+                     COUNT(*) * 1.0 / SUM(COUNT(*)) OVER (PARTITION BY p.model, {_P_DAY}) AS share
               FROM predictions p JOIN reference_bins b
                 ON p.model = b.model AND p.feature_1 >= b.lower AND p.feature_1 < b.upper
-              GROUP BY p.model, {_DAY.replace('ts', 'p.ts')}, b.bin) AS counts
+              GROUP BY p.model, {_P_DAY}, b.bin) AS counts
         JOIN reference_bins bins ON counts.model = bins.model AND counts.bin = bins.bin
         GROUP BY counts.model, counts.day""",
 }

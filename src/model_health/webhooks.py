@@ -46,23 +46,24 @@ def _spooled(spool_dir: Path, key: str) -> Path:
 
 
 def _post(url: str, payload: dict, key: str, *, attempts: int, base_delay: float, max_delay: float,
-          timeout: float, rng: random.Random) -> tuple[bool, str]:
+          timeout: float, rng: random.Random) -> tuple[str, str]:
+    """("delivered" | "rejected" | "failed", what happened last)."""
     import httpx
 
     last = "no attempt made"
     for attempt in range(attempts):
         try:
             response = httpx.post(url, json=payload, headers={"Idempotency-Key": key}, timeout=timeout)
-            if response.status_code < 300:
-                return True, f"HTTP {response.status_code}"
             last = f"HTTP {response.status_code}"
+            if response.status_code < 300:
+                return "delivered", last
             if response.status_code not in RETRYABLE:
-                return False, f"{last}: not retried (the receiver rejected the alert)"
+                return "rejected", f"{last}: not retried (the receiver rejected the alert)"
         except httpx.TransportError as error:  # refused, reset, timed out
             last = f"{type(error).__name__}"
         if attempt < attempts - 1:
             time.sleep(rng.uniform(0, min(max_delay, base_delay * 2 ** attempt)))  # full jitter
-    return False, f"{last} after {attempts} attempts"
+    return "failed", f"{last} after {attempts} attempts"
 
 
 def send_alert(url: str, payload: dict, key: str, *, spool_dir, attempts: int = 4, base_delay: float = 0.5,
@@ -78,14 +79,14 @@ def send_alert(url: str, payload: dict, key: str, *, spool_dir, attempts: int = 
         raise ValueError(f"An idempotency key is one non-empty line, got {key!r}.")
     if key in _delivered(spool_dir):
         return "already delivered"
-    ok, detail = _post(url, payload, key, attempts=attempts, base_delay=base_delay, max_delay=max_delay,
-                       timeout=timeout, rng=random.Random(seed))
-    if ok:
+    outcome, detail = _post(url, payload, key, attempts=attempts, base_delay=base_delay, max_delay=max_delay,
+                            timeout=timeout, rng=random.Random(seed))
+    if outcome == "delivered":
         with _ledger(spool_dir).open("a", encoding="utf-8") as ledger:
             ledger.write(key + "\n")
         _spooled(spool_dir, key).unlink(missing_ok=True)
         return "delivered"
-    if "not retried" in detail:
+    if outcome == "rejected":
         return f"rejected: {detail}"
     _spooled(spool_dir, key).write_text(json.dumps({"url": url, "key": key, "payload": payload, "error": detail}),
                                         encoding="utf-8")

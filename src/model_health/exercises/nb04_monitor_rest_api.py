@@ -24,6 +24,7 @@ from model_health.grading import (
     call_learner_function,
     close_enough,
     expect_close,
+    expect_names,
     expect_number,
     expect_series,
     kind_of,
@@ -94,13 +95,9 @@ class ReferenceSet(Exercise):
         return f"A reference of {len(reference)} rows the model never saw, with outcomes and decisions."
 
     def reference(self, ns):
-        return (reference_build_reference_for(ns), reference_build_reference(ns["validation"], ns["model"],
-                                                                              ns["THRESHOLD"], _features(ns)))
-
-
-def reference_build_reference_for(ns):
-    features = _features(ns)
-    return lambda frame, model, threshold: reference_build_reference(frame, model, threshold, features)
+        features = _features(ns)
+        return (lambda frame, model, threshold: reference_build_reference(frame, model, threshold, features),
+                reference_build_reference(ns["validation"], ns["model"], ns["THRESHOLD"], features))
 
 
 # --- q2: requests ------------------------------------------------------------------------------
@@ -410,9 +407,7 @@ class ReadTheReport(Exercise):
 
     def expect(self, ns, report_drifted):
         expected = _evidently_week(ns, 7)
-        if isinstance(report_drifted, (str, bytes)) or not hasattr(report_drifted, "__iter__"):
-            raise Incorrect(f"`report_drifted` should be a list of column names, got {kind_of(report_drifted)}.")
-        given = sorted(map(str, report_drifted))
+        given = expect_names("report_drifted", report_drifted, what="column names")
         if given != expected:
             extra, missed = sorted(set(given) - set(expected)), sorted(set(expected) - set(given))
             raise Incorrect(f"The report marks {len(expected)} column(s) as drifted"

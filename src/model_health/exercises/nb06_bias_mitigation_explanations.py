@@ -28,7 +28,9 @@ from model_health.grading import (
     expect_binary_labels,
     expect_close,
     expect_dataframe,
+    expect_names,
     expect_number,
+    expect_picks,
     expect_series,
     expect_vector,
     kind_of,
@@ -327,12 +329,6 @@ UNSEEN_TRADEOFF_CASE = ("six points where p and q tie (a gap of -0.10 is as larg
                         "(compare the size of the gap, not its sign)")
 
 
-def _as_labels(name: str, value) -> list[str]:
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") or isinstance(value, Mapping):
-        raise Incorrect(f"`{name}` should be a list of operating-point labels, got {kind_of(value)}.")
-    return sorted(map(str, value))
-
-
 class TradeOff(Exercise):
     title = "Read the trade-off: the Pareto front"
     reads = ("pareto_front", "tradeoff_choice")
@@ -344,8 +340,8 @@ class TradeOff(Exercise):
 
     def expect(self, ns, pareto_front, tradeoff_choice):
         expected = list(map(str, reference_pareto_front(UNSEEN_TRADEOFF)))
-        found = _as_labels("pareto_front(...)", call_learner_function(pareto_front, UNSEEN_TRADEOFF.copy(),
-                                                                      name="pareto_front"))
+        found = expect_names("pareto_front(...)", call_learner_function(pareto_front, UNSEEN_TRADEOFF.copy(),
+                                                                        name="pareto_front"), what="operating-point labels")
         if found != expected:
             raise Incorrect(f"On {UNSEEN_TRADEOFF_CASE}, `pareto_front` returns {found}; expected {expected}.")
         table = expect_dataframe("tradeoff", ns["tradeoff"], ["accuracy", "eo_difference"])
@@ -391,17 +387,9 @@ class MetricForContext(Exercise):
     )
 
     def expect(self, ns, fitting_metric):
-        if isinstance(fitting_metric, pd.Series):
-            fitting_metric = fitting_metric.to_dict()
-        if not isinstance(fitting_metric, Mapping) or set(fitting_metric) != set(CONTEXTS):
-            raise Incorrect(f"`fitting_metric` should be a dict with the keys {sorted(CONTEXTS)}.")
-        for context, right in CONTEXTS.items():
-            picked = fitting_metric[context]
-            picked = picked.strip().lower() if isinstance(picked, str) else picked
-            if picked not in DEFINITIONS:
-                raise Incorrect(f"fitting_metric[{context!r}] should be one of {DEFINITIONS}, got {kind_of(picked)}.")
-            if picked != right:
-                raise Incorrect(f"For {context!r}, {picked!r} does not fit: {WHY_NOT[picked]}.")
+        expect_picks("fitting_metric", fitting_metric, CONTEXTS, DEFINITIONS,
+                     lambda context, picked, right: f"For {context!r}, {picked!r} does not fit: {WHY_NOT[picked]}.",
+                     item="context")
         return "Each context has its definition; no single metric is 'the' fairness metric."
 
     def reference(self, ns):
@@ -553,7 +541,7 @@ class LimeVsShap(Exercise):
         lime = _top3(_lime_weights(train, ns["test"].loc[focus, features], ns["baseline"], features, seed))
         shap = _top3(_shap(ns).loc[focus])
         for name, given, expected in (("shap_top3", shap_top3, shap), ("lime_top3", lime_top3, lime)):
-            found = _as_labels(name, given)
+            found = expect_names(name, given, what="feature names")
             if found != sorted(expected):
                 raise Incorrect(f"`{name}` holds {found}; the three largest |weights| for candidate {focus} are "
                                 f"{sorted(expected)}.")

@@ -23,6 +23,8 @@ from model_health.grading import (
     WrittenAnswer,
     call_learner_function,
     close_enough,
+    expect_names,
+    expect_picks,
     kind_of,
 )
 
@@ -59,16 +61,9 @@ class TierAssignment(Exercise):
     )
 
     def expect(self, ns, tier_of):
-        if isinstance(tier_of, pd.Series):
-            tier_of = tier_of.to_dict()
-        if not isinstance(tier_of, Mapping) or set(tier_of) != set(USE_CASES):
-            raise Incorrect(f"`tier_of` should be a dict with one key per use case: {sorted(USE_CASES)}.")
-        for use_case, right in USE_CASES.items():
-            given = tier_of[use_case].strip().lower() if isinstance(tier_of[use_case], str) else tier_of[use_case]
-            if given not in TIERS:
-                raise Incorrect(f"tier_of[{use_case!r}] should be one of {TIERS}, got {kind_of(given)}.")
-            if given != right:
-                raise Incorrect(f"{use_case!r} is {right!r}, not {given!r}: {WHY_TIER[right]}.")
+        expect_picks("tier_of", tier_of, USE_CASES, TIERS,
+                     lambda use_case, given, right: f"{use_case!r} is {right!r}, not {given!r}: {WHY_TIER[right]}.",
+                     item="use case")
         return "Every use case sits in its tier; the tier decides which rules apply."
 
     def reference(self, ns):
@@ -96,12 +91,6 @@ RULE_PROBES = {
 }
 
 
-def _rule_passes(rule: Mapping, value: float) -> bool:
-    if "max_abs" in rule:
-        return abs(value) <= rule["max_abs"]
-    return rule.get("min", -np.inf) <= value <= rule.get("max", np.inf)
-
-
 class HighTierRules(Exercise):
     title = "Write the high tier's rules as data"
     reads = ("high_tier_rules",)
@@ -111,7 +100,7 @@ class HighTierRules(Exercise):
     )
 
     def expect(self, ns, high_tier_rules):
-        from model_health.governance import PolicyError, _validate, load_policy
+        from model_health.governance import PolicyError, _validate, load_policy, rule_passes
 
         if not isinstance(high_tier_rules, (list, tuple)):
             raise Incorrect(f"`high_tier_rules` should be a list of rule dicts, got {kind_of(high_tier_rules)}.")
@@ -131,7 +120,7 @@ class HighTierRules(Exercise):
             own = [rule for rule in rules if rule["metric"] == metric]
             if not own:
                 raise Incorrect(f"`high_tier_rules` has no rule for {metric}.")
-            verdict = lambda value: all(_rule_passes(rule, value) for rule in own)  # noqa: E731
+            verdict = lambda value: all(rule_passes(rule, value) for rule in own)  # noqa: E731
             for value in failing:
                 if verdict(value):
                     size = " A gap in either direction is unfair: bound its size." if value < 0 and metric == \
@@ -308,12 +297,6 @@ def _first_findings(ns) -> pd.DataFrame:
     return evaluate(load_policy(ns["POLICY_PATH"]), evidence)
 
 
-def _as_names(name: str, value) -> list[str]:
-    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
-        raise Incorrect(f"`{name}` should be a list or set of model names, got {kind_of(value)}.")
-    return sorted(map(str, value))
-
-
 class FirstGate(Exercise):
     title = "Run the gate"
     reads = ("gate_exit_code", "rejected_models")
@@ -332,7 +315,7 @@ class FirstGate(Exercise):
         if isinstance(gate_exit_code, (bool, np.bool_)) or gate_exit_code != expected_code:
             raise Incorrect(f"`gate_exit_code` should be the command's exit code, {expected_code} (1: a model "
                             f"violates the policy), got {gate_exit_code!r}.")
-        if _as_names("rejected_models", rejected_models) != rejected:
+        if expect_names("rejected_models", rejected_models, what="model names") != rejected:
             raise Incorrect(f"`rejected_models` should name the models the gate rejected; it rejected {len(rejected)} "
                             f"of {len(decided)}.")
         return f"The gate rejected {', '.join(rejected)} and exited with {expected_code}."
@@ -359,7 +342,7 @@ class Violations(Exercise):
         if sorted(map(str, violations)) != sorted(failed):
             raise Incorrect(f"`violations` should have one key per rejected model: {sorted(failed)}.")
         for model, requirements in failed.items():
-            if _as_names(f"violations[{model!r}]", violations[model]) != requirements:
+            if expect_names(f"violations[{model!r}]", violations[model], what="requirement names") != requirements:
                 raise Incorrect(f"violations[{model!r}] should list the {len(requirements)} requirement(s) the gate "
                                 "printed under that model.")
         return "; ".join(f"{model}: {', '.join(requirements)}" for model, requirements in failed.items()) + "."
@@ -442,7 +425,7 @@ class Lineage(Exercise):
 
     def expect(self, ns, affected_models):
         expected = _trained_on(ns, ns["FLAGGED_DIGEST"])
-        given = _as_names("affected_models", affected_models)
+        given = expect_names("affected_models", affected_models, what="model names")
         if given != expected:
             extra = sorted(set(given) - set(expected))
             raise Incorrect(f"`affected_models` should be the {len(expected)} model(s) whose runs carry the flagged "

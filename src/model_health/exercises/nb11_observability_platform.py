@@ -21,6 +21,7 @@ from model_health.grading import (
     WrittenAnswer,
     call_learner_function,
     close_enough,
+    expect_names,
     expect_number,
     kind_of,
 )
@@ -28,12 +29,6 @@ from model_health.grading import (
 NOTEBOOK = "11_observability_platform"
 CALM_DAYS = range(1, 6)  # days 1-5: before any incident
 FRESHNESS_LIMIT_HOURS = 72  # labels arrive within 2 days; a day more is stale
-
-
-def _names(name: str, value) -> list[str]:
-    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
-        raise Incorrect(f"`{name}` should be a list of model names, got {kind_of(value)}.")
-    return sorted(map(str, value))
 
 
 # --- q1: a metric as SQL ------------------------------------------------------------------------
@@ -126,7 +121,7 @@ class StaleLabels(Exercise):
 
     def expect(self, ns, stale_label_models):
         expected = _stale(ns)
-        if _names("stale_label_models", stale_label_models) != expected:
+        if expect_names("stale_label_models", stale_label_models, what="model names") != expected:
             raise Incorrect(f"{len(expected)} model(s) have gone more than {FRESHNESS_LIMIT_HOURS} hours without a "
                             "label; a delay of two days is normal for every model.")
         return f"{expected}: their F1 cannot be judged, whatever it was last week."
@@ -201,9 +196,9 @@ class SloStatus(Exercise):
     def expect(self, ns, breached_models, unknown_models):
         worst = _worst(ns)
         breached, unknown = sorted(worst.index[worst == "breached"]), sorted(worst.index[worst == "unknown"])
-        if _names("breached_models", breached_models) != breached:
+        if expect_names("breached_models", breached_models, what="model names") != breached:
             raise Incorrect(f"{len(breached)} model(s) breach at least one SLO (more bad days than the error budget).")
-        if _names("unknown_models", unknown_models) != unknown:
+        if expect_names("unknown_models", unknown_models, what="model names") != unknown:
             raise Incorrect(f"{len(unknown)} model(s) cannot be judged on some SLO (no recent measured day) and "
                             "breach none: unknown is not met.")
         incidents = set(ns["fleet"].incidents)
@@ -240,7 +235,7 @@ class Routing(Exercise):
     )
 
     def expect(self, ns, routing):
-        from model_health.alert_routing import inhibited, load_config, route
+        from model_health.alert_routing import load_config, notifications, route
 
         if not isinstance(routing, Mapping):
             raise Incorrect(f"`routing` should be an Alertmanager configuration (a dict), got {kind_of(routing)}.")
@@ -252,10 +247,13 @@ class Routing(Exercise):
             found = route(labels, config)
             if found != expected:
                 raise Incorrect(f"An alert {labels} goes to {found}; it should go to {expected}.")
-        rules = config["inhibit"]
-        critical, warning = {"severity": "critical", "model": "a"}, {"severity": "warning", "model": "a"}
-        if not inhibited(warning, [critical, warning], rules) or inhibited(
-                {"severity": "warning", "model": "b"}, [critical], rules):
+        def alerts_sent(*alerts) -> int:
+            return int(notifications(pd.DataFrame(alerts), config, until=600)["alerts"].sum())
+
+        page_a = {"time": 0, "alertname": "f1 SLO breached", "model": "a", "kind": "performance", "severity": "critical"}
+        watch_a, watch_b = ({"time": 0, "alertname": "input drift watch", "model": model, "kind": "drift",
+                             "severity": "warning"} for model in ("a", "b"))
+        if alerts_sent(page_a, watch_a, watch_b) != alerts_sent(page_a, watch_b) or alerts_sent(page_a, watch_b) != 2:
             raise Incorrect("Add an inhibit rule: while a model pages (critical), its warnings are silenced, and only "
                             "its own (equal: [model]).")
         return "Critical pages, drift and fairness warnings become tickets, the rest waits for the digest."

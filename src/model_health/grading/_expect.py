@@ -167,3 +167,33 @@ def expect_series(name: str, value: Any, *, indexed_by: str = "group") -> pd.Ser
             raise Incorrect(f"`{name}` should hold numbers; for {list(map(str, bad.index))[:3]} it holds "
                             f"{kind_of(bad.iloc[0])}.")
     return numbers.astype(float).set_axis(list(map(str, value.index))).sort_index()
+
+
+def expect_names(name: str, value: Any, *, what: str) -> list[str]:
+    """``value`` (a list, tuple, set, array or Series of names, in any order) as a sorted list of text.
+
+    >>> expect_names("models", {"b", "a"}, what="model names")
+    ['a', 'b']
+    """
+    if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
+        raise Incorrect(f"`{name}` should be a list or set of {what}, got {kind_of(value)}.")
+    return sorted(map(str, value))
+
+
+def expect_picks(name: str, value: Any, expected: Mapping[str, str], options: Iterable[str], why, *,
+                 item: str) -> None:
+    """A dict (or Series) picking one of ``options`` per key of ``expected``; case and spaces do not matter.
+
+    A wrong pick raises :class:`Incorrect` with ``why(key, given, right)``, which says why it does not fit.
+    """
+    options = tuple(options)
+    if isinstance(value, pd.Series):
+        value = value.to_dict()
+    if not isinstance(value, Mapping) or set(value) != set(expected):
+        raise Incorrect(f"`{name}` should be a dict with one key per {item}: {sorted(expected)}.")
+    for key, right in expected.items():
+        given = value[key].strip().lower() if isinstance(value[key], str) else value[key]
+        if given not in options:
+            raise Incorrect(f"{name}[{key!r}] should be one of {options}, got {kind_of(given)}.")
+        if given != right:
+            raise Incorrect(why(key, given, right))
