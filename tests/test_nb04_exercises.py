@@ -83,6 +83,7 @@ def correct_in_another_form(ns):
         ("q4", dict(monitor_window=lambda run_date: [str(day.date()) for day in nb04.reference_window(run_date)])),
         ("q5", dict(reference_f1=significant(ns["reference_f1"]), f1_sd=np.float32(ns["f1_sd"] * 1.1),
                     f1_threshold=significant(ns["reference_f1"]) - 2 * float(np.float32(ns["f1_sd"] * 1.1)))),
+        ("q6", dict(min_labels=float(ns["min_labels"]))),
         ("q7", dict(billing_dip=significant(ns["billing_dip"]))),
         ("q8", dict(static_alerts=np.array(ns["static_alerts"]), seasonal_alerts=tuple(ns["seasonal_alerts"]))),
         ("q9", dict(report_drifted={"monthly_charges", "contract"})),
@@ -90,7 +91,7 @@ def correct_in_another_form(ns):
     ]
 
 
-@pytest.mark.parametrize("index", range(9))
+@pytest.mark.parametrize("index", range(10))
 def test_correct_answer_in_another_form_passes(solved_nb04, index):
     name, answers = correct_in_another_form(solved_nb04)[index]
     exercise = {exercise.name: exercise for exercise in nb04.EXERCISES}[name]

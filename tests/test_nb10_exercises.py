@@ -96,6 +96,9 @@ def correct_in_another_form(ns):
         ("q3", dict(high_tier_rules=(RULES[2], {"metric": "equal_opportunity_difference", "min": -0.05, "max": 0.05},
                                      RULES[0]))),
         ("q4", dict(fairness_evidence=evidence_as_float32_series)),
+        ("q5", dict(run_record=lambda candidate, mitigation=None: {
+            key: (pd.Series(value).astype("float32") if key == "metrics" else dict(reversed(list(value.items()))))
+            for key, value in reversed(list(nb10.reference_run_record(candidate, mitigation).items()))})),
         ("q6", dict(gate_exit_code=np.int64(1), rejected_models=set(ns["rejected_models"]))),
         ("q7", dict(violations=pd.Series({model: tuple(reversed(names)) for model, names in ns["violations"].items()}))),
         ("q8", dict(approved_versions={name: str(version) for name, version in ns["approved_versions"].items()})),
@@ -103,7 +106,7 @@ def correct_in_another_form(ns):
     ]
 
 
-@pytest.mark.parametrize("index", range(7))
+@pytest.mark.parametrize("index", range(8))
 def test_correct_answer_in_another_form_passes(solved_nb10, index):
     name, answers = correct_in_another_form(solved_nb10)[index]
     exercise = {exercise.name: exercise for exercise in nb10.EXERCISES}[name]

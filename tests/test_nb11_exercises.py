@@ -47,6 +47,8 @@ def mistakes(ns):
         ("q3", dict(latency_objective=objective_from_all_days), "one spike must not move it"),
         ("q3", dict(latency_slos=latency), f"latency_slos[{first!r}]"),
         ("q4", dict(unknown_models=[]), "unknown is not met"),
+        ("q3", dict(latency_slos={model: {"p95_ms": {"max": int(slo["p95_ms"]["max"])}}
+                                  for model, slo in reversed(list(ns["latency_slos"].items()))})),
         ("q4", dict(breached_models=ns["breached_models"][:-1]), "breach at least one SLO"),
         ("q5", dict(first_to_fix="support-escalation"), "most overspent"),
         ("q6", dict(routing=no_inhibit), "Add an inhibit rule"),
@@ -68,7 +70,10 @@ def correct_in_another_form(ns):
     return [
         ("q1", dict(precision_sql=f"WITH x AS ({lowercase}) SELECT day, model, precision FROM x ORDER BY day")),
         ("q2", dict(stale_label_models=set(ns["stale_label_models"]))),
+        ("q3", dict(latency_slos={model: {"p95_ms": {"max": int(slo["p95_ms"]["max"])}}
+                                  for model, slo in reversed(list(ns["latency_slos"].items()))})),
         ("q4", dict(breached_models=tuple(reversed(ns["breached_models"])), unknown_models=set(ns["unknown_models"]))),
+        ("q5", dict(first_to_fix=np.str_(ns["first_to_fix"]))),
         ("q6", dict(routing={**ns["routing"], "route": {**ns["routing"]["route"], "routes": [
             {"match": {"severity": "critical"}, "receiver": "pagerduty"},
             {"match": {"severity": "warning"}, "match_re": {"kind": "drift|fairness"}, "receiver": "servicenow"}]}})),
@@ -78,7 +83,7 @@ def correct_in_another_form(ns):
     ]
 
 
-@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize("index", range(8))
 def test_correct_answer_in_another_form_passes(solved_nb11, index):
     name, answers = correct_in_another_form(solved_nb11)[index]
     exercise = {exercise.name: exercise for exercise in nb11.EXERCISES}[name]

@@ -263,8 +263,8 @@ class RunRecord(Exercise):
             if not isinstance(found, Mapping) or set(found) != {"metrics", "tags", "artifacts"}:
                 raise Incorrect(f"`run_record` should return a dict with the keys 'metrics', 'tags' and 'artifacts', "
                                 f"got {kind_of(found)}.")
-            if not isinstance(found["metrics"], Mapping) or not _same_evidence(dict(found["metrics"]),
-                                                                              expected["metrics"]):
+            metrics = found["metrics"].to_dict() if isinstance(found["metrics"], pd.Series) else found["metrics"]
+            if not isinstance(metrics, Mapping) or not _same_evidence(dict(metrics), expected["metrics"]):
                 raise Incorrect(f"For {case}, the metrics should be fairness_evidence on its test set: "
                                 f"{ {key: round(value, 4) for key, value in expected['metrics'].items()} }.")
             tags = {key: str(value) for key, value in dict(found["tags"]).items()}
