@@ -47,8 +47,6 @@ def mistakes(ns):
         ("q3", dict(latency_objective=objective_from_all_days), "one spike must not move it"),
         ("q3", dict(latency_slos=latency), f"latency_slos[{first!r}]"),
         ("q4", dict(unknown_models=[]), "unknown is not met"),
-        ("q3", dict(latency_slos={model: {"p95_ms": {"max": int(slo["p95_ms"]["max"])}}
-                                  for model, slo in reversed(list(ns["latency_slos"].items()))})),
         ("q4", dict(breached_models=ns["breached_models"][:-1]), "breach at least one SLO"),
         ("q5", dict(first_to_fix="support-escalation"), "most overspent"),
         ("q6", dict(routing=no_inhibit), "Add an inhibit rule"),
