@@ -144,3 +144,8 @@ def rendered_text(html: Path, profile: Path) -> str:
                "--virtual-time-budget=10000", "--dump-dom", html.as_uri()]
     dom = subprocess.run(command, capture_output=True, text=True, timeout=120, check=True).stdout
     return re.sub(r"<script.*?</script>", "", dom, flags=re.S)  # the report's data sits in a script
+
+
+@pytest.fixture
+def solved_nb13() -> dict:
+    return solved_namespace("13_interview_practice")

@@ -149,3 +149,24 @@ def test_a_topic_and_level_filter_and_an_empty_selection(tmp_path):
     empty.expect(pexpect_eof())
     empty.close()
     assert empty.exitstatus == 2
+
+
+def test_a_notebook_round_is_fixed_by_its_seed_and_spans_concepts():
+    from model_health import quiz
+
+    first, again = quiz.draw(6, seed=13), quiz.draw(6, seed=13)
+    assert [q["id"] for q in first] == [q["id"] for q in again]
+    assert len({q["concept"] for q in first}) == 6
+    assert {q["level"] for q in quiz.draw(5, seed=1, level="advanced")} == {"advanced"}
+
+
+@pytest.mark.parametrize(("kind", "typed", "right"), [("choice", "2", True), ("choice", "1", False),
+                                                       ("truefalse", "f", False), ("numeric", "0,67", True)])
+def test_is_right_judges_a_parsed_answer(kind, typed, right):
+    from model_health import quiz
+
+    question = {"choice": {"kind": "choice", "options": ["a", "b"], "answer": 1},
+                "truefalse": {"kind": "truefalse", "answer": True},
+                "numeric": {"kind": "numeric", "answer": 0.67, "tolerance": 0.01}}[kind]
+    answer, problem = quiz.parse(question, typed)
+    assert problem is None and quiz.is_right(question, answer) is right

@@ -423,3 +423,84 @@ def test_churn_story_holds_drift_from_the_promotion_and_a_monthly_billing_dip():
     assert set(psi_after.index[psi_after >= 0.1]) == set(world.drifted_features)
     with pytest.raises(ValueError, match="promotion_week"):
         simulate_churn(promotion_week=0)
+
+
+class TestLoanApplicants:
+    """The proxy story of notebook 13, questions 2-4, holds for any seed."""
+
+    @staticmethod
+    def model_gap(applicants):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        from model_health.simulators import LOAN_FEATURES
+
+        train, audit = applicants.iloc[:6000], applicants.iloc[6000:]
+        model = make_pipeline(StandardScaler(), LogisticRegression()).fit(train[list(LOAN_FEATURES)],
+                                                                           train["approved_past"])
+        creditworthy = audit[audit["would_repay"] == 1]
+        approved = pd.Series(model.predict(creditworthy[list(LOAN_FEATURES)]), index=creditworthy.index)
+        fnr = (approved == 0).groupby(creditworthy["woman"]).mean()
+        return fnr[1] - fnr[0], model[-1].coef_[0][list(LOAN_FEATURES).index("career_break")]
+
+    @pytest.mark.parametrize("seed", [1, 2, 2026])
+    def test_a_model_blind_to_gender_still_denies_creditworthy_women_more(self, seed):
+        from model_health.simulators import simulate_loan_applicants
+
+        fnr_gap, career_break_weight = self.model_gap(simulate_loan_applicants(seed, n=12_000))
+        assert fnr_gap > 0.04 and career_break_weight < 0
+
+    def test_without_officer_bias_or_proxy_the_gap_closes(self):
+        from model_health.simulators import simulate_loan_applicants
+
+        for kwargs in ({"officer_bias": 0.0}, {"proxy_gap": 0.0}):
+            fnr_gap, _ = self.model_gap(simulate_loan_applicants(3, n=12_000, **kwargs))
+            assert abs(fnr_gap) < 0.03, kwargs
+
+    def test_repayment_ignores_gender_and_career_break(self):
+        from model_health.simulators import simulate_loan_applicants
+
+        applicants = simulate_loan_applicants(4, n=60_000, proxy_gap=0.0)
+        rates = applicants.groupby(["woman", "career_break"])["would_repay"].mean()
+        assert rates.max() - rates.min() < 0.03
+
+    @pytest.mark.parametrize(("kwargs", "message"), [({"women_share": 1.0}, "women_share"),
+                                                      ({"proxy_gap": 0.95}, "proxy_gap"),
+                                                      ({"officer_bias": -1}, "officer_bias")])
+    def test_bad_arguments(self, kwargs, message):
+        from model_health.simulators import simulate_loan_applicants
+
+        with pytest.raises(ValueError, match=message):
+            simulate_loan_applicants(**kwargs)
+
+
+class TestRecommendationClicks:
+    @staticmethod
+    def windows(log, weeks):
+        rows = log[log["week"].isin(weeks)]
+        by_segment = rows.groupby("segment")[["clicks", "impressions", "hides"]].sum()
+        overall = rows["clicks"].sum() / rows["impressions"].sum()
+        return by_segment["clicks"] / by_segment["impressions"], by_segment["hides"] / by_segment["impressions"], overall
+
+    @pytest.mark.parametrize("seed", [1, 2, 2026])
+    def test_overall_ctr_holds_while_the_degraded_segment_falls(self, seed):
+        from model_health.simulators import simulate_recommendation_clicks
+
+        world = simulate_recommendation_clicks(seed)
+        before = range(1, world.change_week)
+        after = range(world.change_week, world.log["week"].max() + 1)
+        (ctr_before, hides_before, overall_before), (ctr_after, hides_after, overall_after) = (
+            self.windows(world.log, before), self.windows(world.log, after))
+        assert abs(overall_after / overall_before - 1) < 0.02
+        change = ctr_after / ctr_before - 1
+        assert change.idxmin() == world.degraded_segment and change.min() == pytest.approx(-0.4, abs=0.05)
+        assert hides_after[world.degraded_segment] > 3 * hides_before[world.degraded_segment]
+
+    def test_bad_arguments(self):
+        from model_health.simulators import simulate_recommendation_clicks
+
+        with pytest.raises(ValueError, match="degraded_segment"):
+            simulate_recommendation_clicks(degraded_segment="everyone")
+        with pytest.raises(ValueError, match="change_week"):
+            simulate_recommendation_clicks(change_week=1)

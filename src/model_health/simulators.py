@@ -27,6 +27,12 @@ past hiring decisions, with four bias mechanisms that can be switched on and off
 ``simulate_recession``: Adult Income rows "a year later", after a downturn hits some
 occupations: the same kind of people (inputs resampled from the same rows), but part of
 those earning over $50K in the hit occupations now earn less (concept drift only).
+
+``simulate_loan_applicants``: loan applicants with past officers' decisions biased against women
+and a career-break field that carries gender (a proxy), with each applicant's true repayment.
+
+``simulate_recommendation_clicks``: a recommender's weekly clicks by user segment, where one
+segment degrades while the overall click-through rate stays flat.
 """
 
 from __future__ import annotations
@@ -36,11 +42,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["CHURN_FEATURES", "FLEET", "FLEET_INCIDENTS", "HR_FEATURES", "ChurnTraffic", "CreditPortfolio", "ModelFleet",
+__all__ = ["CHURN_FEATURES", "CTR_SEGMENTS", "FLEET", "FLEET_INCIDENTS", "HR_FEATURES", "LOAN_FEATURES", "ChurnTraffic",
+           "CreditPortfolio", "ModelFleet", "RecommendationClicks",
            "churn_model", "credit_model", "simulate_model_fleet",
            "fraud_features", "simulate_churn", "simulate_credit_portfolio",
            "simulate_fraud_transactions", "simulate_hr_screening", "simulate_lending_decisions",
-           "simulate_recession"]
+           "simulate_loan_applicants", "simulate_recession", "simulate_recommendation_clicks"]
 
 CREDIT_FEATURES = ("income", "debt_to_income", "credit_utilization", "late_payments", "loan_amount",
                    "employment_years", "age", "region", "loan_purpose")
@@ -653,3 +660,113 @@ def simulate_model_fleet(log_dir, seed: int = 2026, *, days: int = 14, label_del
     models = pd.DataFrame([{"model": name, "type": kind, "owner": owner, "risk_tier": tier}
                            for name, kind, owner, tier, _ in FLEET])
     return ModelFleet(models=models, log_dir=log_dir, incidents=dict(FLEET_INCIDENTS), start=start, days=days)
+
+
+LOAN_FEATURES = ("income_k", "debt_ratio", "credit_history_years", "career_break")
+
+
+def simulate_loan_applicants(seed: int = 2026, *, n: int = 8_000, women_share: float = 0.5,
+                             officer_bias: float = 1.2, proxy_gap: float = 0.45) -> pd.DataFrame:
+    """Loan applicants, past loan officers' decisions, and whether each applicant would repay.
+
+    Columns: ``woman`` (1 for a woman; never a model input), the four ``LOAN_FEATURES``,
+    ``would_repay`` (the truth, the same function of income, debt and history for everyone) and
+    ``approved_past`` (the officers' decision, which a model learns from).
+
+    Ground truth: ``career_break`` says nothing about repaying, but women had one
+    ``proxy_gap`` more often (55% vs 10% at the default), so it is a proxy for gender. The
+    officers approved women less often at equal creditworthiness (``officer_bias`` on the log-odds
+    scale): historical bias in the labels. A model trained on ``approved_past`` without ``woman``
+    learns to penalise ``career_break`` and so still approves creditworthy women less often.
+    ``officer_bias=0`` removes the bias; ``proxy_gap=0`` makes career breaks independent of gender.
+
+    Examples
+    --------
+    >>> applicants = simulate_loan_applicants(seed=1, n=1000)
+    >>> applicants.groupby("woman")["career_break"].mean().round(1).tolist()
+    [0.1, 0.6]
+    """
+    if not 0 < women_share < 1:
+        raise ValueError(f"`women_share` must be a share between 0 and 1, got {women_share!r}.")
+    if not 0 <= proxy_gap <= 0.9:
+        raise ValueError(f"`proxy_gap` must be between 0 and 0.9 (a difference of two shares), got {proxy_gap!r}.")
+    if officer_bias < 0:
+        raise ValueError(f"`officer_bias` must be >= 0 (0 is unbiased officers), got {officer_bias!r}.")
+    rng = np.random.default_rng(seed)
+    woman = rng.random(n) < women_share
+    income_k = rng.lognormal(np.log(48), 0.35, n)
+    debt_ratio = rng.beta(2, 5, n)
+    history = rng.gamma(3.0, 3.0, n).clip(0, 40)
+    career_break = rng.random(n) < np.where(woman, 0.10 + proxy_gap, 0.10)
+    creditworthiness = 1.0 + 2.0 * np.log(income_k / 48) - 5.0 * (debt_ratio - 0.28) + 0.08 * (history - 9)
+    would_repay = rng.random(n) < 1 / (1 + np.exp(-creditworthiness))
+    officer_view = creditworthiness - officer_bias * woman + rng.normal(0, 0.5, n)
+    approved_past = rng.random(n) < 1 / (1 + np.exp(-officer_view))
+    return pd.DataFrame({"woman": woman.astype("int64"), "income_k": income_k.round(1),
+                         "debt_ratio": debt_ratio.round(3), "credit_history_years": history.round(1),
+                         "career_break": career_break.astype("int64"), "would_repay": would_repay.astype("int64"),
+                         "approved_past": approved_past.astype("int64")})
+
+
+CTR_SEGMENTS = ("new / app", "new / web", "returning / app", "returning / web")
+
+
+@dataclass(frozen=True)
+class RecommendationClicks:
+    """Weekly impressions, clicks and negative feedback of a recommender, by user segment.
+
+    ``log``: one row per week and segment (``week``, ``segment``, ``impressions``, ``clicks``,
+    ``hides``: "not interested" clicks). The truth: from ``change_week`` on, the
+    ``degraded_segment`` clicks less and hides more, while returning users click slightly more,
+    so the overall click-through rate stays flat.
+    """
+
+    log: pd.DataFrame
+    change_week: int
+    degraded_segment: str
+
+
+def simulate_recommendation_clicks(seed: int = 2026, *, n_weeks: int = 12, change_week: int = 7,
+                                   impressions_per_week: int = 200_000,
+                                   degraded_segment: str = "new / app") -> RecommendationClicks:
+    """A recommender whose overall CTR holds steady while one user segment gets worse.
+
+    Before ``change_week`` each segment clicks at its own steady rate. From then on the
+    ``degraded_segment`` clicks 40% less and hides four times as often (recommendations stopped
+    fitting it), and the other returning users' click rate rises just enough that the overall
+    CTR stays within 2% of its level before.
+
+    Examples
+    --------
+    >>> world = simulate_recommendation_clicks(seed=1, n_weeks=3, change_week=2)
+    >>> world.log.shape, world.degraded_segment
+    ((12, 5), 'new / app')
+    """
+    if degraded_segment not in CTR_SEGMENTS:
+        raise ValueError(f"`degraded_segment` must be one of {CTR_SEGMENTS}, got {degraded_segment!r}.")
+    if not 2 <= change_week <= n_weeks:
+        raise ValueError(f"`change_week` must be between 2 and n_weeks ({n_weeks}), got {change_week!r}.")
+    rng = np.random.default_rng(seed)
+    base_share = {"new / app": 0.20, "new / web": 0.15, "returning / app": 0.40, "returning / web": 0.25}
+    base_ctr = {"new / app": 0.050, "new / web": 0.040, "returning / app": 0.060, "returning / web": 0.045}
+    rows = []
+    for week in range(1, n_weeks + 1):
+        changed = week >= change_week
+        share = dict(base_share)
+        ctr = dict(base_ctr)
+        hide_rate = dict.fromkeys(CTR_SEGMENTS, 0.004)
+        if changed:
+            lost = 0.4 * base_ctr[degraded_segment] * base_share[degraded_segment]
+            ctr[degraded_segment] *= 0.6
+            hide_rate[degraded_segment] *= 4
+            # Returning users make up what the degraded segment lost, so the total barely moves.
+            returning = [s for s in CTR_SEGMENTS if s.startswith("returning") and s != degraded_segment]
+            for segment in returning:
+                ctr[segment] += lost / sum(base_share[s] for s in returning)
+        for segment in CTR_SEGMENTS:
+            impressions = int(impressions_per_week * share[segment] * rng.uniform(0.97, 1.03))
+            clicks = rng.binomial(impressions, ctr[segment])
+            hides = rng.binomial(impressions, hide_rate[segment])
+            rows.append((week, segment, impressions, clicks, hides))
+    log = pd.DataFrame(rows, columns=["week", "segment", "impressions", "clicks", "hides"])
+    return RecommendationClicks(log=log, change_week=change_week, degraded_segment=degraded_segment)

@@ -23,11 +23,13 @@ from model_health.grading._core import (
     Incorrect,
     NotAttempted,
     Result,
+    StarAnswer,
     Status,
     WrittenAnswer,
     bind,
     call_learner_function,
 )
+from model_health.grading._written import STAR_PARTS, RubricPoint, rubric_coverage, split_star
 from model_health.grading._expect import (
     SIGNIFICANT_DIGITS,
     close_enough,
@@ -51,6 +53,9 @@ __all__ = [
     "Incorrect",
     "NotAttempted",
     "Result",
+    "RubricPoint",
+    "STAR_PARTS",
+    "StarAnswer",
     "Status",
     "WrittenAnswer",
     "bind",
@@ -66,4 +71,6 @@ __all__ = [
     "expect_vector",
     "format_distinct",
     "kind_of",
+    "rubric_coverage",
+    "split_star",
 ]

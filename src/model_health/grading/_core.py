@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model_health.grading._written import RubricPoint, split_star
+
 SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "exercises" / "solutions"
 
 
@@ -237,15 +239,21 @@ class Exercise:
 
 
 class WrittenAnswer(Exercise):
-    """A question of judgment: the learner writes, then compares with a worked answer and rubric."""
+    """A question of judgment: the learner writes, then compares with a worked answer and rubric.
 
-    rubric: tuple[str, ...] = ()
+    Rubric items are text, or :class:`RubricPoint` s with key terms: for those, the check also
+    lists which points the answer appears to cover, labelled as a heuristic aid, not a grade.
+    """
+
+    rubric: tuple[str | RubricPoint, ...] = ()
     min_words: int = 25
 
-    def grade(self, namespace: Mapping[str, Any] | None = None) -> Result:
-        namespace = _namespace() if namespace is None else namespace
+    def _text(self, namespace: Mapping[str, Any]) -> Any:
         (variable,) = self.reads
-        text = namespace.get(variable, ____)
+        return namespace.get(variable, ____)
+
+    def _judge(self, text: Any) -> Result:
+        (variable,) = self.reads
         if text is ____ or (isinstance(text, str) and not text.strip()):
             return self._result(Status.NOT_ATTEMPTED, f"Write your answer in `{variable}`.")
         if not isinstance(text, str):
@@ -258,14 +266,85 @@ class WrittenAnswer(Exercise):
         return self._result(Status.SELF_ASSESSED, f"Written ({words} words). Compare it with {self.name}.solution() "
                                                   "using the rubric below.")
 
+    def grade(self, namespace: Mapping[str, Any] | None = None) -> Result:
+        namespace = _namespace() if namespace is None else namespace
+        return self._judge(self._text(namespace))
+
+    def rubric_lines(self, text: str) -> list[str]:
+        """The rubric, each point marked with the term that suggests the answer covers it."""
+        lines = []
+        for item in self.rubric:
+            if isinstance(item, RubricPoint):
+                term = item.found_in(text)
+                lines.append(f"[~] {item.point}  (mentions '{term}')" if term else f"[ ] {item.point}  (no key term found)")
+            else:
+                lines.append(f"[ ] {item}")
+        return lines
+
     def check(self) -> None:
         result = self.grade()
-        rubric = "\n".join(f"  [ ] {item}" for item in self.rubric)
-        if result.status is Status.SELF_ASSESSED:
-            _show(f"{result}\nRubric:\n{rubric}", _result_html(
-                result, "<ul>" + "".join(f"<li>☐ {html.escape(item)}</li>" for item in self.rubric) + "</ul>"))
-        else:
+        if result.status is not Status.SELF_ASSESSED:
             super().check()
+            return
+        text = _plain_text(self._text(_namespace()))
+        lines = self.rubric_lines(text)
+        note = ""
+        if any(isinstance(item, RubricPoint) for item in self.rubric):
+            note = ("Rubric self-check, a heuristic aid and not a grade: [~] marks a point whose key terms your answer "
+                    "uses (used well or not: judge that yourself); [ ] a point it may still miss, or make in other words.")
+        text_lines = [str(result)] + ([note] if note else []) + ["Rubric:"] + [f"  {line}" for line in lines]
+        items = "".join(f"<li>{html.escape(line.replace('[ ] ', '☐ ', 1) if line.startswith('[ ] ') else line)}</li>"
+                        for line in lines)
+        _show("\n".join(text_lines), _result_html(
+            result, (f"<p><i>{html.escape(note)}</i></p>" if note else "") + f"<ul>{items}</ul>"))
+
+
+def _plain_text(answer: Any) -> str:
+    return " ".join(map(str, answer.values())) if isinstance(answer, Mapping) else str(answer)
+
+
+class StarAnswer(WrittenAnswer):
+    """A behavioural answer in STAR form: the check says which of Situation, Task, Action, Result is missing.
+
+    The answer is text with each part labelled (``Situation: …``, ``(Task) …``) or a dict keyed by
+    the parts.
+    """
+
+    min_words_per_part: int = 5
+
+    def _judge(self, answer: Any) -> Result:
+        (variable,) = self.reads
+        if isinstance(answer, Mapping):
+            try:
+                parts = split_star(answer)
+            except ValueError as problem:
+                return self._result(Status.INCORRECT, str(problem))
+            if not any(parts.values()):
+                return self._result(Status.NOT_ATTEMPTED, f"Write your answer in `{variable}`.")
+            text = _plain_text(answer)
+        else:
+            early = super()._judge(answer)
+            if early.status in (Status.NOT_ATTEMPTED,) or not isinstance(answer, str):
+                return early
+            parts, text = split_star(answer), answer
+            if not any(parts.values()):
+                return self._result(Status.INCORRECT, "No STAR part is labelled. Open each part with its label: "
+                                                      "'Situation: …', 'Task: …', 'Action: …', 'Result: …'.")
+        missing = [part for part, said in parts.items() if not said]
+        thin = [part for part, said in parts.items() if said and len(said.split()) < self.min_words_per_part]
+        if missing:
+            why = {"Situation": "the context (what was happening, where)", "Task": "what you had to do",
+                   "Action": "what you did, step by step", "Result": "what came of it, with a number if you have one"}
+            return self._result(Status.INCORRECT, "Your answer has no " + ", no ".join(
+                f"{part} ({why[part]})" for part in missing) + ".")
+        if thin:
+            return self._result(Status.INCORRECT, "These parts are too short to stand alone (under "
+                                f"{self.min_words_per_part} words): {', '.join(thin)}.")
+        words = len(text.split())
+        if words < self.min_words:
+            return self._result(Status.INCORRECT, f"Your answer has {words} words; write at least {self.min_words}.")
+        return self._result(Status.SELF_ASSESSED, f"All four STAR parts are there ({words} words). Compare it with "
+                                                  f"{self.name}.solution() using the rubric below.")
 
 
 def solution_code(notebook: str, exercise: str) -> str:

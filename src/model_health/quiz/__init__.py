@@ -18,7 +18,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["Progress", "ask", "load_bank", "pick", "main"]
+__all__ = ["Progress", "ask", "draw", "is_right", "load_bank", "main", "parse", "pick", "right_answer", "show"]
 
 BANK = "bank.yml"
 LEVELS = ("beginner", "intermediate", "advanced")
@@ -91,7 +91,7 @@ def pick(bank: list[dict], progress: Progress, *, topic=None, level=None, count:
     return (due + later)[:count]
 
 
-def _parse(question: dict, text: str):
+def parse(question: dict, text: str):
     """The learner's answer, or a message saying what a valid answer looks like."""
     text = text.strip().lower()
     if question["kind"] == "choice":
@@ -110,30 +110,54 @@ def _parse(question: dict, text: str):
         return None, "Answer with a number, e.g. 0.67."
 
 
-def ask(question: dict, read=input, write=print, *, seconds: float | None = None) -> bool:
-    """Ask one question until a valid answer comes; say whether it was right, and why."""
+def is_right(question: dict, answer) -> bool:
+    """Whether a parsed answer (an option index, True/False or a number) is right."""
+    if question["kind"] == "numeric":
+        return abs(answer - question["answer"]) <= question["tolerance"]
+    return answer == question["answer"]
+
+
+def right_answer(question: dict) -> str:
+    """The right answer as the learner would type it, with the option's text."""
+    if question["kind"] == "choice":
+        return f"{question['answer'] + 1}. {question['options'][question['answer']]}"
+    return {True: "true", False: "false"}.get(question["answer"], str(question["answer"]))
+
+
+def show(question: dict, write=print) -> None:
+    """Print a question and its numbered options."""
     write(f"\n[{question['concept']}, {question['level']}, notebook {question['notebook']}] {question['question']}")
     for number, option in enumerate(question.get("options", []), 1):
         write(f"  {number}. {option}")
+
+
+def ask(question: dict, read=input, write=print, *, seconds: float | None = None) -> bool:
+    """Ask one question until a valid answer comes; say whether it was right, and why."""
+    show(question, write)
     started = time.monotonic()
     while True:
-        answer, problem = _parse(question, read("> "))
+        answer, problem = parse(question, read("> "))
         if problem is None:
             break
         write(problem)
-    if question["kind"] == "numeric":
-        correct = abs(answer - question["answer"]) <= question["tolerance"]
-    else:
-        correct = answer == question["answer"]
+    correct = is_right(question, answer)
     late = seconds is not None and time.monotonic() - started > seconds
-    if question["kind"] == "choice":
-        right = f"{question['answer'] + 1}. {question['options'][question['answer']]}"
-    else:
-        right = {True: "true", False: "false"}.get(question["answer"], question["answer"])
-    verdict = "Right" if correct else f"Not quite: the answer is {right}"
+    verdict = "Right" if correct else f"Not quite: the answer is {right_answer(question)}"
     write(f"{verdict}{' (but over the time limit: counted wrong)' if correct and late else ''}. "
           f"{question['explanation']}")
     return correct and not late
+
+
+def draw(count: int, *, seed: int, level=None) -> list[dict]:
+    """``count`` questions of the bank, one concept after another, the same for the same seed (for notebook 13)."""
+    bank = [question for question in load_bank() if level is None or question["level"] == level]
+    rng = random.Random(seed)
+    by_concept: dict[str, list[dict]] = {}
+    for question in bank:
+        by_concept.setdefault(question["concept"], []).append(question)
+    concepts = sorted(by_concept)
+    rng.shuffle(concepts)
+    return [rng.choice(by_concept[concept]) for concept in concepts[:count]]
 
 
 def main(argv=None, read=input, write=print) -> int:
