@@ -7,6 +7,7 @@
     python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
     python workbook.py bench    # time each notebook, peak memory, import time, the drift table
     python workbook.py quiz     # practise the concepts in the terminal (--topic, --level, --count, --seconds)
+    python workbook.py progress # your checks so far, per notebook, and where to continue
 
 Add --here to use the current Python environment (e.g. conda) instead of .venv, and --scale
 to install the `scale` extra (pyspark, which needs a Java runtime) with any command; `test`
@@ -20,6 +21,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 import venv
 from pathlib import Path
 
@@ -87,6 +89,9 @@ def main(argv: list[str]) -> None:
         print(__doc__)
         return
     python = setup(here, scale="--scale" in argv or command == "test", use_uv="--pip" not in argv)
+    if command in ("test", "grade", "bench"):
+        # These run the solutions, checking every exercise: keep that out of the learner's own progress file.
+        os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-progress-")
     if command == "setup":
         print(f"Ready: {python}")
     elif command == "lab":
@@ -100,6 +105,8 @@ def main(argv: list[str]) -> None:
         run(python, "-m", "model_health.authoring", *rest)
     elif command == "quiz":
         run(python, "-m", "model_health.quiz", *rest)
+    elif command == "progress":
+        run(python, "-m", "model_health.progress", *rest)
     elif command == "bench":
         run(python, "-m", "model_health.runner", "bench", *rest)
         run(python, "benchmarks/drift_table.py")

@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot is imported anywhere: tests draw, never show
 
 import os  # noqa: E402
+import tempfile  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -25,6 +26,8 @@ import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+# Checks record progress; tests must never mark a learner's own exercises done.
+os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-test-progress-")
 
 
 def run_code_cells(notebook_path: Path) -> dict:

@@ -188,9 +188,15 @@ class Exercise:
             )
         return self._result(Status.CORRECT, insight or self.correct_message)
 
+    def _record(self, result: Result) -> None:
+        from model_health.progress import record
+
+        record(self.notebook, self.name, result.status.value)
+
     def check(self) -> None:
-        """Check your answer now and say what, if anything, is wrong."""
+        """Check your answer now and say what, if anything, is wrong (and record it in your progress file)."""
         result = self.grade()
+        self._record(result)
         extra = ""
         if result.status is Status.INCORRECT and self.hints:
             extra = f" Need a nudge? Run {self.name}.hint()."
@@ -286,6 +292,7 @@ class WrittenAnswer(Exercise):
         if result.status is not Status.SELF_ASSESSED:
             super().check()
             return
+        self._record(result)
         text = _plain_text(self._text(_namespace()))
         lines = self.rubric_lines(text)
         note = ""

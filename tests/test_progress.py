@@ -1,0 +1,83 @@
+"""Offline progress: a check records its result in the learner's own file; the progress command
+summarises every notebook and says where to continue."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+import pytest
+
+from model_health import progress
+from model_health.exercises import nb01_model_health_dashboard as nb01
+from model_health.grading import ____, bind
+
+from conftest import REPO
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("MODEL_HEALTH_PROGRESS", str(tmp_path / "progress"))
+    return tmp_path / "progress"
+
+
+def test_a_check_records_its_status_and_the_latest_wins(folder, solved_nb01, capsys):
+    bind({**solved_nb01, "test_metrics": ____})
+    try:
+        nb01.q3.check()
+        first = json.loads((folder / "01_model_health_dashboard.json").read_text())["q3"]
+        bind(solved_nb01)
+        nb01.q3.check()
+    finally:
+        bind({})
+    entries = json.loads((folder / "01_model_health_dashboard.json").read_text())
+    assert first["status"] == "not attempted" and entries["q3"]["status"] == "correct"
+    assert "Correct" in capsys.readouterr().out
+
+
+def test_grading_without_check_records_nothing(folder, solved_nb01):
+    nb01.q3.grade(solved_nb01)
+    assert not folder.exists()
+
+
+def test_an_unwritable_folder_costs_the_record_not_the_check(tmp_path, monkeypatch, solved_nb01, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MODEL_HEALTH_PROGRESS", str(blocker / "progress"))
+    assert progress.record("01_model_health_dashboard", "q1", "correct") is False
+    bind(solved_nb01)
+    try:
+        nb01.q3.check()
+    finally:
+        bind({})
+    assert "Correct" in capsys.readouterr().out
+
+
+def test_the_table_counts_states_and_points_to_the_next_exercise(folder):
+    moment = datetime(2026, 12, 1, 9, 30, tzinfo=timezone.utc)
+    progress.record("01_model_health_dashboard", "q1", "correct", now=moment)
+    progress.record("01_model_health_dashboard", "q2", "incorrect", now=moment)
+    progress.record("13_interview_practice", "q3", "self-assessed", now=moment)
+    (folder / "02_lifecycle_data_bias.json").write_text("{not json")  # damaged: read as no progress
+    table = progress.progress_table()
+    assert table.loc["01_model_health_dashboard", ["done", "open"]].tolist() == [1, 1]
+    total = len(nb01.EXERCISES.exercises)
+    assert table.loc["01_model_health_dashboard", "not attempted"] == total - 2
+    assert table.loc["01_model_health_dashboard", "continue at"] == "notebooks/01_model_health_dashboard.ipynb, q2"
+    assert table.loc["02_lifecycle_data_bias", "done"] == 0
+    assert table.loc["13_interview_practice", "done"] == 1
+    assert table.loc["13_interview_practice", "last activity"] == "2026-12-01T09:30:00+00:00"
+    assert len(table) == len(list((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")))
+
+
+def test_the_command_prints_where_to_continue(folder):
+    progress.record("05_diagnose_post_launch_drift", "q1", "correct")
+    completed = subprocess.run([sys.executable, str(REPO / "workbook.py"), "progress", "--here"], cwd=REPO,
+                               capture_output=True, text=True, env={**os.environ}, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert "Most recent: 05_diagnose_post_launch_drift. Continue at notebooks/05_diagnose_post_launch_drift.ipynb, q2" \
+        in completed.stdout
+    assert str(folder) in completed.stdout
