@@ -3,6 +3,7 @@
 
     python workbook.py lab      # create .venv if missing, install pinned packages, open JupyterLab
     python workbook.py grade    # run every notebook headless and print each one's score
+    python workbook.py grade SUBMISSIONS… --out gradebook.csv   # grade a class's notebooks (see README)
     python workbook.py test     # unit tests, learner notebooks as delivered, nbval over solutions (twice)
     python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
     python workbook.py bench    # time each notebook, peak memory, import time, the drift table
@@ -99,8 +100,10 @@ def main(argv: list[str]) -> None:
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         run(python, "-m", "jupyterlab", "--notebook-dir", ROOT, *as_root,
             "notebooks", *rest)
+    elif command == "grade" and rest:
+        run(python, "-m", "model_health.batch_grading", *rest)
     elif command == "grade":
-        run(python, "-m", "model_health.runner", "grade", *rest)
+        run(python, "-m", "model_health.runner", "grade")
     elif command == "build":
         run(python, "-m", "model_health.authoring", *rest)
     elif command == "quiz":

@@ -94,3 +94,25 @@ class TestLearnerVersion:
         """The learner notebook is a valid nbformat 4 notebook."""
         learner, _ = learner_version(solution)
         nbformat.validate(learner)
+
+
+def test_learner_cells_carry_their_role_and_the_notebook_its_version():
+    """Batch grading finds exercises by these ids, whatever a learner moved, copied or deleted."""
+    import hashlib
+    import json
+
+    from model_health.authoring import learner_version
+
+    solution = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell("### BEGIN SOLUTION q1\nanswer = x + 1\n### END SOLUTION"),
+        nbformat.v4.new_code_cell("q1.check()"),
+        nbformat.v4.new_code_cell("print(answer)"),
+    ])
+    learner, _ = learner_version(solution, name="99_example.ipynb")
+    roles = [cell.metadata["model_health"] for cell in learner.cells]
+    assert roles == [{"role": "given", "id": "given-1"}, {"role": "answer", "exercises": ["q1"]},
+                     {"role": "check", "exercise": "q1"}, {"role": "given", "id": "given-2"}]
+    cells = json.dumps([[cell.cell_type, cell.source] for cell in learner.cells], ensure_ascii=False)
+    assert learner.metadata["model_health"] == {"notebook": "99_example",
+                                                "version": hashlib.sha256(cells.encode()).hexdigest()[:12]}

@@ -5,6 +5,7 @@ Commands:
   serve      serve a model bundle over HTTP, logging predictions to SQLite (model_health.serving)
   monitor    one run of the monitoring job over the prediction log (model_health.monitor_job)
   receiver   a local Slack-compatible webhook receiver (model_health.webhooks)
+  grade      grade a class's submitted notebooks into a gradebook (model_health.batch_grading)
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import importlib
 import sys
 
 COMMANDS = {"gate": ("model_health.governance", "gate"), "serve": ("model_health.serving", "serve"),
-            "monitor": ("model_health.monitor_job", "monitor"), "receiver": ("model_health.webhooks", "receiver")}
+            "monitor": ("model_health.monitor_job", "monitor"), "receiver": ("model_health.webhooks", "receiver"),
+            "grade": ("model_health.batch_grading", "main")}
 
 
 def main(argv: list[str]) -> int:

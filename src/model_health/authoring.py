@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import hashlib
 import json
 import re
 import sys
@@ -42,6 +43,7 @@ __all__ = ["MarkerError", "build_all", "learner_version", "solution_regions", "s
 REPO = Path(__file__).resolve().parents[2]
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<exercise>q\d+)\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
+CHECK_CELL = re.compile(r"^\s*(?P<exercise>q\d+)\.check\(\)\s*$")
 
 
 class MarkerError(ValueError):
@@ -146,18 +148,38 @@ def _learner_source(source: str, *, where: str) -> tuple[str, dict[str, list[str
 
 
 def learner_version(solution: nbformat.NotebookNode, *, name: str = "notebook"):
-    """Return (learner notebook, {exercise: solution code}) for a solution notebook."""
+    """Return (learner notebook, {exercise: solution code}) for a solution notebook.
+
+    Every code cell of the learner notebook carries its role in ``metadata["model_health"]``, so a
+    grader finds exercises by id, not by position, whatever a learner moved, copied or deleted: an
+    answer cell ``{"role": "answer", "exercises": ["q3"]}``, a check cell ``{"role": "check",
+    "exercise": "q3"}``, any other ``{"role": "given", "id": "given-7"}``. The notebook's metadata
+    names it and its version (a digest of its cells), so a copy from another version is recognised.
+    """
     learner = copy.deepcopy(solution)
     solutions: dict[str, list[str]] = {}
+    given = 0
     for index, cell in enumerate(learner.cells):
         cell.metadata.pop("execution", None)
+        cell.metadata.pop("model_health", None)
         if cell.cell_type != "code":
             continue
         cell.source, found = _learner_source(cell.source, where=f"{name}, cell {index + 1}")
         for exercise, codes in found.items():
             solutions.setdefault(exercise, []).extend(codes)
+        check = CHECK_CELL.match(cell.source)
+        if found:
+            cell.metadata["model_health"] = {"role": "answer", "exercises": sorted(found, key=lambda q: int(q[1:]))}
+        elif check:
+            cell.metadata["model_health"] = {"role": "check", "exercise": check["exercise"]}
+        else:
+            given += 1
+            cell.metadata["model_health"] = {"role": "given", "id": f"given-{given}"}
         cell.outputs = []
         cell.execution_count = None
+    cells = json.dumps([[cell.cell_type, cell.source] for cell in learner.cells], ensure_ascii=False)
+    learner.metadata["model_health"] = {"notebook": name.removesuffix(".ipynb"),
+                                        "version": hashlib.sha256(cells.encode("utf-8")).hexdigest()[:12]}
     ordered = dict(sorted(solutions.items(), key=lambda item: int(item[0][1:])))
     return learner, {exercise: "\n\n".join(codes) for exercise, codes in ordered.items()}
 

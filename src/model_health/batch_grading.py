@@ -1,0 +1,644 @@
+"""Grade a class's submitted notebooks: each in its own sandboxed kernel, checks run by the grader.
+
+    python3 workbook.py grade SUBMISSIONS… --out gradebook.csv     (or python -m model_health grade …)
+
+SUBMISSIONS are notebooks, folders of notebooks or zip files of them. For each submission:
+
+1. **Splice.** The workbook's own learner notebook is the frame; the learner's answer cells are put
+   in it by the exercise ids in their cell metadata (not by position). Deleted, duplicated,
+   reordered or edited cells, a changed set-up cell or a removed check cell therefore change
+   nothing but the answers; cells the learner added go with the answer before them. A notebook
+   without ids (another version of the workbook) is matched by the variables each exercise asks for.
+2. **Run** the spliced notebook in a fresh kernel with a memory limit, a time limit per cell and per
+   notebook, and (where Linux Landlock exists) no access to files outside its working copy, the
+   Python installation and the workbook's data: not the solutions, not other submissions.
+3. **Grade** in this process, which never runs learner code: the kernel's variables come back as
+   data (:mod:`model_health.grading._transfer`), functions as calls into the kernel, and each
+   exercise is judged by the exercise module this process imported. Outputs the learner saved,
+   or printed ("✔ Correct"), are never read.
+
+Each problem (a kernel that died, a loop that never ended, a file that is not a notebook) becomes a
+reason in the submission's row, with whatever could still be graded. The gradebook (CSV), a
+feedback file (one row per exercise) and an HTML summary (pass rate per exercise, every learner's
+feedback) are rewritten atomically after each submission; a rerun skips submissions already graded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import html
+import importlib
+import io
+import json
+import os
+import pickle
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[2]
+PACKAGE = Path(__file__).resolve().parent
+NOTEBOOK_NAME = re.compile(r"^(?P<number>\d{2})_[a-z0-9_]+$")
+MARKER = re.compile(r"#\s*Your code here \((?P<exercise>q\d+)\)")
+SUMMARY_COLUMNS = ["submission", "learner", "notebook", "state", "score", "out_of", "problems", "digest"]
+
+
+@dataclass
+class Submission:
+    label: str  # where it came from: a path, or "archive.zip:member"
+    data: bytes
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()[:16]
+
+
+@dataclass
+class Options:
+    cell_timeout: float = 120.0
+    notebook_timeout: float = 600.0
+    memory_mb: int = 4096
+    call_timeout: float = 30.0
+
+
+@dataclass
+class Graded:
+    """One submission's row and its feedback."""
+
+    submission: str
+    digest: str
+    learner: str = ""
+    notebook: str = ""
+    state: str = "not graded"
+    score: int = 0
+    out_of: int = 0
+    problems: list[str] = field(default_factory=list)
+    results: dict[str, tuple[str, str]] = field(default_factory=dict)  # exercise -> (status, message)
+
+
+# --- collecting submissions ------------------------------------------------------------------------------------
+
+def collect(paths) -> list[Submission]:
+    """Every notebook in ``paths`` (files, folders searched recursively, zip files), in a stable order."""
+    found: list[Submission] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for file in sorted(path.rglob("*")):
+                if file.is_file() and file.suffix in (".ipynb", ".zip") and ".ipynb_checkpoints" not in file.parts:
+                    found.extend(collect([file]))
+        elif path.suffix == ".zip":
+            try:
+                with zipfile.ZipFile(path) as archive:
+                    for member in sorted(archive.namelist()):
+                        if member.endswith(".ipynb") and not member.startswith("__MACOSX/") \
+                                and ".ipynb_checkpoints" not in member:
+                            found.append(Submission(f"{path}:{member}", archive.read(member)))
+            except zipfile.BadZipFile:
+                found.append(Submission(str(path), path.read_bytes()))
+        elif path.is_file():
+            found.append(Submission(str(path), path.read_bytes()))
+        else:
+            raise FileNotFoundError(f"No such file or folder: {path}")
+    return found
+
+
+# --- which notebook, and splicing the answers into the workbook's own --------------------------------------------
+
+def _exercise_set(notebook: str):
+    return importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES
+
+
+def known_notebooks() -> list[str]:
+    return sorted(path.stem for path in (REPO / "notebooks").glob("*.ipynb"))
+
+
+def identify(submitted: nbformat.NotebookNode, label: str) -> tuple[str | None, list[str]]:
+    """The workbook notebook a submission is a copy of, and notes on how it was recognised."""
+    meta = submitted.metadata.get("model_health", {})
+    known = known_notebooks()
+    if meta.get("notebook") in known:
+        return meta["notebook"], []
+    for cell in submitted.cells:
+        found = re.search(r"model_health\.exercises\.nb(\d{2}_[a-z0-9_]+)", cell.get("source", ""))
+        if found and found[1] in known:
+            return found[1], ["recognised by its import line (no workbook metadata)"]
+    number = re.match(r"(\d{2})", Path(label.split(":")[-1]).name)
+    matches = [name for name in known if number and name.startswith(number[1])]
+    if len(matches) == 1:
+        return matches[0], ["recognised by its file name only"]
+    return None, []
+
+
+def _assigned_names(source: str) -> set[str]:
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set(re.findall(r"^\s*([A-Za-z_]\w*)\s*=", source, re.MULTILINE))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            names.add(node.name)
+    return names
+
+
+def splice(pristine: nbformat.NotebookNode, submitted: nbformat.NotebookNode, exercises) -> tuple[
+        nbformat.NotebookNode, list[str]]:
+    """The workbook's notebook with the learner's answer cells in place (see the module's docstring)."""
+    reads = {exercise.name: set(exercise.reads) for exercise in exercises}
+    pristine_sources = {cell.source.strip() for cell in pristine.cells if cell.cell_type == "code"}
+    given_by_id = {cell.metadata.get("model_health", {}).get("id"): cell.source for cell in pristine.cells
+                   if cell.cell_type == "code"}
+    slots: dict[tuple, list] = {}
+    slot_order = [tuple(cell.metadata["model_health"]["exercises"]) for cell in pristine.cells
+                  if cell.cell_type == "code" and cell.metadata.get("model_health", {}).get("role") == "answer"]
+    notes, edited_given, pending = [], [], []
+    for cell in submitted.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata", {}).get("model_health", {})
+        source = cell.get("source", "")
+        slot = None
+        if meta.get("role") == "answer":
+            slot = tuple(meta.get("exercises", ()))
+        elif meta.get("role") in ("given", "check"):
+            if meta.get("role") == "given" and meta.get("id") in given_by_id and \
+                    source.strip() != given_by_id[meta["id"]].strip():
+                edited_given.append(meta["id"])
+            continue
+        elif source.strip() in pristine_sources or not source.strip():
+            continue
+        else:  # no ids: another version's answer cell, or a cell the learner added
+            marked = {found["exercise"] for found in MARKER.finditer(source)}
+            assigned = _assigned_names(source)
+            owners = marked | {name for name, needed in reads.items() if needed & assigned}
+            slot = next((slot for slot in slot_order if owners & set(slot)), None)
+        if slot is None:  # a cell the learner added: it runs just before the next answer, after the given cells
+            pending.append(source)
+            continue
+        slots.setdefault(slot, []).extend([*pending, source])
+        pending = []
+    if pending and slot_order:
+        slots.setdefault(slot_order[-1], []).extend(pending)
+    if edited_given:
+        notes.append(f"edited given cells were replaced by the workbook's ({', '.join(sorted(set(edited_given)))})")
+    spliced = nbformat.v4.new_notebook(metadata=pristine.metadata)
+    placed = set()
+    for cell in pristine.cells:
+        meta = cell.metadata.get("model_health", {})
+        if cell.cell_type != "code" or meta.get("role") == "check" or cell.source.strip() == "score_summary()":
+            continue
+        if meta.get("role") == "answer":
+            slot = tuple(meta["exercises"])
+            if slot in placed:
+                continue
+            placed.add(slot)
+            for source in slots.get(slot, [cell.source]):
+                spliced.cells.append(nbformat.v4.new_code_cell(source, metadata={"model_health": dict(meta)}))
+            continue
+        spliced.cells.append(nbformat.v4.new_code_cell(cell.source, metadata={"model_health": dict(meta)}))
+    return spliced, notes
+
+
+# --- running one submission in its sandboxed kernel ------------------------------------------------------------
+
+class KernelDied(Exception):
+    """The submission's kernel is gone (killed by the memory limit, crashed, or stopped for running too long)."""
+
+
+class KernelSession:
+    """The submission's kernel: runs code with a time limit, and is asked for its variables and to run the
+    learner's functions."""
+
+    def __init__(self, manager, folder: Path, call_timeout: float) -> None:
+        self.manager, self.folder, self.call_timeout = manager, folder, call_timeout
+        self.client = manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=120)
+        self.calls = 0
+
+    def run(self, code: str, timeout: float) -> dict:
+        """Run ``code``; the reply's content (its "status", and "ename" on an error). Past ``timeout`` the kernel is interrupted, and killed
+        if it does not stop (:class:`TimeoutError`); a kernel that dies raises :class:`KernelDied`."""
+        import queue
+
+        msg_id = self.client.execute(code, store_history=False, allow_stdin=False)
+        deadline, interrupted = time.monotonic() + timeout, False
+        while True:
+            while True:  # drain the output: the grader never reads what a submission prints
+                try:
+                    self.client.get_iopub_msg(timeout=0)
+                except queue.Empty:
+                    break
+            try:
+                reply = self.client.get_shell_msg(timeout=0.5)
+            except queue.Empty:
+                if not self.manager.is_alive():
+                    raise KernelDied("the kernel died") from None
+                if time.monotonic() > deadline:
+                    if interrupted:
+                        self.manager.shutdown_kernel(now=True)
+                        raise KernelDied("the kernel did not stop when interrupted") from None
+                    self.manager.interrupt_kernel()
+                    deadline, interrupted = time.monotonic() + 10, True
+                continue
+            if reply["parent_header"].get("msg_id") == msg_id:
+                if interrupted:
+                    raise TimeoutError(f"ran longer than {timeout:.0f} s and was interrupted")
+                return reply["content"]
+
+    def request(self, operation: str, key: str, argument):
+        """Ask the kernel to call (or read from) one of its objects; the answer comes back as data."""
+        from model_health.grading._transfer import request_bytes, safe_loads
+
+        self.calls += 1
+        request, reply = self.folder / f"call-{self.calls}.in", self.folder / f"call-{self.calls}.out"
+        request.write_bytes(request_bytes(operation, key, argument))
+        try:
+            self.run(f"__mh_call({str(request)!r}, {str(reply)!r})", self.call_timeout)
+        except TimeoutError:
+            raise TimeoutError(f"it did not return within {self.call_timeout:.0f} s") from None
+        error = reply.with_name(reply.name + ".error")
+        if error.exists():
+            details = json.loads(error.read_text(encoding="utf-8"))
+            raise _remote_error(details["type"], details["message"])
+        if not reply.exists():
+            raise RuntimeError("the submission's kernel sent no answer")
+        return safe_loads(reply.read_bytes(), self)
+
+
+def _remote_error(name: str, message: str) -> Exception:
+    """The kernel's exception as the grader raises it: a built-in type where the name is one (so hasattr and
+    `except KeyError` behave as they would locally), else a new type of that name."""
+    import builtins
+
+    found = getattr(builtins, name, None)
+    if isinstance(found, type) and issubclass(found, Exception) and found.__module__ == "builtins":
+        return found(message)
+    return type(name, (Exception,), {})(message)
+
+
+def _kernel_spec(folder: Path, work: Path, options: Options) -> str:
+    spec = folder / "kernels" / "model-health-sandbox"
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "model_health.sandbox", "--write", str(work), "--read", str(REPO / "data"),
+            "--memory-mb", str(options.memory_mb), "--", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    environment = {"HOME": str(work), "TMPDIR": str(work / "tmp"), "MPLCONFIGDIR": str(work / ".matplotlib"),
+                   "IPYTHONDIR": str(work / ".ipython"), "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
+                   "MODEL_HEALTH_PROGRESS": str(work / ".progress"), "PYTHONDONTWRITEBYTECODE": "1"}
+    for name in ("tmp", ".matplotlib", ".ipython", ".runtime", ".progress"):
+        (work / name).mkdir(exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python",
+                                                  "env": environment}), encoding="utf-8")
+    return str(folder / "kernels")
+
+
+def _slot(cell) -> tuple:
+    return tuple(cell.metadata.get("model_health", {}).get("exercises", ()))
+
+
+def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, options: Options, graded: Graded,
+                   stop_before: int | None = None) -> int | None:
+    """Run the cells (all, or those before ``stop_before``) and grade; the index of a cell the kernel died in.
+
+    Right after an exercise's answer cells run, the variables it reads are captured: later cells
+    may replace a wrong answer with the reference (``carry_forward``), and the grade is the learner's.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    from model_health.grading._transfer import KERNEL_HELPERS, load_snapshot
+
+    exercises = {exercise.name: exercise for exercise in _exercise_set(name)}
+    specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options)])
+    manager = KernelManager(kernel_name="model-health-sandbox", kernel_spec_manager=specs,
+                            connection_file=str(work / ".runtime" / "connection.json"))
+    cells = notebook.cells[:stop_before] if stop_before is not None else notebook.cells
+    restore = f"from model_health.grading import bind as _mh_bind\n_mh_bind(globals())\n" \
+              f"from model_health.exercises.nb{name} import *"
+    captured: dict[str, Path] = {}
+    started, index = time.monotonic(), 0
+    # What the kernel prints about itself is not the grader's business; what the learner prints is drained.
+    manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        session = KernelSession(manager, work / ".transfer", options.call_timeout)
+        session.folder.mkdir(exist_ok=True)
+        try:
+            session.run(KERNEL_HELPERS, 60)
+            for index, cell in enumerate(cells):
+                left = options.notebook_timeout - (time.monotonic() - started)
+                if left <= 0:
+                    graded.problems.append(f"stopped at cell {index + 1}: the notebook ran longer than "
+                                           f"{options.notebook_timeout:.0f} s")
+                    break
+                try:
+                    if cell.metadata.get("model_health", {}).get("role") == "given":
+                        session.run(restore, 60)  # a learner cell may have overwritten `bind` or q1, q2, …
+                    reply = session.run(cell.source, min(options.cell_timeout, left))
+                    if reply.get("status") == "error" and _slot(cell):
+                        graded.problems.append(f"the answer cell of {', '.join(_slot(cell))} (cell {index + 1}) raised "
+                                               f"{reply.get('ename')}: {str(reply.get('evalue'))[:120]}")
+                except TimeoutError:
+                    graded.problems.append(f"cell {index + 1} ran longer than {options.cell_timeout:.0f} s and was "
+                                           "interrupted (an endless loop?)")
+                slot = _slot(cell)
+                if slot and (index + 1 == len(cells) or _slot(cells[index + 1]) != slot):
+                    for q in slot:
+                        folder = session.folder / "answers" / q
+                        names = sorted(exercises[q].reads) if q in exercises else []
+                        reply = session.run(f"__mh_snapshot({str(folder)!r}, globals(), {names!r})", 120)
+                        if reply.get("status") == "ok":
+                            captured[q] = folder
+                        else:
+                            graded.problems.append(f"the answer of {q} could not be read ({reply.get('ename')}: "
+                                                   f"{str(reply.get('evalue'))[:120]})")
+            session.run(f"__mh_snapshot({str(session.folder / 'variables')!r}, globals())", 300)
+        except KernelDied:
+            return index if stop_before is None else None
+        except TimeoutError as error:  # the snapshot itself hung
+            graded.problems.append(f"the notebook's variables could not be read ({error})")
+            return None
+        namespace, _ = load_snapshot(session.folder / "variables", session)
+        answers = {q: load_snapshot(folder, session)[0] for q, folder in captured.items()}
+        here = os.getcwd()
+        os.chdir(work / "notebooks")  # checks that open the notebook's files (an MLflow store) find them
+        try:
+            _grade_exercises(name, namespace, answers, graded)
+        finally:
+            os.chdir(here)
+    finally:
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
+    return None
+
+
+def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], graded: Graded) -> None:
+    """Judge every exercise whose answer cells ran, on its captured answer and the notebook's variables."""
+    from model_health.grading import ____, Status, WrittenAnswer
+    from model_health.grading._transfer import Opaque
+
+    for exercise in _exercise_set(name):
+        if exercise.name not in answers:
+            continue
+        # The answer is what its cells left; a name they did not set is unanswered, even if a later cell
+        # filled it with the reference.
+        own = {**namespace, **{read: answers[exercise.name].get(read, ____) for read in exercise.reads}}
+        opaque = [own[read] for read in exercise.reads if isinstance(own.get(read), Opaque)]
+        if opaque:
+            graded.results[exercise.name] = ("not graded", opaque[0].reason)
+            continue
+        result = exercise.grade(own)
+        status = result.status.value
+        if isinstance(exercise, WrittenAnswer) and result.status is Status.SELF_ASSESSED:
+            status = "written"
+        graded.results[exercise.name] = (status, result.message)
+
+
+def grade_submission(submission: Submission, options: Options, scratch: Path) -> Graded:
+    """One submission's row; never raises for anything the submission contains."""
+    from model_health.grading import WrittenAnswer
+
+    graded = Graded(submission.label, submission.digest)
+    try:
+        submitted = nbformat.reads(submission.data.decode("utf-8"), as_version=4)
+    except UnicodeDecodeError:
+        graded.problems.append("not a notebook: the file is not text")
+        return graded
+    except Exception as error:
+        graded.problems.append(f"not a notebook: {str(error).splitlines()[0][:200]}")
+        return graded
+    name, notes = identify(submitted, submission.label)
+    graded.problems.extend(notes)
+    graded.learner = str(submitted.metadata.get("model_health", {}).get("learner")
+                         or Path(submission.label.split(":")[-1]).stem)
+    if name is None:
+        graded.problems.append("not a notebook of this workbook (no workbook metadata, import line or file name)")
+        return graded
+    graded.notebook = name
+    pristine = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    version = submitted.metadata.get("model_health", {}).get("version")
+    if version and version != pristine.metadata["model_health"]["version"]:
+        graded.problems.append(f"made with another version of the workbook ({version}); graded against this one "
+                               "by exercise ids")
+    exercises = _exercise_set(name)
+    spliced, notes = splice(pristine, submitted, exercises)
+    graded.problems.extend(notes)
+    work = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch)) / "copy"
+    (work / "notebooks").mkdir(parents=True)
+    try:
+        died_at = _run_and_grade(spliced, name, work, options, graded)
+        if died_at is not None:
+            graded.problems.append(f"the kernel died in cell {died_at + 1} (out of memory, or a crash); the answers "
+                                   "before it were graded, the rest were not")
+            if died_at > 0:
+                _run_and_grade(spliced, name, work, options, graded, stop_before=died_at)
+    except Exception as error:
+        graded.problems.append(f"grading stopped: {type(error).__name__}: {str(error)[:200]}")
+    finally:
+        shutil.rmtree(work.parent, ignore_errors=True)
+    for exercise in exercises:
+        graded.results.setdefault(exercise.name, ("not graded", "the notebook stopped before this exercise"))
+    graded.problems = list(dict.fromkeys(graded.problems))  # a rerun after a crash repeats some
+    graded.score = sum(status == "correct" for status, _ in graded.results.values())
+    graded.out_of = sum(not isinstance(exercise, WrittenAnswer) for exercise in exercises)
+    graded.state = ("graded" if not any(s == "not graded" for s, _ in graded.results.values()) else
+                    "partly graded" if any(s != "not graded" for s, _ in graded.results.values()) else "not graded")
+    return graded
+
+# --- the gradebook ----------------------------------------------------------------------------------------------
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)  # a reader (or a kill) never sees half a file
+
+
+def _exercise_columns(rows: list[Graded]) -> list[str]:
+    names = {q for row in rows for q in row.results}
+    return sorted(names, key=lambda q: int(q[1:]))
+
+
+def write_gradebook(rows: list[Graded], out: Path) -> None:
+    """The gradebook CSV, ``<out>.feedback.csv`` (one row per exercise) and ``<out>.html``, each atomically."""
+    rows = sorted(rows, key=lambda row: row.submission)
+    notebooks = sorted({row.notebook for row in rows if row.notebook})
+    columns = _exercise_columns(rows)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS + columns)
+    for row in rows:
+        writer.writerow([row.submission, row.learner, row.notebook, row.state, row.score, row.out_of,
+                         "; ".join(row.problems), row.digest] + [row.results.get(q, ("", ""))[0] for q in columns])
+    _write_atomically(out, buffer.getvalue())
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["submission", "learner", "notebook", "exercise", "status", "feedback"])
+    for row in rows:
+        for q in sorted(row.results, key=lambda q: int(q[1:])):
+            writer.writerow([row.submission, row.learner, row.notebook, q, *row.results[q]])
+    _write_atomically(out.with_suffix(".feedback.csv"), buffer.getvalue())
+    _write_atomically(out.with_suffix(".html"), _summary_html(rows, notebooks))
+
+
+def pass_rates(rows: list[Graded], notebook: str) -> dict[str, float]:
+    """Per exercise of ``notebook``: the share of its gradable submissions that got it right."""
+    from model_health.grading import WrittenAnswer
+
+    graded = [row for row in rows if row.notebook == notebook and row.results]
+    rates = {}
+    for exercise in _exercise_set(notebook):
+        statuses = [row.results[exercise.name][0] for row in graded if exercise.name in row.results]
+        if isinstance(exercise, WrittenAnswer) or not statuses:
+            continue  # a written answer is self-assessed: no pass rate
+        rates[exercise.name] = sum(status == "correct" for status in statuses) / len(statuses)
+    return rates
+
+
+def _summary_html(rows: list[Graded], notebooks: list[str]) -> str:
+    escape = html.escape
+    parts = ["<!doctype html><meta charset='utf-8'><title>Gradebook</title>",
+             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}.bar{background:#0969da;height:10px}</style>",
+             f"<h1>Gradebook: {len(rows)} submission(s)</h1>"]
+    for notebook in notebooks:
+        rates = pass_rates(rows, notebook)
+        titles = {exercise.name: exercise.title for exercise in _exercise_set(notebook)}
+        parts.append(f"<h2>{escape(notebook)}: pass rate per exercise (hardest first)</h2><table>"
+                     "<tr><th>exercise</th><th>title</th><th>pass rate</th><th></th></tr>")
+        for q, rate in sorted(rates.items(), key=lambda item: (item[1], int(item[0][1:]))):
+            parts.append(f"<tr><td>{q}</td><td>{escape(titles.get(q, ''))}</td><td>{rate:.0%}</td>"
+                         f"<td><div class='bar' style='width:{100 * rate:.0f}px'></div></td></tr>")
+        parts.append("</table>")
+    parts.append("<h2>Each submission</h2>")
+    for row in rows:
+        parts.append(f"<h3>{escape(row.learner or row.submission)}: {row.score}/{row.out_of} ({escape(row.state)})</h3>"
+                     f"<p>{escape(row.submission)}</p>")
+        if row.problems:
+            parts.append("<ul>" + "".join(f"<li>{escape(problem)}</li>" for problem in row.problems) + "</ul>")
+        if row.results:
+            parts.append("<table><tr><th>exercise</th><th>status</th><th>feedback</th></tr>" + "".join(
+                f"<tr><td>{q}</td><td>{escape(status)}</td><td>{escape(message)}</td></tr>"
+                for q, (status, message) in sorted(row.results.items(), key=lambda item: int(item[0][1:])))
+                + "</table>")
+    return "\n".join(parts) + "\n"
+
+
+def read_gradebook(out: Path) -> list[Graded]:
+    """The rows of an earlier run (for resuming), with their feedback."""
+    if not out.exists():
+        return []
+    feedback: dict[str, dict[str, tuple[str, str]]] = {}
+    feedback_path = out.with_suffix(".feedback.csv")
+    if feedback_path.exists():
+        with feedback_path.open(encoding="utf-8", newline="") as file:
+            for entry in csv.DictReader(file):
+                feedback.setdefault(entry["submission"], {})[entry["exercise"]] = (entry["status"], entry["feedback"])
+    rows = []
+    with out.open(encoding="utf-8", newline="") as file:
+        for entry in csv.DictReader(file):
+            rows.append(Graded(entry["submission"], entry["digest"], entry["learner"], entry["notebook"],
+                               entry["state"], int(entry["score"]), int(entry["out_of"]),
+                               [p for p in entry["problems"].split("; ") if p],
+                               feedback.get(entry["submission"], {})))
+    return rows
+
+
+def package_digest() -> str:
+    """A digest of the grading code and solutions, checked after each submission: nothing may change them."""
+    digest = hashlib.sha256()
+    for path in sorted(PACKAGE.rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".json", ".yml") and "__pycache__" not in path.parts:
+            digest.update(str(path.relative_to(PACKAGE)).encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _warm_up() -> None:
+    """Import every exercise module before any submission runs (a worker never imports after learner code ran)."""
+    for notebook in known_notebooks():
+        _exercise_set(notebook)
+
+
+def grade_all(submissions: list[Submission], out: Path, *, options: Options, jobs: int = 2,
+              progress: bool = True) -> list[Graded]:
+    """Grade every submission not already in ``out``, two at a time, rewriting the gradebook after each."""
+    from tqdm.auto import tqdm
+
+    from model_health.sandbox import landlock_available
+
+    done = {(row.submission, row.digest): row for row in read_gradebook(out)}
+    rows = [row for row in done.values() if any(row.submission == s.label for s in submissions)]
+    todo = [s for s in submissions if (s.label, s.digest) not in done]
+    rows = [row for row in rows if (row.submission, row.digest) in {(s.label, s.digest) for s in submissions}]
+    if not landlock_available():
+        print("warning: this system has no Landlock, so submissions' kernels can read and write any file this "
+              "user can; only the memory and time limits apply.", file=sys.stderr)
+    before = package_digest()
+    scratch = Path(tempfile.mkdtemp(prefix="model-health-grading-"))
+    try:
+        with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_warm_up) as pool:
+            futures = {pool.submit(grade_submission, submission, options, scratch): submission
+                       for submission in todo}
+            bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo)
+            for future in as_completed(futures):
+                submission = futures[future]
+                try:
+                    row = future.result()
+                except Exception as error:  # a worker died: the row says so, the batch goes on
+                    row = Graded(submission.label, submission.digest,
+                                 problems=[f"grading crashed: {type(error).__name__}: {error}"])
+                rows.append(row)
+                write_gradebook(rows, out)
+                if package_digest() != before:
+                    raise RuntimeError("The workbook's grading code or solutions changed on disk during grading; "
+                                       "grades after this point cannot be trusted. Restore the package and rerun.")
+                bar.update()
+            bar.close()
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    write_gradebook(rows, out)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 workbook.py grade", description=__doc__.split("\n")[0])
+    parser.add_argument("submissions", nargs="+", help="notebooks, folders of notebooks, or zip files")
+    parser.add_argument("--out", type=Path, default=Path("gradebook.csv"), help="the gradebook CSV to write")
+    parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds per notebook (default 600)")
+    parser.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
+    parser.add_argument("--memory-mb", type=int, default=4096, help="memory per kernel in MiB (default 4096)")
+    args = parser.parse_args(argv)
+    try:
+        submissions = collect(args.submissions)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
+    if not submissions:
+        print("No notebook found in " + ", ".join(args.submissions), file=sys.stderr)
+        return 2
+    options = Options(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb)
+    started = time.perf_counter()
+    rows = grade_all(submissions, args.out, options=options, jobs=args.jobs)
+    graded = [row for row in rows if row.state != "not graded"]
+    print(f"{len(rows)} submission(s), {len(graded)} graded, in {time.perf_counter() - started:.0f} s. Gradebook: "
+          f"{args.out}; feedback: {args.out.with_suffix('.feedback.csv')}; summary: {args.out.with_suffix('.html')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
