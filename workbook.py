@@ -8,18 +8,21 @@
     python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
     python workbook.py bench    # time each notebook, peak memory, import time, the drift table
     python workbook.py quiz     # practise the concepts in the terminal (--topic, --level, --count, --seconds)
+    python workbook.py wheelhouse  # download every pinned package into wheelhouse/ for a room without internet
     python workbook.py progress # your checks so far, per notebook, and where to continue
 
 Add --here to use the current Python environment (e.g. conda) instead of .venv, and --scale
 to install the `scale` extra (pyspark, which needs a Java runtime) with any command; `test`
-always installs it. The lock is installed with uv (fetched by pip, about four times faster)
-where it can be had, else with pip; --pip always uses pip.
+always installs it. Add --offline to install from wheelhouse/ only, never the network. The
+lock is installed with uv (fetched by pip, about four times faster) where it can be had, else
+with pip; --pip always uses pip.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -27,7 +30,8 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
+VENV = Path(os.environ.get("MODEL_HEALTH_VENV") or ROOT / ".venv")  # another folder: a second, separate install
+WHEELHOUSE = Path(os.environ.get("MODEL_HEALTH_WHEELHOUSE") or ROOT / "wheelhouse")
 LOCK = ROOT / "requirements.lock"
 SCALE_MARKER = "# [scale]"  # the lock's lines after this one are the `scale` extra's packages
 UV = "uv==0.13.9"  # pip's interface with parallel downloads and byte-compilation
@@ -44,9 +48,16 @@ def run(*command: object) -> None:
         sys.exit(completed.returncode)
 
 
-def install(python: Path, *args: object, use_uv: bool) -> None:
-    """``pip install *args`` into ``python``'s environment, through uv when pip can fetch it."""
+def install(python: Path, *args: object, use_uv: bool, offline: bool = False) -> None:
+    """``pip install *args`` into ``python``'s environment, through uv when pip can fetch it; ``offline``:
+    only from the wheelhouse (``workbook.py wheelhouse`` made it), never the network."""
     quiet = ["--quiet", "--disable-pip-version-check"]
+    if offline:
+        if not any(WHEELHOUSE.glob("*.whl")):
+            sys.exit(f"No wheelhouse at {WHEELHOUSE}: run `python3 workbook.py wheelhouse` where there is internet, "
+                     "then copy the folder here (or set MODEL_HEALTH_WHEELHOUSE).")
+        run(python, "-m", "pip", "install", *quiet, "--no-index", "--find-links", WHEELHOUSE, *args)
+        return
     if use_uv and subprocess.run([str(python), "-m", "pip", "install", *quiet, UV], cwd=ROOT).returncode == 0:
         # --compile-bytecode: imports stay fast even where PYTHONDONTWRITEBYTECODE is set.
         uv = [python, "-m", "uv", "pip", "install", "--quiet", "--python", python, "--compile-bytecode", *args]
@@ -57,7 +68,28 @@ def install(python: Path, *args: object, use_uv: bool) -> None:
     run(python, "-m", "pip", "install", *quiet, *args)
 
 
-def setup(here: bool, scale: bool = False, use_uv: bool = True) -> Path:
+def base_lock(folder: Path) -> Path:
+    """The lock without the `scale` extra (pyspark is large and needs Java), written into ``folder``."""
+    lock = folder / "requirements-base.lock"
+    lock.write_text(LOCK.read_text().split(SCALE_MARKER)[0])
+    return lock
+
+
+def wheelhouse(scale: bool) -> None:
+    """Every pinned package as a wheel (sdists built here), and the build backend, for a room without internet."""
+    WHEELHOUSE.mkdir(parents=True, exist_ok=True)
+    lock = LOCK if scale else base_lock(WHEELHOUSE)
+    backend = re.search(r'requires = \[(.*?)\]', (ROOT / "pyproject.toml").read_text())[1]
+    requirements = [part.strip().strip('"') for part in backend.split(",") if part.strip()]
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--wheel-dir", WHEELHOUSE,
+        "-r", lock, *requirements)
+    wheels = sorted(WHEELHOUSE.glob("*.whl"))
+    size = sum(wheel.stat().st_size for wheel in wheels) / 1024 ** 2
+    print(f"{len(wheels)} wheels ({size:.0f} MiB) in {WHEELHOUSE}. In the room: copy the repository with this folder, "
+          "then `python3 workbook.py setup --offline`.")
+
+
+def setup(here: bool, scale: bool = False, use_uv: bool = True, offline: bool = False) -> Path:
     """Return the Python to use, creating and filling .venv when needed (with pyspark if ``scale``)."""
     if here:
         return Path(sys.executable)
@@ -70,12 +102,9 @@ def setup(here: bool, scale: bool = False, use_uv: bool = True) -> Path:
     digest = hashlib.sha256(LOCK.read_bytes() + (ROOT / "pyproject.toml").read_bytes()).hexdigest()[:16]
     stamp, scale_stamp = VENV / f".installed-{digest}", VENV / f".installed-{digest}-scale"
     if not (scale_stamp.exists() or (stamp.exists() and not scale)):
-        lock = LOCK
-        if not scale:  # pyspark is large and needs Java: only the lock's lines before the marker
-            lock = VENV / "requirements-base.lock"
-            lock.write_text(LOCK.read_text().split(SCALE_MARKER)[0])
-        install(python, "-r", lock, use_uv=use_uv)
-        install(python, "--no-deps", "-e", ROOT, use_uv=use_uv)
+        lock = LOCK if scale else base_lock(VENV)  # pyspark is large and needs Java: only when asked
+        install(python, "-r", lock, use_uv=use_uv, offline=offline)
+        install(python, "--no-deps", "-e", ROOT, use_uv=use_uv, offline=offline)
         for old in VENV.glob(".installed-*"):
             old.unlink()
         (scale_stamp if scale else stamp).touch()
@@ -84,12 +113,16 @@ def setup(here: bool, scale: bool = False, use_uv: bool = True) -> Path:
 
 def main(argv: list[str]) -> None:
     here = "--here" in argv
-    args = [arg for arg in argv if arg not in ("--here", "--scale", "--pip")]
+    args = [arg for arg in argv if arg not in ("--here", "--scale", "--pip", "--offline")]
     command, rest = (args[0], args[1:]) if args else ("lab", [])
     if command in ("-h", "--help", "help"):
         print(__doc__)
         return
-    python = setup(here, scale="--scale" in argv or command == "test", use_uv="--pip" not in argv)
+    if command == "wheelhouse":
+        wheelhouse(scale="--scale" in argv)
+        return
+    python = setup(here, scale="--scale" in argv or command == "test", use_uv="--pip" not in argv,
+                   offline="--offline" in argv)
     if command in ("test", "grade", "bench"):
         # These run the solutions, checking every exercise: keep that out of the learner's own progress file.
         os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-progress-")

@@ -1,0 +1,45 @@
+"""A workshop room without internet: `workbook.py wheelhouse` where there is a network, then
+`workbook.py setup --offline` installs everything from that folder with pip's network blocked."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from conftest import REPO
+
+BLOCKED = {
+    "PIP_CONFIG_FILE": os.devnull,  # no machine-wide index or find-links settings
+    "PIP_INDEX_URL": "http://127.0.0.1:9/simple",  # nothing listens there: any download fails
+    "HTTP_PROXY": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "NO_PROXY": "", "no_proxy": "",
+    "UV_OFFLINE": "1",
+}
+
+
+def test_setup_offline_installs_from_the_wheelhouse_with_the_network_blocked(tmp_path):
+    environment = {**os.environ, "MODEL_HEALTH_WHEELHOUSE": str(tmp_path / "wheelhouse"),
+                   "MODEL_HEALTH_VENV": str(tmp_path / "venv")}
+    made = subprocess.run([sys.executable, "workbook.py", "wheelhouse"], cwd=REPO, env=environment,
+                          capture_output=True, text=True, timeout=1800)
+    assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
+    assert "wheels" in made.stdout and any((tmp_path / "wheelhouse").glob("lime-*.whl"))  # an sdist, built here
+
+    offline = {**environment, **BLOCKED}
+    installed = subprocess.run([sys.executable, "workbook.py", "setup", "--offline"], cwd=REPO, env=offline,
+                               capture_output=True, text=True, timeout=1800)
+    assert installed.returncode == 0, installed.stdout[-2000:] + installed.stderr[-2000:]
+    python = tmp_path / "venv" / "bin" / "python"
+    imported = subprocess.run([str(python), "-c", "import model_health.batch_grading, sklearn, fairlearn, aif360, "
+                               "shap, evidently, aequitas, mlflow, duckdb, jupyterlab; print('ok')"],
+                              capture_output=True, text=True, env=offline, timeout=600)
+    assert imported.stdout.strip().endswith("ok"), imported.stderr[-2000:]
+
+
+def test_setup_offline_without_a_wheelhouse_says_what_to_do(tmp_path):
+    environment = {**os.environ, **BLOCKED, "MODEL_HEALTH_WHEELHOUSE": str(tmp_path / "none"),
+                   "MODEL_HEALTH_VENV": str(tmp_path / "venv")}
+    completed = subprocess.run([sys.executable, "workbook.py", "setup", "--offline"], cwd=REPO, env=environment,
+                               capture_output=True, text=True, timeout=600)
+    assert completed.returncode != 0 and "python3 workbook.py wheelhouse" in completed.stderr
