@@ -66,3 +66,13 @@ def test_output_text_reads_streams_and_displays():
         nbformat.v4.new_output("display_data", data={"text/plain": "Open: q2", "text/html": "<b>x</b>"}),
     ])])
     assert output_text(notebook) == "Score: 1/2\n\nOpen: q2"
+
+
+def test_workshop_kit_states_each_notebooks_own_time_estimate():
+    """docs/workshop.md's table carries each notebook's stated learner time, so the agendas follow the notebooks."""
+    kit = (REPO / "docs" / "workshop.md").read_text(encoding="utf-8")
+    for notebook in SOLUTION_NOTEBOOKS:
+        header = nbformat.read(notebook, as_version=4).cells[0].source
+        low_high = re.search(r"Estimated time \| (\d+–\d+) min", header)[1]
+        row = next(line for line in kit.splitlines() if line.startswith(f"| {notebook.stem[:2]} |"))
+        assert f"{low_high} min" in row, (notebook.stem, row)

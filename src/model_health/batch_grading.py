@@ -432,9 +432,12 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
     graded.notebook = name
     pristine = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
     version = submitted.metadata.get("model_health", {}).get("version")
+    with_ids = any("model_health" in cell.get("metadata", {}) for cell in submitted.cells)
+    how = "by exercise ids" if with_ids else "by the variables each exercise asks for (its cells carry no ids)"
     if version and version != pristine.metadata["model_health"]["version"]:
-        graded.problems.append(f"made with another version of the workbook ({version}); graded against this one "
-                               "by exercise ids")
+        graded.problems.append(f"made with another version of the workbook ({version}); graded against this one {how}")
+    elif not with_ids:
+        graded.problems.append(f"its cells carry no exercise ids; graded {how}")
     exercises = _exercise_set(name)
     spliced, notes = splice(pristine, submitted, exercises)
     graded.problems.extend(notes)
