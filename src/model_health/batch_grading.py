@@ -233,8 +233,11 @@ class KernelSession:
         self.calls = 0
 
     def run(self, code: str, timeout: float) -> dict:
-        """Run ``code``; the reply's content (its "status", and "ename" on an error). Past ``timeout`` the kernel is interrupted, and killed
-        if it does not stop (:class:`TimeoutError`); a kernel that dies raises :class:`KernelDied`."""
+        """Run ``code``; the reply's content (its "status", and "ename" on an error).
+
+        Past ``timeout`` the kernel is interrupted (:class:`TimeoutError`), and shut down if it does not
+        stop; a kernel that dies raises :class:`KernelDied`.
+        """
         import queue
 
         msg_id = self.client.execute(code, store_history=False, allow_stdin=False)

@@ -25,6 +25,7 @@ from model_health.grading import (
     expect_close,
     expect_dataframe,
     expect_number,
+    expect_series,
     format_distinct,
     kind_of,
 )
@@ -33,16 +34,6 @@ NOTEBOOK = "02_lifecycle_data_bias"
 OVERFITTING_GAP = 0.10  # train F1 - validation F1 above this: overfitting
 UNDERFITTING_SHORTFALL = 0.05  # validation F1 this far below the best model's: underfitting
 STAGES = ("data collection", "preprocessing", "training", "evaluation", "deployment", "monitoring")
-
-
-def _as_series(value, name: str) -> pd.Series:
-    if isinstance(value, pd.DataFrame) and value.shape[1] == 1:
-        value = value.iloc[:, 0]
-    if isinstance(value, Mapping):
-        value = pd.Series(dict(value))
-    if not isinstance(value, pd.Series):
-        raise Incorrect(f"`{name}` should be a pandas Series (or a dict) indexed by group, got {kind_of(value)}.")
-    return value.set_axis(list(map(str, value.index)))
 
 
 def _expect_same_groups(name: str, value: pd.Series, expected: pd.Series) -> pd.Series:
@@ -116,7 +107,7 @@ class BaseRates(Exercise):
     def expect(self, ns, base_rate, base_rate_gap):
         frame = ns["adult"].frame
         expected = _base_rates(frame)
-        rates = _expect_same_groups("base_rate", _as_series(base_rate, "base_rate"), expected)
+        rates = _expect_same_groups("base_rate", expect_series("base_rate", base_rate), expected)
         share_of_high = frame[frame["income_over_50k"] == 1]["sex"].astype(str).value_counts(normalize=True)
         if not close_enough(rates.to_numpy(), expected.to_numpy()):
             if close_enough(rates.to_numpy(), share_of_high.loc[expected.index].to_numpy()):
@@ -194,7 +185,7 @@ class Missingness(Exercise):
     def expect(self, ns, missing_rate_by_sex, missingness_p_value, missing_at_random):
         frame = ns["adult"].frame
         expected = _missing_by_sex(frame)
-        rates = _expect_same_groups("missing_rate_by_sex", _as_series(missing_rate_by_sex, "missing_rate_by_sex"),
+        rates = _expect_same_groups("missing_rate_by_sex", expect_series("missing_rate_by_sex", missing_rate_by_sex),
                                     expected)
         missing = frame[frame["occupation"].isna()]["sex"].astype(str).value_counts(normalize=True)
         if not close_enough(rates.to_numpy(), expected.to_numpy()):

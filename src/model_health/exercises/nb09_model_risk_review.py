@@ -24,6 +24,7 @@ from model_health.grading import (
     close_enough,
     expect_close,
     expect_dataframe,
+    expect_names,
     expect_number,
     format_distinct,
     kind_of,
@@ -115,12 +116,7 @@ UNSEEN_DIAGNOSES = {
 }
 
 
-def _attribute_names(value, name: str) -> list[str]:
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (list, tuple, set, pd.Index, pd.Series,
-                                                                            np.ndarray)):
-        raise Incorrect(f"`{name}` should return a list of attribute names (the rows of the audit that fail), "
-                        f"got {kind_of(value)}.")
-    return sorted(map(str, value))
+FAILING_ROWS = "attribute names (the rows of the audit that fail)"
 
 
 class Aif360Audit(Exercise):
@@ -156,8 +152,8 @@ class Aif360Audit(Exercise):
                                 f"{ns['PRIVILEGED'][attribute]!r}.")
             raise Incorrect(f"The {attribute} row does not match AIF360's metrics with privileged = "
                             f"{ns['PRIVILEGED'][attribute]!r} on the test predictions.")
-        found = _attribute_names(call_learner_function(failing_attributes_of, UNSEEN_AUDIT.copy(),
-                                                       name="failing_attributes_of"), "failing_attributes_of")
+        found = expect_names("failing_attributes_of(audit)", call_learner_function(
+            failing_attributes_of, UNSEEN_AUDIT.copy(), name="failing_attributes_of"), what=FAILING_ROWS)
         wrong = {attribute: diagnosis for attribute, (fails, diagnosis) in UNSEEN_DIAGNOSES.items()
                  if (attribute in found) != fails}
         if {"marital_status", "disability"} <= set(wrong):
@@ -170,8 +166,8 @@ class Aif360Audit(Exercise):
                             + "; ".join(wrong.values()) + ". The rule: disparate impact < 0.8 or |equal opportunity "
                             "difference| > 0.1.")
         failing = reference_failing_attributes(expected)
-        mine = _attribute_names(call_learner_function(failing_attributes_of, expected.copy(),
-                                                      name="failing_attributes_of"), "failing_attributes_of")
+        mine = expect_names("failing_attributes_of(audit)", call_learner_function(
+            failing_attributes_of, expected.copy(), name="failing_attributes_of"), what=FAILING_ROWS)
         if mine != failing:
             raise Incorrect(f"On `audit`, `failing_attributes_of` returns {mine}; the rule gives {failing}.")
         return f"Failing: {failing}. These become findings in the risk assessment."

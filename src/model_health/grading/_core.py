@@ -282,7 +282,8 @@ class WrittenAnswer(Exercise):
         for item in self.rubric:
             if isinstance(item, RubricPoint):
                 term = item.found_in(text)
-                lines.append(f"[~] {item.point}  (mentions '{term}')" if term else f"[ ] {item.point}  (no key term found)")
+                lines.append(f"[~] {item.point}  (mentions '{term}')" if term
+                             else f"[ ] {item.point}  (no key term found)")
             else:
                 lines.append(f"[ ] {item}")
         return lines
