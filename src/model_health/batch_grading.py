@@ -587,9 +587,9 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
     from model_health.sandbox import landlock_available
 
     done = {(row.submission, row.digest): row for row in read_gradebook(out)}
-    rows = [row for row in done.values() if any(row.submission == s.label for s in submissions)]
+    # Kept: this run's submissions graded before, unchanged; a changed file is graded again.
+    rows = [done[(s.label, s.digest)] for s in submissions if (s.label, s.digest) in done]
     todo = [s for s in submissions if (s.label, s.digest) not in done]
-    rows = [row for row in rows if (row.submission, row.digest) in {(s.label, s.digest) for s in submissions}]
     if not landlock_available():
         print("warning: this system has no Landlock, so submissions' kernels can read and write any file this "
               "user can; only the memory and time limits apply.", file=sys.stderr)
