@@ -180,7 +180,9 @@ class Reweighing(Exercise):
             raise Incorrect(f"`reweighing_diagnosis` should be one of {sorted(REWEIGHING_DIAGNOSES)}, got "
                             f"{kind_of(reweighing_diagnosis)}.")
         spread = float(np.max(np.abs(weights - 1)))
-        if spread > 0.1:
+        # Sampling noise alone moves this data's weights up to 0.14 from 1 (119 seeds); label bias of 0.2 moves them
+        # 0.22 (median): past 0.15 the data no longer fits the diagnosis.
+        if spread > 0.15:
             raise Incorrect(f"The weights here move up to {spread:.2f} away from 1; this data does not call for "
                             "this diagnosis.")
         if reweighing_diagnosis != "a":
