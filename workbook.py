@@ -4,6 +4,7 @@
     python workbook.py lab      # create .venv if missing, install pinned packages, open JupyterLab
     python workbook.py grade    # run every notebook headless and print each one's score
     python workbook.py grade SUBMISSIONS… --out gradebook.csv   # grade a class's notebooks (see README)
+    python workbook.py variant --learner ID …   # a learner's own copy of the notebooks, on their own data
     python workbook.py test     # unit tests, learner notebooks as delivered, nbval over solutions (twice)
     python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
     python workbook.py bench    # time each notebook, peak memory, import time, the drift table
@@ -143,6 +144,8 @@ def main(argv: list[str]) -> None:
         run(python, "-m", "model_health.quiz", *rest)
     elif command == "progress":
         run(python, "-m", "model_health.progress", *rest)
+    elif command == "variant":
+        run(python, "-m", "model_health.variants", *rest)
     elif command == "bench":
         run(python, "-m", "model_health.runner", "bench", *rest)
         run(python, "benchmarks/drift_table.py")

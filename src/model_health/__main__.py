@@ -6,6 +6,7 @@ Commands:
   monitor    one run of the monitoring job over the prediction log (model_health.monitor_job)
   receiver   a local Slack-compatible webhook receiver (model_health.webhooks)
   grade      grade a class's submitted notebooks into a gradebook (model_health.batch_grading)
+  variant    write each learner's own copy of the notebooks, on their own data (model_health.variants)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 
 COMMANDS = {"gate": ("model_health.governance", "gate"), "serve": ("model_health.serving", "serve"),
             "monitor": ("model_health.monitor_job", "monitor"), "receiver": ("model_health.webhooks", "receiver"),
-            "grade": ("model_health.batch_grading", "main")}
+            "grade": ("model_health.batch_grading", "main"), "variant": ("model_health.variants", "main")}
 
 
 def main(argv: list[str]) -> int:

@@ -38,7 +38,7 @@ import nbformat
 
 from model_health.runner import execute_notebook
 
-__all__ = ["MarkerError", "build_all", "learner_version", "solution_regions", "stub_for"]
+__all__ = ["MarkerError", "build_all", "learner_version", "solution_regions", "solved_learner_notebook", "stub_for"]
 
 REPO = Path(__file__).resolve().parents[2]
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<exercise>q\d+)\s*$")
@@ -182,6 +182,17 @@ def learner_version(solution: nbformat.NotebookNode, *, name: str = "notebook"):
                                         "version": hashlib.sha256(cells.encode("utf-8")).hexdigest()[:12]}
     ordered = dict(sorted(solutions.items(), key=lambda item: int(item[0][1:])))
     return learner, {exercise: "\n\n".join(codes) for exercise, codes in ordered.items()}
+
+
+def solved_learner_notebook(name: str) -> nbformat.NotebookNode:
+    """The learner notebook ``name`` with each answer cell holding the solution's code: a learner who solved it all."""
+    learner = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    solution = nbformat.read(REPO / "solutions" / f"{name}.ipynb", as_version=4)
+    solved = copy.deepcopy(learner)
+    for cell, source in zip(solved.cells, solution.cells):
+        if cell.get("metadata", {}).get("model_health", {}).get("role") == "answer":
+            cell.source = source.source
+    return solved
 
 
 def _expected_files(solution_path: Path) -> dict[Path, str]:

@@ -17,6 +17,10 @@ SUBMISSIONS are notebooks, folders of notebooks or zip files of them. For each s
    exercise is judged by the exercise module this process imported. Outputs the learner saved,
    or printed ("✔ Correct"), are never read.
 
+With per-learner variants (:mod:`model_health.variants`), the workbook's notebook is first re-seeded
+to the variant of the learner the submission names, and after grading, a submission whose wrong
+answers are another variant's right ones is flagged (:func:`flag_copies`).
+
 Each problem (a kernel that died, a loop that never ended, a file that is not a notebook) becomes a
 reason in the submission's row, with whatever could still be graded. The gradebook (CSV), a
 feedback file (one row per exercise) and an HTML summary (pass rate per exercise, every learner's
@@ -33,17 +37,16 @@ import importlib
 import io
 import json
 import os
-import pickle
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import nbformat
@@ -52,7 +55,9 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = Path(__file__).resolve().parent
 NOTEBOOK_NAME = re.compile(r"^(?P<number>\d{2})_[a-z0-9_]+$")
 MARKER = re.compile(r"#\s*Your code here \((?P<exercise>q\d+)\)")
-SUMMARY_COLUMNS = ["submission", "learner", "notebook", "state", "score", "out_of", "problems", "digest"]
+SUMMARY_COLUMNS = ["submission", "learner", "notebook", "variant", "state", "score", "out_of", "problems", "copied",
+                   "digest"]
+PUBLISHED = "the published solutions"  # the learner named when answers match the workbook's own solutions
 
 
 @dataclass
@@ -71,6 +76,7 @@ class Options:
     notebook_timeout: float = 600.0
     memory_mb: int = 4096
     call_timeout: float = 30.0
+    variants: bool = False  # the class got per-learner variants: grade each on its learner's, metadata or not
 
 
 @dataclass
@@ -81,11 +87,14 @@ class Graded:
     digest: str
     learner: str = ""
     notebook: str = ""
+    variant: str = ""  # the seed graded against, if not the published one
     state: str = "not graded"
     score: int = 0
     out_of: int = 0
     problems: list[str] = field(default_factory=list)
     results: dict[str, tuple[str, str]] = field(default_factory=dict)  # exercise -> (status, message)
+    answer_digests: dict[str, str] = field(default_factory=dict)  # exercise -> digest of its answer's data
+    copied: str = ""  # whose variant the answers match, if not this learner's own
 
 
 # --- collecting submissions ------------------------------------------------------------------------------------
@@ -406,10 +415,56 @@ def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], grade
             graded.results[exercise.name] = ("not graded", opaque[0].reason)
             continue
         result = exercise.grade(own)
+        graded.answer_digests[exercise.name] = answer_digest([own[read] for read in exercise.reads])
         status = result.status.value
         if isinstance(exercise, WrittenAnswer) and result.status is Status.SELF_ASSESSED:
             status = "written"
         graded.results[exercise.name] = (status, result.message)
+
+
+def _answer_parts(value, found: list[str]) -> None:
+    """The data an answer holds, in order, as text: numbers to 4 significant digits, labels as they are."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, (bool, np.bool_, str, int, np.integer)):
+        found.append(str(value))
+    elif isinstance(value, (float, np.floating)):
+        found.append(f"{float(value):.4g}")
+    elif isinstance(value, (pd.DataFrame, pd.Series, pd.Index, np.ndarray)):
+        array = np.asarray(value.to_numpy() if hasattr(value, "to_numpy") else value)
+        for item in array.ravel()[:10_000]:
+            _answer_parts(item, found)
+    elif isinstance(value, dict):
+        for key in sorted(value, key=str):
+            found.append(str(key))
+            _answer_parts(value[key], found)
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in (sorted(value, key=str) if isinstance(value, (set, frozenset)) else value):
+            _answer_parts(item, found)
+    # anything else (a model, a figure, a function run in the kernel) holds no comparable data
+
+
+def answer_digest(values: list) -> str:
+    """A digest of the data an answer holds, or "" if it holds none (only a model, a figure, a function).
+
+    Two answers with the same digest hold the same labels and the same numbers to 4 significant digits.
+    """
+    found: list[str] = []
+    for value in values:
+        _answer_parts(value, found)
+    return hashlib.sha256("\x1f".join(found).encode()).hexdigest()[:16] if found else ""
+
+
+def _learner_of(submitted: nbformat.NotebookNode, label: str) -> str:
+    """The learner ID in the notebook's metadata, else its file's name, else (a notebook's name) its folder's."""
+    named = str(submitted.metadata.get("model_health", {}).get("learner") or "").strip()
+    if named:
+        return named
+    path = Path(label.split(":")[-1])
+    if NOTEBOOK_NAME.match(path.stem) and path.parent.name:
+        return path.parent.name  # variants/<learner>/01_….ipynb, handed back as it was handed out
+    return path.stem
 
 
 def grade_submission(submission: Submission, options: Options, scratch: Path) -> Graded:
@@ -427,8 +482,7 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
         return graded
     name, notes = identify(submitted, submission.label)
     graded.problems.extend(notes)
-    graded.learner = str(submitted.metadata.get("model_health", {}).get("learner")
-                         or Path(submission.label.split(":")[-1]).stem)
+    graded.learner = _learner_of(submitted, submission.label)
     if name is None:
         graded.problems.append("not a notebook of this workbook (no workbook metadata, import line or file name)")
         return graded
@@ -441,6 +495,20 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
         graded.problems.append(f"made with another version of the workbook ({version}); graded against this one {how}")
     elif not with_ids:
         graded.problems.append(f"its cells carry no exercise ids; graded {how}")
+    claimed = submitted.metadata.get("model_health", {}).get("variant")
+    if options.variants or claimed is not None:
+        from model_health.variants import variant_seed, with_seed
+
+        try:
+            seed = variant_seed(graded.learner, name)
+        except ValueError as error:
+            graded.problems.append(f"no variant to grade against: {error}")
+            return graded
+        if claimed is not None and str(claimed) != str(seed):
+            graded.problems.append(f"its metadata names variant {claimed}, but learner {graded.learner}'s variant is "
+                                   f"{seed}: graded against {seed}")
+        pristine = with_seed(pristine, seed)  # the set-up cell is given: the learner's own edits are not run
+        graded.variant = str(seed)
     exercises = _exercise_set(name)
     spliced, notes = splice(pristine, submitted, exercises)
     graded.problems.extend(notes)
@@ -488,15 +556,17 @@ def write_gradebook(rows: list[Graded], out: Path) -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS + columns)
     for row in rows:
-        writer.writerow([row.submission, row.learner, row.notebook, row.state, row.score, row.out_of,
-                         "; ".join(row.problems), row.digest] + [row.results.get(q, ("", ""))[0] for q in columns])
+        writer.writerow([row.submission, row.learner, row.notebook, row.variant, row.state, row.score, row.out_of,
+                         "; ".join(row.problems), row.copied, row.digest]
+                        + [row.results.get(q, ("", ""))[0] for q in columns])
     _write_atomically(out, buffer.getvalue())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["submission", "learner", "notebook", "exercise", "status", "feedback"])
+    writer.writerow(["submission", "learner", "notebook", "exercise", "status", "feedback", "answer_digest"])
     for row in rows:
         for q in sorted(row.results, key=lambda q: int(q[1:])):
-            writer.writerow([row.submission, row.learner, row.notebook, q, *row.results[q]])
+            writer.writerow([row.submission, row.learner, row.notebook, q, *row.results[q],
+                             row.answer_digests.get(q, "")])
     _write_atomically(out.with_suffix(".feedback.csv"), buffer.getvalue())
     _write_atomically(out.with_suffix(".html"), _summary_html(rows, notebooks))
 
@@ -532,8 +602,11 @@ def _summary_html(rows: list[Graded], notebooks: list[str]) -> str:
         parts.append("</table>")
     parts.append("<h2>Each submission</h2>")
     for row in rows:
-        parts.append(f"<h3>{escape(row.learner or row.submission)}: {row.score}/{row.out_of} ({escape(row.state)})</h3>"
-                     f"<p>{escape(row.submission)}</p>")
+        variant = f", variant {row.variant}" if row.variant else ""
+        parts.append(f"<h3>{escape(row.learner or row.submission)}: {row.score}/{row.out_of} ({escape(row.state)}"
+                     f"{variant})</h3><p>{escape(row.submission)}</p>")
+        if row.copied:
+            parts.append(f"<p><strong>Copied?</strong> {escape(row.copied)}</p>")
         if row.problems:
             parts.append("<ul>" + "".join(f"<li>{escape(problem)}</li>" for problem in row.problems) + "</ul>")
         if row.results:
@@ -549,19 +622,66 @@ def read_gradebook(out: Path) -> list[Graded]:
     if not out.exists():
         return []
     feedback: dict[str, dict[str, tuple[str, str]]] = {}
+    digests: dict[str, dict[str, str]] = {}
     feedback_path = out.with_suffix(".feedback.csv")
     if feedback_path.exists():
         with feedback_path.open(encoding="utf-8", newline="") as file:
             for entry in csv.DictReader(file):
                 feedback.setdefault(entry["submission"], {})[entry["exercise"]] = (entry["status"], entry["feedback"])
+                digests.setdefault(entry["submission"], {})[entry["exercise"]] = entry.get("answer_digest") or ""
     rows = []
     with out.open(encoding="utf-8", newline="") as file:
         for entry in csv.DictReader(file):
+            if "variant" not in entry:  # a gradebook of an older workbook: grade everything again
+                return []
             rows.append(Graded(entry["submission"], entry["digest"], entry["learner"], entry["notebook"],
-                               entry["state"], int(entry["score"]), int(entry["out_of"]),
+                               entry["variant"], entry["state"], int(entry["score"]), int(entry["out_of"]),
                                [p for p in entry["problems"].split("; ") if p],
-                               feedback.get(entry["submission"], {})))
+                               feedback.get(entry["submission"], {}), digests.get(entry["submission"], {}),
+                               entry["copied"]))
     return rows
+
+
+def flag_copies(rows: list[Graded], references: list[Graded] = ()) -> None:
+    """Set ``copied`` on each row whose wrong answers are another variant's right ones.
+
+    Evidence is an exercise this learner got wrong whose answer holds the same data (see
+    :func:`answer_digest`) as an answer graded correct on another variant: another learner's, or the
+    published solutions' (``references``). That answer is right there and wrong here, so the right
+    answers differ between the variants and this one was not worked out on its own data. Two such
+    exercises from one source flag the row (one could be a wrong guess that happens to be another
+    variant's answer); the flag is for the instructor to look at, not a grade.
+    """
+    from model_health.variants import PUBLISHED_SEED
+
+    for row in rows:
+        row.copied = ""
+        matches: dict[tuple[str, str], set[str]] = {}
+        for q, digest in row.answer_digests.items():
+            if not digest or row.results.get(q, ("", ""))[0] != "incorrect":
+                continue
+            for other in [*rows, *references]:
+                if other is not row and other.notebook == row.notebook and other.variant != row.variant \
+                        and other.answer_digests.get(q) == digest and other.results.get(q, ("", ""))[0] == "correct":
+                    matches.setdefault((other.learner, other.variant or str(PUBLISHED_SEED)), set()).add(q)
+        if not matches:
+            continue
+        (learner, seed), exercises = max(matches.items(), key=lambda item: (len(item[1]), item[0]))
+        if len(exercises) >= 2:
+            whose = f"{PUBLISHED} (seed {seed})" if learner == PUBLISHED else f"learner {learner}'s variant ({seed})"
+            row.copied = (f"{', '.join(sorted(exercises, key=lambda q: int(q[1:])))} are the answers of {whose}, "
+                          "wrong on this learner's own")
+
+
+def _published_reference(name: str, options: Options, scratch: Path) -> Graded:
+    """The published solutions of notebook ``name`` graded as a submission: what copying them would carry."""
+    from model_health.authoring import solved_learner_notebook
+
+    solved = nbformat.writes(solved_learner_notebook(name)).encode()
+    reference = grade_submission(Submission(f"{PUBLISHED}: {name}", solved),
+                                 Options(**{**options.__dict__, "variants": False}), scratch)
+    reference.learner = PUBLISHED
+    return reference
 
 
 def package_digest() -> str:
@@ -614,6 +734,10 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
                                        "grades after this point cannot be trusted. Restore the package and rerun.")
                 bar.update()
             bar.close()
+            variant_notebooks = sorted({row.notebook for row in rows if row.variant})
+            if todo and variant_notebooks:  # with variants, copying the published solutions is checked too
+                references = list(pool.map(_published_reference, variant_notebooks, repeat(options), repeat(scratch)))
+                flag_copies(rows, references)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     write_gradebook(rows, out)
@@ -628,6 +752,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=600, help="seconds per notebook (default 600)")
     parser.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
     parser.add_argument("--memory-mb", type=int, default=4096, help="memory per kernel in MiB (default 4096)")
+    parser.add_argument("--variants", action="store_true",
+                        help="the class got per-learner variants (workbook.py variant): grade each submission on "
+                             "its learner's variant even if its metadata was removed")
     args = parser.parse_args(argv)
     try:
         submissions = collect(args.submissions)
@@ -637,12 +764,16 @@ def main(argv: list[str] | None = None) -> int:
     if not submissions:
         print("No notebook found in " + ", ".join(args.submissions), file=sys.stderr)
         return 2
-    options = Options(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb)
+    options = Options(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb,
+                      variants=args.variants)
     started = time.perf_counter()
     rows = grade_all(submissions, args.out, options=options, jobs=args.jobs)
     graded = [row for row in rows if row.state != "not graded"]
     print(f"{len(rows)} submission(s), {len(graded)} graded, in {time.perf_counter() - started:.0f} s. Gradebook: "
           f"{args.out}; feedback: {args.out.with_suffix('.feedback.csv')}; summary: {args.out.with_suffix('.html')}")
+    flagged = [row.learner for row in rows if row.copied]
+    if flagged:
+        print(f"{len(flagged)} submission(s) hold another variant's answers (column 'copied'): {', '.join(flagged)}")
     return 0
 
 

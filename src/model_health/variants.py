@@ -1,0 +1,144 @@
+"""Per-learner variants: each learner's copy of a notebook runs on other data, so numbers can't be copied.
+
+    python3 workbook.py variant --learner ada --learner grace [--roster class.txt] [--notebook 01 …] [--out variants]
+
+A variant is the learner notebook with another seed in its set-up cell (``setup(seed=…)``): every split,
+simulator and sample after it follows that seed. The checks compute what they expect from the notebook's
+own variables, so a variant grades like the original, and an answer copied from another learner's
+variant is wrong on this one's data.
+
+The seed is derived from the learner's ID and the notebook, so batch grading rebuilds it from the
+learner named in the submission (the seed written in the notebook's metadata is only cross-checked:
+a learner who edits it is still graded on their own data). Seeds come from ``VARIANT_SEEDS``, each
+vetted on every notebook (``benchmarks/vet_variant_seeds.py`` runs each solution on each seed and
+prints its score): on some seeds a simulated scenario stops showing what its exercise teaches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["PUBLISHED_SEED", "VARIANT_SEEDS", "learner_variant", "variant_seed", "with_seed", "write_variants"]
+
+REPO = Path(__file__).resolve().parents[2]
+PUBLISHED_SEED = 2026  # the seed of the notebooks and solutions as shipped
+# Every solution scores full marks on each of these (benchmarks/vet_variant_seeds.py); 2026 is not one of them.
+# Rejected: 13, 17, 23, 31, 37, 53 (German credit's test split leaves a group with one class; no group gap in nb08).
+VARIANT_SEEDS = (7, 11, 19, 29, 41, 43, 47, 59, 101)
+SETUP_CALL = re.compile(r"\bsetup\(seed=(?P<seed>\d+)\)")
+LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+
+
+def learner_key(learner: str) -> str:
+    """The form of a learner ID that picks the variant: "Ada.Lovelace " and "ada.lovelace" are one learner."""
+    if not isinstance(learner, str):
+        raise TypeError(f"A learner ID is text, got {type(learner).__name__}.")
+    key = learner.strip().casefold()
+    if not LEARNER_ID.match(key):
+        raise ValueError(f"Learner ID {learner!r} can't name a folder: use 1 to 64 letters, digits, '.', '_', '-' "
+                         "or '@', starting with a letter or digit (e.g. an e-mail address or a student number).")
+    return key
+
+
+def variant_seed(learner: str, notebook: str) -> int:
+    """The seed of ``learner``'s variant of ``notebook`` (a name such as "01_model_health_dashboard")."""
+    digest = hashlib.sha256(f"{notebook}\0{learner_key(learner)}".encode()).digest()
+    return VARIANT_SEEDS[int.from_bytes(digest[:8], "big") % len(VARIANT_SEEDS)]
+
+
+def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` whose set-up cell seeds with ``seed``; nothing else changes."""
+    found = [cell for cell in notebook.cells if cell.cell_type == "code" and SETUP_CALL.search(cell.source)]
+    if len(found) != 1:
+        raise ValueError(f"Expected one set-up cell calling setup(seed=…), found {len(found)}.")
+    variant = copy.deepcopy(notebook)
+    for cell in variant.cells:
+        if cell.cell_type == "code" and SETUP_CALL.search(cell.source):
+            cell.source = SETUP_CALL.sub(f"setup(seed={int(seed)})", cell.source)
+    return variant
+
+
+def notebook_names(wanted: list[str] | None = None) -> list[str]:
+    """The workbook's notebooks, or those ``wanted`` names or numbers ("01", "13_interview_practice") pick."""
+    known = sorted(path.stem for path in (REPO / "notebooks").glob("*.ipynb"))
+    if not wanted:
+        return known
+    picked = []
+    for entry in wanted:
+        matches = [name for name in known if name == entry or name.startswith(f"{entry.zfill(2)}_")]
+        if not matches:
+            raise ValueError(f"No notebook {entry!r}; the workbook has {', '.join(name[:2] for name in known)}.")
+        picked.extend(matches)
+    return list(dict.fromkeys(picked))
+
+
+def learner_variant(name: str, learner: str) -> nbformat.NotebookNode:
+    """``learner``'s copy of the learner notebook ``name``: their seed, their ID in the metadata."""
+    notebook = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    seed = variant_seed(learner, name)
+    variant = with_seed(notebook, seed)
+    variant.metadata.setdefault("model_health", {}).update(learner=learner.strip(), variant=seed)
+    note = nbformat.v4.new_markdown_cell(
+        f"> **Your own copy**, made for *{learner.strip()}*: its data are drawn with seed {seed}, so your numbers "
+        "differ from other learners'. Every check grades against your data. Hand it back as it is: the grader "
+        "reads your ID from it.")
+    note.id = "model-health-variant"  # fixed, so the same learner always gets the same file
+    variant.cells.insert(1, note)
+    return variant
+
+
+def write_variants(learners: list[str], names: list[str], out: Path) -> list[Path]:
+    """Write ``out/<learner>/<notebook>.ipynb`` for every learner and notebook; the paths written."""
+    keys = {}
+    for learner in learners:
+        keys.setdefault(learner_key(learner), learner)  # one folder per learner, however the ID was spelled
+    written = []
+    for key, learner in sorted(keys.items()):
+        folder = out / key
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            path = folder / f"{name}.ipynb"
+            nbformat.write(learner_variant(name, learner), path)
+            written.append(path)
+    return written
+
+
+def read_roster(path: Path) -> list[str]:
+    """Learner IDs, one per line (blank lines and lines starting with # are skipped; a CSV's first column)."""
+    learners = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        entry = line.split(",")[0].strip()
+        if entry and not entry.startswith("#"):
+            learners.append(entry)
+    return learners
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 workbook.py variant", description=__doc__.split("\n")[0])
+    parser.add_argument("--learner", action="append", default=[], help="a learner's ID (repeat for more)")
+    parser.add_argument("--roster", type=Path, help="a file of learner IDs, one per line")
+    parser.add_argument("--notebook", action="append", default=[], help="a notebook's number or name (default: all)")
+    parser.add_argument("--out", type=Path, default=Path("variants"), help="the folder to write (default variants/)")
+    args = parser.parse_args(argv)
+    try:
+        learners = list(args.learner) + (read_roster(args.roster) if args.roster else [])
+        if not learners:
+            raise ValueError("Name at least one learner: --learner ID, or --roster FILE with one ID per line.")
+        written = write_variants(learners, notebook_names(args.notebook), args.out)
+    except (ValueError, TypeError, OSError) as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f"{len(written)} notebook(s) for {len({path.parent for path in written})} learner(s) in {args.out}/: "
+          "hand each learner their folder. Grade with: python3 workbook.py grade SUBMISSIONS… --variants")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""Per-learner variants: the seed each learner gets, the notebooks written, and grading a class of variants.
+
+The class test (every notebook) grades, through the batch grader: the published solutions, three
+learners' variants solved with the solution code (full marks, each on its own seed), and a fourth
+learner who pasted the first learner's answer values into their own variant (graded wrong on most
+exercises whose answer depends on the data, and flagged as copied).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from model_health import batch_grading
+from model_health.authoring import solved_learner_notebook
+from model_health.batch_grading import Options, collect, grade_all
+from model_health.grading import WrittenAnswer
+from model_health.variants import (PUBLISHED_SEED, VARIANT_SEEDS, learner_key, learner_variant, notebook_names,
+                                   read_roster, variant_seed, with_seed)
+
+REPO = Path(__file__).resolve().parents[1]
+SOLVERS = ("ada", "grace", "alan")
+COPIER = "mallory"
+
+
+def peer_of(learner: str, name: str) -> str:
+    """Another learner ID on the same variant of ``name`` as ``learner``: their right answers are the copier's."""
+    return next(f"peer{number}" for number in range(1000)
+                if variant_seed(f"peer{number}", name) == variant_seed(learner, name))
+
+
+def answer_slots(notebook) -> list[tuple[int, tuple[str, ...]]]:
+    """(index of the last cell, exercises) of each answer slot."""
+    slots = []
+    for index, cell in enumerate(notebook.cells):
+        slot = tuple(cell.metadata.get("model_health", {}).get("exercises", ()))
+        if cell.metadata.get("model_health", {}).get("role") == "answer":
+            slots = [entry for entry in slots if entry[1] != slot] + [(index, slot)]
+    return sorted(slots)
+
+
+def solved_variant(name: str, learner: str) -> nbformat.NotebookNode:
+    solved = with_seed(solved_learner_notebook(name), variant_seed(learner, name))
+    solved.metadata["model_health"].update(learner=learner, variant=variant_seed(learner, name))
+    return solved
+
+
+def answer_values(notebook, name: str) -> dict[tuple[str, ...], dict[str, str]]:
+    """Run ``notebook`` and keep, right after each answer slot, the values (not functions) its exercises read."""
+    from nbclient import NotebookClient
+
+    reads = {exercise.name: exercise.reads for exercise in batch_grading._exercise_set(name)}
+    scratch = Path(tempfile.mkdtemp(prefix="copy-source-"))
+    (scratch / "notebooks").mkdir()
+    (scratch / "examples").symlink_to(REPO / "examples")
+    dump = scratch / "values.json"
+    running = nbformat.v4.new_notebook(metadata=notebook.metadata)
+    running.cells.append(nbformat.v4.new_code_cell("import base64 as _b64, pickle as _pickle\n_copied = {}"))
+    slots = dict(answer_slots(notebook))
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        running.cells.append(nbformat.v4.new_code_cell(cell.source))
+        if index in slots:
+            names = sorted({read for q in slots[index] for read in reads.get(q, ())})
+            running.cells.append(nbformat.v4.new_code_cell(
+                f"for _name in {names!r}:\n"
+                "    _value = globals().get(_name)\n"
+                "    if _value is not None and not callable(_value):\n"
+                "        try:\n"
+                "            _copied.setdefault(" + repr(",".join(slots[index])) + ", {})[_name] = "
+                "_b64.b64encode(_pickle.dumps(_value)).decode()\n"
+                "        except Exception:\n"
+                "            pass  # a live object: the copier keeps the code"))
+    running.cells.append(nbformat.v4.new_code_cell(f"import json\nopen({str(dump)!r}, 'w').write(json.dumps(_copied))"))
+    environment = {**os.environ, "MODEL_HEALTH_PROGRESS": str(scratch / "progress")}
+    NotebookClient(running, timeout=900, kernel_name="python3",
+                   resources={"metadata": {"path": str(scratch / "notebooks")}}).execute(env=environment)
+    return {tuple(key.split(",")): values for key, values in json.loads(dump.read_text()).items()}
+
+
+def copied_variant(name: str, source: nbformat.NotebookNode, learner: str) -> tuple[nbformat.NotebookNode, set[str]]:
+    """``learner``'s variant, solved, with each answer cell ending by pasting ``source``'s values over its own;
+    and the exercises whose answers were pasted (a function's code is copied as code, which is fair)."""
+    values = answer_values(source, name)
+    notebook = solved_variant(name, learner)
+    pasted = set()
+    for index, slot in answer_slots(notebook):
+        if values.get(slot):
+            notebook.cells[index].source += (
+                "\nimport base64, pickle  # pasted from another learner's notebook\n"
+                f"globals().update({{name: pickle.loads(base64.b64decode(value)) for name, value in "
+                f"{values[slot]!r}.items()}})")
+            pasted |= set(slot)
+    return notebook, pasted
+
+
+# --- the seed and the notebooks written --------------------------------------------------------------------------
+
+def test_a_learner_always_gets_the_same_vetted_seed_and_learners_differ():
+    names = notebook_names()
+    seeds = {learner: [variant_seed(learner, name) for name in names] for learner in ("ada", "grace", "alan", "bo")}
+    assert all(seed in VARIANT_SEEDS and seed != PUBLISHED_SEED for row in seeds.values() for seed in row)
+    assert seeds["ada"] == [variant_seed(" Ada ", name) for name in names]  # one learner, however spelled
+    assert seeds["ada"] != seeds["grace"]
+    assert len({seed for row in seeds.values() for seed in row}) > 1
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "a/b", "../x", ".hidden", "x" * 65])
+def test_a_learner_id_that_cannot_name_a_folder_is_refused(bad):
+    with pytest.raises(ValueError, match="can't name a folder"):
+        learner_key(bad)
+
+
+def test_a_learner_id_must_be_text():
+    with pytest.raises(TypeError, match="is text"):
+        learner_key(42)
+
+
+def test_a_variant_changes_only_the_seed_and_says_whose_it_is():
+    name = "01_model_health_dashboard"
+    original = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    variant = learner_variant(name, "ada")
+    seed = variant_seed("ada", name)
+    assert variant.metadata["model_health"] == {**original.metadata["model_health"], "learner": "ada",
+                                                "variant": seed}
+    changed = [(a.source, b.source) for a, b in zip(original.cells, variant.cells[:1] + variant.cells[2:])
+               if a.source != b.source]
+    assert changed == [(changed[0][0], changed[0][0].replace("setup(seed=2026)", f"setup(seed={seed})"))]
+    assert "made for *ada*" in variant.cells[1].source and f"seed {seed}" in variant.cells[1].source
+    with pytest.raises(ValueError, match="one set-up cell"):
+        with_seed(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]), 7)
+
+
+def test_the_command_writes_a_folder_per_learner(tmp_path):
+    roster = tmp_path / "class.csv"
+    roster.write_text("# id, name\nbo@example.org, Bo\n\nAda, Ada Lovelace\n", encoding="utf-8")
+    command = [sys.executable, "-m", "model_health", "variant", "--roster", str(roster), "--learner", "ada",
+               "--notebook", "1", "--notebook", "13_interview_practice", "--out", str(tmp_path / "v")]
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert read_roster(roster) == ["bo@example.org", "Ada"]
+    assert sorted(str(path.relative_to(tmp_path / "v")) for path in (tmp_path / "v").rglob("*.ipynb")) == [
+        "ada/01_model_health_dashboard.ipynb", "ada/13_interview_practice.ipynb",
+        "bo@example.org/01_model_health_dashboard.ipynb", "bo@example.org/13_interview_practice.ipynb"]
+    again = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0
+    for bad, message in ((["--notebook", "99"], "No notebook '99'"), ([], "Name at least one learner"),
+                         (["--learner", "a b"], "can't name a folder")):
+        refused = subprocess.run([sys.executable, "-m", "model_health", "variant", *bad, "--out", str(tmp_path / "w")]
+                                 + (["--learner", "ada"] if bad and bad[0] == "--notebook" else []),
+                                 capture_output=True, text=True, timeout=120)
+        assert refused.returncode == 2 and message in refused.stderr, refused.stderr
+
+
+# --- grading a class of variants ---------------------------------------------------------------------------------
+
+def test_answer_digests_compare_the_data_an_answer_holds():
+    import numpy as np
+    import pandas as pd
+
+    digest = batch_grading.answer_digest
+    assert digest([0.81234]) == digest([np.float64(0.812341)]) == digest([pd.Series([0.81234])])
+    assert digest([0.81234]) != digest([0.8129])
+    assert digest([{"b": 0.25, "a": 0.5}]) == digest([{"a": 0.5, "b": 0.25}]) != digest([{"a": 0.25, "b": 0.5}])
+    assert digest([{"spam-filter", "fraud"}]) == digest([["fraud", "spam-filter"]])
+    assert digest(["a"]) != digest(["b"]) and digest([3]) != digest([4])
+    assert digest([None, object(), len]) == ""  # a model, a figure or a function holds nothing to compare
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("class")
+    names = notebook_names()
+    pasted = {}
+    for name in names:
+        nbformat.write(solved_learner_notebook(name), folder / f"published-{name}.ipynb")
+        for learner in SOLVERS:
+            (folder / learner).mkdir(exist_ok=True)
+            nbformat.write(solved_variant(name, learner), folder / learner / f"{name}.ipynb")
+        copier_seed = variant_seed(COPIER, name)
+        source = next(learner for learner in SOLVERS if variant_seed(learner, name) != copier_seed)
+        copy, pasted[name] = copied_variant(name, solved_variant(name, source), COPIER)
+        (folder / COPIER).mkdir(exist_ok=True)
+        nbformat.write(copy, folder / COPIER / f"{name}.ipynb")
+        peer = peer_of(COPIER, name)
+        (folder / peer).mkdir(exist_ok=True)
+        nbformat.write(solved_variant(name, peer), folder / peer / f"{name}.ipynb")
+    # Each variant is found by its metadata; the published notebook has none, so it grades on the published seed.
+    rows = grade_all(collect([folder]), folder.parent / "gradebook.csv", options=Options(), jobs=2, progress=False)
+    return names, rows, pasted
+
+
+def test_every_variant_solved_with_the_solution_code_scores_full_marks(graded_class):
+    """Every notebook's answers, of every type (tables, models, figures, functions, a live DuckDB connection),
+    cross from the kernel to the grader and grade as they do in the notebook, on every learner's data."""
+    names, rows, _ = graded_class
+    solvers = [row for row in rows if row.learner != COPIER]
+    assert len(solvers) == len(names) * (len(SOLVERS) + 2)
+    wrong = {(row.learner, row.notebook): (row.state, row.score, row.out_of, row.problems, {
+        q: message for q, (status, message) in row.results.items() if status not in ("correct", "written")})
+        for row in solvers if row.state != "graded" or row.score != row.out_of or row.problems or row.copied}
+    assert wrong == {}
+    for row in solvers:
+        published = row.submission.split("/")[-1].startswith("published")
+        assert row.variant == ("" if published else str(variant_seed(row.learner, row.notebook)))
+
+
+def test_answers_copied_from_another_variant_are_graded_wrong_and_flagged(graded_class):
+    names, rows, pasted = graded_class
+    by = {(row.learner, row.notebook): row for row in rows}
+    report = {}
+    for name in names:
+        copier = by[(COPIER, name)]
+        assert copier.variant == str(variant_seed(COPIER, name))
+        # Exercises whose right answer differs between the source's variant and the copier's own (a peer's
+        # right answer): a copy of those can be caught; a choice every variant shares cannot, and needn't be.
+        source = next(by[(learner, name)] for learner in SOLVERS if by[(learner, name)].variant != copier.variant)
+        own = by[(peer_of(COPIER, name), name)]
+        graded = {exercise.name for exercise in batch_grading._exercise_set(name)
+                  if not isinstance(exercise, WrittenAnswer)}
+        varying = {q for q in pasted[name] & graded
+                   if source.answer_digests.get(q) not in ("", own.answer_digests.get(q))}
+        caught = {q for q in varying if copier.results[q][0] != "correct"}
+        report[name] = f"{len(caught)}/{len(varying)} caught ({len(pasted[name] & graded)} pasted); {copier.copied}"
+        assert varying, name
+        assert len(caught) > len(varying) / 2, (name, sorted(varying - caught))
+        if len(caught) >= 2:
+            same = [learner for learner in SOLVERS if by[(learner, name)].variant == source.variant]
+            assert any(f"learner {learner}'s variant ({source.variant})" in copier.copied for learner in same)
+    print("\n".join(f"{name}: {line}" for name, line in report.items()))
+
+
+def test_with_variants_a_notebook_is_graded_on_its_learner_s_variant_whatever_its_metadata_says(tmp_path):
+    name = "07_bias_drift_alerting"
+    stripped = solved_variant(name, "grace")
+    del stripped.metadata["model_health"]["learner"], stripped.metadata["model_health"]["variant"]
+    tampered = solved_variant(name, "ada")
+    other = next(seed for seed in VARIANT_SEEDS if seed != variant_seed("ada", name))
+    tampered.metadata["model_health"]["variant"] = other
+    for learner, notebook in (("grace", stripped), ("ada", tampered)):
+        (tmp_path / "class" / learner).mkdir(parents=True)
+        nbformat.write(notebook, tmp_path / "class" / learner / f"{name}.ipynb")
+    rows = {row.learner: row for row in grade_all(collect([tmp_path / "class"]), tmp_path / "gradebook.csv",
+                                                  options=Options(variants=True), jobs=2, progress=False)}
+    assert rows["grace"].variant == str(variant_seed("grace", name))  # the learner named by the folder
+    assert rows["ada"].variant == str(variant_seed("ada", name))
+    assert f"its metadata names variant {other}, but learner ada's variant is {variant_seed('ada', name)}" in \
+        "; ".join(rows["ada"].problems)
+    assert all(row.score == row.out_of for row in rows.values())
+    written = (tmp_path / "gradebook.csv").read_text(encoding="utf-8").splitlines()
+    assert written[0].startswith("submission,learner,notebook,variant,state,score,out_of,problems,copied,digest,")
