@@ -29,7 +29,7 @@ import pandas as pd
 
 __all__ = ["EXIT_INVALID", "EXIT_PASSED", "EXIT_VIOLATIONS", "PolicyError", "approve_in_mlflow", "checklist",
            "default_policy_path", "evaluate", "evidence_from_mlflow", "gate", "load_evidence", "load_policy",
-           "report", "rule_passes", "verdicts"]
+           "report", "rule_passes", "validate_policy", "verdicts"]
 
 EXIT_PASSED, EXIT_VIOLATIONS, EXIT_INVALID = 0, 1, 2
 ARTIFACT_DOCUMENTS = {"model_card.md": "model_card", "datasheet.md": "datasheet"}
@@ -81,18 +81,24 @@ def _validate(instance, schema_name: str, source) -> None:
         raise PolicyError(f"{len(errors)} problem(s) in {source}:\n" + "\n".join(f"  - {line}" for line in lines))
 
 
-def load_policy(path=None) -> dict:
-    """The policy in ``path`` (default: the workbook's example), validated against its schema."""
-    path = Path(path) if path is not None else default_policy_path()
-    policy = _read(path)
-    _validate(policy, "policy", path)
+def validate_policy(policy: dict, source="the policy") -> None:
+    """Raise :class:`PolicyError`, naming ``source`` and the field, if ``policy`` breaks its schema or a rule
+    can't be met (``max_abs`` beside ``min``/``max``, or ``min`` above ``max``)."""
+    _validate(policy, "policy", source)
     for tier, rules in ((name, tier["rules"]) for name, tier in policy["tiers"].items()):
         for position, rule in enumerate(rules):
             if "max_abs" in rule and ({"min", "max"} & set(rule)):
-                raise PolicyError(f"{path}: tiers.{tier}.rules[{position}]: give max_abs alone, or min and/or max.")
+                raise PolicyError(f"{source}: tiers.{tier}.rules[{position}]: give max_abs alone, or min and/or max.")
             if rule.get("min", -math.inf) > rule.get("max", math.inf):
-                raise PolicyError(f"{path}: tiers.{tier}.rules[{position}]: min {rule['min']} is above max "
+                raise PolicyError(f"{source}: tiers.{tier}.rules[{position}]: min {rule['min']} is above max "
                                   f"{rule['max']}; no value can pass.")
+
+
+def load_policy(path=None) -> dict:
+    """The policy in ``path`` (default: the workbook's example), validated (:func:`validate_policy`)."""
+    path = Path(path) if path is not None else default_policy_path()
+    policy = _read(path)
+    validate_policy(policy, path)
     return policy
 
 

@@ -100,7 +100,7 @@ class HighTierRules(Exercise):
     )
 
     def expect(self, ns, high_tier_rules):
-        from model_health.governance import PolicyError, _validate, load_policy, rule_passes
+        from model_health.governance import PolicyError, load_policy, rule_passes, validate_policy
 
         if not isinstance(high_tier_rules, (list, tuple)):
             raise Incorrect(f"`high_tier_rules` should be a list of rule dicts, got {kind_of(high_tier_rules)}.")
@@ -108,7 +108,7 @@ class HighTierRules(Exercise):
         policy["tiers"]["high"]["rules"] = [dict(rule) if isinstance(rule, Mapping) else rule
                                             for rule in high_tier_rules]
         try:
-            _validate(policy, "policy", "your policy")
+            validate_policy(policy, "your policy")
         except PolicyError as error:
             raise Incorrect(str(error).replace("tiers.high.rules", "high_tier_rules")) from None
         rules = policy["tiers"]["high"]["rules"]
