@@ -50,14 +50,16 @@ def _quarter(ns, name: str) -> pd.DataFrame:
 
 
 def _rates(frame: pd.DataFrame) -> dict[str, float]:
-    fraud, flagged = frame["fraud"].to_numpy() == 1, frame["flagged"].to_numpy() == 1
-    true_positives = (fraud & flagged).sum()
-    precision = true_positives / flagged.sum() if flagged.any() else float("nan")
-    recall = true_positives / fraud.sum() if fraud.any() else float("nan")
-    honest_f1 = 2 * ((~fraud & ~flagged).sum()) / ((~fraud).sum() + (~flagged).sum())
-    return {"accuracy": float((fraud == flagged).mean()), "always_honest": float(1 - fraud.mean()),
-            "fraud_rate": float(fraud.mean()), "precision": float(precision), "recall": float(recall),
-            "f1": float(2 * precision * recall / (precision + recall)), "honest_f1": float(honest_f1)}
+    """A quarter's figures the checks compare with, by scikit-learn (an undefined one is NaN, not 0)."""
+    from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score
+
+    fraud, flagged = frame["fraud"].to_numpy(), frame["flagged"].to_numpy()
+    return {"accuracy": float(accuracy_score(fraud, flagged)), "always_honest": float(1 - fraud.mean()),
+            "fraud_rate": float(fraud.mean()),
+            "precision": float(precision_score(fraud, flagged, zero_division=np.nan)),
+            "recall": float(recall_score(fraud, flagged, zero_division=np.nan)),
+            "f1": float(f1_score(fraud, flagged, zero_division=np.nan)),
+            "honest_f1": float(f1_score(fraud, flagged, pos_label=0, zero_division=np.nan))}
 
 
 class FraudMetrics(Exercise):
@@ -266,11 +268,12 @@ def _by_group(value, name: str) -> pd.Series:
     return renamed
 
 
-def _group_rate(frame: pd.DataFrame, truth: str, outcome: int, predicted: int) -> pd.Series:
-    """Per group: among rows with ``truth`` == outcome, the share the model gave ``predicted``."""
-    rows = frame[frame[truth] == outcome]
-    rates = (rows["approved"] == predicted).groupby(rows["woman"]).mean()
-    return pd.Series({"women": rates.get(1, np.nan), "men": rates.get(0, np.nan)}, dtype=float)
+def _rate_by_gender(frame: pd.DataFrame, truth: str, rate: str) -> pd.Series:
+    """A rate ("fnr", "fpr", …) of the model's approvals against ``truth``, for women and men."""
+    from model_health.fairness import group_rates
+
+    genders = np.where(frame["woman"] == 1, "women", "men")
+    return group_rates(frame[truth], frame["approved"], genders).by_group[rate].reindex(["women", "men"]).astype(float)
 
 
 class EqualOpportunity(Exercise):
@@ -284,14 +287,14 @@ class EqualOpportunity(Exercise):
 
     def expect(self, ns, fnr_by_group, equal_opportunity_difference):
         audit = _audit(ns)
-        fnr = _group_rate(audit, "would_repay", 1, 0)
+        fnr = _rate_by_gender(audit, "would_repay", "fnr")
         given = _by_group(fnr_by_group, "fnr_by_group")
         if not close_enough(given[["women", "men"]].to_numpy(), fnr[["women", "men"]].to_numpy()):
             wrong = {
                 "it is measured against the officers' past decisions (`approved_past`), which are biased themselves; "
-                "measure against who would repay (`would_repay`).": _group_rate(audit, "approved_past", 1, 0),
+                "measure against who would repay (`would_repay`).": _rate_by_gender(audit, "approved_past", "fnr"),
                 "those are false positive rates (approved among those who would not repay).":
-                    _group_rate(audit, "would_repay", 0, 1),
+                    _rate_by_gender(audit, "would_repay", "fpr"),
                 "women and men look swapped.": fnr[["men", "women"]].set_axis(["women", "men"]),
                 "those are true positive rates; FNR = 1 - TPR.": 1 - fnr,
             }
@@ -308,7 +311,7 @@ class EqualOpportunity(Exercise):
                 f"opportunity difference of {difference:+.3f}, invisible in accuracy.")
 
     def reference(self, ns):
-        fnr = _group_rate(_audit(ns), "would_repay", 1, 0)
+        fnr = _rate_by_gender(_audit(ns), "would_repay", "fnr")
         return fnr, (1 - fnr["women"]) - (1 - fnr["men"])
 
 
