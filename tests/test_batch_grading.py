@@ -15,6 +15,7 @@ import nbformat
 import pytest
 
 from model_health import batch_grading
+from model_health.authoring import solved_learner_notebook
 from model_health.batch_grading import Options, collect, grade_all, read_gradebook, splice
 from model_health.exercises import nb01_model_health_dashboard as nb01
 from model_health.sandbox import landlock_available
@@ -123,3 +124,23 @@ def test_the_command_line(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "model_health", "grade", str(tmp_path / "nothing-here")],
                              capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert missing.returncode == 2 and "No such file" in missing.stderr
+
+
+def test_grading_works_after_openmp_ran_in_the_grading_process(tmp_path):
+    """A forked child of a process whose OpenMP threads ran deadlocks at its first OpenMP call (notebook 09's
+    checks predict with scikit-learn's HistGradientBoosting): the grading workers are spawned, not forked."""
+    nbformat.write(solved_learner_notebook("09_model_risk_review"), tmp_path / "09_model_risk_review.ipynb")
+    script = (
+        "import numpy as np\n"
+        "from pathlib import Path\n"
+        "from sklearn.ensemble import HistGradientBoostingClassifier\n"
+        "X = np.random.default_rng(0).normal(size=(2000, 5))\n"
+        "HistGradientBoostingClassifier(max_iter=5).fit(X, X[:, 0] > 0).predict(X)  # OpenMP threads now exist\n"
+        "from model_health.batch_grading import Options, collect, grade_all\n"
+        f"rows = grade_all(collect([Path({str(tmp_path)!r})]), Path({str(tmp_path / 'out.csv')!r}), "
+        "options=Options(), jobs=1, progress=False)\n"
+        "print(rows[0].state, rows[0].score, rows[0].out_of)\n")
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    state, score, out_of = completed.stdout.split()[-3:]
+    assert (state, score) == ("graded", out_of)

@@ -36,6 +36,7 @@ import html
 import importlib
 import io
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -45,7 +46,7 @@ import tempfile
 import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 from pathlib import Path
 
@@ -679,7 +680,7 @@ def _published_reference(name: str, options: Options, scratch: Path) -> Graded:
 
     solved = nbformat.writes(solved_learner_notebook(name)).encode()
     reference = grade_submission(Submission(f"{PUBLISHED}: {name}", solved),
-                                 Options(**{**options.__dict__, "variants": False}), scratch)
+                                 replace(options, variants=False), scratch)
     reference.learner = PUBLISHED
     return reference
 
@@ -716,7 +717,10 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
     before = package_digest()
     scratch = Path(tempfile.mkdtemp(prefix="model-health-grading-"))
     try:
-        with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_warm_up) as pool:
+        # Spawned, not forked: a fork of a process whose OpenMP threads ran (scikit-learn's HistGradientBoosting
+        # in a notebook or a test) deadlocks the child's first OpenMP call.
+        with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_warm_up,
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(grade_submission, submission, options, scratch): submission
                        for submission in todo}
             bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo)
