@@ -67,7 +67,9 @@ def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNo
 
 def notebook_names(wanted: list[str] | None = None) -> list[str]:
     """The workbook's notebooks, or those ``wanted`` names or numbers ("01", "13_interview_practice") pick."""
-    known = sorted(path.stem for path in (REPO / "notebooks").glob("*.ipynb"))
+    from model_health.batch_grading import known_notebooks
+
+    known = known_notebooks()
     if not wanted:
         return known
     picked = []
