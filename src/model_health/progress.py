@@ -2,11 +2,13 @@
 
     python3 workbook.py progress        # done / open / not attempted per notebook, and where to continue
 
-One file per notebook (``<folder>/<notebook>.json``), so two notebooks open at once never write the
-same file; each write is atomic. The folder is ``~/.model-health-workbook/progress`` unless
-``MODEL_HEALTH_PROGRESS`` names another (the tests point it at a temporary folder, so running the
-solutions never marks a learner's exercises done). Nothing is sent anywhere. A folder that cannot be
-written (a read-only home) costs the record, never the check.
+One file per notebook (``<folder>/<notebook>.json``). Each write re-reads the file under a lock (a
+sibling ``.lock`` file), adds its entry and replaces the file atomically, so checks from two kernels
+at once lose nothing. A file that cannot be read as a record (truncated, empty, edited) is renamed
+``<name>.damaged-<n>``, never overwritten, and the learner is told where it went. The folder is
+``~/.model-health-workbook/progress`` unless ``MODEL_HEALTH_PROGRESS`` names another (the tests point
+it at a temporary folder, so running the solutions never marks a learner's exercises done). Nothing
+is sent anywhere. A folder that cannot be written (a read-only home) costs the record, never the check.
 """
 
 from __future__ import annotations
@@ -15,10 +17,19 @@ import argparse
 import importlib
 import json
 import os
+import sys
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-__all__ = ["progress_dir", "progress_table", "record", "main"]
+try:
+    import fcntl
+except ImportError:  # Windows: writes stay atomic and merged, but are not locked against each other
+    fcntl = None
+
+__all__ = ["progress_dir", "progress_table", "read_record", "record", "update_record", "main"]
 
 REPO = Path(__file__).resolve().parents[2]
 STATES = ("done", "open", "not attempted")
@@ -28,25 +39,106 @@ def progress_dir() -> Path:
     return Path(os.environ.get("MODEL_HEALTH_PROGRESS") or Path.home() / ".model-health-workbook" / "progress")
 
 
-def _read(path: Path) -> dict:
+def read_record(path: Path, problem: Callable[[object], str | None]) -> tuple[dict, str | None]:
+    """The JSON object in ``path`` ({} when there is no file yet) and None; or {} and why it cannot be used.
+
+    ``problem`` names what is wrong with a parsed value that is not a record of the caller's kind.
+    """
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}  # missing or damaged: start afresh rather than stop the learner's check
-    return data if isinstance(data, dict) else {}
+        content = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return {}, None
+    except OSError as error:
+        return {}, f"{type(error).__name__}: {error.strerror}"
+    if not content.strip():
+        return {}, "the file is empty"
+    try:
+        data = json.loads(content)
+    except ValueError as error:  # not JSON, or bytes that are no text at all
+        return {}, f"not valid JSON: {error}"
+    wrong = problem(data)
+    return ({}, wrong) if wrong else (data, None)
+
+
+def _aside(path: Path) -> Path:
+    """The first free ``<name>.damaged-<n>``: an earlier damaged file is never overwritten."""
+    number = 1
+    while path.with_name(f"{path.name}.damaged-{number}").exists():
+        number += 1
+    return path.with_name(f"{path.name}.damaged-{number}")
+
+
+@contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock on ``<path>.lock`` (the record itself is replaced, so it can't carry the lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+        if fcntl:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
+def _write_atomically(path: Path, data: dict) -> None:
+    """Write to a temporary file of this process's own, then rename it over ``path``: never half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            json.dump(data, file, indent=1, sort_keys=True)
+            file.flush()
+            os.fsync(file.fileno())  # the data reaches the disk before the rename does
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def update_record(path: Path, change: Callable[[dict], None] | None, problem: Callable[[object], str | None],
+                  say: Callable[[str], None]) -> dict:
+    """Under the lock, read the record in ``path``, apply ``change`` to it and write it back; return it.
+
+    The record is re-read under the lock, so what other processes wrote since is kept. A file that
+    ``read_record`` cannot use is renamed aside first and ``say`` is told where it went. With ``change``
+    None nothing is written (only a damaged file is set aside). Raises OSError when the folder cannot
+    be written.
+    """
+    with _locked(path):
+        data, reason = read_record(path, problem)
+        if reason:
+            aside = _aside(path)
+            path.rename(aside)
+            say(f"{path} could not be read ({reason}); it is kept as {aside} and a fresh record is started.")
+        if change is not None:
+            change(data)
+            _write_atomically(path, data)
+    return data
+
+
+def _record_problem(data: object) -> str | None:
+    """What makes ``data`` no notebook record ({exercise: {"status": str, "at": str}}), or None.
+
+    Checked by hand: jsonschema takes a second to import, which a learner's first check would pay.
+    """
+    if not isinstance(data, dict):
+        return f"a JSON object of exercises is expected, not {type(data).__name__}"
+    for exercise, entry in data.items():
+        if not isinstance(entry, dict):
+            return f"{exercise}: {entry!r} is not an object"
+        for field in ("status", "at"):
+            if not isinstance(entry.get(field), str):
+                return f"{exercise}: {field} {entry.get(field)!r} is not a string"
+    return None
+
+
+def _tell(message: str) -> None:
+    print(message, file=sys.stderr)
 
 
 def record(notebook: str, exercise: str, status: str, *, now: datetime | None = None) -> bool:
     """Record one check's status ("correct", "incorrect", …); False when the file could not be written."""
-    folder = progress_dir()
-    path = folder / f"{notebook}.json"
-    entries = _read(path)
-    entries[exercise] = {"status": status, "at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")}
+    entry = {"status": status, "at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")}
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        temporary.write_text(json.dumps(entries, indent=1, sort_keys=True), encoding="utf-8")
-        temporary.replace(path)
+        update_record(progress_dir() / f"{notebook}.json", lambda entries: entries.update({exercise: entry}),
+                      _record_problem, _tell)
     except OSError:
         return False
     return True
@@ -58,30 +150,49 @@ def _state(status: str | None) -> str:
     return "open" if status == "incorrect" else "not attempted"
 
 
-def progress_table():
-    """One row per notebook: exercises done, open (last check incorrect), not attempted, last activity,
-    and the first exercise to continue with."""
+def _notebook_records() -> dict[str, tuple[dict, str | None]]:
+    """Each notebook's record and, when its file cannot be used, why."""
+    notebooks = sorted(path.stem for path in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return {notebook: read_record(progress_dir() / f"{notebook}.json", _record_problem) for notebook in notebooks}
+
+
+def _table(records: dict[str, tuple[dict, str | None]]):
     import pandas as pd
 
     rows = []
-    for notebook in sorted(path.stem for path in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for notebook, (entries, damaged) in records.items():
+        if damaged:
+            rows.append({"notebook": notebook, **dict.fromkeys(STATES, pd.NA), "last activity": "",
+                         "continue at": "unknown: its progress file is damaged"})
+            continue
         exercises = importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES
-        entries = _read(progress_dir() / f"{notebook}.json")
         states = {exercise.name: _state(entries.get(exercise.name, {}).get("status")) for exercise in exercises}
-        moments = [entry.get("at") for entry in entries.values() if isinstance(entry, dict) and entry.get("at")]
+        moments = [entry["at"] for entry in entries.values()]
         pending = [name for name, state in states.items() if state != "done"]
         rows.append({"notebook": notebook, **{state: sum(s == state for s in states.values()) for state in STATES},
-                     "last activity": max(moments) if moments else "",
+                     "last activity": max(moments, default=""),
                      "continue at": f"notebooks/{notebook}.ipynb, {pending[0]}" if pending else "finished"})
-    return pd.DataFrame(rows).set_index("notebook")
+    return pd.DataFrame(rows).astype(dict.fromkeys(STATES, "Int64")).set_index("notebook")
+
+
+def progress_table():
+    """One row per notebook: exercises done, open (last check incorrect), not attempted, last activity,
+    and the first exercise to continue with. A notebook whose file cannot be read has unknown (<NA>) counts."""
+    return _table(_notebook_records())
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 workbook.py progress", description=__doc__.split("\n")[0])
     parser.parse_args(argv)
-    table = progress_table()
+    records = _notebook_records()
+    table = _table(records)
     print(f"Progress kept in {progress_dir()} (yours; nothing is sent anywhere).\n")
     print(table.to_string())
+    for notebook, (_, damaged) in records.items():
+        if damaged:
+            path = progress_dir() / f"{notebook}.json"
+            print(f"\n{path} could not be read ({damaged}), so {notebook}'s progress is unknown. Your next check "
+                  f"in that notebook keeps the file as {_aside(path)} and starts a fresh record.")
     started = table[table["last activity"] != ""]
     if len(started):
         latest = started.sort_values("last activity").index[-1]
