@@ -6,7 +6,10 @@ Questions answered wrongly come back sooner (spaced repetition with Leitner boxe
 answer moves a question up a box and schedules it ``2 ** box`` sessions later; a wrong one
 sends it back to box 0, due next session. Progress is kept in a JSON file the learner owns
 (``--progress``, default ``~/.model-health-workbook/quiz-progress.json``) and saved after every
-answer, so Ctrl-C loses nothing. Bad input is asked again, never a crash.
+answer, so Ctrl-C loses nothing; each answer is merged into the file under a lock, so two sessions
+at once both keep theirs. A file that is not a quiz record is kept aside as ``<name>.damaged-<n>``,
+and a folder that cannot be written costs the record, never the session. Bad input is asked again,
+never a crash.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import time
 from importlib import resources
 from pathlib import Path
+
+from model_health.progress import read_record, update_record
 
 __all__ = ["Progress", "ask", "draw", "is_right", "load_bank", "main", "parse", "pick", "right_answer", "show"]
 
@@ -24,6 +30,23 @@ BANK = "bank.yml"
 LEVELS = ("beginner", "intermediate", "advanced")
 TOP_BOX = 5
 DEFAULT_PROGRESS = Path.home() / ".model-health-workbook" / "quiz-progress.json"
+PROGRESS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "session": {"type": "integer", "minimum": 0},
+        "questions": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["box", "due", "seen", "right"],
+            "properties": {"box": {"type": "integer", "minimum": 0, "maximum": TOP_BOX},
+                           **{count: {"type": "integer", "minimum": 0} for count in ("due", "seen", "right")}}}},
+    },
+}
+# ASCII digits, an optional exponent (str() of a small float gives "1e-05"); float() also takes "nan", "1_0", "²".
+NUMBER = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def _located(error) -> str:
+    """A JSON Schema error with where it is: "3/level: 'expert' is not one of [...]"."""
+    return f"{'/'.join(map(str, error.path)) or '(top level)'}: {error.message}"
 
 
 def load_bank(path=None) -> list[dict]:
@@ -36,7 +59,7 @@ def load_bank(path=None) -> list[dict]:
     bank = yaml.safe_load(text)
     schema = json.loads((folder / "bank.schema.json").read_text(encoding="utf-8"))
     errors = sorted(Draft202012Validator(schema).iter_errors(bank), key=lambda error: list(error.path))
-    problems = [f"{'/'.join(map(str, error.path)) or '(top level)'}: {error.message}" for error in errors]
+    problems = [_located(error) for error in errors]
     ids = [question.get("id") for question in bank] if isinstance(bank, list) else []
     problems += [f"id {question_id!r} is used twice" for question_id in sorted({i for i in ids if ids.count(i) > 1})]
     for question in bank if isinstance(bank, list) else []:
@@ -47,12 +70,31 @@ def load_bank(path=None) -> list[dict]:
     return bank
 
 
-class Progress:
-    """Leitner boxes per question, and the session count, in a JSON file."""
+def _progress_problem(data: object) -> str | None:
+    """What makes ``data`` no quiz record (``PROGRESS_SCHEMA``), or None."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
 
-    def __init__(self, path):
+    error = best_match(Draft202012Validator(PROGRESS_SCHEMA).iter_errors(data))
+    return None if error is None else _located(error)
+
+
+class Progress:
+    """Leitner boxes per question, and the session count, in a JSON file.
+
+    Every save re-reads the file under a lock and merges into it, so sessions running at once keep
+    each other's answers. A file that is not a quiz record is set aside and ``say`` told where.
+    """
+
+    def __init__(self, path, say=print):
         self.path = Path(path)
-        data = json.loads(self.path.read_text(encoding="utf-8")) if self.path.exists() else {}
+        self.say = say
+        try:
+            data = update_record(self.path, None, _progress_problem, say)
+        except OSError:  # a folder that cannot be written: read what is there; saving will say it failed
+            data, reason = read_record(self.path, _progress_problem)
+            if reason:
+                say(f"{self.path} could not be read ({reason}); this session starts a fresh record.")
         self.session = int(data.get("session", 0)) + 1
         self.questions: dict[str, dict] = data.get("questions", {})
 
@@ -60,19 +102,33 @@ class Progress:
         return self.questions.get(question_id, {}).get("due", 0)
 
     def record(self, question_id: str, correct: bool) -> None:
-        entry = self.questions.setdefault(question_id, {"box": 0, "due": 0, "seen": 0, "right": 0})
-        entry["seen"] += 1
-        entry["right"] += int(correct)
-        entry["box"] = min(entry["box"] + 1, TOP_BOX) if correct else 0
-        entry["due"] = self.session + (2 ** entry["box"] if correct else 1)
-        self.save()
+        """Move the question up a box or back to box 0, and save. Raises OSError when the file cannot be
+        written (the answer still counts in this session)."""
+        def answer(questions: dict) -> None:
+            entry = questions.setdefault(question_id, {"box": 0, "due": 0, "seen": 0, "right": 0})
+            entry["seen"] += 1
+            entry["right"] += int(correct)
+            entry["box"] = min(entry["box"] + 1, TOP_BOX) if correct else 0
+            entry["due"] = self.session + (2 ** entry["box"] if correct else 1)
+
+        try:
+            self.questions = self._merge(answer)["questions"]
+        except OSError:
+            answer(self.questions)
+            raise
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"session": self.session, "questions": self.questions}, indent=1),
-                             encoding="utf-8")
-        temporary.replace(self.path)  # atomic: an interrupted save never leaves half a file
+        """Save the session count (answers are saved as they come). Raises OSError when it cannot be written."""
+        self._merge()
+
+    def _merge(self, change=None) -> dict:
+        """The file as it is now, with this session's count and ``change`` applied to its questions."""
+        def merged(data: dict) -> None:
+            data["session"] = max(data.get("session", 0), self.session)
+            if change is not None:
+                change(data.setdefault("questions", {}))
+
+        return update_record(self.path, merged, _progress_problem, self.say)
 
 
 def pick(bank: list[dict], progress: Progress, *, topic=None, level=None, count: int = 10,
@@ -93,21 +149,21 @@ def pick(bank: list[dict], progress: Progress, *, topic=None, level=None, count:
 
 def parse(question: dict, text: str):
     """The learner's answer, or a message saying what a valid answer looks like."""
-    text = text.strip().lower()
+    text = text.strip()
     if question["kind"] == "choice":
-        if text.isdigit() and 1 <= int(text) <= len(question["options"]):
+        # ASCII digits only: str.isdigit also takes "²" and "①", which int() refuses.
+        if re.fullmatch(r"[0-9]+", text) and 1 <= int(text) <= len(question["options"]):
             return int(text) - 1, None
-        return None, f"Answer with a number from 1 to {len(question['options'])}."
+        return None, f"Answer with a number from 1 to {len(question['options'])}, in the digits 0-9 (got {text!r})."
     if question["kind"] == "truefalse":
-        if text in ("t", "true", "y", "yes"):
+        if text.lower() in ("t", "true", "y", "yes"):
             return True, None
-        if text in ("f", "false", "n", "no"):
+        if text.lower() in ("f", "false", "n", "no"):
             return False, None
         return None, "Answer t (true) or f (false)."
-    try:
+    if NUMBER.fullmatch(text):
         return float(text.replace(",", ".")), None
-    except ValueError:
-        return None, "Answer with a number, e.g. 0.67."
+    return None, "Answer with a number, e.g. 0.67."
 
 
 def is_right(question: dict, answer) -> bool:
@@ -171,25 +227,38 @@ def main(argv=None, read=input, write=print) -> int:
     parser.add_argument("--progress", type=Path, default=DEFAULT_PROGRESS, help="where your progress is kept")
     parser.add_argument("--seed", type=int, help="fix the order of questions")
     args = parser.parse_args(argv)
-    progress = Progress(args.progress)
+    progress = Progress(args.progress, say=write)
     questions = pick(bank, progress, topic=args.topic, level=args.level, count=args.count,
                      rng=random.Random(args.seed))
     if not questions:
         write("No question matches that topic and level.")
         return 2
     write(f"Session {progress.session}: {len(questions)} question(s). Ctrl-C stops; progress is saved as you go.")
+    failures: list[OSError] = []
+
+    def saving(action, *arguments) -> None:
+        """Run one save; say the first failure, once, and go on with the session."""
+        try:
+            action(*arguments)
+        except OSError as error:
+            if not failures:
+                write(f"Progress can't be saved to {args.progress} ({error}); the quiz goes on without saving.")
+            failures.append(error)
+
     score = 0
     try:
         for number, question in enumerate(questions, 1):
             write(f"\nQuestion {number} of {len(questions)}")
             correct = ask(question, read, write, seconds=args.seconds)
-            progress.record(question["id"], correct)
+            saving(progress.record, question["id"], correct)
             score += correct
     except (KeyboardInterrupt, EOFError):
-        progress.save()
-        write(f"\nStopped. Score so far: {score}/{number - 1}. Progress saved to {args.progress}.")
+        saving(progress.save)
+        where = "not saved (see above)" if failures else f"saved to {args.progress}"
+        write(f"\nStopped. Score so far: {score}/{number - 1}. Progress {where}.")
         return 130
-    progress.save()
-    write(f"\nScore: {score}/{len(questions)}. Wrong answers come back next session. Progress: {args.progress}")
+    saving(progress.save)
+    where = "not saved (see above)" if failures else args.progress
+    write(f"\nScore: {score}/{len(questions)}. Wrong answers come back next session. Progress: {where}")
     return 0
 
