@@ -269,28 +269,3 @@ def test_the_monitor_reads_a_duckdb_log_the_same_way(world, tmp_path):
     with pytest.raises(ValueError, match="not a prediction log"):
         (tmp_path / "empty.duckdb").write_bytes(b"not a database")
         run_monitor(tmp_path / "empty.duckdb", reference, tmp_path / "c", **kwargs)
-
-
-@pytest.mark.parametrize(("statuses", "outcome", "calls"), [
-    ([400], "rejected: HTTP 400: not retried (the receiver rejected the alert)", 1),
-    ([404], "rejected: HTTP 404: not retried (the receiver rejected the alert)", 1),
-    ([429, 503, 200], "delivered", 3),
-])
-def test_a_rejection_is_not_retried_or_spooled_but_a_busy_receiver_is_retried(tmp_path, monkeypatch, statuses,
-                                                                               outcome, calls):
-    import httpx
-
-    answers = iter(statuses)
-    sent = []
-
-    def post(url, json, headers, timeout):
-        sent.append(headers["Idempotency-Key"])
-        return httpx.Response(next(answers))
-
-    monkeypatch.setattr(httpx, "post", post)
-    spool = tmp_path / "spool"
-    assert send_alert("http://receiver.invalid/alerts", {"text": "x"}, "k1", spool_dir=spool, **FAST_RETRY) == outcome
-    assert len(sent) == calls
-    assert not list(spool.glob("*.json"))  # a rejected alert is not retried later either
-    delivered = (spool / "delivered.txt").read_text().split() if (spool / "delivered.txt").exists() else []
-    assert delivered == (["k1"] if outcome == "delivered" else [])
