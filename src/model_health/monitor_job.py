@@ -11,18 +11,23 @@ and named in the report); F1 on the labelled rows (NaN, status "unknown", when f
 reference set; an Evidently report (data drift and classification presets, one HTML file, on a seeded sample
 of at most ``report_rows`` labelled rows: it is read by people, and Evidently takes minutes
 at a million rows);
-an alert to the webhook when F1 is below the threshold, sent once per window.
+an alert to the webhook when F1 is below the threshold, sent once per window. Every run names
+the alerts that wait for a person (refused by the webhook, or in a damaged spool file: see
+:mod:`model_health.webhooks`).
 
-Exit codes: 0 healthy, 1 an alert was raised, 2 invalid input, 3 unknown (too few labels).
+Exit codes: 0 healthy, 1 an alert was raised, 2 invalid input (one line naming the argument),
+3 unknown (too few labels), 4 the job itself failed (a traceback: a bug, or a disk that is full).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import numbers
 import sqlite3
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from model_health.drift import drift_table
-from model_health.webhooks import alert_key, flush_spool, send_alert
+from model_health.webhooks import alert_key, flush_spool, send_alert, spool_problems
 
 __all__ = ["MonitorResult", "read_window", "run_monitor"]
 
-EXIT_OK, EXIT_ALERT, EXIT_INVALID, EXIT_UNKNOWN = 0, 1, 2, 3
+EXIT_OK, EXIT_ALERT, EXIT_INVALID, EXIT_UNKNOWN, EXIT_FAILED = 0, 1, 2, 3, 4
 
 
 @dataclass
@@ -54,6 +59,7 @@ class MonitorResult:
     report: Path | None = None
     alert: str = "none"
     spooled_delivered: dict[str, str] = field(default_factory=dict)
+    undelivered: list[str] = field(default_factory=list)  # alerts that wait for a person, one line each
     seconds: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> str:
@@ -75,7 +81,47 @@ def _as_timestamp(name: str, value) -> pd.Timestamp:
     return stamp.tz_localize(None) if stamp.tzinfo else stamp
 
 
+def _whole_number(name: str, value, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not float(value).is_integer() or value < 1:
+        raise ValueError(f"`{name}` should be a whole number of {what}, 1 or more, got {value!r}.")
+
+
+def _folder(name: str, path) -> Path:
+    """``path`` as a folder, made if missing; a ValueError naming ``name`` when a file is in the way."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        in_the_way = next((part for part in (path, *path.parents) if part.exists() and not part.is_dir()), None)
+        why = f"{in_the_way} is a file" if in_the_way else error.strerror
+        raise ValueError(f"`{name}` {path} cannot be a folder ({why}): pass a folder, or a path where one can be "
+                         "made.") from None
+    return path
+
+
+def _read_reference(reference) -> pd.DataFrame:
+    if not isinstance(reference, (str, Path)):
+        return reference
+    path = Path(reference)
+    expected = "pass the reference set's CSV file (its features, label and prediction)"
+    if path.is_dir():
+        raise ValueError(f"`reference` {path} is a folder: {expected}.")
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as error:  # missing, unreadable, empty, not CSV
+        raise ValueError(f"`reference` {path} cannot be read ({error}): {expected}.") from None
+
+
 DUCKDB_SUFFIXES = (".duckdb", ".ddb")
+
+
+def _prediction_log(db_path) -> Path:
+    db_path = Path(db_path)
+    if not db_path.is_file():
+        why = "is a folder, not a prediction log" if db_path.is_dir() else "no such prediction log"
+        raise ValueError(f"`db_path` {db_path}: {why}; pass the SQLite file `python -m model_health serve --db` "
+                         "writes, or a .duckdb file with the same tables.")
+    return db_path
 
 
 def _query_log(db_path: Path, wanted: list[str], start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
@@ -95,13 +141,15 @@ def _query_log(db_path: Path, wanted: list[str], start: pd.Timestamp, end: pd.Ti
         import duckdb
 
         try:
-            with duckdb.connect(str(db_path), read_only=True) as connection:
+            with duckdb.connect(str(db_path.resolve()), read_only=True) as connection:  # not read as "md:..."
                 check_columns({row[0] for row in connection.execute(
                     "SELECT column_name FROM information_schema.columns WHERE table_name = 'predictions'").fetchall()})
                 return connection.execute(query, window).df()
         except duckdb.Error as error:
             raise ValueError(f"{db_path}: not a prediction log ({error}).") from None
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as connection:
+    # A URI, for read-only: as_uri() quotes '#', '?' and '%', which a raw path would turn into a fragment, a query
+    # or an escape, opening another file.
+    with sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True) as connection:
         try:
             check_columns({row[1] for row in connection.execute("PRAGMA table_info(predictions)")})
             return pd.DataFrame.from_records(connection.execute(query, window).fetchall(), columns=[*wanted, "label"])
@@ -116,9 +164,7 @@ def read_window(db_path, start, end, reference: pd.DataFrame, features: list[str
     category is missing, the prediction is not 0/1 or a label is not 0/1. ``db_path`` is the
     server's SQLite log, or a DuckDB file (``.duckdb``) with the same two tables.
     """
-    db_path = Path(db_path)
-    if not db_path.is_file():
-        raise ValueError(f"{db_path}: no such prediction log.")
+    db_path = _prediction_log(db_path)
     wanted = [*features, "score", "prediction"]
     frame = _query_log(db_path, wanted, start, end)
     bad = pd.Series("", index=frame.index)
@@ -189,22 +235,23 @@ def run_monitor(db_path, reference, out_dir, *, end, window_days: int = 7, min_l
 
     if not 0 < f1_threshold < 1:
         raise ValueError(f"`f1_threshold` should be between 0 and 1, got {f1_threshold!r}.")
-    if int(min_labels) != min_labels or min_labels < 1:
-        raise ValueError(f"`min_labels` should be a whole number of at least 1, got {min_labels!r}.")
+    _whole_number("min_labels", min_labels, "labelled predictions")
+    _whole_number("window_days", window_days, "days")
     if webhook and spool_dir is None:
         raise ValueError("An alert needs `spool_dir`: where it waits when the webhook is down.")
-    if isinstance(reference, (str, Path)):
-        reference = pd.read_csv(reference)
+    reference = _read_reference(reference)
     missing = [column for column in ("label", "prediction") if column not in reference]
     if missing:
         raise ValueError(f"The reference set needs the columns {missing} (its outcomes and the model's decisions).")
     features = [column for column in reference.columns if column not in ("label", "prediction", "score")]
     end = _as_timestamp("end", end)
     start = end - pd.Timedelta(days=window_days)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    db_path = _prediction_log(db_path)
+    out_dir = _folder("out_dir", out_dir)
+    if webhook:
+        spool_dir = _folder("spool_dir", spool_dir)
     retry = retry or {}
-    spooled = flush_spool(spool_dir, **retry) if webhook else {}
+    spooled = flush_spool(spool_dir, url=webhook, **retry) if webhook else {}
     lap("deliver spooled alerts")
 
     window, malformed = read_window(db_path, start, end, reference, features)
@@ -241,6 +288,8 @@ def run_monitor(db_path, reference, out_dir, *, end, window_days: int = 7, min_l
     if status == "alert" and webhook:
         key = alert_key(model, result.window_start, result.window_end, f"f1<{f1_threshold}")
         result.alert = send_alert(webhook, _payload(model, result, result.report), key, spool_dir=spool_dir, **retry)
+    if spool_dir is not None:
+        result.undelivered = spool_problems(spool_dir)
     lap("alert")
     return result
 
@@ -270,10 +319,15 @@ def monitor(argv=None) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    except Exception:  # uncaught, Python would exit 1: the alert code
+        traceback.print_exc()
+        return EXIT_FAILED
     print(result.summary())
     for reason, count in result.malformed.items():
         print(f"  skipped {count} malformed row(s): {reason}")
     print("seconds per stage: " + ", ".join(f"{stage} {value:.2f}" for stage, value in result.seconds.items()))
+    for problem in result.undelivered:
+        print(f"warning: {problem}", file=sys.stderr)
     return {"ok": EXIT_OK, "alert": EXIT_ALERT, "unknown": EXIT_UNKNOWN}[result.status]
 
 
