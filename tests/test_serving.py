@@ -1,7 +1,10 @@
 """The model server, the webhook receiver and the monitoring job, as real processes on localhost:
-predictions logged before they are acknowledged, clear 422s that write nothing, a kill that loses
-nothing acknowledged, malformed log rows skipped and named, alerts retried, spooled and
-delivered exactly once. A fixture checks that no test leaves a server process or port behind."""
+predictions logged before they are acknowledged, under concurrent clients too (no 5xx, no loss,
+a batch logged whole or not at all), a re-sent request id answered from the log or refused,
+strict validation with clear 422s that write nothing and echo no huge value, event times logged
+in UTC, a kill that loses nothing acknowledged, malformed log rows skipped and named, alerts
+retried, spooled and delivered exactly once. A fixture checks that no test leaves a server
+process or port behind."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import numpy as np
@@ -108,6 +112,161 @@ def test_malformed_requests_get_a_clear_422_and_write_nothing(world, tmp_path, b
     with sqlite3.connect(tmp_path / "log.db") as connection:
         assert connection.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] == 0
         assert connection.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0
+
+
+HUGE = "x" * 5_000_000  # a 5 MB value: a 422 names the field, it does not echo the value
+STRICT_CASES = {  # where the change goes, the change, the start of the 422's first line
+    "number as text": ("features", {"tenure_months": "12"},
+                       "instances[0].features.tenure_months: Input should be a valid number"),
+    "true as a number": ("features", {"support_calls": True},
+                         "instances[0].features.support_calls: Input should be a valid number"),
+    "misspelled field": ("instance", {"timestmp": "2026-03-09T10:00:00"},
+                         "instances[0].timestmp: Extra inputs are not permitted"),
+    "time as a number": ("instance", {"timestamp": 1773050400},
+                         "instances[0].timestamp: Value error, should be an ISO-8601 date and time"),
+    "huge request id": ("instance", {"request_id": HUGE},
+                        "instances[0].request_id: String should have at most 200 characters"),
+    "huge unknown feature": ("features", {HUGE: 1}, f"instances[0].features.{'x' * 40}... (5,000,000 characters): "
+                                                    "Extra inputs are not permitted"),
+    "label true": ("label", {"label": True}, "labels[0].label: Input should be a valid integer"),
+    "label as text": ("label", {"label": "1"}, "labels[0].label: Input should be a valid integer"),
+    "misspelled label field": ("label", {"lable": 1}, "labels[0].lable: Extra inputs are not permitted"),
+    "huge unknown label id": ("label", {"request_id": HUGE},
+                              "labels[0].request_id: String should have at most 200 characters"),
+    "two labels for one id": ("label twice", {}, "labels: request_id values must be unique within a batch; "
+                                                 "repeated: ['known-1']; nothing was written"),
+}
+
+
+@pytest.fixture(scope="module")
+def strict_server(world, tmp_path_factory):
+    """One server for the strict-validation cases, with one prediction logged (so a label could be stored)."""
+    churn, bundle, _ = world
+    db = tmp_path_factory.mktemp("strict") / "log.db"
+    with LocalServer(["serve", "--model", bundle, "--db", db]) as server:
+        known = {**instances(churn.traffic.head(1))[0], "request_id": "known-1"}
+        assert httpx.post(f"{server.url}/predict", json={"instances": [known]}).status_code == 200
+        yield server, db, known
+
+
+@pytest.mark.parametrize("case", STRICT_CASES)
+def test_unknown_fields_coerced_types_and_huge_values_get_a_short_422_that_writes_nothing(strict_server, case):
+    server, db, known = strict_server
+    where, change, problem = STRICT_CASES[case]
+    if where == "features":
+        path, body = "/predict", {"instances": [{**known, "request_id": "new-1",
+                                                 "features": {**known["features"], **change}}]}
+    elif where == "instance":
+        path, body = "/predict", {"instances": [{**known, "request_id": "new-1", **change}]}
+    else:
+        label = {"request_id": "known-1", "label": 1, **change}
+        path, body = "/labels", {"labels": [label, label] if where == "label twice" else [label]}
+    response = httpx.post(f"{server.url}{path}", json=body, timeout=60)
+    assert response.status_code == 422
+    assert response.json()["detail"][0].startswith(problem), response.json()["detail"]
+    assert len(response.content) < 2_000  # the 5 MB value is not echoed
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT request_id FROM predictions").fetchall() == [("known-1",)]
+        assert connection.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0
+
+
+def test_a_resent_request_id_gets_its_logged_prediction_or_a_409(world, tmp_path):
+    churn, bundle, _ = world
+    week = churn.traffic[churn.traffic["week"] == 2]
+    first, other = instances(week.head(2))
+    model = churn_model(churn.training.iloc[2000:])
+    other_model = save_bundle(tmp_path / "other.joblib", model, churn.training[FEATURES], threshold=0.9,
+                              version="churn-other")
+    with LocalServer(["serve", "--model", bundle, "--db", tmp_path / "log.db"]) as server:
+        logged = httpx.post(f"{server.url}/predict", json={"instances": [first]}).json()["predictions"][0]
+    with LocalServer(["serve", "--model", other_model, "--db", tmp_path / "log.db"]) as server:
+        fresh = httpx.post(f"{server.url}/predict", json={"instances": [other]}).json()["predictions"][0]
+        replay = httpx.post(f"{server.url}/predict", json={"instances": [first, other]}).json()["predictions"]
+        charges = first["features"]["monthly_charges"]
+        changed = {**first, "features": {**first["features"], "monthly_charges": charges + 1.0}}
+        new = {**other, "request_id": "new-1"}
+        conflict = httpx.post(f"{server.url}/predict", json={"instances": [new, changed]})
+    now = model.predict_proba(pd.DataFrame([first["features"]]))[0, 1]
+    assert replay == [logged, fresh] and round(now, 6) != logged["score"]  # what was logged, not what it says now
+    assert conflict.status_code == 409
+    assert conflict.json()["detail"] == [f"instances: request_id(s) ['{first['request_id']}'] were predicted before "
+                                         "with other features; nothing was written. A retry sends the same features; "
+                                         "a new request needs a new request_id."]
+    with sqlite3.connect(tmp_path / "log.db") as connection:
+        rows = connection.execute("SELECT request_id, monthly_charges, round(score, 6), model_version "
+                                  "FROM predictions").fetchall()
+    assert sorted(rows) == sorted([
+        (first["request_id"], first["features"]["monthly_charges"], logged["score"], "churn-test"),
+        (other["request_id"], other["features"]["monthly_charges"], fresh["score"], "churn-other")])
+
+
+def test_concurrent_clients_get_no_5xx_and_every_acknowledged_batch_is_logged_whole(world, tmp_path):
+    churn, bundle, _ = world
+    clients, requests_each = 8, 40
+    pool = instances(churn.traffic.head(clients * requests_each * 5))
+
+    def client(number: int) -> list[tuple[str, int, list[str]]]:
+        """40 requests: new batches of 1 to 5, a replay every 10th, a batch that must be refused every 10th."""
+        sent, acknowledged = [], []
+        rows = iter(pool[number * requests_each * 5:(number + 1) * requests_each * 5])
+        with httpx.Client(timeout=60) as session:
+            for request in range(requests_each):
+                if request % 10 == 4:  # a retry of a batch this client sent before: answered from the log
+                    kind, batch = "replay", acknowledged[-1][1]
+                elif request % 10 == 9:  # new rows and an id logged before with other features: none is logged
+                    earlier = acknowledged[-1][1][0]
+                    changed = {**earlier, "features": {**earlier["features"], "support_calls": 99.0}}
+                    kind, batch = "refused", [{**next(rows), "request_id": f"c{number}-{request}-{position}"}
+                                              for position in range(3)] + [changed]
+                else:
+                    kind, batch = "new", [{**next(rows), "request_id": f"c{number}-{request}-{position}"}
+                                          for position in range(request % 5 + 1)]
+                response = session.post(f"{server.url}/predict", json={"instances": batch})
+                if kind == "new" and response.status_code == 200:
+                    acknowledged.append((response.json()["predictions"], batch))
+                if kind == "replay" and response.status_code == 200:
+                    assert response.json()["predictions"] == acknowledged[-1][0]
+                sent.append((kind, response.status_code, [item["request_id"] for item in batch]))
+        return sent
+
+    with LocalServer(["serve", "--model", bundle, "--db", tmp_path / "log.db"]) as server:
+        with ThreadPoolExecutor(clients) as executor:
+            sent = [item for result in executor.map(client, range(clients)) for item in result]
+    with sqlite3.connect(tmp_path / "log.db") as connection:
+        logged = [row[0] for row in connection.execute("SELECT request_id FROM predictions")]
+    assert {(kind, status) for kind, status, _ in sent} == {("new", 200), ("replay", 200), ("refused", 409)}
+    new_ids = [request_id for kind, _, ids in sent if kind == "new" for request_id in ids]
+    refused_new_ids = [request_id for kind, _, ids in sent if kind == "refused" for request_id in ids[:-1]]
+    assert sorted(logged) == sorted(new_ids) and not set(refused_new_ids) & set(logged)
+
+
+def test_event_times_are_logged_in_utc_with_a_t_and_the_monitor_windows_them_so(world, tmp_path):
+    churn, bundle, reference = world
+    times = {"offset-east": "2026-03-10T03:00:00+05:00", "offset-west": "2026-03-09T23:30:00-01:00",
+             "space": "2026-03-09 12:00:00", "zulu": "2026-03-03T00:00:00Z", "naive": "2026-03-02T23:59:59"}
+    rows = instances(churn.traffic.head(len(times)))
+    body = {"instances": [{**row, "request_id": name, "timestamp": stamp} for row, (name, stamp) in
+                          zip(rows, times.items())]}
+    with LocalServer(["serve", "--model", bundle, "--db", tmp_path / "log.db"]) as server:
+        assert httpx.post(f"{server.url}/predict", json=body).status_code == 200
+    with sqlite3.connect(tmp_path / "log.db") as connection:
+        logged = dict(connection.execute("SELECT request_id, timestamp FROM predictions"))
+    assert logged == {"offset-east": "2026-03-09T22:00:00", "offset-west": "2026-03-10T00:30:00",
+                      "space": "2026-03-09T12:00:00", "zulu": "2026-03-03T00:00:00", "naive": "2026-03-02T23:59:59"}
+    window = {"window_days": 7, "min_labels": 1, "evidently": False}
+    in_utc = run_monitor(tmp_path / "log.db", reference, tmp_path / "a", end="2026-03-10", **window)
+    with_offset = run_monitor(tmp_path / "log.db", reference, tmp_path / "b", end="2026-03-10T05:00:00+05:00", **window)
+    assert in_utc.n_predictions == with_offset.n_predictions == 3  # east, space and zulu: [03-03, 03-10) in UTC
+    assert with_offset.window_end == "2026-03-10T00:00:00"
+
+
+def test_a_server_without_a_prediction_log_scores_and_keeps_nothing(world, tmp_path):
+    churn, bundle, _ = world
+    with LocalServer(["serve", "--model", bundle, "--no-prediction-log"]) as server:
+        scored = httpx.post(f"{server.url}/predict", json={"instances": instances(churn.traffic.head(3))})
+        labels = httpx.post(f"{server.url}/labels", json={"labels": [{"request_id": "w1-00000", "label": 1}]})
+    assert scored.status_code == 200 and len(scored.json()["predictions"]) == 3
+    assert labels.status_code == 404  # no log to join the labels to
 
 
 def test_a_killed_server_loses_nothing_it_acknowledged(world, tmp_path):
