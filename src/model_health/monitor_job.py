@@ -78,7 +78,7 @@ def _as_timestamp(name: str, value) -> pd.Timestamp:
         raise ValueError(f"`{name}` should be a date or time like '2026-04-27', got {value!r}.") from None
     if pd.isna(stamp):
         raise ValueError(f"`{name}` should be a date or time, got {value!r}.")
-    return stamp.tz_localize(None) if stamp.tzinfo else stamp
+    return stamp.tz_convert("UTC").tz_localize(None) if stamp.tzinfo else stamp  # the log's times are UTC
 
 
 def _whole_number(name: str, value, what: str) -> None:
