@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model_health.alert_routing import slack_message
 from model_health.drift import drift_table
 from model_health.webhooks import alert_key, flush_spool, send_alert, spool_problems
 
@@ -211,12 +212,10 @@ def _payload(model: str, result: MonitorResult, report: Path | None) -> dict:
     drifted = result.drift.index[result.drift["psi"] >= 0.25].tolist() if len(result.drift) else []
     text = (f":rotating_light: *{model}*: F1 {result.f1:.3f} is below {result.f1_threshold:.3f} for "
             f"{result.window_start} to {result.window_end} ({result.n_labelled} labelled predictions).")
-    details = [f"Drifted features (PSI >= 0.25): {', '.join(drifted) or 'none'}"]
+    details = [f"Drifted features (PSI >= 0.25): {len(drifted)}{': ' + ', '.join(drifted) if drifted else ''}"]
     if report is not None:
         details.append(f"Report: {report.name}")
-    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}},
-                                      {"type": "context", "elements": [{"type": "mrkdwn", "text": line}
-                                                                       for line in details]}]}
+    return slack_message(text, details)  # within Block Kit's limits, however many features drift
 
 
 def run_monitor(db_path, reference, out_dir, *, end, window_days: int = 7, min_labels: int = 200,
