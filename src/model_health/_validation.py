@@ -6,6 +6,8 @@ received and say how to fix it (the shape of scikit-learn's validation messages)
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
 from collections.abc import Iterable
@@ -245,3 +247,151 @@ def as_numeric_series(name: str, values) -> pd.Series:
                          f"{values.index.tolist()[position]!r}. Convert it with pd.to_numeric(...) if these are "
                          "numbers.")
     return values.astype("Float64").astype(float)
+
+
+class ApproximateValueWarning(UserWarning):
+    """A value was found by a numerical search, not in closed form; the message says how far to trust it."""
+
+
+# Argument domains: one declaration per argument, checked at the public boundary by
+# ``validate_arguments``. Each check's message names the argument, the value received and the
+# values allowed, so a bad argument never reaches NumPy (whose messages name no argument).
+
+def _show_bound(bound, resolved) -> str:
+    if isinstance(bound, str):
+        return f"{bound}={resolved!r}"
+    return f"{bound:g}" if isinstance(bound, float) else repr(bound)
+
+
+class NumberRange:
+    """Finite numbers (or whole numbers) from ``low`` to ``high``; either end may be open or absent.
+
+    A bound given as text names another argument of the same call (``high="n_months"``),
+    declared before this one. ``none_allowed``: ``None`` is a value with a meaning (say, "no
+    change"). ``note`` is appended to the message: what the range means, or the fix.
+
+    Examples
+    --------
+    >>> NumberRange(0, 1, high_open=True).check("share", 0.5, {})
+    0.5
+    >>> NumberRange(1, whole=True).check("n", 0, {})
+    Traceback (most recent call last):
+    ...
+    ValueError: `n` must be a whole number >= 1, got 0.
+    """
+
+    def __init__(self, low=None, high=None, *, low_open: bool = False, high_open: bool = False, whole: bool = False,
+                 none_allowed: bool = False, note: str = ""):
+        self.low, self.high, self.low_open, self.high_open = low, high, low_open, high_open
+        self.whole, self.none_allowed, self.note = whole, none_allowed, note
+
+    def bounds(self, arguments: dict) -> tuple:
+        """``(low, high)`` with bounds that name other arguments replaced by their values."""
+        return tuple(arguments[bound] if isinstance(bound, str) else bound for bound in (self.low, self.high))
+
+    def describe(self, arguments: dict) -> str:
+        """The allowed values in words, e.g. "a whole number in [1, n_months=6]"."""
+        low, high = self.bounds(arguments)
+        kind = "a whole number" if self.whole else "a finite number"
+        if low is not None and high is not None:
+            shown = (f"{'(' if self.low_open else '['}{_show_bound(self.low, low)}, "
+                     f"{_show_bound(self.high, high)}{')' if self.high_open else ']'}")
+            text = f"{kind} in {shown}"
+        elif low is not None:
+            text = f"{kind} {'>' if self.low_open else '>='} {_show_bound(self.low, low)}"
+        elif high is not None:
+            text = f"{kind} {'<' if self.high_open else '<='} {_show_bound(self.high, high)}"
+        else:
+            text = kind
+        return f"{text} or None" if self.none_allowed else text
+
+    def contains(self, value, arguments: dict) -> bool:
+        if value is None:
+            return self.none_allowed
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            return False
+        number = float(value)
+        low, high = self.bounds(arguments)
+        return (math.isfinite(number) and (number.is_integer() or not self.whole)
+                and (low is None or (number > low if self.low_open else number >= low))
+                and (high is None or (number < high if self.high_open else number <= high)))
+
+    def check(self, name: str, value, arguments: dict):
+        """``value`` as an int (whole numbers) or a float, or a ValueError naming ``name``."""
+        if not self.contains(value, arguments):
+            fix = " Convert it with int(...)." if self.whole and isinstance(value, str) else (
+                " Convert it with float(...)." if isinstance(value, str) else "")
+            raise ValueError(f"`{name}` must be {self.describe(arguments)}, got {value!r}.{fix}"
+                             + (f" {self.note}" if self.note else ""))
+        if value is None:
+            return None
+        return int(value) if self.whole else float(value)
+
+
+class OneOf:
+    """One of a fixed set of ``options`` (or ``None``, when ``none_allowed``)."""
+
+    def __init__(self, options, *, none_allowed: bool = False):
+        self.options, self.none_allowed = tuple(options), none_allowed
+
+    def describe(self, arguments: dict) -> str:
+        return f"one of {self.options}{' or None' if self.none_allowed else ''}"
+
+    def check(self, name: str, value, arguments: dict):
+        if (value is None and self.none_allowed) or (isinstance(value, str) and value in self.options):
+            return value
+        raise ValueError(f"`{name}` must be {self.describe(arguments)}, got {value!r}.")
+
+
+class Satisfies:
+    """What ``convert`` accepts: it returns the value to use, or raises TypeError/ValueError."""
+
+    def __init__(self, description: str, convert):
+        self.description, self.convert = description, convert
+
+    def describe(self, arguments: dict) -> str:
+        return self.description
+
+    def check(self, name: str, value, arguments: dict):
+        try:
+            return self.convert(value)
+        except (TypeError, ValueError):
+            pass
+        raise ValueError(f"`{name}` must be {self.description}, got {_described(value)}.")
+
+
+SEED = NumberRange(0, 2**32 - 1, whole=True, note="Pass an int seed (e.g. seed=2026): the same seed gives the same "
+                                                   "data, which the workbook's checks and your results rely on.")
+
+
+def validate_arguments(**domains):
+    """Decorator: check each argument against its domain (in the order given) before the call.
+
+    Every argument of the decorated function must have a domain, so a new argument cannot
+    slip in unchecked; the domains are kept as the function's ``argument_domains``. Numbers
+    arrive converted (``n=1e3`` becomes ``1000``).
+    """
+    def decorate(function):
+        signature = inspect.signature(function)
+        if set(domains) != set(signature.parameters):
+            raise TypeError(f"{function.__name__}: domains for {sorted(domains)}, but the arguments are "
+                            f"{list(signature.parameters)}.")
+        for position, (name, domain) in enumerate(domains.items()):
+            named = [bound for bound in (getattr(domain, "low", None), getattr(domain, "high", None))
+                     if isinstance(bound, str)]
+            if not set(named) <= set(list(domains)[:position]):
+                raise TypeError(f"{function.__name__}: the domain of `{name}` refers to {named}; declare those "
+                                "arguments before it.")
+
+        @functools.wraps(function)
+        def checked(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, domain in domains.items():
+                bound.arguments[name] = domain.check(name, bound.arguments[name], bound.arguments)
+            return function(*bound.args, **bound.kwargs)
+
+        checked.argument_domains = dict(domains)
+        return checked
+
+    return decorate

@@ -37,10 +37,14 @@ segment degrades while the overall click-through rate stays flat.
 
 from __future__ import annotations
 
+import datetime
+import os
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from model_health._validation import SEED, NumberRange, OneOf, Satisfies, validate_arguments
 
 __all__ = ["CHURN_FEATURES", "CTR_SEGMENTS", "FLEET", "FLEET_INCIDENTS", "HR_FEATURES", "LOAN_FEATURES", "ChurnTraffic",
            "CreditPortfolio", "ModelFleet", "RecommendationClicks",
@@ -58,6 +62,12 @@ PEAK_MONTH = 12  # the calendar month of the seasonal peak (December)
 MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # by calendar month - 1
 REGIONS = ("north", "south", "east", "west")
 PURPOSES = ("car", "home", "education", "business", "other")
+
+# Argument domains shared by the simulators (each simulator declares one per argument).
+COUNT = NumberRange(1, whole=True)  # sizes: rows, days, weeks, months
+OPEN_SHARE = NumberRange(0, 1, low_open=True, high_open=True)
+MAX_SEVERITY = 1.5  # beyond ~1.67 late payments would signal fewer defaults: the story would invert
+MAX_SEASONAL_AMPLITUDE = 1.0  # loan amounts up to e (2.7) times larger at the peak
 
 
 @dataclass(frozen=True)
@@ -189,6 +199,12 @@ def _defaults(rng: np.random.Generator, applicants: pd.DataFrame, strength: floa
     return (rng.random(len(applicants)) < 1 / (1 + np.exp(-logit.to_numpy(float)))).astype("int64")
 
 
+@validate_arguments(
+    seed=SEED, n_training=COUNT, n_per_month=COUNT, n_months=COUNT,
+    shift_month=NumberRange(1, "n_months", whole=True), ramp_months=COUNT,
+    severity=NumberRange(0, MAX_SEVERITY, note="0 is no downturn, 1 the default story."),
+    seasonal_amplitude=NumberRange(0, MAX_SEASONAL_AMPLITUDE, note="0 is no seasonality; the logarithm of loan "
+                                                                   "amounts moves by it at the December peak."))
 def simulate_credit_portfolio(seed: int = 2026, *, n_training: int = 20_000, n_per_month: int = 6_000,
                               n_months: int = 6, shift_month: int = 3, ramp_months: int = 3,
                               severity: float = 1.0, seasonal_amplitude: float = 0.0) -> CreditPortfolio:
@@ -220,12 +236,6 @@ def simulate_credit_portfolio(seed: int = 2026, *, n_training: int = 20_000, n_p
     >>> portfolio.drifted_features
     ('income', 'credit_utilization', 'late_payments')
     """
-    if not 1 <= shift_month <= n_months:
-        raise ValueError(f"`shift_month` must be between 1 and n_months={n_months}, got {shift_month!r}.")
-    if severity < 0 or ramp_months < 1:
-        raise ValueError(f"`severity` must be >= 0 and `ramp_months` >= 1, got {severity!r} and {ramp_months!r}.")
-    if not 0 <= seasonal_amplitude < np.inf:
-        raise ValueError(f"`seasonal_amplitude` must be a finite number >= 0, got {seasonal_amplitude!r}.")
     rng = np.random.default_rng(seed)
     seasonal_features = SEASONAL_FEATURES if seasonal_amplitude > 0 else ()
     portfolio = CreditPortfolio(pd.DataFrame(), pd.DataFrame(), DRIFTING_FEATURES, "debt_to_income",
@@ -249,6 +259,7 @@ def simulate_credit_portfolio(seed: int = 2026, *, n_training: int = 20_000, n_p
                            seasonal_amplitude=float(seasonal_amplitude))
 
 
+@validate_arguments(seed=SEED)
 def credit_model(seed: int = 2026):
     """The credit-scoring model the notebooks deploy: gradient boosting with a tuned threshold.
 
@@ -266,6 +277,31 @@ def credit_model(seed: int = 2026):
 RECESSION_OCCUPATIONS = ("Craft-repair", "Machine-op-inspct", "Sales", "Transport-moving")
 
 
+def _non_empty_frame(value) -> pd.DataFrame:
+    if not isinstance(value, pd.DataFrame) or value.empty:
+        raise ValueError
+    return value
+
+
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise TypeError
+    return value
+
+
+def _names(value) -> tuple[str, ...]:
+    if isinstance(value, (str, bytes)) or not pd.api.types.is_list_like(value):
+        raise TypeError
+    names = tuple(value)
+    if not names or not all(isinstance(name, str) for name in names):
+        raise ValueError
+    return names
+
+
+@validate_arguments(frame=Satisfies("a non-empty pandas DataFrame", _non_empty_frame),
+                    target=Satisfies("a column name (text)", _text),
+                    share=NumberRange(0, 1, note="It is the chance a high earner in a hit occupation drops."),
+                    occupations=Satisfies("a non-empty list of occupation names (text)", _names), seed=SEED)
 def simulate_recession(frame: pd.DataFrame, *, target: str = "income_over_50k", share: float = 0.5,
                        occupations=RECESSION_OCCUPATIONS, seed: int = 2026) -> pd.DataFrame:
     """The same population after a downturn: a bootstrap resample of ``frame`` whose labels change.
@@ -285,9 +321,6 @@ def simulate_recession(frame: pd.DataFrame, *, target: str = "income_over_50k", 
     if target not in frame or "occupation" not in frame:
         raise ValueError(f"simulate_recession needs the columns 'occupation' and {target!r}; the frame has "
                          f"{list(frame.columns)}.")
-    if not 0 <= share <= 1:
-        raise ValueError(f"share must be between 0 and 1 (the chance a high earner in a hit occupation drops), "
-                         f"got {share!r}.")
     rng = np.random.default_rng(seed)
     after = frame.iloc[rng.integers(0, len(frame), size=len(frame))].reset_index(drop=True)
     hit = after["occupation"].isin(occupations).to_numpy() & (after[target] == 1).to_numpy()
@@ -300,6 +333,13 @@ LENDING_GROUPS = ("group A", "group B")  # group B is the protected group whose 
 LENDING_REGIONS = ("east", "north", "south", "west")
 
 
+@validate_arguments(
+    seed=SEED, n_weeks=COUNT, applicants_per_week=COUNT,
+    volume_swing=NumberRange(0, 1, high_open=True, note="Every week needs applicants."), protected_share=OPEN_SHARE,
+    shift_week=NumberRange(1, whole=True, none_allowed=True, note="None is a year with no change."),
+    fnr_gap=NumberRange(0, 1, note="It is how much the protected group's FNR rises."), base_fnr=OPEN_SHARE,
+    fpr=OPEN_SHARE, degraded_region=OneOf(LENDING_REGIONS, none_allowed=True),
+    region_fnr_rise=NumberRange(0, 1, note="It is how much the degraded region's FNR rises."))
 def simulate_lending_decisions(seed: int = 2026, *, n_weeks: int = 52, applicants_per_week: int = 400,
                                volume_swing: float = 0.7, protected_share: float = 0.2, shift_week: int | None = 27,
                                fnr_gap: float = 0.15, base_fnr: float = 0.15, fpr: float = 0.30,
@@ -328,19 +368,17 @@ def simulate_lending_decisions(seed: int = 2026, *, n_weeks: int = 52, applicant
     >>> log.shape, sorted(log["group"].unique())
     ((400, 6), ['group A', 'group B'])
     """
-    for name, value in (("protected_share", protected_share), ("base_fnr", base_fnr), ("fpr", fpr)):
-        if not 0 < value < 1:
-            raise ValueError(f"`{name}` must be a share between 0 and 1, got {value!r}.")
-    if not 0 <= base_fnr + max(fnr_gap, 0) + max(region_fnr_rise, 0) <= 1:
-        raise ValueError("base_fnr + fnr_gap + region_fnr_rise must stay a probability (at most 1), got "
-                         f"{base_fnr + fnr_gap + region_fnr_rise!r}.")
-    if not 0 <= volume_swing < 1:
-        raise ValueError(f"`volume_swing` must be in [0, 1) (every week needs applicants), got {volume_swing!r}.")
-    if degraded_region is not None and degraded_region not in LENDING_REGIONS:
-        raise ValueError(f"`degraded_region` must be one of {LENDING_REGIONS} or None, got {degraded_region!r}.")
-    rng = np.random.default_rng(seed)
+    if base_fnr + fnr_gap + region_fnr_rise > 1:
+        raise ValueError(f"`base_fnr` + `fnr_gap` + `region_fnr_rise` must stay a probability (at most 1), got "
+                         f"{base_fnr!r} + {fnr_gap!r} + {region_fnr_rise!r} = "
+                         f"{base_fnr + fnr_gap + region_fnr_rise:g}.")
     weeks = np.arange(1, n_weeks + 1)
     per_week = np.round(applicants_per_week * (1 - volume_swing * np.cos(2 * np.pi * (weeks - 1) / 52))).astype(int)
+    if per_week.min() < 1:
+        raise ValueError(f"`applicants_per_week`={applicants_per_week!r} with `volume_swing`={volume_swing!r} leaves "
+                         f"week {int(weeks[np.argmin(per_week)])} without applicants; raise applicants_per_week or "
+                         "lower volume_swing.")
+    rng = np.random.default_rng(seed)
     week = np.repeat(weeks, per_week)
     n = len(week)
     protected = rng.random(n) < protected_share
@@ -357,6 +395,21 @@ def simulate_lending_decisions(seed: int = 2026, *, n_weeks: int = 52, applicant
 FRAUD_FEATURES = ("log_amount", "online", "log_distance", "velocity_24h")
 
 
+def _date(value) -> pd.Timestamp:
+    if not isinstance(value, (str, datetime.date, np.datetime64)):
+        raise TypeError
+    date = pd.Timestamp(value)
+    if pd.isna(date):
+        raise ValueError
+    return date
+
+
+@validate_arguments(
+    seed=SEED, n_days=COUNT, per_day=COUNT, fraud_rate=OPEN_SHARE,
+    start=Satisfies("a date such as '2024-01-01'", _date),
+    adapt_day=NumberRange(0, whole=True, none_allowed=True, note="None: the fraudsters never adapt."),
+    holiday_strength=NumberRange(0, 12.5, note="0 is no holiday effect; the honest online share, 0.25 + 0.06 x "
+                                                "strength, must stay a probability."))
 def simulate_fraud_transactions(seed: int = 2026, *, n_days: int = 730, per_day: int = 300,
                                 fraud_rate: float = 0.01, start: str = "2024-01-01", adapt_day: int | None = 486,
                                 holiday_strength: float = 1.0) -> pd.DataFrame:
@@ -380,10 +433,6 @@ def simulate_fraud_transactions(seed: int = 2026, *, n_days: int = 730, per_day:
     >>> len(frame), frame["holiday"].any()
     (1000, np.False_)
     """
-    if not 0 < fraud_rate < 1:
-        raise ValueError(f"`fraud_rate` must be a share between 0 and 1, got {fraud_rate!r}.")
-    if holiday_strength < 0:
-        raise ValueError(f"`holiday_strength` must be >= 0 (0 is no holiday effect), got {holiday_strength!r}.")
     rng = np.random.default_rng(seed)
     days = pd.date_range(start, periods=n_days, freq="D")
     holiday_days = np.asarray(((days.month == 11) & (days.day >= 20)) | (days.month == 12))
@@ -417,6 +466,10 @@ def fraud_features(frame: pd.DataFrame) -> pd.DataFrame:
 HR_FEATURES = ("years_experience", "named_school", "leadership_keywords", "skills_test")
 
 
+@validate_arguments(
+    seed=SEED, n=COUNT, minority_share=NumberRange(0, 1, high_open=True), label_bias=NumberRange(0, 1, high_open=True),
+    proxy_gap=NumberRange(0, 1, high_open=True),
+    measurement_bias=NumberRange(0, 5, note="It is in standard deviations of skill; 0 is an unbiased score."))
 def simulate_hr_screening(seed: int = 2026, *, n: int = 6000, minority_share: float = 0.25, label_bias: float = 0.2,
                           proxy_gap: float = 0.12, measurement_bias: float = 0.25) -> pd.DataFrame:
     """Applicants to a job, one row each, with the truth about them and the bank of past decisions.
@@ -449,11 +502,6 @@ def simulate_hr_screening(seed: int = 2026, *, n: int = 6000, minority_share: fl
     >>> sorted(applicants["group"].unique()), round(float(applicants["qualified"].mean()), 2)
     (['majority', 'under-represented'], 0.29)
     """
-    for name, value in (("minority_share", minority_share), ("label_bias", label_bias), ("proxy_gap", proxy_gap)):
-        if not 0 <= value < 1:
-            raise ValueError(f"`{name}` must be in [0, 1), got {value!r}.")
-    if measurement_bias < 0:
-        raise ValueError(f"`measurement_bias` must be >= 0 (0 is an unbiased score), got {measurement_bias!r}.")
     rng = np.random.default_rng(seed)
     minority = rng.random(n) < minority_share
     female = rng.random(n) < 0.45
@@ -520,6 +568,9 @@ def _churn_outcomes(rng: np.random.Generator, customers: pd.DataFrame, promotion
     return (rng.random(len(customers)) < 1 / (1 + np.exp(-logit))).astype("int64")
 
 
+@validate_arguments(seed=SEED, n_training=COUNT, n_weeks=COUNT, per_week=COUNT,
+                    promotion_week=NumberRange(1, whole=True, note="A week after n_weeks is a promotion still to "
+                                                                     "come."))
 def simulate_churn(seed: int = 2026, *, n_training: int = 8_000, n_weeks: int = 8, per_week: int = 1_000,
                    promotion_week: int = 6) -> ChurnTraffic:
     """Customers of a subscription business, and ``n_weeks`` weeks of churn-model traffic.
@@ -537,8 +588,6 @@ def simulate_churn(seed: int = 2026, *, n_training: int = 8_000, n_weeks: int = 
     >>> len(world.training), sorted(world.traffic["week"].unique().tolist()), world.billing_weeks
     (500, [1, 2, 3, 4], (4,))
     """
-    if not 1 <= promotion_week:
-        raise ValueError(f"`promotion_week` must be a week number (1 or more), got {promotion_week!r}.")
     rng = np.random.default_rng(seed)
     training = _churn_customers(rng, n_training, promotion=0.0)
     training["churned"] = _churn_outcomes(rng, training, promotion=0.0, billing=0.0)
@@ -615,6 +664,17 @@ FLEET_INCIDENTS = {
 }
 
 
+def _folder(value) -> os.PathLike | str:
+    if not isinstance(value, (str, os.PathLike)) or not str(value):
+        raise TypeError
+    return value
+
+
+@validate_arguments(
+    log_dir=Satisfies("a folder path (str or pathlib.Path)", _folder), seed=SEED, days=COUNT,
+    label_delay_days=NumberRange(0, whole=True),
+    scale=NumberRange(0.01, 100, note="It multiplies each model's daily volume; below 0.01 the smallest model "
+                                      "would log nothing."))
 def simulate_model_fleet(log_dir, seed: int = 2026, *, days: int = 14, label_delay_days: int = 2,
                          scale: float = 1.0) -> ModelFleet:
     """Write ``days`` days of prediction logs for the 12 models of ``FLEET`` into ``log_dir``.
@@ -623,6 +683,7 @@ def simulate_model_fleet(log_dir, seed: int = 2026, *, days: int = 14, label_del
     40-120 ms; outcomes arrive ``label_delay_days`` after the prediction (rows younger than that
     at the end of the period have no label). ``FLEET_INCIDENTS`` lists the five injected
     problems; every other model stays healthy. ``tests/test_observability.py`` checks each.
+    An incident whose first day is after ``days`` does not happen, and is not in ``incidents``.
     """
     import json
     from pathlib import Path
@@ -659,12 +720,18 @@ def simulate_model_fleet(log_dir, seed: int = 2026, *, days: int = 14, label_del
             (log_dir / name / f"day-{day:02d}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     models = pd.DataFrame([{"model": name, "type": kind, "owner": owner, "risk_tier": tier}
                            for name, kind, owner, tier, _ in FLEET])
-    return ModelFleet(models=models, log_dir=log_dir, incidents=dict(FLEET_INCIDENTS), start=start, days=days)
+    incidents = {name: (kind, first_day) for name, (kind, first_day) in FLEET_INCIDENTS.items() if first_day <= days}
+    return ModelFleet(models=models, log_dir=log_dir, incidents=incidents, start=start, days=days)
 
 
 LOAN_FEATURES = ("income_k", "debt_ratio", "credit_history_years", "career_break")
 
 
+@validate_arguments(
+    seed=SEED, n=COUNT, women_share=OPEN_SHARE,
+    officer_bias=NumberRange(0, 10, note="It is on the log-odds scale; 0 is unbiased officers."),
+    proxy_gap=NumberRange(0, 0.9, note="It is a difference of two shares: women had a career break 0.10 + "
+                                       "proxy_gap of the time, men 0.10."))
 def simulate_loan_applicants(seed: int = 2026, *, n: int = 8_000, women_share: float = 0.5,
                              officer_bias: float = 1.2, proxy_gap: float = 0.45) -> pd.DataFrame:
     """Loan applicants, past loan officers' decisions, and whether each applicant would repay.
@@ -686,12 +753,6 @@ def simulate_loan_applicants(seed: int = 2026, *, n: int = 8_000, women_share: f
     >>> applicants.groupby("woman")["career_break"].mean().round(1).tolist()
     [0.1, 0.6]
     """
-    if not 0 < women_share < 1:
-        raise ValueError(f"`women_share` must be a share between 0 and 1, got {women_share!r}.")
-    if not 0 <= proxy_gap <= 0.9:
-        raise ValueError(f"`proxy_gap` must be between 0 and 0.9 (a difference of two shares), got {proxy_gap!r}.")
-    if officer_bias < 0:
-        raise ValueError(f"`officer_bias` must be >= 0 (0 is unbiased officers), got {officer_bias!r}.")
     rng = np.random.default_rng(seed)
     woman = rng.random(n) < women_share
     income_k = rng.lognormal(np.log(48), 0.35, n)
@@ -726,6 +787,9 @@ class RecommendationClicks:
     degraded_segment: str
 
 
+@validate_arguments(seed=SEED, n_weeks=NumberRange(2, whole=True),
+                    change_week=NumberRange(2, "n_weeks", whole=True), impressions_per_week=COUNT,
+                    degraded_segment=OneOf(CTR_SEGMENTS))
 def simulate_recommendation_clicks(seed: int = 2026, *, n_weeks: int = 12, change_week: int = 7,
                                    impressions_per_week: int = 200_000,
                                    degraded_segment: str = "new / app") -> RecommendationClicks:
@@ -742,10 +806,6 @@ def simulate_recommendation_clicks(seed: int = 2026, *, n_weeks: int = 12, chang
     >>> world.log.shape, world.degraded_segment
     ((12, 5), 'new / app')
     """
-    if degraded_segment not in CTR_SEGMENTS:
-        raise ValueError(f"`degraded_segment` must be one of {CTR_SEGMENTS}, got {degraded_segment!r}.")
-    if not 2 <= change_week <= n_weeks:
-        raise ValueError(f"`change_week` must be between 2 and n_weeks ({n_weeks}), got {change_week!r}.")
     rng = np.random.default_rng(seed)
     base_share = {"new / app": 0.20, "new / web": 0.15, "returning / app": 0.40, "returning / web": 0.25}
     base_ctr = {"new / app": 0.050, "new / web": 0.040, "returning / app": 0.060, "returning / web": 0.045}
