@@ -5,9 +5,14 @@ fields PagerDuty's Events API v2 and ServiceNow's incident table require."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import re
 import shutil
+import socket
 import subprocess
+import threading
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -355,11 +360,6 @@ class WebhookReceiver:
     """A local HTTP receiver for Alertmanager's webhook: keeps (seconds since ``start``, body) of each POST."""
 
     def __init__(self):
-        import http.server
-        import json
-        import threading
-        import time
-
         received, lock = [], threading.Lock()
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -395,8 +395,6 @@ class WebhookReceiver:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -422,8 +420,6 @@ LIVE_ALERTS = [  # (seconds from the start, labels)
 
 
 def started_alertmanager(config_path: Path, folder: Path) -> tuple[subprocess.Popen, str]:
-    import time
-
     import httpx
 
     address = f"127.0.0.1:{free_port()}"
@@ -458,8 +454,6 @@ def carried(messages: list[dict]) -> dict:
 def test_the_notifications_are_those_a_live_alertmanager_sends(tmp_path):
     """Alerts posted to a live Alertmanager (loopback, no cluster) over 14 s: per group, the router's messages are
     the ones its webhook receives, with the same number of alerts in each (inhibition decided at each check)."""
-    import time
-
     import httpx
     import yaml
 
