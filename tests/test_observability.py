@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model_health.drift import population_stability_index
 from model_health.observability import (
     METRICS,
     evaluate_slos,
@@ -95,6 +96,96 @@ def test_slos_with_error_budgets(fleet):
         evaluate_slos(daily, {"churn-eu": {"auc": {"min": 0.7}}})
 
 
+def psi_by_sql(reference: np.ndarray, current: np.ndarray) -> float:
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.register("reference_bins", reference_bins(pd.DataFrame({"model": "m", "feature_1": reference})))
+    connection.register("predictions", pd.DataFrame({"model": "m", "ts": 0, "feature_1": current}))
+    return float(run_metric(connection, "psi")["psi_feature_1"].item())
+
+
+@pytest.mark.parametrize("shift", ["none", "half a standard deviation", "top decile empty", "two deciles empty",
+                                   "all in one bin"])
+def test_the_psi_sql_is_the_drift_helpers_psi(shift):
+    """The SQL gives drift.population_stability_index's PSI, also when bins are empty today (they count, at
+    MIN_SHARE): it gave 0.01 and 0.04 where the helper gives 0.70 and 1.42, ignoring the empty bins."""
+    rng = np.random.default_rng(3)
+    reference = rng.normal(size=5000)
+    current = {"none": rng.normal(size=3000), "half a standard deviation": rng.normal(0.5, 1, 3000),
+               "top decile empty": reference[reference < np.quantile(reference, 0.9)],
+               "two deciles empty": reference[reference < np.quantile(reference, 0.8)],
+               "all in one bin": np.full(200, np.median(reference) - 1e-6)}[shift]
+    assert psi_by_sql(reference, current) == pytest.approx(population_stability_index(reference, current), rel=1e-9)
+
+
+def test_the_psi_sql_matches_the_helper_on_every_model_and_day(fleet):
+    """Reference days 1-3 against each day of each model, with the helper's bins (edges included in the lower bin)."""
+    _, _, connection, _, metrics = fleet
+    log = connection.execute("SELECT model, ts, feature_1 FROM predictions").df()
+    log["day"] = log["ts"] // 86400 - log["ts"].min() // 86400 + 1
+    by_sql = metrics["psi"].set_index(["model", "day"])["psi_feature_1"]
+    assert len(by_sql) == log.groupby(["model", "day"]).ngroups
+    for (model, day), rows in log.groupby(["model", "day"]):
+        reference = log.loc[(log["model"] == model) & (log["day"] <= 3), "feature_1"]
+        assert by_sql[(model, day)] == pytest.approx(population_stability_index(reference, rows["feature_1"]),
+                                                     rel=1e-9), (model, day)
+
+
+def test_psi_is_null_where_it_is_undefined():
+    """A day with no feature_1 value, or a model without reference bins, has no PSI: NULL, not 0 and not dropped."""
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.register("reference_bins", reference_bins(pd.DataFrame({"model": "m", "feature_1": np.arange(100.0)})))
+    connection.register("predictions", pd.DataFrame({"model": ["m", "m", "m", "other"], "ts": [0, 0, 86400, 0],
+                                                     "feature_1": [1.0, 2.0, None, 1.0]}))
+    psi = run_metric(connection, "psi")
+    assert psi[["model", "day"]].values.tolist() == [["m", 0], ["m", 1], ["other", 0]]
+    assert psi["psi_feature_1"].notna().tolist() == [True, False, False]
+
+
+def test_the_selection_gap_is_two_sided():
+    """Group B selected far more often than A is a gap too: the metric is |rate A - rate B|, so a max bounds both."""
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.register("predictions", pd.DataFrame({"model": "m", "ts": 0, "group_attr": ["A"] * 10 + ["B"] * 10,
+                                                     "prediction": [1] * 1 + [0] * 9 + [1] * 6 + [0] * 4}))
+    gap = run_metric(connection, "fairness_gap")
+    assert gap["selection_gap"].item() == pytest.approx(0.5)
+    assert evaluate_slos(gap, {"m": {"selection_gap": {"max": 0.2}}})["status"].item() == "breached"
+
+
+def test_both_bounds_of_an_slo_count():
+    """With min and max, a day below min is bad too (min was ignored when max was given)."""
+    daily = pd.DataFrame({"model": "m", "day": range(10), "psi": [0.05] * 5 + [0.2] * 5})
+    status = evaluate_slos(daily, {"m": {"psi": {"min": 0.1, "max": 0.3}}}, target=0.9).iloc[0]
+    assert (status["status"], status["bad_days"], status["objective"]) == ("breached", 5, ">= 0.1 and <= 0.3")
+    assert evaluate_slos(daily, {"m": {"psi": {"min": 0.0, "max": 0.3}}})["status"].item() == "met"
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ({"target": float("nan")}, r"`target` should be a finite number, got nan"),
+    ({"target": -1}, r"`target` is the share of days that should meet each SLO, in \(0, 1\], got -1.0"),
+    ({"target": 0}, r"`target` is the share .* got 0.0"),
+    ({"target": 1.5}, r"`target` is the share .* got 1.5"),
+    ({"target": "0.9"}, r"`target` should be a real number, got str '0.9'"),
+    ({"recent_days": 0}, r"`recent_days` should be a whole number >= 1, got 0"),
+    ({"slos": {"m": {"f1": {"min": float("nan")}}}}, r"`slos\['m'\]\['f1'\]\['min'\]` should be a finite number"),
+    ({"slos": {"m": {"f1": {"max": None}}}}, r"`slos\['m'\]\['f1'\]\['max'\]` should be a real number"),
+    ({"slos": {"m": {"f1": {"min": 0.9, "max": 0.5}}}}, r"The SLO of 'm' on 'f1' has min 0.9 above max 0.5"),
+    ({"slos": {"m": {"f1": {"maximum": 0.5}}}}, r"The SLO of 'm' on 'f1' should be \{'min': x\}, \{'max': y\} or both"),
+    ({"slos": {"m": {"f1": 0.5}}}, r"The SLO of 'm' on 'f1' should be"),
+    ({"slos": {"m": ["f1"]}}, r"`slos\['m'\]` should be a dict"),
+])
+def test_an_invalid_slo_or_target_is_an_error_naming_it(arguments, message):
+    """target=nan and target=-1 said "met"; now every invalid setting is a ValueError that names it."""
+    daily = pd.DataFrame({"model": "m", "day": range(5), "f1": [0.1] * 5})
+    with pytest.raises(ValueError, match=message):
+        evaluate_slos(daily, **{"slos": {"m": {"f1": {"min": 0.5}}}, **arguments})
+
+
 def test_clear_errors(tmp_path, fleet):
     _, _, connection, _, _ = fleet
     with pytest.raises(ValueError, match="no prediction logs"):
@@ -105,6 +196,7 @@ def test_clear_errors(tmp_path, fleet):
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs a Java runtime (Debian: apt-get install "
                                                            "default-jre-headless; CI installs it)")
+@pytest.mark.slow
 def test_spark_streaming_and_spark_sql_match_duckdb(fleet, tmp_path):
     pytest.importorskip("pyspark", reason="pyspark is the `scale` extra (`python workbook.py setup --scale`)")
     world, folder, connection, bins, _ = fleet

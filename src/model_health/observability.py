@@ -13,10 +13,14 @@ On a cluster, the same streaming job runs with ``spark-submit --master spark://h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from model_health._validation import as_real_number, as_whole_number, check_columns
+from model_health.drift import MIN_SHARE, PSI_BINS, _quantiles
 
 __all__ = ["LOG_COLUMNS", "METRICS", "evaluate_slos", "fleet_dashboard", "ingest_duckdb", "reference_bins",
            "run_metric", "spark_session", "stream_ingest_spark"]
@@ -26,6 +30,7 @@ LOG_COLUMNS = {"model": "VARCHAR", "request_id": "VARCHAR", "ts": "BIGINT", "lat
                "group_attr": "VARCHAR"}
 _DAY = "CAST(FLOOR(ts / 86400) AS BIGINT)"  # days since 1970-01-01, the same in both engines
 _P_DAY = _DAY.replace("ts", "p.ts")
+_MIN_SHARE = f"CAST({MIN_SHARE!r} AS DOUBLE)"  # drift.MIN_SHARE: an empty bin's share, so PSI stays finite
 
 METRICS = {
     "volume": f"""
@@ -44,8 +49,9 @@ METRICS = {
                      SUM(CASE WHEN label = 0 AND prediction = 1 THEN 1 ELSE 0 END) AS fp,
                      SUM(CASE WHEN label = 1 AND prediction = 0 THEN 1 ELSE 0 END) AS fn
               FROM predictions GROUP BY model, {_DAY}) AS counts""",
+    # The absolute gap: a fairness SLO bounds it whichever group is selected more often.
     "fairness_gap": f"""
-        SELECT model, day, rate_a - rate_b AS selection_gap
+        SELECT model, day, ABS(rate_a - rate_b) AS selection_gap
         FROM (SELECT model, {_DAY} AS day,
                      AVG(CASE WHEN group_attr = 'A' THEN prediction END) AS rate_a,
                      AVG(CASE WHEN group_attr = 'B' THEN prediction END) AS rate_b
@@ -53,17 +59,29 @@ METRICS = {
     "label_freshness": """
         SELECT model, (MAX(ts) - MAX(CASE WHEN label IS NOT NULL THEN ts END)) / 3600.0 AS hours_since_last_label
         FROM predictions GROUP BY model""",
+    # drift.population_stability_index in SQL: every reference bin counts, also one empty today
+    # (LEFT JOIN from the bins), both shares floored at MIN_SHARE. NULL for a day with no
+    # feature_1 value or a model without reference bins (GREATEST skips NULLs, hence the CASE).
     "psi": f"""
-        SELECT counts.model, counts.day,
-               SUM((GREATEST(counts.share, 0.0001) - bins.share) * LN(GREATEST(counts.share, 0.0001) / bins.share))
-                   AS psi_feature_1
-        FROM (SELECT p.model, {_P_DAY} AS day, b.bin,
-                     COUNT(*) * 1.0 / SUM(COUNT(*)) OVER (PARTITION BY p.model, {_P_DAY}) AS share
-              FROM predictions p JOIN reference_bins b
-                ON p.model = b.model AND p.feature_1 >= b.lower AND p.feature_1 < b.upper
-              GROUP BY p.model, {_P_DAY}, b.bin) AS counts
-        JOIN reference_bins bins ON counts.model = bins.model AND counts.bin = bins.bin
-        GROUP BY counts.model, counts.day""",
+        WITH binned AS (
+                 SELECT p.model, {_P_DAY} AS day, b.bin, COUNT(*) AS n
+                 FROM predictions p JOIN reference_bins b
+                   ON p.model = b.model AND p.feature_1 > b.lower AND p.feature_1 <= b.upper
+                 GROUP BY p.model, {_P_DAY}, b.bin),
+             totals AS (SELECT model, day, SUM(n) AS total FROM binned GROUP BY model, day),
+             days AS (SELECT model, {_DAY} AS day FROM predictions GROUP BY model, {_DAY}),
+             shares AS (
+                 SELECT days.model, days.day, totals.total, bins.share AS reference_share,
+                        GREATEST(CAST(COALESCE(binned.n, 0) AS DOUBLE) / totals.total, {_MIN_SHARE}) AS actual,
+                        GREATEST(bins.share, {_MIN_SHARE}) AS expected
+                 FROM days
+                 LEFT JOIN totals ON totals.model = days.model AND totals.day = days.day
+                 LEFT JOIN reference_bins bins ON bins.model = days.model
+                 LEFT JOIN binned ON binned.model = days.model AND binned.day = days.day AND binned.bin = bins.bin)
+        SELECT model, day,
+               SUM(CASE WHEN total IS NULL OR reference_share IS NULL THEN NULL
+                        ELSE (actual - expected) * LN(actual / expected) END) AS psi_feature_1
+        FROM shares GROUP BY model, day""",
 }
 
 
@@ -82,13 +100,23 @@ def ingest_duckdb(log_dir, database=":memory:"):
     return connection
 
 
-def reference_bins(reference: pd.DataFrame, bins: int = 10) -> pd.DataFrame:
-    """Decile bins of ``feature_1`` per model from a reference period, each with its share of rows."""
+def reference_bins(reference: pd.DataFrame, bins: int = PSI_BINS) -> pd.DataFrame:
+    """Bins of ``feature_1`` per model from a reference period, each with its share of rows.
+
+    The bins of :func:`model_health.drift.population_stability_index`: at the reference's
+    quantiles (deciles by default), each ``(lower, upper]``, repeated edges merged, missing
+    values left out; so the ``psi`` metric gives the helper's PSI.
+    """
+    check_columns(reference, ["model", "feature_1"], name="reference")
+    bins = as_whole_number("bins", bins, minimum=2)
     rows = []
     for model, values in reference.groupby("model")["feature_1"]:
-        edges = np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)))
-        edges[0], edges[-1] = -np.inf, np.inf
-        counts = np.histogram(values, edges)[0]
+        values = pd.to_numeric(values).dropna().to_numpy(float)
+        if values.size == 0:
+            raise ValueError(f"`reference` has no feature_1 value for model {model!r}; its bins cannot be set.")
+        inner = np.unique(_quantiles(values, np.linspace(0, 1, bins + 1)[1:-1]))
+        counts = np.bincount(np.searchsorted(inner, values), minlength=len(inner) + 1)
+        edges = np.concatenate([[-np.inf], inner, [np.inf]])
         rows += [{"model": model, "bin": position, "lower": float(edges[position]),
                   "upper": float(edges[position + 1]), "share": counts[position] / counts.sum()}
                  for position in range(len(counts))]
@@ -137,27 +165,60 @@ def stream_ingest_spark(spark, log_dir, out_dir, checkpoint_dir):
     return table.count()
 
 
+def _objective(model, sli, bound) -> dict[str, float]:
+    """``bound`` ({"min": x}, {"max": y} or both) as finite numbers with min <= max, or a ValueError naming the SLO."""
+    if not isinstance(bound, Mapping) or not bound or not set(bound) <= {"min", "max"}:
+        raise ValueError(f"The SLO of {model!r} on {sli!r} should be {{'min': x}}, {{'max': y}} or both, "
+                         f"got {bound!r}.")
+    limits = {key: as_real_number(f"slos[{model!r}][{sli!r}][{key!r}]", value) for key, value in bound.items()}
+    if limits.get("min", -np.inf) > limits.get("max", np.inf):
+        raise ValueError(f"The SLO of {model!r} on {sli!r} has min {limits['min']!r} above max {limits['max']!r}: no "
+                         "day could meet it.")
+    return limits
+
+
+def _objective_text(bound: Mapping) -> str:
+    """The bounds as given, e.g. ">= 0.55", "<= 300" or ">= 0.1 and <= 0.3"."""
+    return " and ".join(f"{'>=' if key == 'min' else '<='} {bound[key]}" for key in ("min", "max") if key in bound)
+
+
 def evaluate_slos(daily: pd.DataFrame, slos: dict, *, target: float = 0.9, recent_days: int = 3) -> pd.DataFrame:
     """SLO status per model and objective, with error budgets.
 
     ``daily``: one row per model and day with the SLIs named in ``slos`` (e.g. ``p95_ms``,
-    ``f1``, ``psi_feature_1``, ``selection_gap``). ``slos``: model -> {sli: {"max": x} or
-    {"min": x}}. A day is good when its SLI meets the objective, unknown when it is NaN. The
-    error budget is the share of days that may be bad, ``1 - target``, times the days
-    measured; status is "breached" when bad days exceed it, "at risk" past 75% of it, "met"
-    otherwise. It is "unknown" when no day could be measured, or when the model has no measured
-    day among the fleet's latest ``recent_days`` measured days for that SLI (a verdict on stale
-    data is no verdict: its labels stopped arriving, say).
+    ``f1``, ``psi_feature_1``, ``selection_gap``). ``slos``: model -> {sli: {"max": x},
+    {"min": x} or {"min": x, "max": y}}; a day is good when its SLI is within every bound
+    given, unknown when it is NaN. ``selection_gap`` (the ``fairness_gap`` metric) is the
+    absolute gap between the groups' selection rates, so ``{"max": 0.2}`` bounds it whichever
+    group is favoured. ``target`` is the share of days that should be good, in (0, 1]: the
+    error budget is ``1 - target`` times the days measured; status is "breached" when bad days
+    exceed it, "at risk" past 75% of it, "met" otherwise. It is "unknown" when no day could be
+    measured, or when the model has no measured day among the fleet's latest ``recent_days``
+    measured days for that SLI (a verdict on stale data is no verdict: its labels stopped
+    arriving, say). A bound that is not a finite number, or a target outside (0, 1], is a
+    ValueError naming it.
     """
+    check_columns(daily, ["model", "day"], name="daily")
+    target = as_real_number("target", target)
+    if not 0 < target <= 1:
+        raise ValueError(f"`target` is the share of days that should meet each SLO, in (0, 1], got {target!r}.")
+    recent_days = as_whole_number("recent_days", recent_days, minimum=1)
+    if not isinstance(slos, Mapping):
+        raise ValueError(f"`slos` should be a dict of model -> {{sli: {{'min': x}} or {{'max': y}}}}, got "
+                         f"{type(slos).__name__}.")
     rows = []
     for model, objectives in slos.items():
         days = daily[daily["model"] == model]
+        if not isinstance(objectives, Mapping):
+            raise ValueError(f"`slos[{model!r}]` should be a dict of sli -> {{'min': x}} or {{'max': y}}, got "
+                             f"{type(objectives).__name__}.")
         for sli, bound in objectives.items():
             if sli not in days:
                 raise ValueError(f"SLO for {model!r} names {sli!r}, which `daily` does not have.")
+            limits = _objective(model, sli, bound)
             values = pd.to_numeric(days.sort_values("day")[sli], errors="coerce")
             measured = values.dropna()
-            good = measured <= bound["max"] if "max" in bound else measured >= bound["min"]
+            good = (measured >= limits.get("min", -np.inf)) & (measured <= limits.get("max", np.inf))
             budget = round((1 - target) * len(measured), 9)  # 0.1 * 20 is 1.9999999999999996 in floating point
             bad = int((~good).sum())
             fleet_latest = daily.loc[pd.to_numeric(daily[sli], errors="coerce").notna(), "day"].max()
@@ -170,8 +231,7 @@ def evaluate_slos(daily: pd.DataFrame, slos: dict, *, target: float = 0.9, recen
                 status = "at risk"
             else:
                 status = "met"
-            rows.append({"model": model, "sli": sli, "objective": f"{'<=' if 'max' in bound else '>='} "
-                                                               f"{bound.get('max', bound.get('min'))}",
+            rows.append({"model": model, "sli": sli, "objective": _objective_text(bound),
                          "days_measured": len(measured), "days_unknown": int(values.isna().sum()), "bad_days": bad,
                          "budget_days": round(budget, 2),
                          "budget_left": round(1 - bad / budget, 2) if budget else np.nan,
