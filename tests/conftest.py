@@ -14,12 +14,14 @@ import subprocess  # noqa: E402
 from functools import cache  # noqa: E402
 
 from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 
 # Property-based tests: the same examples on every run (derandomized, no example database), so CI
 # never flakes; no deadline, since a shared 2-core machine makes timings noisy.
 settings.register_profile("workbook", deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile("workbook")
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="model-health-test-hypothesis-"))  # its caches, not in the tree
 from pathlib import Path  # noqa: E402
 
 import nbformat  # noqa: E402
@@ -152,3 +154,70 @@ def rendered_text(html: Path, profile: Path) -> str:
 @pytest.fixture
 def solved_nb13() -> dict:
     return solved_namespace("13_interview_practice")
+
+
+# --- how the suite is split and narrowed ---------------------------------------------------------------------------
+# `workbook.py test` runs the suite on two xdist workers with --dist loadgroup: a test's group is its notebook
+# where it has one (so each solved notebook is built once, on one worker), else its module (so a module-scoped
+# fixture is built once). Groups are handed out in collection order (--no-loadscope-reorder), heaviest first.
+# `workbook.py test --quick` leaves out the tests marked slow and the checks of notebooks the change leaves alone.
+
+NOTEBOOK_NUMBER = re.compile(r"(?<!\d)(\d\d)_[a-z]")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--notebooks", default=None,
+                     help="comma-separated notebook numbers (e.g. 01,04): run only these notebooks' tests, and no "
+                          "test marked slow (workbook.py test --quick picks them from what the change touches)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: runs whole notebooks or batches of them (left out by --quick)")
+
+
+def item_notebook(item) -> str | None:
+    """The number of the notebook a test is about, if it is about one: from its module (test_nb04_…) or its
+    parameters (a notebook path, name or (name, exercise) case)."""
+    module = re.match(r"test_nb(\d\d)_", item.path.name)
+    if module:
+        return module[1]
+    for value in getattr(getattr(item, "callspec", None), "params", {}).values():
+        value = value[0] if isinstance(value, tuple) and value else value
+        found = NOTEBOOK_NUMBER.search(value.name if isinstance(value, Path) else str(value))
+        if found:
+            return found[1]
+    return None
+
+
+def uses_module_fixture(item) -> bool:
+    """Whether the test shares a fixture built once per module (its module's tests must share a worker)."""
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return any(chain[-1].scope in ("module", "class") for chain in definitions.values() if chain)
+
+
+def item_weight(item) -> int:
+    """Rough cost, for handing out the heaviest groups first: a slow test outweighs any number of unit tests."""
+    return 1000 if item.get_closest_marker("slow") else 1
+
+
+def pytest_collection_modifyitems(config, items):
+    chosen = config.getoption("--notebooks")
+    if chosen is not None:
+        wanted = {number.strip().zfill(2) for number in chosen.split(",") if number.strip()}
+        keep = [item for item in items if not item.get_closest_marker("slow")
+                and (item_notebook(item) is None or item_notebook(item) in wanted)]
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+    groups: dict[str, list] = {}
+    for item in items:
+        notebook = item_notebook(item)
+        if uses_module_fixture(item):
+            group = item.path.stem
+        elif item.get_closest_marker("slow"):
+            group = item.nodeid  # a whole notebook run: spread them over both workers
+        else:
+            group = f"notebook-{notebook}" if notebook else item.path.stem
+        item.add_marker(pytest.mark.xdist_group(group))
+        groups.setdefault(group, []).append(item)
+    weight = {group: sum(map(item_weight, members)) for group, members in groups.items()}
+    items[:] = [item for group in sorted(groups, key=lambda group: -weight[group]) for item in groups[group]]
