@@ -9,8 +9,9 @@ import pytest
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
+from model_health._validation import ApproximateValueWarning, UndefinedValueWarning
 from model_health.explain import change_needed, linear_shap, narrate, top_reasons
 from model_health.simulators import HR_FEATURES, simulate_hr_screening
 from model_health.whatif import CandidateExplorer, ThresholdExplorer
@@ -61,6 +62,13 @@ def test_top_reasons_ranks_by_size_keeps_direction_and_skips_zeros():
         top_reasons([0.1, 0.2])
 
 
+@pytest.mark.parametrize("k", [0, -1, 1.5, "2", True, None])
+def test_top_reasons_refuses_a_k_that_is_not_a_count(k):
+    """k=-1 silently dropped the last reason (a slice [:-1]); a k that is not a whole number >= 1 is refused."""
+    with pytest.raises(ValueError, match="`k` should be"):
+        top_reasons(pd.Series({"a": 0.2, "b": -0.9, "c": 0.5}), k=k)
+
+
 def test_narratives_name_the_reasons_in_order_with_their_direction(screening):
     model, train, test = screening
     values = linear_shap(model, train[FEATURES], test[FEATURES].head(30))
@@ -88,10 +96,44 @@ def test_change_needed_lands_exactly_on_the_threshold(screening):
 
 
 def test_a_feature_without_effect_has_no_counterfactual():
+    """NaN, and a warning saying why (it was a silent NaN)."""
     X = pd.DataFrame({"a": [0.0, 1, 2, 3], "b": [5.0, 5, 5, 5]})
     model = LogisticRegression().fit(X, [0, 0, 1, 1])
     model.coef_[0, 1] = 0.0  # b plays no part in the score
-    assert np.isnan(change_needed(model, X.iloc[0], "b"))
+    with pytest.warns(UndefinedValueWarning, match="`b` has no effect on the score"):
+        assert np.isnan(change_needed(model, X.iloc[0], "b"))
+
+
+@pytest.fixture(scope="module")
+def incomes():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"income": rng.lognormal(3, 1, 500), "debt": rng.lognormal(0, 1, 500)})
+    y = (np.log1p(X["income"]) - np.log1p(X["debt"]) + rng.normal(0, 0.5, 500) > 2.5).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("transform", [np.log1p, np.sqrt], ids=["log1p", "sqrt"])
+def test_a_non_linear_pipeline_gets_a_searched_change_that_reaches_the_threshold(incomes, transform):
+    """Log-odds not linear in the feature: the change lands on the threshold, with a warning that it is approximate
+    (the slope from a step of 1 gave a change that left a log1p candidate at 0.03, not 0.5, without a word)."""
+    X, y = incomes
+    model = make_pipeline(FunctionTransformer(transform, feature_names_out="one-to-one"), StandardScaler(),
+                          LogisticRegression()).fit(X, y)
+    for position in np.argsort(model.predict_proba(X)[:, 1])[[0, 10, -1]]:
+        candidate = X.iloc[[position]]
+        with pytest.warns(ApproximateValueWarning, match="not linear in `income`.*numerical search"):
+            change = change_needed(model, candidate, "income", 0.5)
+        moved = candidate.assign(income=candidate["income"] + change)
+        assert model.predict_proba(moved)[0, 1] == pytest.approx(0.5, abs=1e-9)
+
+
+def test_a_threshold_no_change_can_reach_is_nan_with_the_reason(incomes):
+    """Through a bounded transform the score saturates: no change reaches 0.999, so NaN and a warning."""
+    X, y = incomes
+    model = make_pipeline(FunctionTransformer(lambda values: np.tanh(values / 20), feature_names_out="one-to-one"),
+                          LogisticRegression()).fit(X, y)
+    with pytest.warns(UndefinedValueWarning, match="no change of `income` found that puts the score at 0.999"):
+        assert np.isnan(change_needed(model, X.iloc[[0]], "income", 0.999))
 
 
 def test_candidate_explorer_follows_the_widgets(screening):

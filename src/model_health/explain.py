@@ -7,10 +7,13 @@ sentence, and the smallest change of one feature that flips a decision.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
+from model_health._validation import ApproximateValueWarning, UndefinedValueWarning, as_real_number, as_whole_number
 
 __all__ = ["change_needed", "linear_shap", "narrate", "top_reasons"]
 
@@ -84,11 +87,13 @@ def linear_shap(model, background: pd.DataFrame, X: pd.DataFrame) -> pd.DataFram
 def top_reasons(shap_row, k: int = 3) -> list[tuple[str, str]]:
     """The ``k`` features with the largest |SHAP value|, largest first, each with "raised" or "lowered".
 
-    A feature with a SHAP value of exactly 0 moved nothing and is never a reason.
+    A feature with a SHAP value of exactly 0 moved nothing and is never a reason. ``k`` is a
+    whole number >= 1.
 
     >>> top_reasons(pd.Series({"a": 0.2, "b": -0.9, "c": 0.0}), k=3)
     [('b', 'lowered'), ('a', 'raised')]
     """
+    k = as_whole_number("k", k, minimum=1)
     if isinstance(shap_row, Mapping):
         shap_row = pd.Series(dict(shap_row))
     if not isinstance(shap_row, pd.Series):
@@ -118,13 +123,64 @@ def narrate(reasons, *, score: float, decision: str, labels: Mapping[str, str] |
     return f"{decision.capitalize()} (score {score:.2f}). The main reasons: {'; '.join(clauses)}."
 
 
+SEARCH_DOUBLINGS = 60  # a non-linear search tries changes up to 2**60 times the first step, each way
+
+
+def _search_change(log_odds, target: float, first_step: float) -> float:
+    """The change nearest 0 found where ``log_odds(change)`` crosses ``target`` (Brent's method), or NaN.
+
+    Each direction is searched by doubling ``first_step`` until the log-odds cross the target,
+    and no further than the feature's values the pipeline can transform (``log`` of a negative
+    number, an overflow: the model then refuses the row, and the search stops there).
+    """
+    from scipy.optimize import brentq
+
+    def gap(change: float) -> float:
+        try:
+            return log_odds(change) - target
+        except ValueError:  # scikit-learn refuses the NaN or infinity the transform made
+            return float("nan")
+
+    def crossing(direction: float) -> float | None:
+        """A change in ``direction`` past which the log-odds are on the target's other side, or None."""
+        valid = 0.0
+        for doubling in range(SEARCH_DOUBLINGS):
+            change = direction * first_step * 2.0 ** doubling
+            end = gap(change)
+            if np.isnan(end):  # past the values the pipeline takes: halve the step towards their edge
+                for _ in range(SEARCH_DOUBLINGS):
+                    middle = (valid + change) / 2
+                    end = gap(middle)
+                    if np.sign(end) == -np.sign(start):
+                        return middle
+                    valid, change = (valid, middle) if np.isnan(end) else (middle, change)
+                return None
+            if np.sign(end) == -np.sign(start):
+                return change
+            valid = change
+        return None
+
+    found = []
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the same NaN or infinity, as NumPy reports it
+        start = gap(0.0)
+        for direction in (1.0, -1.0):
+            end = crossing(direction) if start != 0 else None
+            if end is not None:
+                found.append(brentq(gap, 0.0, end, xtol=1e-12 * (1 + abs(end)), rtol=1e-14))
+    return min(found, key=abs) if found else float("nan")
+
+
 def change_needed(model, candidate, feature: str, threshold: float = 0.5) -> float:
     """The change of ``feature``, all else fixed, that puts the predicted probability exactly at ``threshold``.
 
     For a rejected candidate that is the smallest change that gets them shortlisted (positive:
-    raise the feature; negative: lower it). NaN when the feature has no effect on the score: no
-    change of it can flip the decision. Exact for a linear model (its log-odds are linear in
-    every feature).
+    raise the feature; negative: lower it). Exact for a model whose log-odds are linear in the
+    feature (a linear model, alone or after scalers). When a pipeline transforms the feature
+    non-linearly, the change is found by a numerical search instead, with an
+    ``ApproximateValueWarning``: it reaches the threshold, but is the smallest such change only
+    if the score moves one way with the feature. NaN, with an ``UndefinedValueWarning``, when
+    the feature has no effect on the score, or when no change of it reaches the threshold.
 
     >>> from sklearn.linear_model import LogisticRegression
     >>> X = pd.DataFrame({"a": [0.0, 1, 2, 3]})
@@ -133,6 +189,7 @@ def change_needed(model, candidate, feature: str, threshold: float = 0.5) -> flo
     >>> round(float(model.predict_proba(X.iloc[[0]].assign(a=X["a"].iloc[0] + delta))[0, 1]), 6)
     0.5
     """
+    threshold = as_real_number("threshold", threshold)
     if not 0 < threshold < 1:
         raise ValueError(f"`threshold` is a probability strictly between 0 and 1, got {threshold!r}.")
     _steps(model)
@@ -141,10 +198,36 @@ def change_needed(model, candidate, feature: str, threshold: float = 0.5) -> flo
         raise ValueError(f"`candidate` should be one row (a Series or a one-row DataFrame), got {len(row)} rows.")
     if feature not in row:
         raise ValueError(f"{feature!r} is not a column of the candidate: {list(row.columns)}.")
-    moved = row.astype({feature: float}).copy()
-    moved[feature] += 1.0
-    now, after_one = (float(model.decision_function(frame)[0]) for frame in (row, moved))
-    slope = after_one - now
+    row = row.astype({feature: float})
+    start = float(row[feature].iloc[0])
+
+    def log_odds(change: float) -> float:
+        return float(model.decision_function(row.assign(**{feature: start + change}))[0])
+
+    target, now = float(np.log(threshold / (1 - threshold))), log_odds(0.0)
+    slope = log_odds(1.0) - now
     if slope == 0:
+        warnings.warn(f"change_needed: `{feature}` has no effect on the score (moving it by 1 leaves the log-odds at "
+                      f"{now:.4g}), so no change of it alone reaches the threshold {threshold:g}: NaN.",
+                      UndefinedValueWarning, stacklevel=2)
         return float("nan")
-    return (float(np.log(threshold / (1 - threshold))) - now) / slope
+    change = (target - now) / slope
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            landed = log_odds(change)
+        except ValueError:  # the transform cannot take the linear guess: not linear, search
+            landed = float("nan")
+    if abs(landed - target) <= 1e-9 * (1 + abs(target) + abs(now)):
+        return change  # the log-odds are linear in the feature: exact
+    searched = _search_change(log_odds, target, abs(change) if np.isfinite(change) and change else 1.0)
+    if np.isnan(searched):
+        warnings.warn(f"change_needed: no change of `{feature}` found that puts the score at {threshold:g} (the "
+                      "model's score is not linear in it, and the search found no crossing): NaN.",
+                      UndefinedValueWarning, stacklevel=2)
+    else:
+        warnings.warn(f"change_needed: the model's score is not linear in `{feature}` (its pipeline transforms it), "
+                      f"so the change {searched:.6g} was found by a numerical search and is approximate: it puts the "
+                      f"score at {threshold:g}, and is the smallest such change only if the score moves one way with "
+                      f"`{feature}`. Check it with predict_proba.", ApproximateValueWarning, stacklevel=2)
+    return searched
