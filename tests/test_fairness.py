@@ -178,6 +178,23 @@ class TestIntersectionalRates:
         assert table.loc[("m", 0), ["tpr", "tpr_low", "tpr_high"]].isna().all()
         assert table.loc[("f", 1), "tpr"] == 1.0
 
+    def test_a_combination_without_rows_is_kept_and_named(self):
+        """Each value occurs but never together: the row stays, with n 0 and NaN rates, and a warning names it
+        (it was dropped without a word)."""
+        groups = pd.DataFrame({"sex": ["f", "f", "m", "m"], "young": [1, 1, 1, 0]})
+        with pytest.warns(UndefinedValueWarning, match=r"group\(s\) \[\('f', 0\)\] have no rows"):
+            table = intersectional_rates([1, 0, 1, 0], [1, 0, 0, 1], groups, min_group_size=1)
+        assert table.loc[("f", 0), "n"] == 0 and not table.loc[("f", 0), "reliable"]
+        assert table.loc[("f", 0)].drop(["n", "positives", "reliable"]).isna().all()
+        assert len(table) == 4 and table.drop(index=[("f", 0)])["selection_rate"].notna().all()
+
+    def test_an_unused_category_is_an_error_as_in_group_rates(self):
+        """A category with no rows at all is refused with the fix, not silently left out."""
+        groups = pd.DataFrame({"sex": pd.Categorical(["f", "f", "m", "m"], categories=["f", "m", "x"])})
+        with pytest.raises(ValueError, match=r"`sensitive_features\['sex'\]` has groups with fewer than 1 row\(s\): "
+                                             r"'x' \(0 rows\)\. Drop unused categories"):
+            intersectional_rates([1, 0, 1, 0], [1, 0, 0, 1], groups)
+
     @pytest.mark.parametrize(("options", "message"), [
         ({"confidence": "0.95"}, "`confidence` should be a real number, got str"),
         ({"confidence": 1.0}, r"`confidence` must be in \(0, 1\)"),

@@ -241,6 +241,9 @@ class TestFairnessProperties:
         if table is None:
             return
         assert (table["tpr"].isna() == (table["positives"] == 0)).all()
+        assert (table["selection_rate"].isna() == (table["n"] == 0)).all()  # a combination without rows is kept
+        assert len(table) == np.prod([table.index.get_level_values(level).nunique()
+                                      for level in range(table.index.nlevels)])
         assert bool(undefined) == (table["positives"] == 0).any()
         for rate in ("selection_rate", "tpr"):
             defined = table[table[rate].notna()]

@@ -130,10 +130,9 @@ def disparity_summary(y_true, y_pred, sensitive_features) -> dict[str, float]:
 
 
 def _proportion_interval(successes: int, trials: int, confidence: float) -> tuple[float, float]:
+    """Wilson interval of successes / trials; the caller handles 0 trials (NaN, with a warning)."""
     from scipy.stats import binomtest
 
-    if trials == 0:
-        return float("nan"), float("nan")
     interval = binomtest(successes, trials).proportion_ci(confidence_level=confidence, method="wilson")
     return float(interval.low), float(interval.high)
 
@@ -143,7 +142,10 @@ def intersectional_rates(y_true, y_pred, sensitive_features: pd.DataFrame, *, mi
     """Selection rate and TPR for every combination of the sensitive features, with Wilson intervals.
 
     Groups smaller than ``min_group_size`` are kept but marked ``reliable = False``: their
-    intervals are wide, and a gap measured on them is mostly noise.
+    intervals are wide, and a gap measured on them is mostly noise. A combination with no rows
+    (each value occurs, never together) is kept too, with ``n`` 0 and NaN rates and intervals,
+    and an ``UndefinedValueWarning`` naming it: it could not be assessed. A value with no rows
+    at all (an unused category) is a ValueError, as in :func:`group_rates`.
 
     Examples
     --------
@@ -171,25 +173,31 @@ def intersectional_rates(y_true, y_pred, sensitive_features: pd.DataFrame, *, mi
         raise ValueError(f"`confidence` must be in (0, 1), got {confidence!r}.")
     check_same_length(y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features)
     for column in sensitive_features.columns:
-        as_groups(f"sensitive_features['{column}']", sensitive_features[column].to_numpy())
+        as_groups(f"sensitive_features['{column}']", sensitive_features[column])
     frame = MetricFrame(
         metrics={"n": count, "positives": lambda t, p: int(np.sum(t)), "selected": lambda t, p: int(np.sum(p)),
                  "true_positives": lambda t, p: int(np.sum(t & p)), "selection_rate": selection_rate,
                  "tpr": _defined_only_with(1, true_positive_rate)},
         y_true=y_true, y_pred=y_pred, sensitive_features=sensitive_features.reset_index(drop=True),
-    ).by_group.dropna(subset=["n"])
-    table = frame.astype({"n": "int64", "positives": "int64"})
+    ).by_group  # every combination of the values; one without rows has NaN counts
+    counts = ["n", "positives", "selected", "true_positives"]
+    table = frame.fillna({column: 0 for column in counts}).astype(dict.fromkeys(counts, "int64"))
     for name, hits, trials in (("selection_rate", table["selected"], table["n"]),
                                ("tpr", table["true_positives"], table["positives"])):
-        bounds = [_proportion_interval(int(h), int(t), confidence) for h, t in zip(hits, trials)]
+        bounds = [_proportion_interval(int(h), int(t), confidence) if t else (np.nan, np.nan)
+                  for h, t in zip(hits, trials)]
         table[f"{name}_low"] = [low for low, _ in bounds]
         table[f"{name}_high"] = [high for _, high in bounds]
     table["reliable"] = table["n"] >= min_group_size
-    without_positives = table.index[table["positives"] == 0].tolist()
-    if without_positives:
-        warnings.warn(f"intersectional_rates: tpr and its interval are NaN for group(s) {without_positives} "
-                      "(no positives in `y_true`): a rate with no cases to count is undefined, not 0.",
-                      UndefinedValueWarning, stacklevel=2)
+    empty = table.index[table["n"] == 0].tolist()
+    without_positives = table.index[(table["positives"] == 0) & (table["n"] > 0)].tolist()
+    reasons = [f"group(s) {groups} have no rows (every rate and interval is NaN: they cannot be assessed)"
+               for groups in [empty] if groups]
+    reasons += [f"tpr and its interval are NaN for group(s) {groups} (no positives in `y_true`)"
+                for groups in [without_positives] if groups]
+    if reasons:
+        warnings.warn(f"intersectional_rates: {'; '.join(reasons)}: a rate with no cases to count is undefined, "
+                      "not 0.", UndefinedValueWarning, stacklevel=2)
     return table.drop(columns=["selected", "true_positives"])
 
 
