@@ -166,5 +166,19 @@ def test_threshold_explorer_recomputes_rates_per_group(screening):
     assert after.loc["under-represented", "selection_rate"] == pytest.approx(np.mean(scores[minority] >= 0.2))
     assert after.loc["majority", "selection_rate"] == before.loc["majority", "selection_rate"]
     assert "0.2" in explorer.output.value
-    with pytest.raises(ValueError, match="one value per person"):
+    with pytest.raises(ValueError, match="same length"):
         ThresholdExplorer(test["qualified"], scores[:10], test["group"])
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (([1, 0], [0.2, 0.8], ["a", None]), "`groups` contains 1 missing group label"),
+    (([1, 0], [0.2, 1.8], ["a", "b"]), "`scores` should hold probabilities in \\[0, 1\\]"),
+    (([1, 2], [0.2, 0.8], ["a", "b"]), "`y_true` should hold binary labels 0/1"),
+    (([1, 0], [0.2, 0.8], ["a", "b"], float("nan")), "`threshold` should be a finite number"),
+    (([1, 0], [0.2, 0.8], ["a", "b"], 1.5), "`threshold` is a score between 0 and 1"),
+])
+def test_threshold_explorer_refuses_what_it_cannot_show(arguments, message):
+    """A missing group label became a group called 'nan'; scores, labels and the threshold are checked too."""
+    *data, threshold = arguments if len(arguments) == 4 else (*arguments, 0.5)
+    with pytest.raises(ValueError, match=message):
+        ThresholdExplorer(*data, threshold=threshold)

@@ -14,10 +14,18 @@ import html
 import numpy as np
 import pandas as pd
 
+from model_health._validation import as_binary_labels, as_groups, as_real_number, as_scores, check_same_length
 from model_health.explain import linear_shap, narrate, top_reasons
 from model_health.fairness import group_rates
 
 __all__ = ["CandidateExplorer", "ThresholdExplorer"]
+
+
+def _as_threshold(threshold) -> float:
+    threshold = as_real_number("threshold", threshold)
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"`threshold` is a score between 0 and 1, got {threshold!r}.")
+    return threshold
 
 
 class CandidateExplorer:
@@ -35,7 +43,7 @@ class CandidateExplorer:
         if not isinstance(candidates, pd.DataFrame) or candidates.empty:
             raise ValueError("`candidates` should be a non-empty DataFrame of the model's features, one row each.")
         self.model, self.candidates, self.background = model, candidates, background[list(candidates.columns)]
-        self.threshold, self.labels = threshold, labels or {}
+        self.threshold, self.labels = _as_threshold(threshold), labels or {}
         self.picker = widgets.Dropdown(options=list(candidates.index), description="Candidate")
         self.sliders = {feature: self._slider(widgets, feature) for feature in candidates.columns}
         self.output = widgets.HTML()
@@ -94,11 +102,10 @@ class ThresholdExplorer:
     def __init__(self, y_true, scores, groups, *, threshold: float = 0.5):
         import ipywidgets as widgets
 
-        self.y_true, self.scores = np.asarray(y_true), np.asarray(scores, dtype=float)
-        self.groups = pd.Series(np.asarray(groups)).astype(str)
-        if not len(self.y_true) == len(self.scores) == len(self.groups):
-            raise ValueError(f"`y_true`, `scores` and `groups` should have one value per person; got "
-                             f"{len(self.y_true)}, {len(self.scores)} and {len(self.groups)}.")
+        self.y_true, self.scores = as_binary_labels("y_true", y_true), as_scores("scores", scores)
+        self.groups = as_groups("groups", groups).astype(str)  # a missing group label is an error, not "nan"
+        check_same_length(y_true=self.y_true, scores=self.scores, groups=self.groups)
+        threshold = _as_threshold(threshold)
         self.sliders = {group: widgets.FloatSlider(value=threshold, min=0.0, max=1.0, step=0.01, description=group,
                                                    continuous_update=False)
                         for group in sorted(self.groups.unique())}
