@@ -186,6 +186,17 @@ def test_an_invalid_slo_or_target_is_an_error_naming_it(arguments, message):
         evaluate_slos(daily, **{"slos": {"m": {"f1": {"min": 0.5}}}, **arguments})
 
 
+@pytest.mark.parametrize(("reference", "bins", "message"), [
+    (pd.DataFrame({"model": ["m"], "score": [0.5]}), 10, r"`reference` is missing column\(s\) \['feature_1'\]"),
+    (pd.DataFrame({"model": ["m", "n"], "feature_1": [0.5, None]}), 10, "no feature_1 value for model 'n'"),
+    (pd.DataFrame({"model": ["m"], "feature_1": [0.5]}), 1, "`bins` should be a whole number >= 2"),
+])
+def test_reference_bins_refuses_what_it_cannot_bin(reference, bins, message):
+    """A model without reference values would get bins of NaN shares, and PSI from them; it is an error instead."""
+    with pytest.raises(ValueError, match=message):
+        reference_bins(reference, bins)
+
+
 def test_clear_errors(tmp_path, fleet):
     _, _, connection, _, _ = fleet
     with pytest.raises(ValueError, match="no prediction logs"):
