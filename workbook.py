@@ -6,6 +6,7 @@
     python workbook.py grade SUBMISSIONS… --out gradebook.csv   # grade a class's notebooks (see README)
     python workbook.py variant --learner ID …   # a learner's own copy of the notebooks, on their own data
     python workbook.py test     # unit tests, learner notebooks as delivered, nbval over solutions (twice)
+    python workbook.py test --quick  # the unit tests and the checks of the notebooks your change touches
     python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
     python workbook.py bench    # time each notebook, peak memory, import time, the drift table
     python workbook.py quiz     # practise the concepts in the terminal (--topic, --level, --count, --seconds)
@@ -112,9 +113,56 @@ def setup(here: bool, scale: bool = False, use_uv: bool = True, offline: bool = 
     return python
 
 
+def changed_files() -> list[str]:
+    """Files the working tree changes against the last commit, untracked ones included."""
+    listed = []
+    for command in (["git", "diff", "--name-only", "HEAD"], ["git", "ls-files", "--others", "--exclude-standard"]):
+        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        listed += completed.stdout.split() if completed.returncode == 0 else []
+    return sorted(set(listed))
+
+
+def touched_notebooks(paths: list[str]) -> list[str]:
+    """Numbers of the notebooks whose checks a change to ``paths`` can alter: a notebook's own files (its
+    notebooks, exercise module, solution source, tests), and every notebook whose exercise module or solution
+    source names a package module the change edits (a change to `grading` touches them all)."""
+    numbers = set()
+    package = ROOT / "src" / "model_health"
+    sources = {path: path.read_text(encoding="utf-8") for path in
+               [*(package / "exercises").glob("nb*.py"), *(package / "exercises" / "solutions").glob("*.json")]}
+    for changed in paths:
+        own = re.search(r"(?:^notebooks/|^solutions/|^src/model_health/exercises/(?:solutions/|nb)|^tests/test_nb)"
+                        r"(\d\d)_", changed)
+        if own:
+            numbers.add(own[1])
+        elif changed.startswith("src/model_health/") and changed.endswith(".py"):
+            parts = Path(changed).relative_to("src/model_health").with_suffix("").parts
+            module = parts[0] if parts[0] not in ("__init__", "__main__") else None
+            for path, text in sources.items():
+                if module is None or re.search(rf"\b{module}\b", text):
+                    numbers.add(re.search(r"(\d\d)_", path.name)[1])
+    return sorted(numbers)
+
+
+def test_commands(python: Path, quick: bool, rest: list[str]) -> list[list[object]]:
+    """The pytest runs `test` makes: the suite on two workers (see tests/conftest.py for how it is split), then,
+    unless ``quick``, nbval over the solutions twice in a row, since stored outputs must not depend on the run."""
+    workers = ["-n", str(min(os.cpu_count() or 1, 2)), "--dist"]
+    suite = [python, "-m", "pytest", "tests", "src", "-p", "no:cacheprovider", *workers, "loadgroup",
+             "--no-loadscope-reorder"]
+    if quick:
+        notebooks = touched_notebooks(changed_files())
+        print(f"Quick: unit tests, and the checks of notebook(s) {', '.join(notebooks) or 'none'} "
+              "(from what the working tree changes); no test marked slow, no nbval.", flush=True)
+        return [[*suite, f"--notebooks={','.join(notebooks)}", *rest]]
+    nbval = [python, "-m", "pytest", "--nbval", "solutions", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
+             "-p", "no:cacheprovider", *workers, "loadscope", *rest]
+    return [[*suite, *rest], nbval, nbval]
+
+
 def main(argv: list[str]) -> None:
     here = "--here" in argv
-    args = [arg for arg in argv if arg not in ("--here", "--scale", "--pip", "--offline")]
+    args = [arg for arg in argv if arg not in ("--here", "--scale", "--pip", "--offline", "--quick")]
     command, rest = (args[0], args[1:]) if args else ("lab", [])
     if command in ("-h", "--help", "help"):
         print(__doc__)
@@ -151,12 +199,8 @@ def main(argv: list[str]) -> None:
         run(python, "benchmarks/drift_table.py")
         run(python, "benchmarks/monitor_job.py")
     elif command == "test":
-        run(python, "-m", "pytest", "tests", "src", *rest)
-        # Twice in a row: stored outputs must not depend on the run.
-        for attempt in (1, 2):
-            print(f"nbval over solutions/, run {attempt} of 2", flush=True)
-            run(python, "-m", "pytest", "--nbval", "solutions", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-                "-p", "no:cacheprovider", *rest)
+        for step in test_commands(python, "--quick" in argv, rest):
+            run(*step)
     else:
         sys.exit(f"Unknown command {command!r}.\n{__doc__}")
 

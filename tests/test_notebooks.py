@@ -44,6 +44,7 @@ def test_notebook_front_matter(notebook):
 
 
 @pytest.mark.parametrize("notebook", LEARNER_NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_learner_notebook_runs_as_delivered(notebook):
     """Untouched, the learner notebook runs without error and reports every exercise not attempted."""
     executed = execute_notebook(notebook)

@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from conftest import REPO
 
 BLOCKED = {
@@ -18,6 +20,7 @@ BLOCKED = {
 }
 
 
+@pytest.mark.slow
 def test_setup_offline_installs_from_the_wheelhouse_with_the_network_blocked(tmp_path):
     environment = {**os.environ, "MODEL_HEALTH_WHEELHOUSE": str(tmp_path / "wheelhouse"),
                    "MODEL_HEALTH_VENV": str(tmp_path / "venv")}

@@ -318,6 +318,7 @@ spark.stop()
 '''
 
 
+@pytest.mark.slow
 def test_spark_runs_locally_on_loopback(tmp_path):
     """The `scale` extra works where Java is installed: a local Spark session sums 0..9.
 
