@@ -42,6 +42,7 @@ def graded(tmp_path_factory):
 
 
 @needs_landlock
+@pytest.mark.slow
 def test_the_fixtures_grade_to_the_expected_gradebook(graded):
     found, expected = rows_of(graded), rows_of(FIXTURES / "expected_gradebook.csv")
     assert sorted(found) == sorted(expected)
@@ -52,6 +53,7 @@ def test_the_fixtures_grade_to_the_expected_gradebook(graded):
 
 
 @needs_landlock
+@pytest.mark.slow
 def test_the_sandbox_held_and_tampering_changed_nothing(graded):
     malicious = rows_of(graded)["malicious.ipynb"]
     assert malicious["q4"] == "correct"  # its answer is right only if it could read and write nothing outside
@@ -60,6 +62,7 @@ def test_the_sandbox_held_and_tampering_changed_nothing(graded):
     assert "pwned" not in (REPO / "src" / "model_health" / "grading" / "_core.py").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_feedback_and_summary_files(graded):
     with graded.with_suffix(".feedback.csv").open(encoding="utf-8", newline="") as file:
         feedback = list(csv.DictReader(file))
@@ -72,6 +75,7 @@ def test_feedback_and_summary_files(graded):
     assert all(0 <= rate <= 1 for rate in rates.values())
 
 
+@pytest.mark.slow
 def test_a_rerun_resumes_and_a_changed_file_is_graded_again(graded, tmp_path):
     out = tmp_path / "gradebook.csv"
     out.write_bytes(graded.read_bytes())
@@ -113,6 +117,34 @@ def test_splicing_finds_answers_by_id_and_keeps_added_cells_with_their_answer():
     assert notes and "given-" in notes[0]
 
 
+def cell(source: str, role: str, exercises=()) -> nbformat.NotebookNode:
+    made = nbformat.v4.new_code_cell(source)
+    made.metadata["model_health"] = {"role": role, "exercises": list(exercises)}
+    return made
+
+
+@pytest.mark.slow
+def test_only_learner_code_has_the_cell_limit_and_a_slow_workbook_cell_means_rerun_never_a_score(tmp_path):
+    """A learner's endless loop is interrupted at the cell limit and graded; the workbook's own cells are not held
+    to that limit (a busy machine must not cost marks), and one still running when the notebook's time runs out
+    leaves the row "not graded, rerun", which the next run grades again."""
+    work = tmp_path / "copy"
+    (work / "notebooks").mkdir(parents=True)
+    notebook = nbformat.v4.new_notebook(cells=[
+        cell("import time\ntime.sleep(3)", "given"),  # longer than the cell limit: a given cell may take it
+        cell("while True:\n    pass", "answer", ["q1"]),
+        cell("time.sleep(600)", "given")])
+    graded = batch_grading.Graded("x.ipynb", "digest")
+    options = Options(cell_timeout=2, notebook_timeout=40, memory_mb=3072)
+    batch_grading._run_and_grade(notebook, "01_model_health_dashboard", work, options, graded)
+    assert not any("cell 1 " in problem for problem in graded.problems), graded.problems
+    assert "cell 2 ran longer than 2 s and was interrupted (an endless loop?)" in graded.problems
+    assert any(problem.startswith(batch_grading.RERUN) and "cell 3" in problem for problem in graded.problems)
+    assert {status for status, _ in graded.results.values()} == {"not graded"}
+    assert batch_grading._unfinished(graded)
+
+
+@pytest.mark.slow
 def test_the_command_line(tmp_path):
     out = tmp_path / "book.csv"
     completed = subprocess.run([sys.executable, "-m", "model_health", "grade", str(SUBMISSIONS / "not_json.ipynb"),
@@ -126,6 +158,7 @@ def test_the_command_line(tmp_path):
     assert missing.returncode == 2 and "No such file" in missing.stderr
 
 
+@pytest.mark.slow
 def test_grading_works_after_openmp_ran_in_the_grading_process(tmp_path):
     """A forked child of a process whose OpenMP threads ran deadlocks at its first OpenMP call (notebook 09's
     checks predict with scikit-learn's HistGradientBoosting): the grading workers are spawned, not forked."""

@@ -58,6 +58,7 @@ NOTEBOOK_NAME = re.compile(r"^(?P<number>\d{2})_[a-z0-9_]+$")
 MARKER = re.compile(r"#\s*Your code here \((?P<exercise>q\d+)\)")
 SUMMARY_COLUMNS = ["submission", "learner", "notebook", "variant", "state", "score", "out_of", "problems", "copied",
                    "digest"]
+RERUN = "not graded, rerun"  # the machine, not the submission, stopped grading: no score, and a rerun retries it
 PUBLISHED = "the published solutions"  # the learner named when answers match the workbook's own solutions
 
 
@@ -348,6 +349,7 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
     started, index = time.monotonic(), 0
     # What the kernel prints about itself is not the grader's business; what the learner prints is drained.
     manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    session = None
     try:
         session = KernelSession(manager, work / ".transfer", options.call_timeout)
         session.folder.mkdir(exist_ok=True)
@@ -359,14 +361,25 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                     graded.problems.append(f"stopped at cell {index + 1}: the notebook ran longer than "
                                            f"{options.notebook_timeout:.0f} s")
                     break
+                # The per-cell limit bounds the learner's code; the workbook's own cells (set-up, checks) take as
+                # long as the machine needs within the notebook's limit, so a busy machine never costs marks.
+                workbook_cell = cell.metadata.get("model_health", {}).get("role") in ("given", "check")
                 try:
                     if cell.metadata.get("model_health", {}).get("role") == "given":
                         session.run(restore, 60)  # a learner cell may have overwritten `bind` or q1, q2, …
-                    reply = session.run(cell.source, min(options.cell_timeout, left))
+                    reply = session.run(cell.source, left if workbook_cell else min(options.cell_timeout, left))
                     if reply.get("status") == "error" and _slot(cell):
                         graded.problems.append(f"the answer cell of {', '.join(_slot(cell))} (cell {index + 1}) raised "
                                                f"{reply.get('ename')}: {str(reply.get('evalue'))[:120]}")
                 except TimeoutError:
+                    if workbook_cell:
+                        graded.problems.append(f"{RERUN}: the workbook's own cell {index + 1} was still running when "
+                                               f"the notebook's {options.notebook_timeout:.0f} s ran out (a busy "
+                                               "machine?)")
+                        for q in exercises:
+                            graded.results[q] = ("not graded", f"{RERUN}: the machine was too busy to finish the "
+                                                 "workbook's own cells")
+                        return None
                     graded.problems.append(f"cell {index + 1} ran longer than {options.cell_timeout:.0f} s and was "
                                            "interrupted (an endless loop?)")
                 slot = _slot(cell)
@@ -395,6 +408,8 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
         finally:
             os.chdir(here)
     finally:
+        if session is not None:
+            session.client.stop_channels()  # its sockets, closed now rather than whenever they are collected
         if manager.has_kernel:
             manager.shutdown_kernel(now=True)
     return None
@@ -700,6 +715,10 @@ def _warm_up() -> None:
         _exercise_set(notebook)
 
 
+def _unfinished(row: Graded) -> bool:
+    return any(problem.startswith((RERUN, "grading crashed", "grading stopped")) for problem in row.problems)
+
+
 def grade_all(submissions: list[Submission], out: Path, *, options: Options, jobs: int = 2,
               progress: bool = True) -> list[Graded]:
     """Grade every submission not already in ``out``, two at a time, rewriting the gradebook after each."""
@@ -707,8 +726,9 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
 
     from model_health.sandbox import landlock_available
 
-    done = {(row.submission, row.digest): row for row in read_gradebook(out)}
-    # Kept: this run's submissions graded before, unchanged; a changed file is graded again.
+    done = {(row.submission, row.digest): row for row in read_gradebook(out) if not _unfinished(row)}
+    # Kept: this run's submissions graded before, unchanged; a changed file, or one whose grading the machine
+    # or the grader cut short, is graded again.
     rows = [done[(s.label, s.digest)] for s in submissions if (s.label, s.digest) in done]
     todo = [s for s in submissions if (s.label, s.digest) not in done]
     if not landlock_available():
