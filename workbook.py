@@ -43,9 +43,9 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def run(*command: object) -> None:
+def run(*command: object, cwd: Path = ROOT) -> None:
     print("+", " ".join(str(part) for part in command), flush=True)
-    completed = subprocess.run([str(part) for part in command], cwd=ROOT)
+    completed = subprocess.run([str(part) for part in command], cwd=cwd)
     if completed.returncode:
         sys.exit(completed.returncode)
 
@@ -183,7 +183,9 @@ def main(argv: list[str]) -> None:
         run(python, "-m", "jupyterlab", "--notebook-dir", ROOT, *as_root,
             "notebooks", *rest)
     elif command == "grade" and rest:
-        run(python, "-m", "model_health.batch_grading", *rest)
+        # In the caller's folder, which its paths (submissions, --out) are relative to; -P keeps that folder off
+        # the import path (a submitted nbformat.py must not be imported).
+        run(python, "-P", "-m", "model_health.batch_grading", *rest, cwd=Path.cwd())
     elif command == "grade":
         run(python, "-m", "model_health.runner", "grade")
     elif command == "build":
@@ -193,7 +195,7 @@ def main(argv: list[str]) -> None:
     elif command == "progress":
         run(python, "-m", "model_health.progress", *rest)
     elif command == "variant":
-        run(python, "-m", "model_health.variants", *rest)
+        run(python, "-P", "-m", "model_health.variants", *rest, cwd=Path.cwd())  # --roster, --out: the caller's
     elif command == "bench":
         run(python, "-m", "model_health.runner", "bench", *rest)
         run(python, "benchmarks/drift_table.py")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import os
+import struct
 import subprocess
 import sys
 import zipfile
@@ -16,7 +17,7 @@ import pytest
 
 from model_health import batch_grading
 from model_health.authoring import solved_learner_notebook
-from model_health.batch_grading import Options, collect, grade_all, read_gradebook, splice
+from model_health.batch_grading import Graded, Options, collect, grade_all, read_gradebook, splice
 from model_health.exercises import nb01_model_health_dashboard as nb01
 from model_health.sandbox import landlock_available
 
@@ -177,3 +178,159 @@ def test_grading_works_after_openmp_ran_in_the_grading_process(tmp_path):
     assert completed.returncode == 0, completed.stderr[-2000:]
     state, score, out_of = completed.stdout.split()[-3:]
     assert (state, score) == ("graded", out_of)
+
+
+# --- identity and outputs (issue 23): unit level, on crafted files; no kernel runs ----------------------------
+
+NB01 = "01_model_health_dashboard"
+
+
+def written_csv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.reader(file))
+
+
+def test_a_learner_id_with_control_characters_is_written_escaped_and_noted():
+    named = nbformat.v4.new_notebook(metadata={"model_health": {"learner": " ada\n\x1b[31m\u202eevil\udcff "}})
+    learner, notes = batch_grading._learner_of(named, "class/x.ipynb")
+    assert learner == "ada\\n\\x1b[31m\\u202eevil\\udcff"
+    assert notes == [f"its learner ID holds control characters, written escaped: {learner}"]
+    long = nbformat.v4.new_notebook(metadata={"model_health": {"learner": "a" * 500}})
+    learner, notes = batch_grading._learner_of(long, "class/x.ipynb")
+    assert learner == "a" * 100 and notes == [f"its learner ID is longer than 100 characters, cut to {learner}"]
+    assert batch_grading._learner_of(nbformat.v4.new_notebook(), "class/ada.ipynb") == ("ada", [])
+
+
+def test_gradebook_cells_a_spreadsheet_would_run_are_quoted_and_read_back_as_they_were(tmp_path):
+    """OWASP's CSV injection: a cell from a submission starting with = + - @ (tab and CR are escaped) gets a
+    leading quote in every CSV written; a resume reads the values back unchanged, a leading quote included."""
+    row = Graded("@SUM(1+1).ipynb", "digest", '=HYPERLINK("http://x","ada")', NB01,
+                               problems=["-1+1", "+cmd", "'quoted", "\r=1", "raised ValueError: \udcff"],
+                               results={"q1": ("incorrect", "=1+1 is not the answer"),
+                                        "q2": ("correct", "two lines:\n-1")},
+                               copied="@copied")
+    out = tmp_path / "gradebook.csv"
+    batch_grading.write_gradebook([row], out)
+    summary, feedback = written_csv(out), written_csv(out.with_suffix(".feedback.csv"))
+    assert summary[1][:3] == ["'@SUM(1+1).ipynb", "'=HYPERLINK(\"http://x\",\"ada\")", NB01]
+    assert summary[1][7] == "'-1+1; +cmd; 'quoted; \\r=1; raised ValueError: \\udcff"
+    assert [line[5] for line in feedback[1:]] == ["'=1+1 is not the answer", "two lines:\n-1"]
+    assert not any(cell.startswith(batch_grading.FORMULA_STARTS) for line in summary + feedback for cell in line)
+    again = read_gradebook(out)[0]
+    assert (again.submission, again.learner, again.copied, again.results) == (
+        row.submission, row.learner, row.copied, row.results)
+    assert again.problems == ["-1+1", "+cmd", "'quoted", "\\r=1", "raised ValueError: \\udcff"]
+
+
+def test_two_submissions_claiming_one_learner_for_one_notebook_are_both_flagged(tmp_path):
+    other = batch_grading.known_notebooks()[1]
+    rows = [Graded("class/a.ipynb", "1", "Ada", NB01), Graded("class/b.ipynb", "2", "ADA", NB01),
+            Graded("class/c.ipynb", "3", "ada", other), Graded("class/d.ipynb", "4", "grace", NB01),
+            Graded("class/e.ipynb", "5")]  # not a notebook: no learner, nothing to claim
+    out = tmp_path / "gradebook.csv"
+    batch_grading.write_gradebook(rows, out)
+    batch_grading.write_gradebook(rows, out)  # written after each submission: the note is not repeated
+    problems = {Path(row.submission).name: row.problems for row in read_gradebook(out)}
+    claim = f"2 submissions claim learner {{}} for notebook {NB01}: class/a.ipynb, class/b.ipynb"
+    assert problems == {"a.ipynb": [claim.format("Ada")], "b.ipynb": [claim.format("ADA")], "c.ipynb": [],
+                        "d.ipynb": [], "e.ipynb": []}
+    resumed = [row for row in read_gradebook(out) if row.submission != "class/b.ipynb"]  # b handed in again as bob's
+    batch_grading.write_gradebook(resumed, out)
+    assert all(row.problems == [] for row in read_gradebook(out))
+
+
+def test_a_file_name_that_is_not_utf8_is_labelled_with_its_bytes_escaped(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    notebook = (SUBMISSIONS / "empty.ipynb").read_bytes()
+    for name in (b"caf\xe9.ipynb", b"new\nline.ipynb"):
+        with open(os.path.join(os.fsencode(folder), name), "wb") as file:
+            file.write(notebook)
+    found = collect([os.fsencode(folder)])
+    assert [Path(submission.label).name for submission in found] == ["caf\\xe9.ipynb", "new\\nline.ipynb"]
+    assert all(submission.data == notebook and not submission.refused for submission in found)
+    out = tmp_path / "gradebook.csv"
+    batch_grading.write_gradebook([Graded(submission.label, submission.digest) for submission in found],
+                                  out)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "class", "gradebook.csv", "gradebook.feedback.csv", "gradebook.html"]  # no stray .tmp file
+    assert [row.submission for row in read_gradebook(out)] == [submission.label for submission in found]
+
+
+def lying_zip(path: Path, size: int) -> None:
+    """A zip whose first member, bomb.ipynb, holds ``size`` zero bytes but whose headers say 1000; then ok.ipynb."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("bomb.ipynb", bytes(size))
+        zipped.write(SUBMISSIONS / "empty.ipynb", "ok.ipynb")
+    raw = bytearray(path.read_bytes())
+    struct.pack_into("<I", raw, raw.find(b"PK\x03\x04") + 22, 1000)  # the local header's uncompressed size
+    struct.pack_into("<I", raw, raw.find(b"PK\x01\x02") + 24, 1000)  # the central directory's
+    path.write_bytes(raw)
+
+
+def test_notebooks_over_the_size_limit_and_damaged_zip_members_are_refused_not_read(tmp_path):
+    empty = (SUBMISSIONS / "empty.ipynb").read_bytes()
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        zipped.writestr("ada.ipynb", empty)
+        with zipped.open("huge.ipynb", "w") as member:  # 51 MB of zeros, 51 KB compressed
+            for _ in range(51):
+                member.write(bytes(2 ** 20))
+    found = {Path(submission.label.split(":")[-1]).name: submission for submission in collect([archive])}
+    assert found["ada.ipynb"].data == empty
+    assert (found["huge.ipynb"].refused, found["huge.ipynb"].data) == (
+        "member huge.ipynb is 51.0 MB, over the 50 MB limit", b"")
+    row = batch_grading.grade_submission(found["huge.ipynb"], OPTIONS, tmp_path)
+    assert (row.state, row.problems) == ("not graded", [f"not graded: {found['huge.ipynb'].refused}"])
+
+    bomb = tmp_path / "bomb.zip"
+    lying_zip(bomb, 3 * 2 ** 20)
+    found = {Path(submission.label.split(":")[-1]).name: submission
+             for submission in collect([bomb], max_notebook_mb=1)}
+    assert found["bomb.ipynb"].refused.startswith("member bomb.ipynb could not be read (BadZipFile: Bad CRC-32")
+    assert found["bomb.ipynb"].data == b"" and found["ok.ipynb"].data == empty  # the other members are still read
+
+    (tmp_path / "big.ipynb").write_bytes(bytes(2 * 2 ** 20))
+    big = collect([tmp_path / "big.ipynb"], max_notebook_mb=1)
+    assert [submission.refused for submission in big] == ["the file is 2.0 MB, over the 1 MB limit"]
+    for wrong in (0, -1, float("nan"), "50"):
+        with pytest.raises(ValueError, match="max_notebook_mb must be a number of megabytes above 0"):
+            collect([archive], max_notebook_mb=wrong)
+
+
+def test_symbolic_links_are_refused_never_followed(tmp_path):
+    """A link to the solutions in a submitted folder scored full marks: links, to files or folders, found in a folder
+    or given, are not followed; their rows say what they point to."""
+    solution = REPO / "solutions" / f"{NB01}.ipynb"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / f"{NB01}.ipynb").write_bytes(solution.read_bytes())
+    folder = tmp_path / "class"
+    (folder / "ada").mkdir(parents=True)
+    (folder / "ada" / f"{NB01}.ipynb").symlink_to(solution)
+    (folder / "bob").symlink_to(elsewhere, target_is_directory=True)
+    (folder / "notes.txt").symlink_to(solution)  # not a notebook's name: skipped, like any other such file
+    (folder / "grace.ipynb").write_bytes((SUBMISSIONS / "empty.ipynb").read_bytes())
+    found = {submission.label: submission.refused for submission in collect([folder])}
+    assert found == {f"{folder}/ada/{NB01}.ipynb": f"a symbolic link (to {solution}), not a file",
+                     f"{folder}/bob": f"a symbolic link (to {elsewhere}), not a folder",
+                     f"{folder}/grace.ipynb": ""}
+    given = collect([folder / "ada" / f"{NB01}.ipynb", folder / "bob"])
+    assert [(submission.refused, submission.data) for submission in given] == [
+        (f"a symbolic link (to {solution}), not a file", b""), (f"a symbolic link (to {elsewhere}), not a folder", b"")]
+
+
+def test_workbook_py_takes_paths_from_the_folder_it_is_run_in(tmp_path):
+    """Relative paths were taken from the repository (workbook.py ran the grader there); the caller's folder is still
+    kept off the import path."""
+    (tmp_path / "class").mkdir()
+    (tmp_path / "nbformat.py").write_text("raise SystemExit('imported from the folder workbook.py was run in')\n")
+    environment = {**os.environ, "TMPDIR": str(tmp_path)}
+    graded = subprocess.run([sys.executable, str(REPO / "workbook.py"), "grade", "--here", "class"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=300, env=environment)
+    assert (graded.returncode, graded.stderr.strip().splitlines()[-1]) == (2, "No notebook found in class")
+    made = subprocess.run([sys.executable, str(REPO / "workbook.py"), "variant", "--here", "--learner", "ada",
+                           "--notebook", "01", "--out", "copies"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=300, env=environment)
+    assert made.returncode == 0, made.stderr
+    assert (tmp_path / "copies" / "ada" / f"{NB01}.ipynb").is_file()

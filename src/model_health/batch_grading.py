@@ -2,7 +2,8 @@
 
     python3 workbook.py grade SUBMISSIONS… --out gradebook.csv     (or python -m model_health grade …)
 
-SUBMISSIONS are notebooks, folders of notebooks or zip files of them. For each submission:
+SUBMISSIONS are notebooks, folders of notebooks or zip files of them. Symbolic links are not followed, and a
+notebook over ``--max-notebook-mb`` is not read: their rows say so. For each submission:
 
 1. **Splice.** The workbook's own learner notebook is the frame; the learner's answer cells are put
    in it by the exercise ids in their cell metadata (not by position). Deleted, duplicated,
@@ -36,10 +37,12 @@ import html
 import importlib
 import io
 import json
+import math
 import multiprocessing
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -60,16 +63,25 @@ SUMMARY_COLUMNS = ["submission", "learner", "notebook", "variant", "state", "sco
                    "digest"]
 RERUN = "not graded, rerun"  # the machine, not the submission, stopped grading: no score, and a rerun retries it
 PUBLISHED = "the published solutions"  # the learner named when answers match the workbook's own solutions
+MAX_NOTEBOOK_MB = 50  # a notebook (a file, or a zip file's member) larger than this is refused, never read whole
+LEARNER_ID_LENGTH = 100  # characters of a learner ID written to the gradebook
+# Characters never written as they are: control characters (a terminal acts on them), line and paragraph separators,
+# the bidirectional controls that make text read backwards, and lone surrogates (no UTF-8 file can hold them).
+UNSAFE_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+                               r"\ud800-\udfff]")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet runs a cell starting so as a formula (OWASP)
+DUPLICATE_CLAIM = re.compile(r"^\d+ submissions claim learner ")
 
 
 @dataclass
 class Submission:
-    label: str  # where it came from: a path, or "archive.zip:member"
+    label: str  # where it came from: a path, or "archive.zip:member", with unsafe characters escaped
     data: bytes
+    refused: str = ""  # why it is not graded (a symbolic link, too large): its row says so
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()[:16]
+        return hashlib.sha256(self.data + self.refused.encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -101,28 +113,135 @@ class Graded:
 
 # --- collecting submissions ------------------------------------------------------------------------------------
 
-def collect(paths) -> list[Submission]:
-    """Every notebook in ``paths`` (files, folders searched recursively, zip files), in a stable order."""
-    found: list[Submission] = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            for file in sorted(path.rglob("*")):
-                if file.is_file() and file.suffix in (".ipynb", ".zip") and ".ipynb_checkpoints" not in file.parts:
-                    found.extend(collect([file]))
-        elif path.suffix == ".zip":
-            try:
-                with zipfile.ZipFile(path) as archive:
-                    for member in sorted(archive.namelist()):
-                        if member.endswith(".ipynb") and not member.startswith("__MACOSX/") \
-                                and ".ipynb_checkpoints" not in member:
-                            found.append(Submission(f"{path}:{member}", archive.read(member)))
-            except zipfile.BadZipFile:
-                found.append(Submission(str(path), path.read_bytes()))
-        elif path.is_file():
-            found.append(Submission(str(path), path.read_bytes()))
-        else:
-            raise FileNotFoundError(f"No such file or folder: {path}")
-    return found
+def _escape_unsafe(text: str, keep: str = "") -> str:
+    """``text`` with each of :data:`UNSAFE_CHARACTERS` (but those in ``keep``) written as its escape (``\\n``,
+    ``\\x1b``, ``\\u202e``): safe in a terminal, a spreadsheet or a UTF-8 file, and still readable."""
+    return UNSAFE_CHARACTERS.sub(
+        lambda found: found[0] if found[0] in keep else found[0].encode("unicode_escape").decode("ascii"), text)
+
+
+def _path_label(path) -> str:
+    """A path as a submission's label: the bytes of a name that is not UTF-8 as ``\\xNN``, unsafe characters
+    escaped (a file name may hold any byte but "/")."""
+    return _escape_unsafe(os.fsencode(path).decode("utf-8", "backslashreplace"))
+
+
+class _Refused(Exception):
+    """A file or zip member that is not read: the reason goes in its row."""
+
+
+def _read_at_most(stream, limit: int) -> bytes | None:
+    """All of ``stream`` if it holds at most ``limit`` bytes, else None: the bytes are counted as they come, never
+    taken from a size a file or a zip header declares."""
+    data = stream.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2 ** 20:.1f} MB"
+
+
+def _link_reason(path: Path) -> str:
+    kind = "folder" if path.is_dir() else "file"
+    return f"a symbolic link (to {_path_label(os.readlink(path))}), not a {kind}"
+
+
+def _open_regular_file(path: Path):
+    """``path`` opened for reading without following a symbolic link; :class:`_Refused` if it is not a file."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags)  # O_NONBLOCK: opening a named pipe does not wait for a writer
+    except OSError as error:
+        raise _Refused(_link_reason(path) if path.is_symlink() else f"could not be read ({error.strerror})") from None
+    file = os.fdopen(descriptor, "rb")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        file.close()
+        raise _Refused("not a regular file (a device, a named pipe or a socket)")
+    return file
+
+
+def _file_submission(file, label: str, limit: int) -> Submission:
+    size, most = os.fstat(file.fileno()).st_size, f"the {limit / 2 ** 20:g} MB limit"
+    if size > limit:
+        return Submission(label, b"", f"the file is {_megabytes(size)}, over {most}")
+    data = _read_at_most(file, limit)
+    if data is None:
+        return Submission(label, b"", f"the file grew past {most} while it was read")
+    return Submission(label, data)
+
+
+def _member_submission(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, limit: int) -> Submission:
+    member, most = _escape_unsafe(info.filename), f"the {limit / 2 ** 20:g} MB limit"
+    if info.file_size > limit:
+        return Submission(label, b"", f"member {member} is {_megabytes(info.file_size)}, over {most}")
+    try:
+        with archive.open(info) as stream:
+            data = _read_at_most(stream, limit)
+    except Exception as error:  # damaged or encrypted: zipfile, zlib, bz2 and lzma each raise their own errors
+        return Submission(label, b"", f"member {member} could not be read ({type(error).__name__}: {error})")
+    if data is None:
+        return Submission(label, b"", f"member {member} is over {most} uncompressed, though its header says "
+                                      f"{_megabytes(info.file_size)} (a zip bomb?)")
+    return Submission(label, data)
+
+
+def _zip_submissions(path: Path, label: str, limit: int) -> list[Submission]:
+    """Each notebook in the zip file at ``path``, read with the size limit; the file itself if it is no zip."""
+    with _open_regular_file(path) as file:
+        try:
+            archive = zipfile.ZipFile(file)
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError):
+            file.seek(0)
+            return [_file_submission(file, label, limit)]  # graded as what it is (its row: "not a notebook")
+        with archive:
+            return [_member_submission(archive, info, f"{label}:{_escape_unsafe(info.filename)}", limit)
+                    for info in sorted(archive.infolist(), key=lambda info: info.filename)
+                    if info.filename.endswith(".ipynb") and not info.filename.startswith("__MACOSX/")
+                    and ".ipynb_checkpoints" not in info.filename]
+
+
+def _submissions_at(path: Path, limit: int) -> list[Submission]:
+    label = _path_label(path)
+    try:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):  # never followed: a link to the solutions would be graded as the learner's work
+            raise _Refused(_link_reason(path))
+        if stat.S_ISDIR(mode):
+            found = []
+            for name in sorted(os.listdir(path)):
+                inside = path / name
+                # A linked folder is listed (its row says it was not followed); other files only if notebooks.
+                if name != ".ipynb_checkpoints" and (inside.is_dir() or name.endswith((".ipynb", ".zip"))):
+                    found.extend(_submissions_at(inside, limit))
+            return found
+        if path.suffix == ".zip":
+            return _zip_submissions(path, label, limit)
+        with _open_regular_file(path) as file:
+            return [_file_submission(file, label, limit)]
+    except _Refused as refusal:
+        return [Submission(label, b"", str(refusal))]
+    except OSError as error:  # a folder this user may not list, a file gone since its folder was listed
+        return [Submission(label, b"", f"could not be read ({error.strerror})")]
+
+
+def collect(paths, *, max_notebook_mb: float = MAX_NOTEBOOK_MB) -> list[Submission]:
+    """Every notebook in ``paths`` (files, folders searched recursively, zip files), in a stable order.
+
+    Relative paths are from the current folder. Symbolic links are never followed, and no notebook or zip member
+    over ``max_notebook_mb`` is read: such a file, a link (given or found in a folder) or a damaged zip member is
+    a submission with a ``refused`` reason, which its row gives. A file found twice is collected once.
+    """
+    if not (isinstance(max_notebook_mb, (int, float)) and math.isfinite(max_notebook_mb) and max_notebook_mb > 0):
+        raise ValueError(f"max_notebook_mb must be a number of megabytes above 0 (got {max_notebook_mb!r}).")
+    limit = round(max_notebook_mb * 2 ** 20)
+    found: dict[str, Submission] = {}
+    for given in paths:
+        path = Path(os.fsdecode(given))
+        if not os.path.lexists(path):
+            raise FileNotFoundError(f"No such file or folder: {_path_label(path)}")
+        for submission in _submissions_at(path, limit):
+            found.setdefault(submission.label, submission)  # a folder and a file in it: the file once
+    return list(found.values())
 
 
 # --- which notebook, and splicing the answers into the workbook's own --------------------------------------------
@@ -472,15 +591,22 @@ def answer_digest(values: list) -> str:
     return hashlib.sha256("\x1f".join(found).encode()).hexdigest()[:16] if found else ""
 
 
-def _learner_of(submitted: nbformat.NotebookNode, label: str) -> str:
-    """The learner ID in the notebook's metadata, else its file's name, else (a notebook's name) its folder's."""
+def _learner_of(submitted: nbformat.NotebookNode, label: str) -> tuple[str, list[str]]:
+    """The learner ID in the notebook's metadata, else its file's name, else (a notebook's name) its folder's; and
+    notes on what was done to an ID that could not be written as it was (the label is escaped already)."""
     named = str(submitted.metadata.get("model_health", {}).get("learner") or "").strip()
-    if named:
-        return named
-    path = Path(label.split(":")[-1])
-    if NOTEBOOK_NAME.match(path.stem) and path.parent.name:
-        return path.parent.name  # variants/<learner>/01_….ipynb, handed back as it was handed out
-    return path.stem
+    if not named:
+        path = Path(label.split(":")[-1])
+        if NOTEBOOK_NAME.match(path.stem) and path.parent.name:
+            return path.parent.name, []  # variants/<learner>/01_….ipynb, handed back as it was handed out
+        return path.stem, []
+    learner, notes = _escape_unsafe(named), []
+    if learner != named:
+        notes.append(f"its learner ID holds control characters, written escaped: {learner}")
+    if len(learner) > LEARNER_ID_LENGTH:
+        learner = learner[:LEARNER_ID_LENGTH]
+        notes.append(f"its learner ID is longer than {LEARNER_ID_LENGTH} characters, cut to {learner}")
+    return learner, notes
 
 
 def grade_submission(submission: Submission, options: Options, scratch: Path) -> Graded:
@@ -488,6 +614,9 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
     from model_health.grading import WrittenAnswer
 
     graded = Graded(submission.label, submission.digest)
+    if submission.refused:
+        graded.problems.append(f"not graded: {submission.refused}")
+        return graded
     try:
         submitted = nbformat.reads(submission.data.decode("utf-8"), as_version=4)
     except UnicodeDecodeError:
@@ -498,7 +627,8 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
         return graded
     name, notes = identify(submitted, submission.label)
     graded.problems.extend(notes)
-    graded.learner = _learner_of(submitted, submission.label)
+    graded.learner, notes = _learner_of(submitted, submission.label)
+    graded.problems.extend(notes)
     if name is None:
         graded.problems.append("not a notebook of this workbook (no workbook metadata, import line or file name)")
         return graded
@@ -554,8 +684,12 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
 
 def _write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)  # a reader (or a kill) never sees half a file
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)  # a reader (or a kill) never sees half a file
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def _exercise_columns(rows: list[Graded]) -> list[str]:
@@ -563,8 +697,45 @@ def _exercise_columns(rows: list[Graded]) -> list[str]:
     return sorted(names, key=lambda q: int(q[1:]))
 
 
+def flag_duplicate_claims(rows: list[Graded]) -> None:
+    """Note in the problems of each row whose learner and notebook another row claims too, which submissions do.
+
+    Learner IDs are compared as variants are made from them ("Ada" and " ada" are one learner); a note from an
+    earlier call (or run) is replaced, so a claim withdrawn since is no longer flagged.
+    """
+    claims: dict[tuple[str, str], list[Graded]] = {}
+    for row in rows:
+        row.problems = [problem for problem in row.problems if not DUPLICATE_CLAIM.match(problem)]
+        if row.learner and row.notebook:
+            claims.setdefault((row.learner.strip().casefold(), row.notebook), []).append(row)
+    for (_, notebook), claiming in claims.items():
+        if len(claiming) > 1:
+            labels = ", ".join(sorted(row.submission for row in claiming))
+            for row in claiming:
+                row.problems.append(f"{len(claiming)} submissions claim learner {row.learner} for notebook "
+                                    f"{notebook}: {labels}")
+
+
+def _csv_cell(value, keep: str = ""):
+    """A value as the gradebook writes it: unsafe characters escaped, and text a spreadsheet would run as a formula
+    (OWASP's CSV injection) or that starts with a quote given a leading quote, which :func:`read_gradebook` drops."""
+    if not isinstance(value, str):
+        return value
+    text = _escape_unsafe(value, keep)
+    return "'" + text if text.startswith((*FORMULA_STARTS, "'")) else text
+
+
+def _from_csv_cell(text):
+    return text[1:] if isinstance(text, str) and text.startswith("'") else text
+
+
 def write_gradebook(rows: list[Graded], out: Path) -> None:
-    """The gradebook CSV, ``<out>.feedback.csv`` (one row per exercise) and ``<out>.html``, each atomically."""
+    """The gradebook CSV, ``<out>.feedback.csv`` (one row per exercise) and ``<out>.html``, each atomically.
+
+    Rows that claim one learner for one notebook are flagged first (:func:`flag_duplicate_claims`). Every text
+    cell is written with :func:`_csv_cell`.
+    """
+    flag_duplicate_claims(rows)
     rows = sorted(rows, key=lambda row: row.submission)
     notebooks = sorted({row.notebook for row in rows if row.notebook})
     columns = _exercise_columns(rows)
@@ -572,17 +743,18 @@ def write_gradebook(rows: list[Graded], out: Path) -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS + columns)
     for row in rows:
-        writer.writerow([row.submission, row.learner, row.notebook, row.variant, row.state, row.score, row.out_of,
-                         "; ".join(row.problems), row.copied, row.digest]
-                        + [row.results.get(q, ("", ""))[0] for q in columns])
+        writer.writerow([_csv_cell(value) for value in [
+            row.submission, row.learner, row.notebook, row.variant, row.state, row.score, row.out_of,
+            "; ".join(row.problems), row.copied, row.digest, *(row.results.get(q, ("", ""))[0] for q in columns)]])
     _write_atomically(out, buffer.getvalue())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["submission", "learner", "notebook", "exercise", "status", "feedback", "answer_digest"])
     for row in rows:
         for q in sorted(row.results, key=lambda q: int(q[1:])):
-            writer.writerow([row.submission, row.learner, row.notebook, q, *row.results[q],
-                             row.answer_digests.get(q, "")])
+            status, feedback = row.results[q]
+            writer.writerow([*map(_csv_cell, [row.submission, row.learner, row.notebook, q, status]),
+                             _csv_cell(feedback, keep="\n"), _csv_cell(row.answer_digests.get(q, ""))])
     _write_atomically(out.with_suffix(".feedback.csv"), buffer.getvalue())
     _write_atomically(out.with_suffix(".html"), _summary_html(rows, notebooks))
 
@@ -602,7 +774,9 @@ def pass_rates(rows: list[Graded], notebook: str) -> dict[str, float]:
 
 
 def _summary_html(rows: list[Graded], notebooks: list[str]) -> str:
-    escape = html.escape
+    def escape(text: str) -> str:
+        return html.escape(_escape_unsafe(text, keep="\n"))
+
     parts = ["<!doctype html><meta charset='utf-8'><title>Gradebook</title>",
              "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
              "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}.bar{background:#0969da;height:10px}</style>",
@@ -618,7 +792,7 @@ def _summary_html(rows: list[Graded], notebooks: list[str]) -> str:
         parts.append("</table>")
     parts.append("<h2>Each submission</h2>")
     for row in rows:
-        variant = f", variant {row.variant}" if row.variant else ""
+        variant = f", variant {escape(row.variant)}" if row.variant else ""
         parts.append(f"<h3>{escape(row.learner or row.submission)}: {row.score}/{row.out_of} ({escape(row.state)}"
                      f"{variant})</h3><p>{escape(row.submission)}</p>")
         if row.copied:
@@ -633,8 +807,13 @@ def _summary_html(rows: list[Graded], notebooks: list[str]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _csv_entry(entry: dict) -> dict:
+    return {column: _from_csv_cell(value) for column, value in entry.items()}
+
+
 def read_gradebook(out: Path) -> list[Graded]:
-    """The rows of an earlier run (for resuming), with their feedback."""
+    """The rows of an earlier run (for resuming), with their feedback, as they were before writing (a cell's
+    leading quote, added against formulas, is dropped)."""
     if not out.exists():
         return []
     feedback: dict[str, dict[str, tuple[str, str]]] = {}
@@ -642,12 +821,12 @@ def read_gradebook(out: Path) -> list[Graded]:
     feedback_path = out.with_suffix(".feedback.csv")
     if feedback_path.exists():
         with feedback_path.open(encoding="utf-8", newline="") as file:
-            for entry in csv.DictReader(file):
+            for entry in map(_csv_entry, csv.DictReader(file)):
                 feedback.setdefault(entry["submission"], {})[entry["exercise"]] = (entry["status"], entry["feedback"])
                 digests.setdefault(entry["submission"], {})[entry["exercise"]] = entry.get("answer_digest") or ""
     rows = []
     with out.open(encoding="utf-8", newline="") as file:
-        for entry in csv.DictReader(file):
+        for entry in map(_csv_entry, csv.DictReader(file)):
             if "variant" not in entry:  # a gradebook of an older workbook: grade everything again
                 return []
             rows.append(Graded(entry["submission"], entry["digest"], entry["learner"], entry["notebook"],
@@ -779,10 +958,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", action="store_true",
                         help="the class got per-learner variants (workbook.py variant): grade each submission on "
                              "its learner's variant even if its metadata was removed")
+    parser.add_argument("--max-notebook-mb", type=float, default=MAX_NOTEBOOK_MB,
+                        help=f"a larger notebook or zip member is not graded (default {MAX_NOTEBOOK_MB})")
     args = parser.parse_args(argv)
     try:
-        submissions = collect(args.submissions)
-    except FileNotFoundError as error:
+        submissions = collect(args.submissions, max_notebook_mb=args.max_notebook_mb)
+    except (FileNotFoundError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2
     if not submissions:
