@@ -1,0 +1,48 @@
+"""Benchmark the test command: each of its pytest runs timed, and the costliest tests of the suite.
+
+    python benchmarks/test_command.py [--top 25]
+
+Runs exactly what `python3 workbook.py test` runs (with the current Python, as `--here` does), adding only
+pytest's --durations, and prints the seconds of each step, the total, and the top costs. The target
+(issue "The test command"): the whole command in at most 10 minutes on a quiet 2-core machine, set-up
+excluded. Tests never assert on time; this script is where the figure is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from workbook import test_commands  # noqa: E402  (the command's own steps, not a copy of them)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--top", type=int, default=25, help="how many of the costliest tests to print")
+    args = parser.parse_args()
+    steps = test_commands(Path(sys.executable), quick=False, rest=[f"--durations={args.top}"])
+    names = ["the suite (tests, src)", "nbval over solutions/, run 1", "nbval over solutions/, run 2"]
+    timings, failed = [], False
+    for name, step in zip(names, steps):
+        started = time.perf_counter()
+        completed = subprocess.run([str(part) for part in step], cwd=ROOT, capture_output=True, text=True)
+        timings.append((name, time.perf_counter() - started))
+        failed |= completed.returncode != 0
+        summary = [line for line in completed.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
+        print(f"{name}: {timings[-1][1]:.0f} s; {summary[-1].strip('= ') if summary else 'no summary'}", flush=True)
+        costs = re.search(r"slowest \d+ durations =+\n(.*?)\n\n", completed.stdout, re.S)
+        if costs:
+            print("  " + costs[1].replace("\n", "\n  "), flush=True)
+    print(f"total: {sum(seconds for _, seconds in timings):.0f} s "
+          f"({sum(seconds for _, seconds in timings) / 60:.1f} min){'; some tests FAILED' if failed else ''}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
