@@ -200,6 +200,7 @@ def main(argv: list[str]) -> None:
         run(python, "-m", "model_health.runner", "bench", *rest)
         run(python, "benchmarks/drift_table.py")
         run(python, "benchmarks/monitor_job.py")
+        run(python, "benchmarks/serve_load.py")
     elif command == "test":
         for step in test_commands(python, "--quick" in argv, rest):
             run(*step)
