@@ -30,6 +30,8 @@ import pytest  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 # Checks record progress; tests must never mark a learner's own exercises done.
 os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-test-progress-")
+# A check that breaks fails the test (CheckFailed) instead of telling a learner "check failed: please report".
+os.environ["MODEL_HEALTH_STRICT_CHECKS"] = "1"
 
 
 def run_code_cells(notebook_path: Path) -> dict:

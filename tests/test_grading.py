@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from model_health import grading
+from model_health import batch_grading, grading
 from model_health.grading import (
     ____,
+    CheckFailed,
     Exercise,
     ExerciseSet,
     Incorrect,
+    RubricPoint,
+    StarAnswer,
     Status,
     WrittenAnswer,
     call_learner_function,
 )
-from model_health.grading._core import solution_code
+from model_health.grading._core import STRICT_CHECKS_VARIABLE, solution_code
 
 
 class Double(Exercise):
@@ -38,6 +41,45 @@ class Essay(WrittenAnswer):
     reads = ("essay",)
     min_words = 3
     rubric = ("Says why.",)
+
+
+class Letters(Exercise):
+    """Reads a list of words; an int has no len(), so the check trips over it (the answer's fault)."""
+
+    title = "Three words"
+    reads = ("words",)
+
+    def expect(self, ns, words):
+        if len(words) != 3:
+            raise Incorrect("Three words, please.")
+
+    def reference(self, ns):
+        return ["a", "b", "c"]
+
+
+class Buggy(Exercise):
+    """A check with a bug: it raises whatever the answer, the reference included."""
+
+    title = "Broken check"
+    reads = ("doubled",)
+
+    def expect(self, ns, doubled):
+        return f"{doubled / ns['zero']:.2f}"  # ZeroDivisionError: the check's fault, not the answer's
+
+    def reference(self, ns):
+        return 2 * ns["x"]
+
+
+def in_a_set(exercise: Exercise) -> Exercise:
+    """``exercise`` named q1 of notebook "demo", as its notebook's set names it."""
+    (named,) = ExerciseSet("demo", [exercise])
+    return named
+
+
+@pytest.fixture
+def lenient(monkeypatch):
+    """Checks as a learner runs them: a broken check says so instead of raising (the suite runs them strictly)."""
+    monkeypatch.delenv(STRICT_CHECKS_VARIABLE, raising=False)
 
 
 @pytest.fixture
@@ -82,20 +124,102 @@ class TestExerciseGrade:
         result = double.grade()
         assert (result.status, result.message) == (Status.INCORRECT, "That is x itself; multiply it.")
 
-    def test_unexpected_type_is_feedback_not_a_crash(self, exercises):
-        """A checker tripping over an odd answer reports it instead of raising."""
-        (double, _), namespace = exercises
-        namespace["doubled"] = object()
-        namespace["x"] = None  # 2 * None raises inside the checker
-        result = double.grade()
+    def test_unexpected_type_is_feedback_not_a_crash(self):
+        """A check tripping over an answer of another kind than the reference's is feedback on the answer."""
+        result = Letters().grade({"words": 5})
         assert result.status is Status.INCORRECT
-        assert "could not be checked" in result.message
+        assert "could not be checked (TypeError: object of type 'int' has no len())" in result.message
 
     def test_unbound_notebook_is_a_clear_error(self):
         """Checking before bind(globals()) says what to run."""
         grading.bind(None)
         with pytest.raises(RuntimeError, match=r"bind\(globals\(\)\)"):
             Double().grade()
+
+
+class TestCheckFailed:
+    """A checker bug is not a learner mistake (issue 22, §5)."""
+
+    def test_an_exception_the_reference_also_raises_is_the_checks_fault(self, lenient):
+        """It was "incorrect: your answer could not be checked"; now its own status, naming the fault."""
+        result = in_a_set(Buggy()).grade({"x": 3, "zero": 0, "doubled": 6})
+        assert (result.status, result.status.value) == (Status.CHECK_FAILED, "check failed")
+        assert result.message == ("The check failed: please report it (demo q1: ZeroDivisionError: division by zero). "
+                                  "This is a fault in the workbook's check, not a verdict on your answer.")
+
+    def test_without_a_reference_an_unexpected_exception_is_the_checks_fault(self, lenient):
+        """With no reference to try, the check cannot show the answer is to blame."""
+        class NoReference(Buggy):
+            reference = Exercise.reference
+
+        assert NoReference().grade({"zero": 0, "doubled": 6}).status is Status.CHECK_FAILED
+
+    def test_without_a_reference_an_error_about_the_answers_type_is_feedback(self, lenient):
+        """An error naming the type of the learner's answer ("unhashable type: 'list'") is about the answer."""
+        class Lookup(Exercise):
+            reads = ("metric",)
+
+            def expect(self, ns, metric):
+                if metric not in {"recall": 1}:
+                    raise Incorrect("Name a metric.")
+
+        result = Lookup().grade({"metric": ["recall"]})
+        assert result.status is Status.INCORRECT and "unhashable type: 'list'" in result.message
+
+    def test_a_written_answer_whose_check_breaks_is_check_failed(self, lenient, monkeypatch):
+        """The written checks are guarded too: a broken STAR split is reported, not a traceback."""
+        def broken_split(answer):
+            raise RuntimeError("regex bug")
+
+        monkeypatch.setattr("model_health.grading._core.split_star", broken_split)
+
+        class Story(StarAnswer):
+            reads = ("story",)
+
+        result = Story().grade({"story": "Situation: a. Task: b. Action: c. Result: d."})
+        assert (result.status, "RuntimeError: regex bug" in result.message) == (Status.CHECK_FAILED, True)
+
+    def test_strict_mode_raises_with_the_original_error(self, monkeypatch):
+        """The test suite runs every check strictly: a broken check fails the test."""
+        monkeypatch.setenv(STRICT_CHECKS_VARIABLE, "1")
+        with pytest.raises(CheckFailed, match=r"demo q1: ZeroDivisionError") as raised:
+            in_a_set(Buggy()).grade({"x": 3, "zero": 0, "doubled": 6})
+        assert isinstance(raised.value.__cause__, ZeroDivisionError)
+        assert Letters().grade({"words": 5}).status is Status.INCORRECT  # a learner's wrong type is still feedback
+
+    def test_check_shows_it_distinctly_without_a_hint_pointer(self, lenient, capsys):
+        """The notebook shows ⚠ and "Check failed", not ✘, and sends no one to the hints."""
+        grading.bind({"x": 3, "zero": 0, "doubled": 6})
+        try:
+            in_a_set(Buggy()).check()
+        finally:
+            grading.bind(None)
+        shown = capsys.readouterr().out.strip()
+        assert shown.startswith("⚠ q1 Check failed: The check failed: please report it (demo q1: ZeroDivisionError")
+        assert "✘" not in shown and "hint" not in shown
+
+    def test_summary_counts_it_neither_correct_nor_incorrect(self, lenient, capsys):
+        """The score leaves it out of both counts and names it apart from the open exercises."""
+        grading.bind({"x": 3, "zero": 0, "doubled": 6})
+        try:
+            ExerciseSet("demo", [Double(), Buggy()]).score_summary()
+        finally:
+            grading.bind(None)
+        lines = capsys.readouterr().out.strip().split("\n")
+        assert lines[0] == "Score: 1/1 auto-graded exercises correct."
+        assert "  ⚠ q2 Broken check: check failed" in lines
+        assert lines[-2:] == ["Open: none. Well done.",
+                              "Check failed, a fault in the workbook and not your answer (please report it): q2."]
+
+    def test_batch_grading_makes_it_a_row_problem(self, lenient, monkeypatch):
+        """In a gradebook it is a problem on the row (a silent 0 before), not a wrong answer."""
+        monkeypatch.setattr(batch_grading, "_exercise_set", lambda name: ExerciseSet(name, [Double(), Buggy()]))
+        graded = batch_grading.Graded("submission.ipynb", "digest")
+        batch_grading._grade_exercises("demo", {"x": 3, "zero": 0}, {"q1": {"doubled": 6}, "q2": {"doubled": 6}},
+                                       graded)
+        assert graded.results["q1"][0] == "correct"
+        assert graded.results["q2"][0] == "check failed"
+        assert [problem for problem in graded.problems if "q2" in problem and "check failed" in problem]
 
 
 class TestCheckHintSolution:
@@ -168,22 +292,52 @@ class TestWrittenAnswer:
     @pytest.mark.parametrize(("text", "status"), [
         (____, Status.NOT_ATTEMPTED),
         ("   ", Status.NOT_ATTEMPTED),
-        ("too short", Status.INCORRECT),
+        ("too short", Status.SELF_ASSESSED),
         (42, Status.INCORRECT),
         ("Long enough to count here", Status.SELF_ASSESSED),
     ])
     def test_statuses(self, exercises, text, status):
-        """Written answers are never auto-graded correct: at best self-assessed."""
+        """Written answers are done (self-assessed) or not attempted; only an answer that is not text is incorrect."""
         (_, essay), namespace = exercises
         namespace["essay"] = text
         assert essay.grade().status is status
 
-    def test_check_shows_rubric(self, exercises, capsys):
-        """A written answer's check shows the rubric to compare against."""
+    def test_length_is_advice_not_a_verdict(self, exercises):
+        """Under min_words the answer is still self-assessed; the check only advises (it was "✘ Incorrect")."""
+        (_, essay), namespace = exercises
+        namespace["essay"] = "too short"
+        assert essay.grade().message == ("Written (2 words). Compare it with q2.solution() using the rubric below. "
+                                         "Advice, not a verdict: answers that make every rubric point usually take "
+                                         "3 words or more; check yours against each point.")
+        namespace["essay"] = "Long enough to count here"
+        assert "Advice" not in essay.grade().message
+
+    def test_a_rubric_without_key_terms_says_so_and_ticks_nothing(self, exercises, capsys):
+        """No unticked boxes that look like a verdict when there is nothing to match (it showed "[ ] Says why.")."""
         (_, essay), namespace = exercises
         namespace["essay"] = "Because the data says so."
         essay.check()
-        assert "[ ] Says why." in capsys.readouterr().out
+        shown = capsys.readouterr().out
+        assert "This rubric has no key terms, so nothing is marked: compare your answer with each point yourself." \
+            in shown
+        assert "  - Says why." in shown and "[ ]" not in shown
+
+    def test_the_self_check_says_every_term_it_matched(self, capsys):
+        """A covered point lists each of its terms the answer uses, not only the first."""
+        class Proxies(WrittenAnswer):
+            reads = ("essay",)
+            rubric = (RubricPoint("Names proxies.", ("proxy", "correlated")), RubricPoint("Money.", ("cost",)),
+                      "Is kind.")
+
+        grading.bind({"essay": "A correlated feature is a proxy."})
+        try:
+            Proxies().check()
+        finally:
+            grading.bind(None)
+        shown = capsys.readouterr().out
+        assert "[~] Names proxies.  (mentions 'proxy', 'correlated')" in shown
+        assert "[ ] Money.  (no key term found)" in shown
+        assert "  - Is kind." in shown and "Points marked - have no key terms: judge those yourself." in shown
 
 
 class TestScoreSummary:
@@ -198,3 +352,11 @@ class TestScoreSummary:
         exercise_set.score_summary()
         out = capsys.readouterr().out
         assert out.startswith("Score: 1/1") and out.strip().endswith("Open: none. Well done.")
+
+    def test_a_short_written_answer_is_done_not_open(self, exercises, capsys):
+        """A written answer under the word advice is self-assessed, not listed as open (it was, as ✘)."""
+        exercise_set, namespace = exercises
+        namespace.update(doubled=6, essay="Short.")
+        exercise_set.score_summary()
+        out = capsys.readouterr().out
+        assert "  ✎ q2 Explain: self-assessed" in out and out.strip().endswith("Open: none. Well done.")

@@ -523,11 +523,11 @@ def test_time_estimate_follows_its_stated_method():
 class TestRecommendation:
     @pytest.mark.parametrize(("text", "status"), [
         (____, Status.NOT_ATTEMPTED),
-        ("Ship it.", Status.INCORRECT),
+        ("Ship it.", Status.SELF_ASSESSED),
         (3.5, Status.INCORRECT),
     ])
     def test_statuses(self, solved_nb01, text, status):
-        """The written recommendation is not attempted, too short, or not text."""
+        """The written recommendation is not attempted, self-assessed however short (length is advice), or not text."""
         assert nb01.q13.grade(with_answers(solved_nb01, recommendation=text)).status is status
 
     def test_worked_answer_is_self_assessed(self, solved_nb01):

@@ -227,7 +227,8 @@ class TestRubricSelfCheck:
             bind(solved_nb13)
         shown = capsys.readouterr().out
         assert "heuristic aid and not a grade" in shown
-        assert "[~] Names proxies: other features correlated with the attribute carry it.  (mentions 'proxy')" in shown
+        assert ("[~] Names proxies: other features correlated with the attribute carry it.  "
+                "(mentions 'proxy', 'career break')") in shown
         assert "[ ] Proposes measuring with a fairness definition" in shown
 
 
@@ -252,7 +253,7 @@ class TestStar:
     def test_a_dict_needs_known_parts(self):
         assert split_star({"s": "x", "RESULT": "y"})["Result"] == "y"
         with pytest.raises(ValueError, match="Unknown STAR part"):
-            split_star({"Outcome": "x"})
+            split_star({"Background": "x"})
 
     def grade(self, ns, answer):
         return nb13.q13.grade({**ns, "answer_drift_story": answer})
@@ -267,13 +268,13 @@ class TestStar:
         text = "\n".join(f"{part}: {said} We measured it and reported it to the board." for part, said in
                          self.STORY.items() if part != "Result")
         result = self.grade(solved_nb13, text)
-        assert result.status is Status.INCORRECT
+        assert result.status is Status.SELF_ASSESSED  # advice, not a verdict (issue 22)
         assert "no Result" in result.message and "Situation (" not in result.message
 
     def test_unlabelled_text_and_thin_parts_get_specific_feedback(self, solved_nb13):
         prose = " ".join(self.STORY.values()) * 3
-        assert "No STAR part is labelled" in self.grade(solved_nb13, prose).message
+        assert "no STAR part is labelled" in self.grade(solved_nb13, prose).message
         thin = {**self.STORY, "Task": "Explain."}
         result = self.grade(solved_nb13, {k: v * (1 if k == "Task" else 3) for k, v in thin.items()})
-        assert result.status is Status.INCORRECT and "Task" in result.message and "too short" in result.message
-        assert self.grade(solved_nb13, {"Outcome": "x"}).message.startswith("Unknown STAR part")
+        assert result.status is Status.SELF_ASSESSED and "Task" in result.message and "too short" in result.message
+        assert self.grade(solved_nb13, {"Background": "x"}).message.startswith("Unknown STAR part")

@@ -554,6 +554,9 @@ def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], grade
         status = result.status.value
         if isinstance(exercise, WrittenAnswer) and result.status is Status.SELF_ASSESSED:
             status = "written"
+        elif result.status is Status.CHECK_FAILED:  # the workbook's fault: no verdict, and the row says so
+            graded.problems.append(f"{exercise.name}: check failed (a fault in the workbook's check, not in the "
+                                   "answer; its feedback says what to report)")
         graded.results[exercise.name] = (status, result.message)
 
 

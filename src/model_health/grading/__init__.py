@@ -13,11 +13,14 @@ In a notebook::
     q1.check(); q1.hint(); q1.solution()
 
 Learner code that is not written yet holds the placeholder ``____``; a check on it
-says "not attempted" instead of failing.
+says "not attempted" instead of failing. A check that breaks on an answer of the kind it is
+written for says "check failed" (a fault in the workbook, not a verdict); the test suite sets
+``MODEL_HEALTH_STRICT_CHECKS=1`` so that raises :class:`CheckFailed` instead.
 """
 
 from model_health.grading._core import (
     ____,
+    CheckFailed,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -48,6 +51,7 @@ from model_health.grading._expect import (
 __all__ = [
     "SIGNIFICANT_DIGITS",
     "____",
+    "CheckFailed",
     "Exercise",
     "ExerciseSet",
     "Incorrect",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import html
 import json
+import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,8 @@ from typing import Any
 from model_health.grading._written import RubricPoint, split_star
 
 SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "exercises" / "solutions"
+# Set (to anything but "" or "0") by the test suite: a check that fails raises CheckFailed instead of reporting it.
+STRICT_CHECKS_VARIABLE = "MODEL_HEALTH_STRICT_CHECKS"
 
 
 class _Placeholder:
@@ -37,6 +40,7 @@ class Status(enum.Enum):
     INCORRECT = "incorrect"
     NOT_ATTEMPTED = "not attempted"
     SELF_ASSESSED = "self-assessed"
+    CHECK_FAILED = "check failed"  # the check itself broke: a fault in the workbook, no verdict on the answer
 
 
 _SYMBOL = {
@@ -44,12 +48,14 @@ _SYMBOL = {
     Status.INCORRECT: "✘",
     Status.NOT_ATTEMPTED: "…",
     Status.SELF_ASSESSED: "✎",
+    Status.CHECK_FAILED: "⚠",
 }
 _COLOUR = {
     Status.CORRECT: "#1a7f37",
     Status.INCORRECT: "#cf222e",
     Status.NOT_ATTEMPTED: "#6e7781",
     Status.SELF_ASSESSED: "#0969da",
+    Status.CHECK_FAILED: "#9a6700",
 }
 
 
@@ -72,6 +78,10 @@ class Incorrect(Exception):
 
 class NotAttempted(Exception):
     """Raised when part of an answer is still the placeholder."""
+
+
+class CheckFailed(RuntimeError):
+    """Raised instead of a "check failed" result when the test suite runs checks strictly."""
 
 
 _bound_namespace: dict[str, Any] | None = None
@@ -172,21 +182,55 @@ class Exercise:
         answers = {name: namespace[name] for name in self.reads}
         if self._carried is not None and {id(value) for value in answers.values()} <= self._carried[0]:
             return self._carried[1]
+        return self._judged(namespace, answers)
+
+    def _verdict(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> Result:
         try:
             insight = self.expect(namespace, **answers)
         except NotAttempted as reason:
             return self._result(Status.NOT_ATTEMPTED, str(reason))
         except Incorrect as reason:
             return self._result(Status.INCORRECT, str(reason))
+        return self._result(Status.CORRECT, insight or self.correct_message)
+
+    def _judged(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> Result:
+        """The verdict; an exception the check did not mean to raise is the check's fault (check failed) unless
+        the learner's answer is to blame (feedback, never a crash)."""
+        try:
+            return self._verdict(namespace, answers)
         except Exception as error:
-            # A learner's object of an unexpected kind must still produce feedback.
+            if not self._answer_is_to_blame(error, namespace, answers):
+                return self._check_failed(error)
             return self._result(
                 Status.INCORRECT,
                 f"Your answer could not be checked ({type(error).__name__}: {error}). "
                 f"Compare what {', '.join(f'`{n}`' for n in self.reads)} holds with what the exercise text "
                 f"asks for (a number, a list, a table, a function); {self.name}.hint() shows the expected form.",
             )
-        return self._result(Status.CORRECT, insight or self.correct_message)
+
+    def _answer_is_to_blame(self, error: Exception, namespace: Mapping[str, Any], answers: dict[str, Any]) -> bool:
+        """Whether the same check runs on the reference answer; with no reference, whether the error is about the
+        type of an answer ("unhashable type: 'list'", "'str' object has no attribute 'shape'")."""
+        try:
+            reference = self.reference(namespace)
+        except NotImplementedError:
+            return isinstance(error, (TypeError, AttributeError)) and any(
+                f"'{type(answer).__name__}'" in str(error) for answer in answers.values())
+        except Exception:
+            return False
+        try:
+            references = dict(zip(self.reads, reference if len(self.reads) > 1 else (reference,), strict=True))
+            self._verdict({**namespace, **references}, references)
+        except Exception:
+            return False
+        return True
+
+    def _check_failed(self, error: Exception) -> Result:
+        where = f"{self.notebook} {self.name}: {type(error).__name__}: {error}"
+        if os.environ.get(STRICT_CHECKS_VARIABLE, "") not in ("", "0"):
+            raise CheckFailed(f"The check failed ({where}).") from error
+        return self._result(Status.CHECK_FAILED, f"The check failed: please report it ({where}). This is a fault in "
+                                                 "the workbook's check, not a verdict on your answer.")
 
     def _record(self, result: Result) -> None:
         from model_health.progress import record
@@ -247,16 +291,27 @@ class Exercise:
 class WrittenAnswer(Exercise):
     """A question of judgment: the learner writes, then compares with a worked answer and rubric.
 
-    Rubric items are text, or :class:`RubricPoint` s with key terms: for those, the check also
-    lists which points the answer appears to cover, labelled as a heuristic aid, not a grade.
+    A written answer is self-assessed once there is text, or not attempted; only an answer that is
+    not text is incorrect. Length is advice: under ``min_words`` words the check says the answer may
+    be short, never that it is wrong. Rubric items are text, or :class:`RubricPoint` s with key terms:
+    for those, the check also lists the terms the answer uses, labelled as a heuristic aid, not a grade.
     """
 
     rubric: tuple[str | RubricPoint, ...] = ()
-    min_words: int = 25
+    min_words: int = 25  # below this, the check advises that the answer may be short (never a verdict)
 
     def _text(self, namespace: Mapping[str, Any]) -> Any:
         (variable,) = self.reads
         return namespace.get(variable, ____)
+
+    def _self_assessed(self, found: str, words: int, advice: list[str]) -> Result:
+        """The result of a written answer: what the check found, then its advice (length, form), never a verdict."""
+        if words < self.min_words:
+            advice = [*advice, f"answers that make every rubric point usually take {self.min_words} words or more; "
+                               "check yours against each point"]
+        said = f" Advice, not a verdict: {'; '.join(advice)}." if advice else ""
+        return self._result(Status.SELF_ASSESSED,
+                            f"{found} Compare it with {self.name}.solution() using the rubric below.{said}")
 
     def _judge(self, text: Any) -> Result:
         (variable,) = self.reads
@@ -265,28 +320,39 @@ class WrittenAnswer(Exercise):
         if not isinstance(text, str):
             return self._result(Status.INCORRECT, f"`{variable}` should be text (a string), got {type(text).__name__}.")
         words = len(text.split())
-        if words < self.min_words:
-            return self._result(
-                Status.INCORRECT, f"Your answer has {words} words; write at least {self.min_words} so it can stand alone."
-            )
-        return self._result(Status.SELF_ASSESSED, f"Written ({words} words). Compare it with {self.name}.solution() "
-                                                  "using the rubric below.")
+        return self._self_assessed(f"Written ({words} words).", words, [])
+
+    def _verdict(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> Result:
+        return self._judge(*answers.values())
 
     def grade(self, namespace: Mapping[str, Any] | None = None) -> Result:
         namespace = _namespace() if namespace is None else namespace
-        return self._judge(self._text(namespace))
+        (variable,) = self.reads
+        return self._judged(namespace, {variable: self._text(namespace)})
 
     def rubric_lines(self, text: str) -> list[str]:
-        """The rubric, each point marked with the term that suggests the answer covers it."""
+        """The rubric: a point with key terms marked [~] with the terms the answer uses, or [ ] when it uses
+        none; a point without key terms as a plain item, for the learner to judge."""
         lines = []
         for item in self.rubric:
             if isinstance(item, RubricPoint):
-                term = item.found_in(text)
-                lines.append(f"[~] {item.point}  (mentions '{term}')" if term
+                terms = item.terms_in(text)
+                lines.append(f"[~] {item.point}  (mentions {', '.join(map(repr, terms))})" if terms
                              else f"[ ] {item.point}  (no key term found)")
             else:
-                lines.append(f"[ ] {item}")
+                lines.append(f"- {item}")
         return lines
+
+    def _rubric_note(self) -> str:
+        with_terms = sum(isinstance(item, RubricPoint) for item in self.rubric)
+        if not with_terms:
+            return ("This rubric has no key terms, so nothing is marked: compare your answer with each point "
+                    "yourself.")
+        note = ("Rubric self-check, a heuristic aid and not a grade: [~] marks a point whose key terms your answer "
+                "uses (used well or not: judge that yourself); [ ] a point it may still miss, or make in other words.")
+        if with_terms < len(self.rubric):
+            note += " Points marked - have no key terms: judge those yourself."
+        return note
 
     def check(self) -> None:
         result = self.grade()
@@ -294,17 +360,18 @@ class WrittenAnswer(Exercise):
             super().check()
             return
         self._record(result)
-        text = _plain_text(self._text(_namespace()))
-        lines = self.rubric_lines(text)
-        note = ""
-        if any(isinstance(item, RubricPoint) for item in self.rubric):
-            note = ("Rubric self-check, a heuristic aid and not a grade: [~] marks a point whose key terms your answer "
-                    "uses (used well or not: judge that yourself); [ ] a point it may still miss, or make in other words.")
-        text_lines = [str(result)] + ([note] if note else []) + ["Rubric:"] + [f"  {line}" for line in lines]
-        items = "".join(f"<li>{html.escape(line.replace('[ ] ', '☐ ', 1) if line.startswith('[ ] ') else line)}</li>"
-                        for line in lines)
-        _show("\n".join(text_lines), _result_html(
-            result, (f"<p><i>{html.escape(note)}</i></p>" if note else "") + f"<ul>{items}</ul>"))
+        lines = self.rubric_lines(_plain_text(self._text(_namespace())))
+        note = self._rubric_note()
+        text_lines = [str(result), note, "Rubric:"] + [f"  {line}" for line in lines]
+        items = "".join(f"<li>{html.escape(_rubric_item_html(line))}</li>" for line in lines)
+        _show("\n".join(text_lines), _result_html(result, f"<p><i>{html.escape(note)}</i></p><ul>{items}</ul>"))
+
+
+def _rubric_item_html(line: str) -> str:
+    """A rubric line as a list item: an unmarked point's box drawn, a plain point's dash left to the bullet."""
+    if line.startswith("[ ] "):
+        return "☐ " + line[4:]
+    return line[2:] if line.startswith("- ") else line
 
 
 def _plain_text(answer: Any) -> str:
@@ -314,11 +381,14 @@ def _plain_text(answer: Any) -> str:
 class StarAnswer(WrittenAnswer):
     """A behavioural answer in STAR form: the check says which of Situation, Task, Action, Result is missing.
 
-    The answer is text with each part labelled (``Situation: …``, ``(Task) …``) or a dict keyed by
-    the parts.
+    The answer is text with each part labelled (``Situation: …``, ``- Outcome: …``, ``(Task) …``, or the
+    label alone on its line) or a dict keyed by the parts. A missing or thin part is advice, like length:
+    the answer is still self-assessed.
     """
 
     min_words_per_part: int = 5
+    _WHY = {"Situation": "the context (what was happening, where)", "Task": "what you had to do",
+            "Action": "what you did, step by step", "Result": "what came of it, with a number if you have one"}
 
     def _judge(self, answer: Any) -> Result:
         (variable,) = self.reads
@@ -331,28 +401,24 @@ class StarAnswer(WrittenAnswer):
                 return self._result(Status.NOT_ATTEMPTED, f"Write your answer in `{variable}`.")
             text = _plain_text(answer)
         else:
-            early = super()._judge(answer)
-            if early.status in (Status.NOT_ATTEMPTED,) or not isinstance(answer, str):
-                return early
+            written = super()._judge(answer)
+            if written.status is not Status.SELF_ASSESSED:
+                return written
             parts, text = split_star(answer), answer
-            if not any(parts.values()):
-                return self._result(Status.INCORRECT, "No STAR part is labelled. Open each part with its label: "
-                                                      "'Situation: …', 'Task: …', 'Action: …', 'Result: …'.")
+        words = len(text.split())
         missing = [part for part, said in parts.items() if not said]
         thin = [part for part, said in parts.items() if said and len(said.split()) < self.min_words_per_part]
-        if missing:
-            why = {"Situation": "the context (what was happening, where)", "Task": "what you had to do",
-                   "Action": "what you did, step by step", "Result": "what came of it, with a number if you have one"}
-            return self._result(Status.INCORRECT, "Your answer has no " + ", no ".join(
-                f"{part} ({why[part]})" for part in missing) + ".")
+        advice = []
+        if len(missing) == len(parts):
+            advice.append("no STAR part is labelled; open each part with its label ('Situation: …', 'Task: …', "
+                          "'Action: …', 'Result: …')")
+        elif missing:
+            advice.append("it has no " + ", no ".join(f"{part} ({self._WHY[part]})" for part in missing))
         if thin:
-            return self._result(Status.INCORRECT, "These parts are too short to stand alone (under "
-                                f"{self.min_words_per_part} words): {', '.join(thin)}.")
-        words = len(text.split())
-        if words < self.min_words:
-            return self._result(Status.INCORRECT, f"Your answer has {words} words; write at least {self.min_words}.")
-        return self._result(Status.SELF_ASSESSED, f"All four STAR parts are there ({words} words). Compare it with "
-                                                  f"{self.name}.solution() using the rubric below.")
+            advice.append(f"these parts are too short to stand alone (under {self.min_words_per_part} words): "
+                          f"{', '.join(thin)}")
+        found = f"All four STAR parts are there ({words} words)." if not advice else f"Written ({words} words)."
+        return self._self_assessed(found, words, advice)
 
 
 def solution_code(notebook: str, exercise: str) -> str:
@@ -381,19 +447,26 @@ class ExerciseSet:
         return [exercise.grade(namespace) for exercise in self.exercises]
 
     def score_summary(self) -> None:
-        """Grade every exercise now and show done / open / not attempted."""
+        """Grade every exercise now and show done / open / not attempted, and any check that failed."""
         results = self.grade_all()
-        graded = [r for e, r in zip(self.exercises, results) if not isinstance(e, WrittenAnswer)]
+        # A check that failed is no verdict: it counts neither for nor against the score.
+        graded = [r for e, r in zip(self.exercises, results)
+                  if not isinstance(e, WrittenAnswer) and r.status is not Status.CHECK_FAILED]
         correct = sum(r.status is Status.CORRECT for r in graded)
         lines = [f"Score: {correct}/{len(graded)} auto-graded exercises correct."]
         for result in results:
             lines.append(f"  {_SYMBOL[result.status]} {result.exercise} {result.title}: {result.status.value}")
         open_items = [r.exercise for r in results if r.status in (Status.INCORRECT, Status.NOT_ATTEMPTED)]
-        lines.append("Open: " + (", ".join(open_items) if open_items else "none. Well done."))
-        text = "\n".join(lines)
+        failed = [r.exercise for r in results if r.status is Status.CHECK_FAILED]
+        closing = ["Open: " + (", ".join(open_items) if open_items else "none. Well done.")]
+        if failed:
+            closing.append(f"Check failed, a fault in the workbook and not your answer (please report it): "
+                           f"{', '.join(failed)}.")
+        text = "\n".join(lines + closing)
         rows = "".join(
             f'<tr><td style="color:{_COLOUR[r.status]}">{_SYMBOL[r.status]}</td><td>{r.exercise}</td>'
             f"<td>{html.escape(r.title)}</td><td>{r.status.value}</td></tr>"
             for r in results
         )
-        _show(text, f"<b>{html.escape(lines[0])}</b><table>{rows}</table><p>{html.escape(lines[-1])}</p>")
+        _show(text, f"<b>{html.escape(lines[0])}</b><table>{rows}</table>"
+                    + "".join(f"<p>{html.escape(line)}</p>" for line in closing))
