@@ -91,6 +91,12 @@ class Options:
     memory_mb: int = 4096
     call_timeout: float = 30.0
     variants: bool = False  # the class got per-learner variants: grade each on its learner's, metadata or not
+    # Once the notebook ran: the seconds its grading may take (loading its variables, the checks, calls into its
+    # kernel); exercises left when it runs out are not graded, and a rerun grades them again.
+    grading_budget: float = 300.0
+    transfer_mb: int = 256  # the distinct data the grader loads from one submission's kernel, in MiB (pickled)
+    variable_mb: int = 128  # the largest variable it loads, in MiB (pickled)
+    grader_memory_mb: int = 4096  # address-space limit of each grading process (submissions' kernels: memory_mb)
 
 
 @dataclass
@@ -353,14 +359,38 @@ class KernelDied(Exception):
 
 class KernelSession:
     """The submission's kernel: runs code with a time limit, and is asked for its variables and to run the
-    learner's functions."""
+    learner's functions.
 
-    def __init__(self, manager, folder: Path, call_timeout: float) -> None:
-        self.manager, self.folder, self.call_timeout = manager, folder, call_timeout
+    They are exchanged as files in a folder of ``work`` this session creates (``folder``), each opened through
+    :class:`~model_health.grading._transfer.TransferFolder`. While ``budget`` is set, each call into the kernel
+    spends it, and once it is spent a call fails at once.
+    """
+
+    def __init__(self, manager, work: Path, call_timeout: float, limits=None) -> None:
+        from model_health.grading._transfer import TransferFolder, TransferLimits
+
+        self.manager, self.call_timeout = manager, call_timeout
+        self.budget = None  # a GradingBudget while the checks run
         self.client = manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=120)
         self.calls = 0
+        self.transfer = TransferFolder.create(work, limits or TransferLimits())
+        self.folder = self.transfer.path
+        self.workspace = Path(os.path.realpath(work))
+
+    def confine(self, path: str) -> str:
+        """``path`` (the kernel's: relative to the notebook's folder, where the checks run) resolved, if it is inside
+        the submission's working copy; a PermissionError otherwise (a link or a path out of it)."""
+        resolved = os.path.realpath(path)
+        if os.path.commonpath([resolved, self.workspace]) != str(self.workspace):
+            raise PermissionError(f"{path} is outside the submission's folder; the grader opens no file of its "
+                                  "choice elsewhere")
+        return resolved
+
+    def close(self) -> None:
+        self.client.stop_channels()  # its sockets, closed now rather than whenever they are collected
+        self.transfer.close()
 
     def run(self, code: str, timeout: float) -> dict:
         """Run ``code``; the reply's content (its "status", and "ename" on an error).
@@ -397,22 +427,36 @@ class KernelSession:
 
     def request(self, operation: str, key: str, argument):
         """Ask the kernel to call (or read from) one of its objects; the answer comes back as data."""
-        from model_health.grading._transfer import request_bytes, safe_loads
+        from model_health.grading._transfer import TransferRefused, request_bytes, safe_loads
 
+        timeout = self.call_timeout
+        if self.budget is not None:
+            self.budget.check()
+            timeout = min(timeout, self.budget.left())
         self.calls += 1
         request, reply = self.folder / f"call-{self.calls}.in", self.folder / f"call-{self.calls}.out"
-        request.write_bytes(request_bytes(operation, key, argument))
+        self.transfer.write_new(request, request_bytes(operation, key, argument))
         try:
-            self.run(f"__mh_call({str(request)!r}, {str(reply)!r})", self.call_timeout)
+            self.run(f"__mh_call({str(request)!r}, {str(reply)!r})", timeout)
         except TimeoutError:
+            if self.budget is not None:
+                self.budget.check()
             raise TimeoutError(f"it did not return within {self.call_timeout:.0f} s") from None
-        error = reply.with_name(reply.name + ".error")
-        if error.exists():
-            details = json.loads(error.read_text(encoding="utf-8"))
+        limits = self.transfer.limits
+        try:
+            details = json.loads(self.transfer.read(reply.with_name(reply.name + ".error"), limits.small_bytes))
+        except FileNotFoundError:
+            pass
+        else:
+            if not (isinstance(details, dict) and isinstance(details.get("type"), str)
+                    and isinstance(details.get("message"), str)):
+                raise TransferRefused(f"{reply.name}.error is not an error the kernel writes")
             raise _remote_error(details["type"], details["message"])
-        if not reply.exists():
-            raise RuntimeError("the submission's kernel sent no answer")
-        return safe_loads(reply.read_bytes(), self)
+        try:
+            data = self.transfer.read(reply, limits.variable_bytes)
+        except FileNotFoundError:
+            raise RuntimeError("the submission's kernel sent no answer") from None
+        return safe_loads(data, self)
 
 
 def _remote_error(name: str, message: str) -> Exception:
@@ -455,7 +499,8 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
 
-    from model_health.grading._transfer import KERNEL_HELPERS, load_snapshot
+    from model_health.grading._transfer import (KERNEL_HELPERS, MIB, GradingBudget, GradingBudgetSpent, TransferLimits,
+                                                TransferRefused)
 
     exercises = {exercise.name: exercise for exercise in _exercise_set(name)}
     specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options)])
@@ -470,8 +515,8 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
     manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     session = None
     try:
-        session = KernelSession(manager, work / ".transfer", options.call_timeout)
-        session.folder.mkdir(exist_ok=True)
+        session = KernelSession(manager, work, options.call_timeout,
+                                TransferLimits(options.variable_mb * MIB, options.transfer_mb * MIB))
         try:
             session.run(KERNEL_HELPERS, 60)
             for index, cell in enumerate(cells):
@@ -518,30 +563,47 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
         except TimeoutError as error:  # the snapshot itself hung
             graded.problems.append(f"the notebook's variables could not be read ({error})")
             return None
-        namespace, _ = load_snapshot(session.folder / "variables", session)
-        answers = {q: load_snapshot(folder, session)[0] for q, folder in captured.items()}
         here = os.getcwd()
         os.chdir(work / "notebooks")  # checks that open the notebook's files (an MLflow store) find them
         try:
-            _grade_exercises(name, namespace, answers, graded)
+            with GradingBudget(options.grading_budget) as budget:
+                session.budget = budget
+                # The answers first: when a submission's variables pass the transfer limit, they are what is graded.
+                answers = {}
+                for q, folder in captured.items():
+                    try:
+                        answers[q] = session.transfer.load_snapshot(folder, session)[0]
+                    except TransferRefused as error:
+                        graded.results[q] = ("not graded", f"its answer could not be read: {error}")
+                namespace, _ = session.transfer.load_snapshot(session.folder / "variables", session)
+                _grade_exercises(name, namespace, answers, graded, budget)
+        except GradingBudgetSpent as spent:
+            left = [q for q in captured if q not in graded.results]
+            for q in left:
+                graded.results[q] = ("not graded", str(spent))
+            if left:
+                graded.problems.append(f"{RERUN}: {spent}; {', '.join(left)} not graded")
         finally:
             os.chdir(here)
     finally:
         if session is not None:
-            session.client.stop_channels()  # its sockets, closed now rather than whenever they are collected
+            session.close()
         if manager.has_kernel:
             manager.shutdown_kernel(now=True)
     return None
 
 
-def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], graded: Graded) -> None:
-    """Judge every exercise whose answer cells ran, on its captured answer and the notebook's variables."""
+def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], graded: Graded, budget=None) -> None:
+    """Judge every exercise whose answer cells ran, on its captured answer and the notebook's variables
+    (:class:`~model_health.grading._transfer.GradingBudgetSpent` once ``budget`` is spent)."""
     from model_health.grading import ____, Status, WrittenAnswer
     from model_health.grading._transfer import Opaque
 
     for exercise in _exercise_set(name):
         if exercise.name not in answers:
             continue
+        if budget is not None:
+            budget.check()
         # The answer is what its cells left; a name they did not set is unanswered, even if a later cell
         # filled it with the reference.
         own = {**namespace, **{read: answers[exercise.name].get(read, ____) for read in exercise.reads}}
@@ -897,6 +959,22 @@ def _warm_up() -> None:
         _exercise_set(notebook)
 
 
+def _limit_memory(megabytes: int) -> None:
+    """Limit this process's address space (its soft limit: the kernels it starts set their own) to ``megabytes``,
+    so data a submission sends cannot grow the grader without bound: a MemoryError refuses that variable."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = megabytes * 2 ** 20
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+
+
+def _start_worker(memory_mb: int) -> None:
+    """A grading process: its memory limited, then every exercise module imported."""
+    _limit_memory(memory_mb)
+    _warm_up()
+
+
 def _unfinished(row: Graded) -> bool:
     return any(problem.startswith((RERUN, "grading crashed", "grading stopped")) for problem in row.problems)
 
@@ -921,7 +999,8 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
     try:
         # Spawned, not forked: a fork of a process whose OpenMP threads ran (scikit-learn's HistGradientBoosting
         # in a notebook or a test) deadlocks the child's first OpenMP call.
-        with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_warm_up,
+        with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_start_worker,
+                                 initargs=(options.grader_memory_mb,),
                                  mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(grade_submission, submission, options, scratch): submission
                        for submission in todo}
