@@ -159,9 +159,10 @@ def solved_nb13() -> dict:
 
 
 # --- how the suite is split and narrowed ---------------------------------------------------------------------------
-# `workbook.py test` runs the suite on two xdist workers with --dist loadgroup: a test's group is its notebook
-# where it has one (so each solved notebook is built once, on one worker), else its module (so a module-scoped
-# fixture is built once). Groups are handed out in collection order (--no-loadscope-reorder), heaviest first.
+# `workbook.py test` runs the suite on two xdist workers with --dist loadgroup: a test's group is its module if it
+# uses a module-scoped fixture (built once), else its notebook where it has one (each solved notebook is built
+# once, and no two runs of a notebook share its output/ folder at once), else a slow test's own, else its module.
+# Groups are handed out in collection order (--no-loadscope-reorder), heaviest first.
 # `workbook.py test --quick` leaves out the tests marked slow and the checks of notebooks the change leaves alone.
 
 NOTEBOOK_NUMBER = re.compile(r"(?<!\d)(\d\d)_[a-z]")
@@ -178,11 +179,15 @@ def pytest_configure(config):
 
 
 def item_notebook(item) -> str | None:
-    """The number of the notebook a test is about, if it is about one: from its module (test_nb04_…) or its
-    parameters (a notebook path, name or (name, exercise) case)."""
+    """The number of the notebook a test is about, if it is about one: from its module (test_nb04_…), a solved
+    notebook it uses (solved_nb04), or its parameters (a notebook path, name or (name, exercise) case)."""
     module = re.match(r"test_nb(\d\d)_", item.path.name)
     if module:
         return module[1]
+    for fixture in getattr(item, "fixturenames", ()):
+        solved = re.fullmatch(r"solved_nb(\d\d)", fixture)
+        if solved:
+            return solved[1]
     for value in getattr(getattr(item, "callspec", None), "params", {}).values():
         value = value[0] if isinstance(value, tuple) and value else value
         found = NOTEBOOK_NUMBER.search(value.name if isinstance(value, Path) else str(value))
@@ -215,10 +220,14 @@ def pytest_collection_modifyitems(config, items):
         notebook = item_notebook(item)
         if uses_module_fixture(item):
             group = item.path.stem
+        elif notebook:
+            # One worker per notebook: its runs write the notebook's output/ folder (an MLflow store, a DuckDB
+            # file), which two runs at once would share.
+            group = f"notebook-{notebook}"
         elif item.get_closest_marker("slow"):
-            group = item.nodeid  # a whole notebook run: spread them over both workers
+            group = item.nodeid  # a slow test on its own: spread them over both workers
         else:
-            group = f"notebook-{notebook}" if notebook else item.path.stem
+            group = item.path.stem
         item.add_marker(pytest.mark.xdist_group(group))
         groups.setdefault(group, []).append(item)
     weight = {group: sum(map(item_weight, members)) for group, members in groups.items()}
