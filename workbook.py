@@ -145,18 +145,17 @@ def touched_notebooks(paths: list[str]) -> list[str]:
 
 
 def test_commands(python: Path, quick: bool, rest: list[str]) -> list[list[object]]:
-    """The pytest runs `test` makes: the suite on two workers (see tests/conftest.py for how it is split), then,
-    unless ``quick``, nbval over the solutions twice in a row, since stored outputs must not depend on the run."""
-    workers = ["-n", str(min(os.cpu_count() or 1, 2)), "--dist"]
-    suite = [python, "-m", "pytest", "tests", "src", "-p", "no:cacheprovider", *workers, "loadgroup",
-             "--no-loadscope-reorder"]
+    """The pytest runs `test` makes: the suite, then, unless ``quick``, nbval over the solutions twice in a row,
+    since stored outputs must not depend on the run. One process each: on two xdist workers, runs of one
+    notebook shared its output/ folder (tests/conftest.py groups tests by notebook for the day that is fixed)."""
+    suite = [python, "-m", "pytest", "tests", "src", "-p", "no:cacheprovider"]
     if quick:
         notebooks = touched_notebooks(changed_files())
         print(f"Quick: unit tests, and the checks of notebook(s) {', '.join(notebooks) or 'none'} "
               "(from what the working tree changes); no test marked slow, no nbval.", flush=True)
         return [[*suite, f"--notebooks={','.join(notebooks)}", *rest]]
     nbval = [python, "-m", "pytest", "--nbval", "solutions", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-             "-p", "no:cacheprovider", *workers, "loadscope", *rest]
+             "-p", "no:cacheprovider", *rest]
     return [[*suite, *rest], nbval, nbval]
 
 

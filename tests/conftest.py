@@ -159,7 +159,8 @@ def solved_nb13() -> dict:
 
 
 # --- how the suite is split and narrowed ---------------------------------------------------------------------------
-# `workbook.py test` runs the suite on two xdist workers with --dist loadgroup: a test's group is its module if it
+# On xdist workers (-n 2 --dist loadgroup --no-loadscope-reorder; `workbook.py test` runs one process until a
+# two-worker run is green) a test's group is its module if it
 # uses a module-scoped fixture (built once), else its notebook where it has one (each solved notebook is built
 # once, and no two runs of a notebook share its output/ folder at once), else a slow test's own, else its module.
 # Groups are handed out in collection order (--no-loadscope-reorder), heaviest first.
