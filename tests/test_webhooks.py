@@ -262,7 +262,7 @@ def test_the_receiver_answers_400_with_a_reason_to_a_body_that_is_not_an_alert(t
 
 def test_a_slow_receiver_still_answers_health_and_records_a_repeated_key_once(tmp_path):
     """While two POSTs of one key wait out the delay, /health answers; the alert is recorded once."""
-    app = create_receiver_app(tmp_path / "got.jsonl", delay=2.0)
+    app = create_receiver_app(tmp_path / "got.jsonl", delay=5.0)
     post = ("POST", "/alerts", {"json": {"text": "x"}, "headers": {"Idempotency-Key": "k1"}})
     done = receive(app, post, post, ("GET", "/health", {}))
     assert [path for path, _ in done] == ["/health", "/alerts", "/alerts"]
