@@ -400,7 +400,9 @@ class KernelSession:
         """
         import queue
 
-        msg_id = self.client.execute(code, store_history=False, allow_stdin=False)
+        # One request at a time, each awaited: the kernel must not abort the next one after an error (it does, for
+        # a moment, when the request follows an error quickly, as on a busy machine).
+        msg_id = self.client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
         deadline, interrupted = time.monotonic() + timeout, False
         while True:
             while True:  # drain the output: the grader never reads what a submission prints
