@@ -146,17 +146,18 @@ def touched_notebooks(paths: list[str]) -> list[str]:
 
 def test_commands(python: Path, quick: bool, rest: list[str]) -> list[list[object]]:
     """The pytest runs `test` makes: the suite, then, unless ``quick``, nbval over the solutions twice in a row,
-    since stored outputs must not depend on the run. One process each: on two xdist workers, runs of one
-    notebook shared its output/ folder (tests/conftest.py groups tests by notebook for the day that is fixed)."""
+    since stored outputs must not depend on the run. Each runs on up to four pytest-xdist workers (one per core):
+    the suite keeps every test about one notebook on one worker (tests/conftest.py), nbval each notebook's cells."""
+    workers = ["-n", str(max(1, min(4, os.cpu_count() or 1)))]
     suite = [python, "-m", "pytest", "tests", "src", "-p", "no:cacheprovider"]
     if quick:
         notebooks = touched_notebooks(changed_files())
         print(f"Quick: unit tests, and the checks of notebook(s) {', '.join(notebooks) or 'none'} "
               "(from what the working tree changes); no test marked slow, no nbval.", flush=True)
-        return [[*suite, f"--notebooks={','.join(notebooks)}", *rest]]
+        return [[*suite, f"--notebooks={','.join(notebooks)}", *workers, "--dist", "loadgroup", *rest]]
     nbval = [python, "-m", "pytest", "--nbval", "solutions", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-             "-p", "no:cacheprovider", *rest]
-    return [[*suite, *rest], nbval, nbval]
+             "-p", "no:cacheprovider", *workers, "--dist", "loadscope", *rest]
+    return [[*suite, *workers, "--dist", "loadgroup", "--no-loadscope-reorder", *rest], nbval, nbval]
 
 
 def main(argv: list[str]) -> None:
@@ -174,6 +175,8 @@ def main(argv: list[str]) -> None:
     if command in ("test", "grade", "bench"):
         # These run the solutions, checking every exercise: keep that out of the learner's own progress file.
         os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-progress-")
+    if command == "test":  # the notebooks' files (stores, logs, reports) too: a learner's own output/ is left alone
+        os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-health-test-")) / "output")
     if command == "setup":
         print(f"Ready: {python}")
     elif command == "lab":

@@ -8,6 +8,7 @@ matplotlib.use("Agg")  # before pyplot is imported anywhere: tests draw, never s
 
 import os  # noqa: E402
 import tempfile  # noqa: E402
+from pathlib import Path  # noqa: E402
 import re  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
@@ -22,7 +23,6 @@ settings.register_profile("workbook", deadline=None, derandomize=True, database=
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile("workbook")
 set_hypothesis_home_dir(tempfile.mkdtemp(prefix="model-health-test-hypothesis-"))  # its caches, not in the tree
-from pathlib import Path  # noqa: E402
 
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
@@ -30,6 +30,9 @@ import pytest  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 # Checks record progress; tests must never mark a learner's own exercises done.
 os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-test-progress-")
+# Each process writes the notebooks' files (MLflow stores, prediction logs, reports) to its own output/ folder:
+# two runs of one notebook at once (two xdist workers, or a learner's session) never share a store.
+os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-health-test-")) / "output")
 # A check that breaks fails the test (CheckFailed) instead of telling a learner "check failed: please report".
 os.environ["MODEL_HEALTH_STRICT_CHECKS"] = "1"
 
@@ -41,7 +44,7 @@ def run_code_cells(notebook_path: Path) -> dict:
     namespace: dict = {"__name__": "__notebook__"}
     environment = dict(os.environ)  # a kernel's variables (e.g. MLflow's tracking URI) die with it; so must these
     folder = os.getcwd()
-    os.chdir(notebook_path.parent)  # a kernel runs in the notebook's folder: "../output" is the repo's output/
+    os.chdir(notebook_path.parent)  # a kernel runs in the notebook's folder
     try:
         for cell in nbformat.read(notebook_path, as_version=4).cells:
             if cell.cell_type == "code":
@@ -159,10 +162,9 @@ def solved_nb13() -> dict:
 
 
 # --- how the suite is split and narrowed ---------------------------------------------------------------------------
-# On xdist workers (-n 2 --dist loadgroup --no-loadscope-reorder; `workbook.py test` runs one process until a
-# two-worker run is green) a test's group is its module if it
-# uses a module-scoped fixture (built once), else its notebook where it has one (each solved notebook is built
-# once, and no two runs of a notebook share its output/ folder at once), else a slow test's own, else its module.
+# On xdist workers (`workbook.py test`: -n 2 --dist loadgroup --no-loadscope-reorder) a test's group is its
+# module if it uses a module-scoped fixture (built once), else its notebook where it has one (each worker builds
+# a solved notebook only if it runs that notebook's tests), else a slow test's own, else its module.
 # Groups are handed out in collection order (--no-loadscope-reorder), heaviest first.
 # `workbook.py test --quick` leaves out the tests marked slow and the checks of notebooks the change leaves alone.
 
@@ -222,8 +224,7 @@ def pytest_collection_modifyitems(config, items):
         if uses_module_fixture(item):
             group = item.path.stem
         elif notebook:
-            # One worker per notebook: its runs write the notebook's output/ folder (an MLflow store, a DuckDB
-            # file), which two runs at once would share.
+            # One worker per notebook: its solved namespace is built once.
             group = f"notebook-{notebook}"
         elif item.get_closest_marker("slow"):
             group = item.nodeid  # a slow test on its own: spread them over both workers

@@ -479,7 +479,8 @@ def _kernel_spec(folder: Path, work: Path, options: Options) -> str:
             "--memory-mb", str(options.memory_mb), "--", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
     environment = {"HOME": str(work), "TMPDIR": str(work / "tmp"), "MPLCONFIGDIR": str(work / ".matplotlib"),
                    "IPYTHONDIR": str(work / ".ipython"), "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
-                   "MODEL_HEALTH_PROGRESS": str(work / ".progress"), "PYTHONDONTWRITEBYTECODE": "1"}
+                   "MODEL_HEALTH_PROGRESS": str(work / ".progress"), "MODEL_HEALTH_OUTPUT": str(work / "output"),
+                   "PYTHONDONTWRITEBYTECODE": "1"}
     for name in ("tmp", ".matplotlib", ".ipython", ".runtime", ".progress"):
         (work / name).mkdir(exist_ok=True)
     (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python",

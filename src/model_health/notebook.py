@@ -1,17 +1,21 @@
-"""The one set-up call every notebook makes: quiet libraries, one plotting style, seeds, no telemetry."""
+"""The one set-up call every notebook makes (quiet libraries, one plotting style, seeds, no telemetry), and the
+folder a notebook writes its files to."""
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
+import shutil
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from model_health._offline import quiet_by_default
 
-__all__ = ["setup"]
+__all__ = ["output_folder", "setup"]
 
 DEFAULT_SEED = 2026
 
@@ -51,3 +55,29 @@ def setup(seed: int = DEFAULT_SEED) -> int:
     if not any(isinstance(f, _OptionalDependencyNotices) for f in root.filters):
         root.addFilter(_OptionalDependencyNotices())
     return seed
+
+
+def output_folder(notebook: str, fresh: bool = False) -> Path:
+    """The folder ``notebook`` writes its files to (reports, an MLflow store, a prediction log), absolute, since a
+    store's URI names it whoever reads it: ``../output/<notebook>`` seen from the notebooks' folder.
+
+    The environment variable ``MODEL_HEALTH_OUTPUT`` moves the ``output`` folder: the tests give each process
+    its own, so two runs of one notebook never share a store. ``fresh`` empties the folder first, so a run
+    starts from nothing (a new log, model versions from 1).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, MODEL_HEALTH_OUTPUT=tempfile.mkdtemp()):
+    ...     folder = output_folder("01_demo", fresh=True)
+    >>> folder.is_dir(), folder.name, folder.is_absolute()
+    (True, '01_demo', True)
+    """
+    if not notebook or Path(notebook).name != notebook or notebook in (".", ".."):
+        raise ValueError(f"output_folder takes a notebook's name, such as '04_monitor_rest_api', not {notebook!r}")
+    folder = Path(os.environ.get("MODEL_HEALTH_OUTPUT") or "../output").resolve() / notebook
+    if fresh:
+        shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
