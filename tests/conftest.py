@@ -30,8 +30,8 @@ import pytest  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 # Checks record progress; tests must never mark a learner's own exercises done.
 os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-test-progress-")
-# Each process writes the notebooks' files (MLflow stores, prediction logs, reports) to its own output/ folder:
-# two runs of one notebook at once (two xdist workers, or a learner's session) never share a store.
+# The notebooks' files (MLflow stores, prediction logs, reports) go to a temporary output/ folder, never the
+# repository's; each run of a notebook in the tests sets its own (run_code_cells, the learner runs).
 os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-health-test-")) / "output")
 # A check that breaks fails the test (CheckFailed) instead of telling a learner "check failed: please report".
 os.environ["MODEL_HEALTH_STRICT_CHECKS"] = "1"
@@ -43,6 +43,8 @@ def run_code_cells(notebook_path: Path) -> dict:
 
     namespace: dict = {"__name__": "__notebook__"}
     environment = dict(os.environ)  # a kernel's variables (e.g. MLflow's tracking URI) die with it; so must these
+    # Its files (stores, logs) in a folder of its own: no other run, in this process or another, empties it.
+    os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-health-test-")) / "output")
     folder = os.getcwd()
     os.chdir(notebook_path.parent)  # a kernel runs in the notebook's folder
     try:

@@ -149,3 +149,22 @@ def test_every_corrupted_batch_breaks_one_rule(solved_nb02):
         assert not nb02._passes(schema, batch)[0], name
     clean = solved_nb02["adult"].frame.sample(200, random_state=7).reset_index(drop=True)
     assert nb02._passes(schema, clean)[0]
+
+
+def test_running_the_lineage_cell_again_logs_again_and_still_grades_correct(solved_nb02, monkeypatch):
+    """A learner runs section 8's cell twice: the store is kept (no UNIQUE error on the experiment, no write to a
+    store deleted under MLflow's open connection), the new run goes to the notebook's experiment, and q8 holds."""
+    import nbformat
+    from mlflow import MlflowClient
+
+    from conftest import REPO
+
+    cell = next(cell.source for cell in nbformat.read(REPO / "solutions" / "02_lifecycle_data_bias.ipynb",
+                                                      as_version=4).cells if "### BEGIN SOLUTION q8" in cell.source)
+    namespace = dict(solved_nb02)
+    monkeypatch.setenv("MODEL_HEALTH_OUTPUT", str(namespace["OUTPUT"].parent))  # the kernel's, as it ran
+    exec(compile(cell, "section 8, run again", "exec"), namespace)
+    client = MlflowClient(namespace["TRACKING_URI"])
+    runs = client.search_runs([client.get_experiment_by_name(namespace["EXPERIMENT"]).experiment_id])
+    assert len(runs) == 2
+    assert nb02.q8.grade(namespace).status is Status.CORRECT

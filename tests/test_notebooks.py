@@ -45,8 +45,9 @@ def test_notebook_front_matter(notebook):
 
 @pytest.mark.parametrize("notebook", LEARNER_NOTEBOOKS, ids=lambda p: p.stem)
 @pytest.mark.slow
-def test_learner_notebook_runs_as_delivered(notebook):
+def test_learner_notebook_runs_as_delivered(notebook, tmp_path, monkeypatch):
     """Untouched, the learner notebook runs without error and reports every exercise not attempted."""
+    monkeypatch.setenv("MODEL_HEALTH_OUTPUT", str(tmp_path / "output"))  # its kernel's stores are its own
     executed = execute_notebook(notebook)
     errors = [output for cell in executed.cells for output in cell.get("outputs", [])
               if output.output_type == "error"]

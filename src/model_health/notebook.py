@@ -57,13 +57,18 @@ def setup(seed: int = DEFAULT_SEED) -> int:
     return seed
 
 
+_EMPTIED: set[Path] = set()  # folders this process has emptied (see output_folder)
+
+
 def output_folder(notebook: str, fresh: bool = False) -> Path:
     """The folder ``notebook`` writes its files to (reports, an MLflow store, a prediction log), absolute, since a
     store's URI names it whoever reads it: ``../output/<notebook>`` seen from the notebooks' folder.
 
-    The environment variable ``MODEL_HEALTH_OUTPUT`` moves the ``output`` folder: the tests give each process
-    its own, so two runs of one notebook never share a store. ``fresh`` empties the folder first, so a run
-    starts from nothing (a new log, model versions from 1).
+    The environment variable ``MODEL_HEALTH_OUTPUT`` moves the ``output`` folder: the tests give each run of a
+    notebook its own, so two runs never share a store. ``fresh`` empties the folder the first time a kernel asks,
+    so a restarted kernel starts from nothing (a new log, model versions from 1). Asked again in the same kernel
+    (a cell run twice) it is kept: the kernel's open connections (MLflow keeps one per store) point at its files,
+    and a store deleted under them can no longer be written.
 
     Examples
     --------
@@ -71,13 +76,16 @@ def output_folder(notebook: str, fresh: bool = False) -> Path:
     >>> from unittest import mock
     >>> with mock.patch.dict(os.environ, MODEL_HEALTH_OUTPUT=tempfile.mkdtemp()):
     ...     folder = output_folder("01_demo", fresh=True)
-    >>> folder.is_dir(), folder.name, folder.is_absolute()
-    (True, '01_demo', True)
+    ...     _ = (folder / "log.txt").write_text("kept")
+    ...     again = output_folder("01_demo", fresh=True)
+    >>> again == folder, folder.is_absolute(), (folder / "log.txt").read_text()
+    (True, True, 'kept')
     """
-    if not notebook or Path(notebook).name != notebook or notebook in (".", ".."):
+    if not isinstance(notebook, str) or not notebook or Path(notebook).name != notebook or notebook in (".", ".."):
         raise ValueError(f"output_folder takes a notebook's name, such as '04_monitor_rest_api', not {notebook!r}")
     folder = Path(os.environ.get("MODEL_HEALTH_OUTPUT") or "../output").resolve() / notebook
-    if fresh:
+    if fresh and folder not in _EMPTIED:
         shutil.rmtree(folder, ignore_errors=True)
+        _EMPTIED.add(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
