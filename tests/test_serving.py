@@ -8,11 +8,15 @@ process or port behind."""
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import sqlite3
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 import numpy as np
@@ -428,3 +432,42 @@ def test_the_monitor_reads_a_duckdb_log_the_same_way(world, tmp_path):
     with pytest.raises(ValueError, match="not a prediction log"):
         (tmp_path / "empty.duckdb").write_bytes(b"not a database")
         run_monitor(tmp_path / "empty.duckdb", reference, tmp_path / "c", **kwargs)
+
+
+def running(pid: str) -> bool:
+    """Whether the process lives (an exited one that nobody has reaped yet does not)."""
+    try:
+        return "\nState:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+
+
+KERNEL_WITH_A_SERVER = """
+import signal, sys, time
+from model_health.serving import LocalServer
+signal.signal(signal.SIGINT, lambda *_: print("interrupted", flush=True))  # as a kernel: the cell stops, it lives
+server = LocalServer(["receiver", "--store", sys.argv[1]]).start()
+print(server.process.pid, server.url, flush=True)
+time.sleep(600)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ending with the parent uses Linux's prctl")
+def test_an_interrupt_leaves_the_server_running_and_a_killed_kernel_takes_it_down(tmp_path):
+    """Jupyter's interrupt signals the kernel's whole process group: the server is not in it. A kernel killed at
+    a restart runs no clean-up: its server ends anyway."""
+    with subprocess.Popen([sys.executable, "-c", KERNEL_WITH_A_SERVER, str(tmp_path / "got.jsonl")],
+                          stdout=subprocess.PIPE, text=True, start_new_session=True) as kernel:
+        try:
+            pid, url = kernel.stdout.readline().split()
+            os.killpg(kernel.pid, signal.SIGINT)
+            assert kernel.stdout.readline().strip() == "interrupted"
+            assert httpx.get(f"{url}/health", timeout=30).status_code == 200
+            kernel.kill()
+            kernel.wait(30)
+            deadline = time.monotonic() + 60
+            while running(pid) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert not running(pid), "the server outlived the kernel that started it"
+        finally:
+            kernel.kill()

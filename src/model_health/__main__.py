@@ -27,6 +27,10 @@ def main(argv: list[str]) -> int:
     if command not in COMMANDS:
         print(f"Unknown command {command!r}; commands: {', '.join(COMMANDS)}.", file=sys.stderr)
         return 2
+    if command in ("serve", "receiver"):
+        from model_health.serving import end_with_parent
+
+        end_with_parent()
     module, function = COMMANDS[command]
     return getattr(importlib.import_module(module), function)(rest)
 

@@ -22,6 +22,7 @@ free localhost port and stops it, for notebooks and tests.
 import argparse
 import atexit
 import datetime as dt
+import os
 import queue
 import socket
 import sqlite3
@@ -359,8 +360,11 @@ class LocalServer:
     def start(self) -> "LocalServer":
         import httpx
 
+        # Its own session: Jupyter's interrupt (SIGINT to the kernel's process group) stops the cell, not the
+        # server; the server ends with this process instead (end_with_parent), even if it is killed.
         self.process = subprocess.Popen([sys.executable, "-m", "model_health", *self.arguments, "--port",
-                                         str(self.port)], stdout=self._log, stderr=subprocess.STDOUT)
+                                         str(self.port)], stdout=self._log, stderr=subprocess.STDOUT,
+                                        start_new_session=True, env={**os.environ, PARENT_VARIABLE: str(os.getpid())})
         LocalServer.running.add(self)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
@@ -406,6 +410,25 @@ class LocalServer:
         self.stop()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
+
+
+PARENT_VARIABLE = "MODEL_HEALTH_SERVER_PARENT"  # the process a LocalServer's server ends with
+
+
+def end_with_parent() -> None:
+    """In a server a :class:`LocalServer` started: receive SIGTERM (a graceful stop) when the process that started
+    it ends, however it ends (a kernel killed by a restart runs no atexit handler). Linux only; elsewhere the
+    starter's atexit handler is what stops it."""
+    import ctypes
+    import signal
+
+    parent = os.environ.pop(PARENT_VARIABLE, None)
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != int(parent):  # the starter ended before the request was made
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @atexit.register
