@@ -103,3 +103,12 @@ def test_the_notebook_stops_its_servers_and_tells_season_from_drift(solved_nb04)
     assert not LocalServer.running
     assert solved_nb04["static_alerts"] == [4, 6, 7] and solved_nb04["seasonal_alerts"] == [6, 7]
     assert solved_nb04["weekly"].loc[8, "status"] == "unknown"
+
+
+@pytest.mark.parametrize("rule", ["week % 4 == 0", "week in BILLING_WEEKS"])
+def test_billing_weeks_by_rule_or_by_calendar_both_pass(solved_nb04, rule):
+    """Within the simulated calendar, "every fourth week" and the given BILLING_WEEKS are the same weeks."""
+    ns = solved_nb04
+    assert set(ns["BILLING_WEEKS"]) == {week for week in ns["weekly"].index if week % 4 == 0}
+    threshold = eval(f"lambda week: f1_threshold - billing_dip if {rule} else f1_threshold", dict(ns))
+    assert nb04.q8.grade({**ns, "threshold_for_week": threshold}).status is Status.CORRECT
