@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.grading import (
+    ____,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -750,22 +751,28 @@ class QuizRound(Exercise):
             quiz_answers = quiz_answers.to_dict()
         if not isinstance(quiz_answers, dict):
             raise Incorrect(f"`quiz_answers` should be a dict from question id to answer, got {kind_of(quiz_answers)}.")
-        missing, extra = sorted(set(questions) - set(quiz_answers)), sorted(set(quiz_answers) - set(questions))
+        extra = sorted(set(quiz_answers) - set(questions))
         if extra:
             raise Incorrect(f"`quiz_answers` has ids that are not in this round: {extra}; the round is {sorted(questions)}.")
-        if missing:
-            raise NotAttempted(f"Answer every question of the round; still missing: {missing}.")
+        answered = [question_id for question_id in questions
+                    if question_id in quiz_answers and quiz_answers[question_id] is not ____]
+        if not answered:
+            raise NotAttempted(f"Answer the questions of the round: {sorted(questions)}.")
         wrong, invalid = [], []
-        for question_id, question in questions.items():
+        for question_id in answered:
+            question = questions[question_id]
             answer, problem = quiz.parse(question, str(quiz_answers[question_id]))
             if problem is not None:
                 invalid.append(f"{question_id}: {problem}")
             elif not quiz.is_right(question, answer):
                 wrong.append(f"{question_id} ({question['concept']}): {question['explanation']}")
+        unanswered = sorted(set(questions) - set(answered))
+        still = f" Still to answer: {unanswered}." if unanswered else ""
         if invalid:
-            raise Incorrect("Some answers are not in the expected form. " + " ".join(invalid))
-        if wrong:
-            raise Incorrect(f"{len(questions) - len(wrong)} of {len(questions)} right. Not right: " + " | ".join(wrong))
+            raise Incorrect("Some answers are not in the expected form. " + " ".join(invalid) + still)
+        if wrong or unanswered:
+            verdict = f" Not right: {' | '.join(wrong)}" if wrong else ""
+            raise Incorrect(f"{len(answered) - len(wrong)} of {len(questions)} right.{verdict}{still}")
         return f"All {len(questions)} right. The terminal quiz has {len(quiz.load_bank())} questions for more."
 
     def reference(self, ns):
