@@ -144,6 +144,18 @@ def touched_notebooks(paths: list[str]) -> list[str]:
     return sorted(numbers)
 
 
+def prepare_test_environment() -> None:
+    """What the test command's processes inherit (`test` and benchmarks/test_command.py)."""
+    # Checks run by the tests never mark a learner's own exercises done.
+    os.environ.setdefault("MODEL_HEALTH_PROGRESS", tempfile.mkdtemp(prefix="model-health-progress-"))
+    # The notebooks' files (stores, logs, reports) go to a temporary folder: a learner's own output/ is left alone.
+    os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-health-test-")) / "output")
+    # One thread per process: the workers already fill the cores, and OpenMP threads that spin-wait for a core
+    # another worker holds made nbval on two workers slower than on one (184 s against 91 s).
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(variable, "1")
+
+
 def test_commands(python: Path, quick: bool, rest: list[str]) -> list[list[object]]:
     """The pytest runs `test` makes: the suite, then, unless ``quick``, nbval over the solutions twice in a row,
     since stored outputs must not depend on the run. Each runs on up to four pytest-xdist workers (one per core):
@@ -175,8 +187,8 @@ def main(argv: list[str]) -> None:
     if command in ("test", "grade", "bench"):
         # These run the solutions, checking every exercise: keep that out of the learner's own progress file.
         os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-progress-")
-    if command == "test":  # the notebooks' files (stores, logs, reports) too: a learner's own output/ is left alone
-        os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-health-test-")) / "output")
+    if command == "test":
+        prepare_test_environment()
     if command == "setup":
         print(f"Ready: {python}")
     elif command == "lab":

@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot is imported anywhere: tests draw, never show
 
+import json  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -165,9 +166,9 @@ def solved_nb13() -> dict:
 
 # --- how the suite is split and narrowed ---------------------------------------------------------------------------
 # On xdist workers (`workbook.py test`: -n 2 --dist loadgroup --no-loadscope-reorder) a test's group is its
-# module if it uses a module-scoped fixture (built once), else its notebook where it has one (each worker builds
-# a solved notebook only if it runs that notebook's tests), else a slow test's own, else its module.
-# Groups are handed out in collection order (--no-loadscope-reorder), heaviest first.
+# module if it uses a module-scoped fixture (built once), else a slow test's own, else its notebook where it has
+# one (a solved notebook is built by the one worker that runs its tests), else its module.
+# Groups are handed out in collection order (--no-loadscope-reorder), costliest first.
 # `workbook.py test --quick` leaves out the tests marked slow and the checks of notebooks the change leaves alone.
 
 NOTEBOOK_NUMBER = re.compile(r"(?<!\d)(\d\d)_[a-z]")
@@ -207,9 +208,15 @@ def uses_module_fixture(item) -> bool:
     return any(chain[-1].scope in ("module", "class") for chain in definitions.values() if chain)
 
 
-def item_weight(item) -> int:
-    """Rough cost, for handing out the heaviest groups first: a slow test outweighs any number of unit tests."""
-    return 1000 if item.get_closest_marker("slow") else 1
+# Measured seconds of the costlier tests (benchmarks/test_command.py --save-durations writes it): only the order
+# in which groups are handed out depends on it, never what runs or passes.
+DURATIONS_FILE = REPO / "tests" / "durations.json"
+DURATIONS = json.loads(DURATIONS_FILE.read_text(encoding="utf-8")) if DURATIONS_FILE.exists() else {}
+
+
+def item_weight(item) -> float:
+    """Expected seconds, for handing out the costliest groups first (a new slow test: a guess of 30 s)."""
+    return DURATIONS.get(item.nodeid, 30.0 if item.get_closest_marker("slow") else 0.1)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -225,11 +232,10 @@ def pytest_collection_modifyitems(config, items):
         notebook = item_notebook(item)
         if uses_module_fixture(item):
             group = item.path.stem
-        elif notebook:
-            # One worker per notebook: its solved namespace is built once.
-            group = f"notebook-{notebook}"
         elif item.get_closest_marker("slow"):
-            group = item.nodeid  # a slow test on its own: spread them over both workers
+            group = item.nodeid  # a slow test on its own (its notebook runs in its own output folder)
+        elif notebook:
+            group = f"notebook-{notebook}"  # one worker per notebook: its solved namespace is built once
         else:
             group = item.path.stem
         item.add_marker(pytest.mark.xdist_group(group))

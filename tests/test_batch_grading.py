@@ -174,7 +174,9 @@ def test_grading_works_after_openmp_ran_in_the_grading_process(tmp_path):
         f"rows = grade_all(collect([Path({str(tmp_path)!r})]), Path({str(tmp_path / 'out.csv')!r}), "
         "options=Options(), jobs=1, progress=False)\n"
         "print(rows[0].state, rows[0].score, rows[0].out_of)\n")
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    # Two OpenMP threads whatever the test command set (it runs one per process): a pool must exist to deadlock.
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600,
+                               env={**os.environ, "OMP_NUM_THREADS": "2"})
     assert completed.returncode == 0, completed.stderr[-2000:]
     state, score, out_of = completed.stdout.split()[-3:]
     assert (state, score) == ("graded", out_of)
