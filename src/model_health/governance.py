@@ -44,8 +44,7 @@ from urllib.request import url2pathname
 import pandas as pd
 import yaml
 
-from model_health._validation import as_real_number
-from model_health.serving import _shorten
+from model_health._validation import as_real_number, shorten
 
 __all__ = ["EXIT_INVALID", "EXIT_PASSED", "EXIT_VIOLATIONS", "PolicyError", "approve_in_mlflow", "checklist",
            "default_policy_path", "evaluate", "evidence_from_mlflow", "gate", "load_evidence", "load_policy",
@@ -96,7 +95,7 @@ def _possible(metric: str, value: float) -> bool:
 
 def _shown(value) -> str:
     """``value`` as a message quotes it: its repr, cut when long (a name or tier can be any length)."""
-    return _shorten(repr(value), 80)
+    return shorten(repr(value), 80)
 
 
 def _yaml_children(node) -> list:
@@ -203,7 +202,7 @@ def _read(path) -> object:
         loader = _StrictYAMLLoader(text, str(path))  # it reads the text at once: a control character raises here
         return loader.get_single_data()
     except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise PolicyError(f"{path}: not valid {kind}: {_shorten(str(error), 500)}") from None
+        raise PolicyError(f"{path}: not valid {kind}: {shorten(str(error), 500)}") from None
     except RecursionError:  # the parser recurses per level of nesting: it gives up before _check_shape runs
         raise PolicyError(f"{path}: nested more than {MAX_DEPTH} levels deep; a policy or evidence file needs "
                           "a handful.") from None
@@ -226,7 +225,7 @@ def _validate(instance, schema_name: str, source) -> None:
     errors = sorted(Draft202012Validator(_schema(schema_name)).iter_errors(instance),
                     key=lambda error: [(isinstance(part, str), part) for part in error.path])
     if errors:
-        lines = [f"{source}: {_shorten(_field(error.path), 120)}: {_shorten(error.message, 200)}"
+        lines = [f"{source}: {shorten(_field(error.path), 120)}: {shorten(error.message, 200)}"
                  for error in errors[:MAX_PROBLEMS_SHOWN]]
         if len(errors) > MAX_PROBLEMS_SHOWN:
             lines.append(f"... and {len(errors) - MAX_PROBLEMS_SHOWN} more")
@@ -367,8 +366,8 @@ def _model_names(client, tracking_uri: str, names=None) -> list[str]:
     names = registered if names is None else list(dict.fromkeys(names))
     missing = sorted(set(names) - set(registered))
     if missing:
-        raise PolicyError(f"{tracking_uri}: no registered model named {_shorten(repr(missing), 200)}; registered: "
-                          f"{_shorten(repr(registered), 200)}.")
+        raise PolicyError(f"{tracking_uri}: no registered model named {shorten(repr(missing), 200)}; registered: "
+                          f"{shorten(repr(registered), 200)}.")
     if not names:
         raise PolicyError(f"{tracking_uri}: the registry holds no model: register one with mlflow.register_model.")
     return names
@@ -451,7 +450,7 @@ def rule_passes(rule: dict, value: float) -> bool:
     >>> rule_passes({"metric": "roc_auc", "min": 0.7}, 7.5)
     False
     """
-    _check_rule(rule, f"rule {_shorten(repr(rule), 200)}")
+    _check_rule(rule, f"rule {shorten(repr(rule), 200)}")
     value = as_real_number("value", value, finite=False)
     if not math.isfinite(value) or ("metric" in rule and not _possible(rule["metric"], value)):
         return False
@@ -539,7 +538,7 @@ def approve_in_mlflow(tracking_uri: str, findings: pd.DataFrame, evidence: list[
         except MlflowException as error:
             failed.append(f"{_shown(model)}: " + (f"could not set the alias '{alias}' on version {versions[model]}"
                                           if approved else f"could not check or remove the alias '{alias}' ({why}); "
-                                          "it may still be on an older version") + f": {_shorten(str(error), 300)}")
+                                          "it may still be on an older version") + f": {shorten(str(error), 300)}")
     return done, failed
 
 
@@ -590,7 +589,7 @@ def _gate_mlflow(policy: dict, tracking_uri: str, names, approve: bool) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     except MlflowException as error:
-        print(f"error: cannot read the MLflow registry at {tracking_uri}: {_shorten(str(error), 500)}",
+        print(f"error: cannot read the MLflow registry at {tracking_uri}: {shorten(str(error), 500)}",
               file=sys.stderr)
         return EXIT_INVALID
     evidence, judged, unjudged = [], [], {}
@@ -602,7 +601,7 @@ def _gate_mlflow(policy: dict, tracking_uri: str, names, approve: bool) -> int:
         except PolicyError as error:
             unjudged[name] = str(error)
         except MlflowException as error:
-            unjudged[name] = f"{tracking_uri}: model {_shown(name)}: {_shorten(str(error), 500)}"
+            unjudged[name] = f"{tracking_uri}: model {_shown(name)}: {shorten(str(error), 500)}"
     findings = pd.concat(judged, ignore_index=True) if judged else evaluate(policy, [])
     if judged:
         print(report(findings))

@@ -37,6 +37,8 @@ from typing import Annotated, Callable, Literal
 
 import pandas as pd
 
+from model_health._validation import shorten
+
 __all__ = ["LocalServer", "ModelBundle", "create_app", "free_port", "open_log", "save_bundle"]
 
 MAX_BATCH = 10_000
@@ -172,11 +174,6 @@ def _in_utc(stamp: dt.datetime) -> dt.datetime:
         raise ValueError("is out of range once converted to UTC") from None
 
 
-def _shorten(text: str, limit: int = 80) -> str:
-    """``text``, or its start and its length when longer than ``limit``: a 422 never echoes a huge value."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
-
-
 def _strict_models(schema: dict):
     """The request bodies as pydantic models: strict types, no unknown fields, bounded lengths."""
     from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
@@ -268,8 +265,8 @@ def create_app(bundle_path, db_path):
 
     @app.exception_handler(RequestValidationError)
     async def readable_validation_error(request: Request, error: RequestValidationError):
-        problems = [_shorten("".join(f"[{part}]" if isinstance(part, int) else f".{_shorten(str(part), 40)}"
-                                     for part in item["loc"][1:]).lstrip("."), 200) + f": {_shorten(item['msg'], 200)}"
+        problems = [shorten("".join(f"[{part}]" if isinstance(part, int) else f".{shorten(str(part), 40)}"
+                                     for part in item["loc"][1:]).lstrip("."), 200) + f": {shorten(item['msg'], 200)}"
                     for item in error.errors()]
         return JSONResponse(status_code=422, content={"detail": problems[:20], "problems": len(problems),
                                                       "written": 0})
