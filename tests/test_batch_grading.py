@@ -159,6 +159,35 @@ def test_the_command_line(tmp_path):
     assert missing.returncode == 2 and "No such file" in missing.stderr
 
 
+FLAG_OF_OPTION = {"notebook_timeout": "--timeout"}  # the one option whose flag is not its own name
+
+
+def test_every_grading_option_has_a_command_line_flag(monkeypatch, tmp_path):
+    """An instructor sets every limit of Options from the command line: each field, given another value there,
+    reaches the grader."""
+    import dataclasses
+
+    seen = {}
+
+    def grade_all(submissions, out, options, jobs):
+        seen["options"] = options
+        return []
+
+    monkeypatch.setattr(batch_grading, "collect", lambda paths, **_: ["a submission"])
+    monkeypatch.setattr(batch_grading, "grade_all", grade_all)
+    argv, expected = ["class", "--out", str(tmp_path / "book.csv")], {}
+    for option in dataclasses.fields(batch_grading.Options):
+        flag = FLAG_OF_OPTION.get(option.name, "--" + option.name.replace("_", "-"))
+        if option.type in (bool, "bool"):
+            argv.append(flag)
+            expected[option.name] = not option.default
+        else:
+            argv += [flag, str(option.default * 2 + 1)]
+            expected[option.name] = option.default * 2 + 1
+    assert batch_grading.main(argv) == 0
+    assert {name: getattr(seen["options"], name) for name in expected} == expected
+
+
 @pytest.mark.slow
 def test_grading_works_after_openmp_ran_in_the_grading_process(tmp_path):
     """A forked child of a process whose OpenMP threads ran deadlocks at its first OpenMP call (notebook 09's

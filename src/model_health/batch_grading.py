@@ -1045,6 +1045,19 @@ def main(argv: list[str] | None = None) -> int:
                              "its learner's variant even if its metadata was removed")
     parser.add_argument("--max-notebook-mb", type=float, default=MAX_NOTEBOOK_MB,
                         help=f"a larger notebook or zip member is not graded (default {MAX_NOTEBOOK_MB})")
+    defaults = Options()
+    parser.add_argument("--call-timeout", type=float, default=defaults.call_timeout,
+                        help=f"seconds a check's call into a submission's kernel may take (default "
+                             f"{defaults.call_timeout:g})")
+    parser.add_argument("--grading-budget", type=float, default=defaults.grading_budget,
+                        help="seconds to grade one notebook once it ran: loading its variables, the checks, calls "
+                             f"into its kernel; exercises left are 'not graded, rerun' (default {defaults.grading_budget:g})")
+    parser.add_argument("--transfer-mb", type=int, default=defaults.transfer_mb,
+                        help=f"MiB of a submission's data the grader loads, in all (default {defaults.transfer_mb})")
+    parser.add_argument("--variable-mb", type=int, default=defaults.variable_mb,
+                        help=f"MiB of the largest single variable it loads (default {defaults.variable_mb})")
+    parser.add_argument("--grader-memory-mb", type=int, default=defaults.grader_memory_mb,
+                        help=f"memory of each grading process in MiB (default {defaults.grader_memory_mb})")
     args = parser.parse_args(argv)
     try:
         submissions = collect(args.submissions, max_notebook_mb=args.max_notebook_mb)
@@ -1055,7 +1068,9 @@ def main(argv: list[str] | None = None) -> int:
         print("No notebook found in " + ", ".join(args.submissions), file=sys.stderr)
         return 2
     options = Options(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb,
-                      variants=args.variants)
+                      variants=args.variants, call_timeout=args.call_timeout, grading_budget=args.grading_budget,
+                      transfer_mb=args.transfer_mb, variable_mb=args.variable_mb,
+                      grader_memory_mb=args.grader_memory_mb)
     started = time.perf_counter()
     rows = grade_all(submissions, args.out, options=options, jobs=args.jobs)
     graded = [row for row in rows if row.state != "not graded"]
