@@ -236,7 +236,8 @@ def test_gradebook_cells_a_spreadsheet_would_run_are_quoted_and_read_back_as_the
     """OWASP's CSV injection: a cell from a submission starting with = + - @ (tab and CR are escaped) gets a
     leading quote in every CSV written; a resume reads the values back unchanged, a leading quote included."""
     row = Graded("@SUM(1+1).ipynb", "digest", '=HYPERLINK("http://x","ada")', NB01,
-                               problems=["-1+1", "+cmd", "'quoted", "\r=1", "raised ValueError: \udcff"],
+                               problems=["-1+1", "+cmd", "'quoted", "\r=1", "raised ValueError: \udcff",
+                                         "made elsewhere; graded by name", "two\nlines"],
                                results={"q1": ("incorrect", "=1+1 is not the answer"),
                                         "q2": ("correct", "two lines:\n-1")},
                                copied="@copied")
@@ -244,13 +245,15 @@ def test_gradebook_cells_a_spreadsheet_would_run_are_quoted_and_read_back_as_the
     batch_grading.write_gradebook([row], out)
     summary, feedback = written_csv(out), written_csv(out.with_suffix(".feedback.csv"))
     assert summary[1][:3] == ["'@SUM(1+1).ipynb", "'=HYPERLINK(\"http://x\",\"ada\")", NB01]
-    assert summary[1][7] == "'-1+1; +cmd; 'quoted; \\r=1; raised ValueError: \\udcff"
+    assert summary[1][7] == ("'-1+1\n+cmd\n'quoted\n\\r=1\nraised ValueError: \\udcff\nmade elsewhere; graded by name\n"
+                             "two\\nlines")  # one problem per line
     assert [line[5] for line in feedback[1:]] == ["'=1+1 is not the answer", "two lines:\n-1"]
     assert not any(cell.startswith(batch_grading.FORMULA_STARTS) for line in summary + feedback for cell in line)
     again = read_gradebook(out)[0]
     assert (again.submission, again.learner, again.copied, again.results) == (
         row.submission, row.learner, row.copied, row.results)
-    assert again.problems == ["-1+1", "+cmd", "'quoted", "\\r=1", "raised ValueError: \\udcff"]
+    assert again.problems == ["-1+1", "+cmd", "'quoted", "\\r=1", "raised ValueError: \\udcff",
+                              "made elsewhere; graded by name", "two\\nlines"]
 
 
 def test_two_submissions_claiming_one_learner_for_one_notebook_are_both_flagged(tmp_path):

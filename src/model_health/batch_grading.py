@@ -793,6 +793,11 @@ def _csv_cell(value, keep: str = ""):
     return "'" + text if text.startswith((*FORMULA_STARTS, "'")) else text
 
 
+def _problems_cell(problems: list[str]):
+    """A row's problems, one per line (a problem's own line breaks escaped): a problem may hold "; "."""
+    return _csv_cell("\n".join(_escape_unsafe(problem) for problem in problems), keep="\n")
+
+
 def _from_csv_cell(text):
     return text[1:] if isinstance(text, str) and text.startswith("'") else text
 
@@ -811,9 +816,10 @@ def write_gradebook(rows: list[Graded], out: Path) -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(SUMMARY_COLUMNS + columns)
     for row in rows:
-        writer.writerow([_csv_cell(value) for value in [
-            row.submission, row.learner, row.notebook, row.variant, row.state, row.score, row.out_of,
-            "; ".join(row.problems), row.copied, row.digest, *(row.results.get(q, ("", ""))[0] for q in columns)]])
+        writer.writerow([*map(_csv_cell, [row.submission, row.learner, row.notebook, row.variant, row.state,
+                                          row.score, row.out_of]),
+                         _problems_cell(row.problems),
+                         *map(_csv_cell, [row.copied, row.digest, *(row.results.get(q, ("", ""))[0] for q in columns)])])
     _write_atomically(out, buffer.getvalue())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -899,7 +905,7 @@ def read_gradebook(out: Path) -> list[Graded]:
                 return []
             rows.append(Graded(entry["submission"], entry["digest"], entry["learner"], entry["notebook"],
                                entry["variant"], entry["state"], int(entry["score"]), int(entry["out_of"]),
-                               [p for p in entry["problems"].split("; ") if p],
+                               [problem for problem in entry["problems"].split("\n") if problem],
                                feedback.get(entry["submission"], {}), digests.get(entry["submission"], {}),
                                entry["copied"]))
     return rows
