@@ -145,6 +145,25 @@ def test_only_learner_code_has_the_cell_limit_and_a_slow_workbook_cell_means_rer
     assert batch_grading._unfinished(graded)
 
 
+@needs_landlock
+@pytest.mark.slow
+def test_a_submission_that_kills_its_grading_process_is_reported_and_the_others_are_graded(tmp_path):
+    """Its kernel signals its parent, the grading process: the pool it broke is replaced, the submissions in
+    flight with it are graded again one at a time, and only the one that kills its grader says so."""
+    delivered = nbformat.read(REPO / "notebooks" / f"{NB01}.ipynb", as_version=4)
+    killer = nbformat.from_dict(delivered)
+    answer = next(cell for cell in killer.cells if cell.metadata.get("model_health", {}).get("role") == "answer")
+    answer.source = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
+    for name, notebook in (("killer", killer), ("honest-1", delivered), ("honest-2", delivered)):
+        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
+    rows = {Path(row.submission).stem: row for row in grade_all(collect([tmp_path]), tmp_path / "book.csv",
+                                                                   options=OPTIONS, jobs=2, progress=False)}
+    assert rows["killer"].problems == ["grading crashed: the grading process was killed while this notebook ran "
+                                       "(its code may have signalled it); not graded"]
+    for honest in ("honest-1", "honest-2"):
+        assert (rows[honest].state, rows[honest].problems) == ("graded", []), rows[honest].problems
+
+
 @pytest.mark.slow
 def test_the_command_line(tmp_path):
     out = tmp_path / "book.csv"

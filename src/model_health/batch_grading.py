@@ -49,6 +49,7 @@ import tempfile
 import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from itertools import repeat
 from pathlib import Path
@@ -984,6 +985,13 @@ def _start_worker(memory_mb: int) -> None:
     _warm_up()
 
 
+def _grading_pool(jobs: int, options: Options) -> ProcessPoolExecutor:
+    # Spawned, not forked: a fork of a process whose OpenMP threads ran (scikit-learn's HistGradientBoosting
+    # in a notebook or a test) deadlocks the child's first OpenMP call.
+    return ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_start_worker,
+                               initargs=(options.grader_memory_mb,), mp_context=multiprocessing.get_context("spawn"))
+
+
 def _unfinished(row: Graded) -> bool:
     return any(problem.startswith((RERUN, "grading crashed", "grading stopped")) for problem in row.problems)
 
@@ -1005,33 +1013,51 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
               "user can; only the memory and time limits apply.", file=sys.stderr)
     before = package_digest()
     scratch = Path(tempfile.mkdtemp(prefix="model-health-grading-"))
+    bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo)
     try:
-        # Spawned, not forked: a fork of a process whose OpenMP threads ran (scikit-learn's HistGradientBoosting
-        # in a notebook or a test) deadlocks the child's first OpenMP call.
-        with ProcessPoolExecutor(max_workers=max(1, jobs), initializer=_start_worker,
-                                 initargs=(options.grader_memory_mb,),
-                                 mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(grade_submission, submission, options, scratch): submission
-                       for submission in todo}
-            bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo)
-            for future in as_completed(futures):
-                submission = futures[future]
-                try:
-                    row = future.result()
-                except Exception as error:  # a worker died: the row says so, the batch goes on
-                    row = Graded(submission.label, submission.digest,
-                                 problems=[f"grading crashed: {type(error).__name__}: {error}"])
-                rows.append(row)
+        # A grading process killed while it graded (by a submission's code, or the system) breaks its whole pool:
+        # every submission then in flight is graded again, each in a pool of its own, so only the one whose
+        # grading kills its process is reported, and the others are graded.
+        batches, alone = [todo], False
+        while batches:
+            batch = batches.pop(0)
+            killed = []
+            with _grading_pool(1 if alone else jobs, options) as pool:
+                futures = {pool.submit(grade_submission, submission, options, scratch): submission
+                           for submission in batch}
+                for future in as_completed(futures):
+                    submission = futures[future]
+                    try:
+                        row = future.result()
+                    except BrokenProcessPool:
+                        killed.append(submission)
+                        continue
+                    except Exception as error:  # the grading raised: the row says so, the batch goes on
+                        row = Graded(submission.label, submission.digest,
+                                     problems=[f"grading crashed: {type(error).__name__}: {error}"])
+                    rows.append(row)
+                    write_gradebook(rows, out)
+                    if package_digest() != before:
+                        raise RuntimeError("The workbook's grading code or solutions changed on disk during grading; "
+                                           "grades after this point cannot be trusted. Restore the package and "
+                                           "rerun.")
+                    bar.update()
+            if alone and killed:
+                rows.append(Graded(killed[0].label, killed[0].digest, problems=[
+                    "grading crashed: the grading process was killed while this notebook ran (its code may have "
+                    "signalled it); not graded"]))
                 write_gradebook(rows, out)
-                if package_digest() != before:
-                    raise RuntimeError("The workbook's grading code or solutions changed on disk during grading; "
-                                       "grades after this point cannot be trusted. Restore the package and rerun.")
                 bar.update()
-            bar.close()
-            variant_notebooks = sorted({row.notebook for row in rows if row.variant})
-            if todo and variant_notebooks:  # with variants, copying the published solutions is checked too
-                references = list(pool.map(_published_reference, variant_notebooks, repeat(options), repeat(scratch)))
-                flag_copies(rows, references)
+            elif killed:
+                batches += [[submission] for submission in sorted(killed, key=lambda s: s.label)]
+                alone = True
+        bar.close()
+        variant_notebooks = sorted({row.notebook for row in rows if row.variant})
+        if todo and variant_notebooks:  # with variants, copying the published solutions is checked too
+            with _grading_pool(jobs, options) as pool:
+                references = list(pool.map(_published_reference, variant_notebooks, repeat(options),
+                                           repeat(scratch)))
+            flag_copies(rows, references)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     write_gradebook(rows, out)
