@@ -37,6 +37,13 @@ class TestCloseEnough:
         assert not close_enough([1.0, 2.0], [1.0, 2.0, 3.0])
 
 
+def test_the_default_message_names_the_quantity_and_claims_no_test_set():
+    """Issue 22: "does not match the value on the test set" was said in notebooks that have no test set."""
+    with pytest.raises(Incorrect) as raised:
+        expect_close("billing_dip", 0.9, 0.07)
+    assert str(raised.value) == "`billing_dip` = 0.9: not the value of `billing_dip` on this notebook’s data."
+
+
 class TestFormatDistinct:
     def test_prints_enough_digits_to_show_the_difference(self):
         """0.79984 against a 0.8 target is shown as 0.7998, never 0.800."""

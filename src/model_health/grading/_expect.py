@@ -136,7 +136,8 @@ def expect_close(name: str, value: float, expected: float, *, mistakes: Mapping[
     for message, wrong_value in (mistakes or {}).items():
         if wrong_value is not None and np.isfinite(wrong_value) and close_enough(value, wrong_value):
             raise Incorrect(f"`{name}` = {shown}: {message}")
-    raise Incorrect(f"`{name}` = {shown}: {otherwise or 'that does not match the value on the test set.'}")
+    # The default names nothing the check did not establish (not every notebook has a test set).
+    raise Incorrect(f"`{name}` = {shown}: {otherwise or f'not the value of `{name}` on this notebook’s data.'}")
 
 
 def expect_dataframe(name: str, value: Any, columns: Iterable[str]) -> pd.DataFrame:
