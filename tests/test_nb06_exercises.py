@@ -210,3 +210,14 @@ def test_shap_values_of_the_notebook_add_up_to_the_model(solved_nb06):
     values = linear_shap(ns["baseline"], ns["train"][ns["FEATURES"]], ns["test"][ns["FEATURES"]])
     assert np.allclose(values.sum(axis=1) + values.attrs["base_value"],
                        ns["baseline"].decision_function(ns["test"][ns["FEATURES"]]))
+
+
+def test_the_tpr_gap_is_told_in_percentage_points_and_as_a_share(solved_nb06):
+    """Issue 22: TPRs 0.718 and 0.504 were told as "shortlisted 21% less often" (21 points; 30% less often)."""
+    test, shortlist = solved_nb06["test"], np.asarray(solved_nb06["baseline_shortlist"], dtype=float)
+    qualified = test["qualified"].to_numpy() == 1
+    tpr = pd.Series(shortlist[qualified]).groupby(test["group"].to_numpy()[qualified]).mean()
+    minority, majority = tpr[nb06.MINORITY], tpr[nb06.MAJORITY]
+    message = nb06.q1.grade(solved_nb06).message
+    assert f"{minority:.1%} of the under-represented group are shortlisted against {majority:.1%}" in message
+    assert f"{(majority - minority) * 100:.1f} percentage points ({1 - minority / majority:.0%} less often)" in message

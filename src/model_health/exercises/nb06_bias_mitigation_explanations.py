@@ -114,8 +114,14 @@ class EqualOpportunity(Exercise):
                              reference_eo_difference(test["past_hired"], shortlist, test["group"], MINORITY, MAJORITY),
                          "that is the difference of selection rates (demographic parity), not of TPRs.":
                              selection[MINORITY] - selection[MAJORITY]})
+        qualified = test["qualified"].to_numpy() == 1
+        tpr = pd.Series(np.asarray(shortlist, dtype=float)[qualified]).groupby(
+            test["group"].to_numpy()[qualified]).mean()
+        relative = abs(gap) / tpr[MAJORITY] if tpr[MAJORITY] > 0 else float("nan")
         return (f"Accuracy differs by {abs(accuracy[MINORITY] - accuracy[MAJORITY]):.3f}, but TPR by {gap:+.3f}: of "
-                f"the truly qualified, the under-represented group is shortlisted {abs(gap):.0%} less often.")
+                f"the truly qualified, {tpr[MINORITY]:.1%} of the under-represented group are shortlisted against "
+                f"{tpr[MAJORITY]:.1%} of the majority, {abs(gap) * 100:.1f} percentage points"
+                + (f" ({relative:.0%} {'less' if gap < 0 else 'more'} often)." if np.isfinite(relative) else "."))
 
     def reference(self, ns):
         test = ns["test"]

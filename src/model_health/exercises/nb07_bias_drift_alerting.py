@@ -382,8 +382,11 @@ class SecondMetric(Exercise):
         if second_metric not in values:
             raise Incorrect(f"`second_metric` should be one of {sorted(values)}, got {second_metric!r}.")
         value = expect_number("second_metric_value", second_metric_value)
+        reversed_sign = ("that is FNR(B) - FNR(A), which is TPR(A) - TPR(B): the equal opportunity difference is "
+                         "TPR(B) - TPR(A), the same gap seen from the approvals." if second_metric ==
+                         "equal opportunity difference" else "the sign is reversed: group B minus group A.")
         expect_close("second_metric_value", value, values[second_metric], mistakes={
-            "the sign is reversed: group B minus group A.": -values[second_metric]},
+            reversed_sign: -values[second_metric]},
             otherwise=f"that is not the {second_metric} in week {ns['CHECK_WEEK']} "
                       f"({format_distinct(values[second_metric], value)}).")
         return f"{second_metric}: {values[second_metric]:+.3f} in week {ns['CHECK_WEEK']}."
