@@ -85,3 +85,16 @@ def test_correct_answer_in_another_form_passes(solved_nb08, index):
 def test_unseen_scores_have_opposite_raw_sign():
     score, skill, groups = nb08._unseen_scores()
     assert raw_gap(score, skill, groups) > 0 > nb08.reference_gap_at_equal_skill(score, skill, groups)
+
+
+def test_the_lowest_category_is_recognised_in_every_form_a_learner_writes(solved_nb08):
+    """Issue 22: "under-represented, male" was told it "is not the category with the lowest impact ratio" when it
+    was, written as text."""
+    group, gender = solved_nb08["lowest_category"]
+    forms = [f"{group}, {gender}", f"{group.upper()} / {gender.title()}", f"({group!r}, {gender!r})",
+             [group, gender], {"group": group, "gender": gender}]
+    for form in forms:
+        result = nb08.q6.grade({**solved_nb08, "lowest_category": form})
+        assert result.status is Status.CORRECT, f"{form!r}: {result.message}"
+    unknown = nb08.q6.grade({**solved_nb08, "lowest_category": "everyone"})
+    assert unknown.status is Status.INCORRECT and "should name one (group, gender) category" in unknown.message

@@ -9,6 +9,7 @@ not the majority) and q5's stratified gap (a case where the raw gap has the oppo
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -246,6 +247,19 @@ def _intersectional(ns) -> pd.DataFrame:
     return table
 
 
+def _category_named(answer, categories: list[tuple]) -> tuple | None:
+    """The (group, gender) category ``answer`` names, in any form a learner writes it: a tuple or list, a dict
+    with group and gender, or text such as "under-represented, male" (any case); None if it names none."""
+    if isinstance(answer, dict) and {"group", "gender"} <= set(answer):
+        answer = (answer["group"], answer["gender"])
+    if isinstance(answer, (tuple, list)) and len(answer) == 2:
+        answer = " ".join(map(str, answer))
+    if not isinstance(answer, str):
+        return None
+    words = lambda text: re.sub(r"[\s,/|()'\"]+", " ", text).strip().lower()  # noqa: E731
+    return next((category for category in categories if words(" ".join(map(str, category))) == words(answer)), None)
+
+
 class Intersectional(Exercise):
     title = "Intersectional categories"
     reads = ("intersectional", "lowest_category")
@@ -269,9 +283,12 @@ class Intersectional(Exercise):
                 raise Incorrect(f"intersectional['{column}'] should be {expected[column].round(3).to_dict()}.")
         eligible = expected[expected["n"] >= ns["MIN_CATEGORY_SIZE"]]
         right = eligible["impact_ratio"].idxmin()
-        answer = tuple(map(str, lowest_category)) if isinstance(lowest_category, (tuple, list)) else None
+        answer = _category_named(lowest_category, list(expected.index))
+        if answer is None:
+            raise Incorrect(f"`lowest_category` should name one (group, gender) category, such as "
+                            f"{tuple(expected.index[0])!r}; got {kind_of(lowest_category)} {lowest_category!r}.")
         if answer != tuple(right):
-            raise Incorrect(f"{lowest_category!r} is not the (group, gender) category with the lowest impact ratio "
+            raise Incorrect(f"{answer!r} is not the (group, gender) category with the lowest impact ratio "
                             f"among those with at least MIN_CATEGORY_SIZE = {ns['MIN_CATEGORY_SIZE']} applicants.")
         return f"Lowest: {right[0]}, {right[1]} (impact ratio {eligible.loc[right, 'impact_ratio']:.3f})."
 
