@@ -93,6 +93,7 @@ def mistakes(ns):
          "nothing about false positives"),
         ("q6", dict(fitting_metric={**nb06.CONTEXTS, "score read as a probability": "accuracy"}), "should be one of"),
         ("q8", dict(shap_values=probability_scale), "probability-scale"),
+        ("q8", dict(shap_values=shap_with_the_default_background(ns)), "keeps only max_samples=100 rows"),
         ("q8", dict(shap_values=shap_values.iloc[:10]), "one row per test candidate"),
         ("q8", dict(global_importance=shap_values.mean()), "mean signed SHAP"),
         ("q8", dict(global_importance=pd.Series(np.abs(ns["baseline"][-1].coef_[0]), index=ns["FEATURES"])),
@@ -210,6 +211,15 @@ def test_shap_values_of_the_notebook_add_up_to_the_model(solved_nb06):
     values = linear_shap(ns["baseline"], ns["train"][ns["FEATURES"]], ns["test"][ns["FEATURES"]])
     assert np.allclose(values.sum(axis=1) + values.attrs["base_value"],
                        ns["baseline"].decision_function(ns["test"][ns["FEATURES"]]))
+
+
+def shap_with_the_default_background(ns):
+    """The hint's call without max_samples, as a learner writes it: shap silently keeps 100 background rows."""
+    import shap
+
+    model, features = ns["baseline"], list(ns["FEATURES"])
+    masker = shap.maskers.Independent(model[:-1].transform(ns["train"][features]))
+    return shap.LinearExplainer(model[-1], masker).shap_values(model[:-1].transform(ns["test"][features]))
 
 
 def test_the_tpr_gap_is_told_in_percentage_points_and_as_a_share(solved_nb06):

@@ -421,6 +421,16 @@ def _shap(ns) -> pd.DataFrame:
     return linear_shap(ns["baseline"], ns["train"][list(ns["FEATURES"])], ns["test"][list(ns["FEATURES"])])
 
 
+def _shap_on_default_background(ns) -> pd.DataFrame:
+    """The SHAP values shap gives with ``Independent(train)`` as it comes: a background of the 100 rows that
+    shap.utils.sample draws (sklearn's resample, random_state 0, without replacement)."""
+    from sklearn.utils import resample
+
+    features = list(ns["FEATURES"])
+    rows = resample(ns["train"][features], n_samples=min(100, len(ns["train"])), random_state=0, replace=False)
+    return linear_shap(ns["baseline"], rows, ns["test"][features])
+
+
 class GlobalImportance(Exercise):
     title = "SHAP values and global importance"
     reads = ("shap_values", "global_importance")
@@ -445,6 +455,10 @@ class GlobalImportance(Exercise):
             if close_enough(values.sum(axis=1) - (proba - proba.mean()), np.zeros(len(values)), digits=1):
                 raise Incorrect("`shap_values` look like probability-scale values; explain the log-odds (what "
                                 "LinearExplainer on the logistic regression gives), so that they add up exactly.")
+            if np.allclose(values, _shap_on_default_background(ns).to_numpy(), rtol=1e-3, atol=1e-6):
+                raise Incorrect(f"`shap_values` use 100 rows of the training set as the background: "
+                                f"shap.maskers.Independent keeps only max_samples=100 rows (a sample) unless told "
+                                f"otherwise. Pass max_samples=len(train) to use all {len(ns['train'])}.")
             raise Incorrect("`shap_values` differ from the linear SHAP values of the baseline on the test set "
                             "(background: the training set).")
         importance = expected.abs().mean()
