@@ -124,3 +124,12 @@ def test_the_command_shows_the_other_notebooks_and_names_a_damaged_file(folder, 
     assert "01_model_health_dashboard" in out and "13_interview_practice" in out
     assert f"{damaged} could not be read (q1: 'correct' is not an object)" in out
     assert f"{damaged}.damaged-1" in out
+
+
+def test_only_an_unanswered_exercise_counts_as_not_attempted():
+    """Every status a check can give has its state; a check that broke on an answer is not "not attempted"."""
+    from model_health.grading import Status
+
+    states = {status: progress._state(status.value) for status in Status}
+    assert {status for status, state in states.items() if state == "not attempted"} == {Status.NOT_ATTEMPTED}
+    assert states[Status.CHECK_FAILED] == "check failed" and set(states.values()) <= set(progress.STATES)

@@ -1,6 +1,6 @@
 """A learner's progress, kept offline: every ``qN.check()`` records its result in a small JSON file.
 
-    python3 workbook.py progress        # done / open / not attempted per notebook, and where to continue
+    python3 workbook.py progress        # done / open / check failed / not attempted per notebook, and where to continue
 
 One file per notebook (``<folder>/<notebook>.json``). Each write re-reads the file under a lock (a
 sibling ``.lock`` file), adds its entry and replaces the file atomically, so checks from two kernels
@@ -32,7 +32,7 @@ except ImportError:  # Windows: writes stay atomic and merged, but are not locke
 __all__ = ["progress_dir", "progress_table", "read_record", "record", "update_record", "main"]
 
 REPO = Path(__file__).resolve().parents[2]
-STATES = ("done", "open", "not attempted")
+STATES = ("done", "open", "check failed", "not attempted")
 
 
 def progress_dir() -> Path:
@@ -145,9 +145,11 @@ def record(notebook: str, exercise: str, status: str, *, now: datetime | None = 
 
 
 def _state(status: str | None) -> str:
+    """Where an exercise stands after its last check: an answer whose check broke was attempted (the workbook's
+    fault, to report), never "not attempted"."""
     if status in ("correct", "self-assessed"):
         return "done"
-    return "open" if status == "incorrect" else "not attempted"
+    return {"incorrect": "open", "check failed": "check failed"}.get(status, "not attempted")
 
 
 def _notebook_records() -> dict[str, tuple[dict, str | None]]:
@@ -176,7 +178,7 @@ def _table(records: dict[str, tuple[dict, str | None]]):
 
 
 def progress_table():
-    """One row per notebook: exercises done, open (last check incorrect), not attempted, last activity,
+    """One row per notebook: exercises done, open (last check incorrect), check failed, not attempted, last activity,
     and the first exercise to continue with. A notebook whose file cannot be read has unknown (<NA>) counts."""
     return _table(_notebook_records())
 
