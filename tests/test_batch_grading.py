@@ -94,6 +94,16 @@ def test_a_rerun_resumes_and_a_changed_file_is_graded_again(graded, tmp_path):
     assert learners == {"correct.ipynb": "correct", "empty.ipynb": "empty, handed in again"}
 
 
+def test_a_pass_rate_counts_only_submissions_judged_on_the_exercise():
+    """Not graded (cut short) and check failed are no verdict on the learner: they are not in the denominator."""
+    rows = [Graded(f"{name}.ipynb", name, name, NB01, results={"q1": (status, "")})
+            for name, status in (("a", "correct"), ("b", "incorrect"), ("c", "not attempted"), ("d", "not graded"),
+                                 ("e", "check failed"))]
+    rows.append(Graded("f.ipynb", "f", "f", NB01, results={"q2": ("not graded", "")}))
+    rates = batch_grading.pass_rates(rows, NB01)
+    assert rates["q1"] == pytest.approx(1 / 3) and "q2" not in rates
+
+
 def test_zip_and_folders_are_collected_and_bad_paths_named(tmp_path):
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as zipped:

@@ -835,13 +835,16 @@ def write_gradebook(rows: list[Graded], out: Path) -> None:
 
 
 def pass_rates(rows: list[Graded], notebook: str) -> dict[str, float]:
-    """Per exercise of ``notebook``: the share of its gradable submissions that got it right."""
+    """Per exercise of ``notebook``: the share of the submissions judged on it that got it right. One not graded
+    (the machine or the grader cut it short) or whose check failed has no verdict, so it is not counted;
+    an exercise with no verdict at all has no rate."""
     from model_health.grading import WrittenAnswer
 
     graded = [row for row in rows if row.notebook == notebook and row.results]
     rates = {}
     for exercise in _exercise_set(notebook):
-        statuses = [row.results[exercise.name][0] for row in graded if exercise.name in row.results]
+        statuses = [row.results[exercise.name][0] for row in graded if exercise.name in row.results
+                    and row.results[exercise.name][0] not in ("not graded", "check failed")]
         if isinstance(exercise, WrittenAnswer) or not statuses:
             continue  # a written answer is self-assessed: no pass rate
         rates[exercise.name] = sum(status == "correct" for status in statuses) / len(statuses)
