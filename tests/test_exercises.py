@@ -61,6 +61,15 @@ def test_wrong_type_is_feedback(case):
     assert result.message
 
 
+@pytest.mark.parametrize("wrong", [[["oops"]], {"oops": [1]}, float("nan")], ids=["nested list", "dict", "nan"])
+def test_an_answer_of_another_shape_is_feedback(case, wrong):
+    """An unhashable, nested or NaN answer is incorrect with a message: a check never breaks on it (strict mode
+    fails the test if it does)."""
+    namespace, exercise = case
+    result = exercise.grade({**namespace, **dict.fromkeys(exercise.reads, wrong)})
+    assert result.status is Status.INCORRECT and result.message
+
+
 def test_has_solution_and_hints(case):
     """Every exercise shows a solution taken from its notebook; auto-graded ones have hints."""
     _, exercise = case

@@ -80,6 +80,7 @@ def mistakes(ns):
         ("q7", dict(f1_by_slice=table.assign(relative_drop=table["before"] - table["after"])), "relative_drop"),
         ("q7", dict(f1_by_slice=table.drop("overall")), "should have the rows"),
         ("q8", dict(second_metric="demographic parity"), "should be one of"),
+        ("q8", dict(second_metric=["statistical parity difference"]), "should be one of"),  # unhashable: no crash
         ("q8", dict(second_metric_value=-ns["second_metric_value"]), "sign is reversed"),
         # Issue 22: the FNR difference given for equal opportunity was called "the sign is reversed".
         ("q8", dict(second_metric="equal opportunity difference", second_metric_value=ns["aequitas_fnr_difference"]),

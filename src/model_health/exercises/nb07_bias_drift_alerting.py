@@ -379,8 +379,9 @@ class SecondMetric(Exercise):
                           - _fnr(week_log[week_log["group"] == REFERENCE_GROUP]))
         values = {"statistical parity difference": _selection_rate_difference(ns),
                   "equal opportunity difference": -fnr_difference}
-        if second_metric not in values:
-            raise Incorrect(f"`second_metric` should be one of {sorted(values)}, got {second_metric!r}.")
+        if not isinstance(second_metric, str) or second_metric not in values:
+            raise Incorrect(f"`second_metric` should be one of {sorted(values)}, got {kind_of(second_metric)} "
+                            f"{second_metric!r}.")
         value = expect_number("second_metric_value", second_metric_value)
         reversed_sign = ("that is FNR(B) - FNR(A), which is TPR(A) - TPR(B): the equal opportunity difference is "
                          "TPR(B) - TPR(A), the same gap seen from the approvals." if second_metric ==
