@@ -219,6 +219,7 @@ def item_weight(item) -> float:
     return DURATIONS.get(item.nodeid, 30.0 if item.get_closest_marker("slow") else 0.1)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups (it adds them to the node ids)
 def pytest_collection_modifyitems(config, items):
     chosen = config.getoption("--notebooks")
     if chosen is not None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -112,3 +114,30 @@ def test_install_falls_back_to_pip(monkeypatch):
         workbook.install(Path("python"), "-r", "lock.txt", use_uv=use_uv)
         assert run.tools() == tools
         assert run.commands[-1][1:4] == ["-m", "pip", "install"] and run.commands[-1][-2:] == ["-r", "lock.txt"]
+
+
+GROUPED_TESTS = """
+import pytest
+
+@pytest.mark.xdist_group("together")
+@pytest.mark.parametrize("case", range(6))
+def test_grouped(case):
+    pass
+
+@pytest.mark.parametrize("case", range(6))
+def test_free(case):
+    pass
+"""
+
+
+def test_xdist_keeps_a_group_of_tests_on_one_worker(tmp_path):
+    """The test command relies on --dist loadgroup (a notebook's tests share the worker that built its solved
+    namespace). pytest 9.2 broke it silently (pytest-xdist issue 1386: the group suffix of node ids is lost), so
+    the lock holds pytest 9.1; this fails if an upgrade breaks it again."""
+    (tmp_path / "test_grouped.py").write_text(GROUPED_TESTS)
+    completed = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v",
+                                "-p", "no:cacheprovider", "test_grouped.py"], cwd=tmp_path, capture_output=True,
+                               text=True, timeout=300)
+    assert completed.returncode == 0, completed.stdout[-2000:]
+    workers = set(re.findall(r"\[(gw\d)\] .*PASSED test_grouped\.py::test_grouped", completed.stdout))
+    assert len(workers) == 1, completed.stdout[-2000:]
