@@ -161,15 +161,16 @@ def test_commands(python: Path, quick: bool, rest: list[str]) -> list[list[objec
     since stored outputs must not depend on the run. Each runs on up to four pytest-xdist workers (one per core):
     the suite keeps every test about one notebook on one worker (tests/conftest.py), nbval each notebook's cells."""
     workers = ["-n", str(max(1, min(4, os.cpu_count() or 1)))]
-    suite = [python, "-m", "pytest", "tests", "src", "-p", "no:cacheprovider"]
+    suite = [python, "-m", "pytest", "tests", "src", "-p", "no:cacheprovider", *workers, "--dist", "loadgroup",
+             "--no-loadscope-reorder"]
     if quick:
         notebooks = touched_notebooks(changed_files())
         print(f"Quick: unit tests, and the checks of notebook(s) {', '.join(notebooks) or 'none'} "
               "(from what the working tree changes); no test marked slow, no nbval.", flush=True)
-        return [[*suite, f"--notebooks={','.join(notebooks)}", *workers, "--dist", "loadgroup", *rest]]
+        return [[*suite, f"--notebooks={','.join(notebooks)}", *rest]]
     nbval = [python, "-m", "pytest", "--nbval", "solutions", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
              "-p", "no:cacheprovider", *workers, "--dist", "loadscope", *rest]
-    return [[*suite, *workers, "--dist", "loadgroup", "--no-loadscope-reorder", *rest], nbval, nbval]
+    return [[*suite, *rest], nbval, nbval]
 
 
 def main(argv: list[str]) -> None:

@@ -1018,14 +1018,10 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
     scratch = Path(tempfile.mkdtemp(prefix="model-health-grading-"))
     bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo)
     try:
-        # A grading process killed while it graded (by a submission's code, or the system) breaks its whole pool:
-        # every submission then in flight is graded again, each in a pool of its own, so only the one whose
-        # grading kills its process is reported, and the others are graded.
-        batches, alone = [todo], False
-        while batches:
-            batch = batches.pop(0)
+        def grade_in_pool(batch: list[Submission], workers: int) -> list[Submission]:
+            """Grade ``batch``, each row written as it comes; the submissions whose grading process was killed."""
             killed = []
-            with _grading_pool(1 if alone else jobs, options) as pool:
+            with _grading_pool(workers, options) as pool:
                 futures = {pool.submit(grade_submission, submission, options, scratch): submission
                            for submission in batch}
                 for future in as_completed(futures):
@@ -1045,15 +1041,18 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
                                            "grades after this point cannot be trusted. Restore the package and "
                                            "rerun.")
                     bar.update()
-            if alone and killed:
-                rows.append(Graded(killed[0].label, killed[0].digest, problems=[
+            return killed
+
+        # A grading process killed while it graded (by a submission's code, or the system) breaks its whole pool:
+        # every submission then in flight is graded again, each in a pool of its own, so only the one whose
+        # grading kills its process is reported, and the others are graded.
+        for submission in sorted(grade_in_pool(todo, jobs), key=lambda submission: submission.label):
+            if grade_in_pool([submission], 1):
+                rows.append(Graded(submission.label, submission.digest, problems=[
                     "grading crashed: the grading process was killed while this notebook ran (its code may have "
                     "signalled it); not graded"]))
                 write_gradebook(rows, out)
                 bar.update()
-            elif killed:
-                batches += [[submission] for submission in sorted(killed, key=lambda s: s.label)]
-                alone = True
         bar.close()
         variant_notebooks = sorted({row.notebook for row in rows if row.variant})
         if todo and variant_notebooks:  # with variants, copying the published solutions is checked too
@@ -1071,16 +1070,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python3 workbook.py grade", description=__doc__.split("\n")[0])
     parser.add_argument("submissions", nargs="+", help="notebooks, folders of notebooks, or zip files")
     parser.add_argument("--out", type=Path, default=Path("gradebook.csv"), help="the gradebook CSV to write")
+    defaults = Options()
     parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
-    parser.add_argument("--timeout", type=float, default=600, help="seconds per notebook (default 600)")
-    parser.add_argument("--cell-timeout", type=float, default=120, help="seconds per cell (default 120)")
-    parser.add_argument("--memory-mb", type=int, default=4096, help="memory per kernel in MiB (default 4096)")
+    parser.add_argument("--timeout", type=float, default=defaults.notebook_timeout,
+                        help=f"seconds per notebook (default {defaults.notebook_timeout:g})")
+    parser.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout,
+                        help=f"seconds per cell (default {defaults.cell_timeout:g})")
+    parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb,
+                        help=f"memory per kernel in MiB (default {defaults.memory_mb})")
     parser.add_argument("--variants", action="store_true",
                         help="the class got per-learner variants (workbook.py variant): grade each submission on "
                              "its learner's variant even if its metadata was removed")
     parser.add_argument("--max-notebook-mb", type=float, default=MAX_NOTEBOOK_MB,
                         help=f"a larger notebook or zip member is not graded (default {MAX_NOTEBOOK_MB})")
-    defaults = Options()
     parser.add_argument("--call-timeout", type=float, default=defaults.call_timeout,
                         help=f"seconds a check's call into a submission's kernel may take (default "
                              f"{defaults.call_timeout:g})")
