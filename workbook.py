@@ -51,23 +51,25 @@ def run(*command: object, cwd: Path = ROOT) -> None:
 
 
 def install(python: Path, *args: object, use_uv: bool, offline: bool = False) -> None:
-    """``pip install *args`` into ``python``'s environment, through uv when pip can fetch it; ``offline``:
-    only from the wheelhouse (``workbook.py wheelhouse`` made it), never the network."""
+    """``pip install *args`` into ``python``'s environment, through uv when pip can fetch it (from the wheelhouse
+    when ``offline``: ``workbook.py wheelhouse`` puts uv there too); ``offline``: never the network."""
     quiet = ["--quiet", "--disable-pip-version-check"]
+    sources = []
     if offline:
         if not any(WHEELHOUSE.glob("*.whl")):
             sys.exit(f"No wheelhouse at {WHEELHOUSE}: run `python3 workbook.py wheelhouse` where there is internet, "
                      "then copy the folder here (or set MODEL_HEALTH_WHEELHOUSE).")
-        run(python, "-m", "pip", "install", *quiet, "--no-index", "--find-links", WHEELHOUSE, *args)
-        return
-    if use_uv and subprocess.run([str(python), "-m", "pip", "install", *quiet, UV], cwd=ROOT).returncode == 0:
+        sources = ["--no-index", "--find-links", WHEELHOUSE]
+    if use_uv and subprocess.run([str(part) for part in (python, "-m", "pip", "install", *quiet, *sources, UV)],
+                                 cwd=ROOT).returncode == 0:
         # --compile-bytecode: imports stay fast even where PYTHONDONTWRITEBYTECODE is set.
-        uv = [python, "-m", "uv", "pip", "install", "--quiet", "--python", python, "--compile-bytecode", *args]
+        uv = [python, "-m", "uv", "pip", "install", "--quiet", "--python", python, "--compile-bytecode",
+              *(["--offline", *sources] if offline else []), *args]
         print("+", " ".join(str(part) for part in uv), flush=True)
         if subprocess.run([str(part) for part in uv], cwd=ROOT).returncode == 0:
             return
         print("uv could not install this (a private package index?); trying pip.", flush=True)
-    run(python, "-m", "pip", "install", *quiet, *args)
+    run(python, "-m", "pip", "install", *quiet, *sources, *args)
 
 
 def base_lock(folder: Path) -> Path:
@@ -84,7 +86,7 @@ def wheelhouse(scale: bool) -> None:
     backend = re.search(r'requires = \[(.*?)\]', (ROOT / "pyproject.toml").read_text())[1]
     requirements = [part.strip().strip('"') for part in backend.split(",") if part.strip()]
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--wheel-dir", WHEELHOUSE,
-        "-r", lock, *requirements)
+        "-r", lock, *requirements, UV)  # uv installs the room's lock several times faster than pip
     wheels = sorted(WHEELHOUSE.glob("*.whl"))
     size = sum(wheel.stat().st_size for wheel in wheels) / 1024 ** 2
     print(f"{len(wheels)} wheels ({size:.0f} MiB) in {WHEELHOUSE}. In the room: copy the repository with this folder, "

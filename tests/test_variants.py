@@ -1,11 +1,11 @@
 """Per-learner variants: the seed each learner gets, the notebooks written, and grading a class of variants.
 
 The class test grades, through the batch grader, every notebook's published solutions and, on a sample
-of notebooks (VARIANT_NOTEBOOKS), three learners' variants solved with the solution code (full marks,
-each on its own seed), a peer on the copier's seed, and a fourth learner who pasted the first learner's
+of notebooks (VARIANT_NOTEBOOKS), two learners' variants solved with the solution code (full marks, each on
+its own seed; the solvers take turns), one of them on the copier's seed, and a learner who pasted the other's
 answer values into their own variant (graded wrong on most exercises whose answer depends on the data,
-and flagged as copied). MODEL_HEALTH_VARIANT_NOTEBOOKS=all runs the variants of every notebook (about
-9 minutes on 2 cores); benchmarks/vet_variant_seeds.py runs every solution on every vetted seed.
+and flagged as copied). MODEL_HEALTH_VARIANT_NOTEBOOKS=all runs the variants of every notebook;
+benchmarks/vet_variant_seeds.py runs every solution on every vetted seed.
 """
 
 from __future__ import annotations
@@ -180,6 +180,13 @@ def test_answer_digests_compare_the_data_an_answer_holds():
     assert digest([None, object(), len]) == ""  # a model, a figure or a function holds nothing to compare
 
 
+def solver_of(name: str, index: int) -> str:
+    """The solver whose variant of ``name`` the copier copies: the solvers take turns over the sampled notebooks,
+    skipping one who shares the copier's seed (their right answers would be the copier's too)."""
+    turns = SOLVERS[index % len(SOLVERS):] + SOLVERS[:index % len(SOLVERS)]
+    return next(learner for learner in turns if variant_seed(learner, name) != variant_seed(COPIER, name))
+
+
 @pytest.fixture(scope="module")
 def graded_class(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
@@ -187,18 +194,15 @@ def graded_class(tmp_path_factory):
     pasted = {}
     for name in notebook_names():
         nbformat.write(solved_learner_notebook(name), folder / f"published-{name}.ipynb")
-    for name in names:
-        for learner in SOLVERS:
+    # Per sampled notebook, two variants solved (a solver's and a peer's on the copier's seed), and the copy.
+    for index, name in enumerate(names):
+        source = solver_of(name, index)
+        for learner in (source, peer_of(COPIER, name)):
             (folder / learner).mkdir(exist_ok=True)
             nbformat.write(solved_variant(name, learner), folder / learner / f"{name}.ipynb")
-        copier_seed = variant_seed(COPIER, name)
-        source = next(learner for learner in SOLVERS if variant_seed(learner, name) != copier_seed)
         copy, pasted[name] = copied_variant(name, solved_variant(name, source), COPIER)
         (folder / COPIER).mkdir(exist_ok=True)
         nbformat.write(copy, folder / COPIER / f"{name}.ipynb")
-        peer = peer_of(COPIER, name)
-        (folder / peer).mkdir(exist_ok=True)
-        nbformat.write(solved_variant(name, peer), folder / peer / f"{name}.ipynb")
     # Each variant is found by its metadata; the published notebook has none, so it grades on the published seed.
     rows = grade_all(collect([folder]), folder.parent / "gradebook.csv", options=Options(), jobs=2, progress=False)
     return names, rows, pasted
@@ -207,10 +211,12 @@ def graded_class(tmp_path_factory):
 @pytest.mark.slow
 def test_every_variant_solved_with_the_solution_code_scores_full_marks(graded_class):
     """Every notebook's answers, of every type (tables, models, figures, functions, a live DuckDB connection),
-    cross from the kernel to the grader and grade as they do in the notebook, on every learner's data."""
+    cross from the kernel to the grader and grade as they do in the notebook, on the published data and on
+    two learners' variants of each sampled notebook."""
     names, rows, _ = graded_class
     solvers = [row for row in rows if row.learner != COPIER]
-    assert len(solvers) == len(notebook_names()) + len(names) * (len(SOLVERS) + 1)
+    assert len(solvers) == len(notebook_names()) + len(names) * 2
+    assert len({row.variant for row in solvers}) >= 3  # the published seed and several variants
     wrong = {(row.learner, row.notebook): (row.state, row.score, row.out_of, row.problems, {
         q: message for q, (status, message) in row.results.items() if status not in ("correct", "written")})
         for row in solvers if row.state != "graded" or row.score != row.out_of or row.problems or row.copied}
@@ -230,7 +236,7 @@ def test_answers_copied_from_another_variant_are_graded_wrong_and_flagged(graded
         assert copier.variant == str(variant_seed(COPIER, name))
         # Exercises whose right answer differs between the source's variant and the copier's own (a peer's
         # right answer): a copy of those can be caught; a choice every variant shares cannot, and needn't be.
-        source = next(by[(learner, name)] for learner in SOLVERS if by[(learner, name)].variant != copier.variant)
+        source = by[(solver_of(name, names.index(name)), name)]
         own = by[(peer_of(COPIER, name), name)]
         graded = {exercise.name for exercise in batch_grading._exercise_set(name)
                   if not isinstance(exercise, WrittenAnswer)}
@@ -241,8 +247,7 @@ def test_answers_copied_from_another_variant_are_graded_wrong_and_flagged(graded
         assert varying, name
         assert len(caught) > len(varying) / 2, (name, sorted(varying - caught))
         if len(caught) >= 2:
-            same = [learner for learner in SOLVERS if by[(learner, name)].variant == source.variant]
-            assert any(f"learner {learner}'s variant ({source.variant})" in copier.copied for learner in same)
+            assert f"learner {source.learner}'s variant ({source.variant})" in copier.copied
     print("\n".join(f"{name}: {line}" for name, line in report.items()))
 
 

@@ -317,7 +317,8 @@ def create_app(bundle_path, db_path):
         received = _now()
 
         def store_labels(connection: sqlite3.Connection) -> None:
-            unknown = [request_id for request_id in ids if request_id not in _logged(connection, [], ids)]
+            logged = _logged(connection, [], ids)
+            unknown = [request_id for request_id in ids if request_id not in logged]
             if unknown:
                 raise HTTPException(422, detail=[f"labels: {len(unknown)} request_id(s) were never predicted: "
                                                  f"{_some(unknown)}; nothing was written"])
