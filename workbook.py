@@ -159,20 +159,25 @@ def prepare_test_environment() -> None:
 
 
 def test_commands(python: Path, quick: bool, rest: list[str]) -> list[list[object]]:
-    """The pytest runs `test` makes: the suite, then, unless ``quick``, nbval over the solutions twice in a row,
-    since stored outputs must not depend on the run. Each runs on up to four pytest-xdist workers (one per core):
-    the suite keeps every test about one notebook on one worker (tests/conftest.py), nbval each notebook's cells."""
-    workers = ["-n", str(max(1, min(4, os.cpu_count() or 1)))]
-    suite = [python, "-m", "pytest", "tests", "src", "-p", "no:cacheprovider", *workers, "--dist", "loadgroup",
-             "--no-loadscope-reorder"]
+    """The pytest runs `test` makes: the suite with nbval's first run over the solutions, then, unless ``quick``,
+    nbval again, since stored outputs must not depend on the run. Each runs on up to four pytest-xdist workers
+    (one per core): tests about one notebook share a worker (tests/conftest.py), as do a notebook's nbval cells.
+    nbval's first run shares the suite's workers, so it fills the time a worker would wait for the other."""
+    cores = max(1, min(4, os.cpu_count() or 1))
+    workers = ["-n", str(cores)]
+    # The suite has one worker more than cores: its slow tests that wait (a download, a time limit running out)
+    # leave their core to the others.
+    suite = [python, "-m", "pytest", "tests", "src", "-p", "no:cacheprovider", "-n", str(cores + 1),
+             "--dist", "loadgroup", "--no-loadscope-reorder"]
     if quick:
         notebooks = touched_notebooks(changed_files())
         print(f"Quick: unit tests, and the checks of notebook(s) {', '.join(notebooks) or 'none'} "
               "(from what the working tree changes); no test marked slow, no nbval.", flush=True)
         return [[*suite, f"--notebooks={','.join(notebooks)}", *rest]]
-    nbval = [python, "-m", "pytest", "--nbval", "solutions", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg",
-             "-p", "no:cacheprovider", *workers, "--dist", "loadscope", *rest]
-    return [[*suite, *rest], nbval, nbval]
+    nbval = ["--nbval", "--nbval-sanitize-with", "tests/nbval_sanitize.cfg"]
+    with_nbval = [*suite, "solutions", *nbval, "--ignore-glob=tests/fixtures/*"]  # fixtures: submissions, not tests
+    again = [python, "-m", "pytest", "solutions", *nbval, "-p", "no:cacheprovider", *workers, "--dist", "loadscope"]
+    return [[*with_nbval, *rest], [*again, *rest]]
 
 
 def main(argv: list[str]) -> None:

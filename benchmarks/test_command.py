@@ -37,7 +37,7 @@ def main() -> int:
     steps = test_commands(Path(sys.executable), quick=False, rest=[f"--durations={args.top}"])
     if args.save_durations:
         steps[0] = [*steps[0], "--durations=0"]  # the later option wins: every test's time
-    names = ["the suite (tests, src)", "nbval over solutions/, run 1", "nbval over solutions/, run 2"]
+    names = ["the suite (tests, src) and nbval over solutions/, run 1", "nbval over solutions/, run 2"]
     timings, failed = [], False
     for name, step in zip(names, steps):
         started = time.perf_counter()

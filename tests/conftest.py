@@ -231,7 +231,9 @@ def pytest_collection_modifyitems(config, items):
     groups: dict[str, list] = {}
     for item in items:
         notebook = item_notebook(item)
-        if uses_module_fixture(item):
+        if item.path.suffix == ".ipynb":
+            group = f"nbval-{item.path.stem}"  # nbval: a notebook's cells in order, in one kernel
+        elif uses_module_fixture(item):
             group = item.path.stem
         elif item.get_closest_marker("slow"):
             group = item.nodeid  # a slow test on its own (its notebook runs in its own output folder)
