@@ -78,6 +78,63 @@ def test_has_solution_and_hints(case):
     assert exercise.hints or isinstance(exercise, WrittenAnswer)
 
 
+def given_objects(notebook: str, namespace: dict) -> dict[str, object]:
+    """The data a learner is handed: what the exercise module exports and what the given cells assign, each also
+    as the containers a learner would turn it into (``dict(X)``, ``list(X)``, its values)."""
+    from collections.abc import Mapping
+
+    import pandas as pd
+
+    from model_health.batch_grading import _assigned_names
+
+    module = importlib.import_module(f"model_health.exercises.nb{notebook}")
+    names = {name for name in module.__all__ if not name.startswith("q") and name != "score_summary"}
+    for cell in nbformat.read(REPO / "solutions" / f"{notebook}.ipynb", as_version=4).cells:
+        if cell.metadata.get("model_health", {}).get("role") == "given":
+            names |= _assigned_names(cell.source)
+    given = {}
+    for name in sorted(names):
+        value = vars(module).get(name, namespace.get(name))
+        if not isinstance(value, (Mapping, list, tuple, set, frozenset, pd.Series)) or not 2 <= len(value) <= 1000:
+            continue  # a number, a model, a table of rows: not where an answer key hides
+        given[name] = value
+        if isinstance(value, (Mapping, pd.Series)):
+            given[f"dict({name})"] = dict(value)
+            given[f"list({name}.values())"] = list(dict(value).values())
+        given[f"list({name})"] = list(value)
+    return given
+
+
+def test_no_given_object_holds_the_answer(case):
+    """Issue 22: `dict(USE_CASES)` passed 10 q1 because a given object held the answer key. No object the
+    notebook hands the learner (exported by its exercise module or assigned in a given cell), as it is or as
+    a dict or list, may grade correct as an exercise's answer."""
+    namespace, exercise = case
+    if isinstance(exercise, WrittenAnswer):
+        return  # judged by the learner against the rubric, not by the check
+    notebook = next(name for name in NOTEBOOKS if name.startswith(exercise.notebook[:2]))
+    passing = [f"{read} = {label}" for label, value in given_objects(notebook, namespace).items()
+               for read in exercise.reads if namespace.get(read) is not value
+               and container_kinds(value) & container_kinds(namespace.get(read))
+               and exercise.grade({**namespace, read: value}).status is Status.CORRECT]
+    assert passing == []
+
+
+def container_kinds(value) -> set[str]:
+    """What ``value`` can stand for: a mapping, a sequence (a Series is both); other values, nothing. A given object
+    is tried only as an answer of a kind it can be, which keeps the test cheap."""
+    from collections.abc import Mapping
+
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, pd.Series):
+        return {"mapping", "sequence"}
+    if isinstance(value, Mapping):
+        return {"mapping"}
+    return {"sequence"} if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Index)) else set()
+
+
 # --- written answers: done (self-assessed) or not attempted, whatever their length ---------------------------------
 
 WRITTEN = [(notebook, exercise) for notebook, exercise in CASES if isinstance(exercise, WrittenAnswer)]

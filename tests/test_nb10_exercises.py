@@ -48,7 +48,7 @@ def record_with_empty_datasheet(candidate, mitigation=None):
 
 
 def mistakes(ns):
-    tiers = dict(nb10.USE_CASES)
+    tiers = dict(nb10._TIER_OF)
     violations = ns["violations"]
     return [
         ("q1", dict(tier_of={**tiers, "ranking job applicants for interviews": "limited"}), "Annex III"),
@@ -96,7 +96,7 @@ def correct_in_another_form(ns):
             "float32")
 
     return [
-        ("q1", dict(tier_of={key: f" {value.title()} " for key, value in reversed(nb10.USE_CASES.items())})),
+        ("q1", dict(tier_of={key: f" {value.title()} " for key, value in reversed(nb10._TIER_OF.items())})),
         ("q3", dict(high_tier_rules=(RULES[2], {"metric": "equal_opportunity_difference", "min": -0.05, "max": 0.05},
                                      RULES[0]))),
         ("q4", dict(fairness_evidence=evidence_as_float32_series)),

@@ -34,7 +34,8 @@ EVIDENCE_METRICS = ("roc_auc", "equal_opportunity_difference", "disparate_impact
 
 # --- q1: tiers ---------------------------------------------------------------------------------
 
-USE_CASES = {
+# The answer key stays private: a learner is handed the use cases only (issue 22: `dict(USE_CASES)` passed).
+_TIER_OF = {
     "ranking job applicants for interviews": "high",
     "setting credit limits for card holders": "high",
     "a chatbot answering employees' HR-policy questions": "limited",
@@ -42,6 +43,7 @@ USE_CASES = {
     "forecasting warehouse inventory": "minimal",
     "filtering spam from internal mail": "minimal",
 }
+USE_CASES = tuple(_TIER_OF)
 WHY_TIER = {
     "high": "it decides who gets work or credit: EU AI Act Annex III lists employment and creditworthiness as "
             "high-risk",
@@ -61,13 +63,13 @@ class TierAssignment(Exercise):
     )
 
     def expect(self, ns, tier_of):
-        expect_picks("tier_of", tier_of, USE_CASES, TIERS,
+        expect_picks("tier_of", tier_of, _TIER_OF, TIERS,
                      lambda use_case, given, right: f"{use_case!r} is {right!r}, not {given!r}: {WHY_TIER[right]}.",
                      item="use case")
         return "Every use case sits in its tier; the tier decides which rules apply."
 
     def reference(self, ns):
-        return dict(USE_CASES)
+        return dict(_TIER_OF)
 
 
 class TierReasoning(WrittenAnswer):

@@ -558,7 +558,8 @@ class DriftStoryAnswer(StarAnswer):
 # --- Question 7: production readiness --------------------------------------------------------------------------
 
 READINESS_DOMAINS = ("data", "model", "system", "monitoring")
-READINESS_CHECKS = {
+# The answer key stays private: a learner is handed the checks only (issue 22: `dict(READINESS_CHECKS)` passed).
+_READINESS_DOMAIN = {
     "the training data's pipeline is validated and free of leakage": "data",
     "a bias audit of the training data's slices": "data",
     "a datasheet for the training data": "data",
@@ -570,6 +571,7 @@ READINESS_CHECKS = {
     "dashboards for data drift and concept drift": "monitoring",
     "alert thresholds with an owner and an escalation path": "monitoring",
 }
+READINESS_CHECKS = tuple(_READINESS_DOMAIN)
 TEAM_PLAN = (
     "a bias audit of the training data's slices",
     "fairness metrics across protected groups",
@@ -591,10 +593,10 @@ class Readiness(Exercise):
     def expect(self, ns, readiness_domain, missing_domain):
         why = {"data": "it is about what the model learns from", "model": "it is about how the model behaves",
                "system": "it is about how the service runs", "monitoring": "it is about noticing trouble after launch"}
-        expect_picks("readiness_domain", readiness_domain, READINESS_CHECKS, READINESS_DOMAINS,
+        expect_picks("readiness_domain", readiness_domain, _READINESS_DOMAIN, READINESS_DOMAINS,
                      lambda check, given, right: f"'{check}' belongs to {right}, not {given}: {why[right]}.",
                      item="check of READINESS_CHECKS")
-        covered = {READINESS_CHECKS[check] for check in TEAM_PLAN}
+        covered = {_READINESS_DOMAIN[check] for check in TEAM_PLAN}
         missing = sorted(set(READINESS_DOMAINS) - covered)
         missing_domain = _choice(missing_domain)
         if missing_domain not in READINESS_DOMAINS:
@@ -604,7 +606,7 @@ class Readiness(Exercise):
         return f"The plan has no {missing[0]} check: no latency budget, no cost, no rollback. Ask for it before launch."
 
     def reference(self, ns):
-        return dict(READINESS_CHECKS), sorted(set(READINESS_DOMAINS) - {READINESS_CHECKS[c] for c in TEAM_PLAN})[0]
+        return dict(_READINESS_DOMAIN), sorted(set(READINESS_DOMAINS) - {_READINESS_DOMAIN[c] for c in TEAM_PLAN})[0]
 
 
 class ReadinessAnswer(WrittenAnswer):
