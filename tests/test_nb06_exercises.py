@@ -103,6 +103,8 @@ def mistakes(ns):
         ("q10", dict(lime_top3=list(ns["shap_values"].columns[:3])), "three largest |weights|"),
         ("q10", dict(top3_overlap=3 - ns["top3_overlap"] or 1), "count the features in both"),
         ("q11", dict(smallest_change=change_in_standard_deviations), "standard deviations"),
+        ("q11", dict(smallest_change=lambda model, candidate, feature, threshold=0.5: ns["smallest_change"](
+            model, candidate, feature)), "ignores its `threshold`"),  # issue 22: only 0.5 was tried
         ("q11", dict(focus_change=2 * ns["focus_change"] + 1), "score of 0.5"),
     ]
 

@@ -581,12 +581,16 @@ class LimeVsShap(Exercise):
 
 
 def _unseen_counterfactuals(ns):
+    """(candidate, feature, threshold, description): other candidates, features and thresholds than the notebook's,
+    so a function that ignores an argument shows it."""
     test, features = ns["test"], list(ns["FEATURES"])
     scores = ns["baseline"].predict_proba(test[features])[:, 1]
-    return ((test.loc[int(np.argmax(scores)), features], "years_experience",
+    return ((test.loc[int(np.argmax(scores)), features], "years_experience", 0.5,
              "the highest-scoring candidate and years_experience (already shortlisted: the change is negative)"),
-            (test.loc[int(np.argmin(scores)), features], "leadership_keywords",
-             "the lowest-scoring candidate and leadership_keywords"))
+            (test.loc[int(np.argmin(scores)), features], "leadership_keywords", 0.5,
+             "the lowest-scoring candidate and leadership_keywords"),
+            (test.loc[int(np.argmin(scores)), features], "skills_test", 0.3,
+             "the lowest-scoring candidate and skills_test, at a threshold of 0.3"))
 
 
 class Counterfactual(Exercise):
@@ -601,16 +605,20 @@ class Counterfactual(Exercise):
     def expect(self, ns, smallest_change, focus_change):
         model = ns["baseline"]
         scale = dict(zip(ns["FEATURES"], model[0].scale_)) if hasattr(model[0], "scale_") else {}
-        for candidate, feature, case in _unseen_counterfactuals(ns):
-            expected = change_needed(model, candidate, feature)
+        for candidate, feature, threshold, case in _unseen_counterfactuals(ns):
+            expected = change_needed(model, candidate, feature, threshold)
             found = expect_number("smallest_change(...)", call_learner_function(
-                smallest_change, model, candidate.copy(), feature, 0.5, name="smallest_change"))
+                smallest_change, model, candidate.copy(), feature, threshold, name="smallest_change"))
             if not np.isclose(found, expected, rtol=0.02, atol=0.01):
                 if feature in scale and np.isclose(found, expected / scale[feature], rtol=0.02):
                     raise Incorrect(f"On {case}, the change is in standard deviations (the scaled feature); give it "
                                     "in the feature's own units.")
-                raise Incorrect(f"On {case}, `smallest_change` returns {found:.3f}; the score reaches 0.5 at a "
-                                f"change of {expected:.3f}.")
+                if threshold != 0.5 and np.isclose(found, change_needed(model, candidate, feature), rtol=0.02,
+                                                   atol=0.01):
+                    raise Incorrect(f"On {case}, `smallest_change` returns the change that reaches 0.5: it ignores "
+                                    "its `threshold` argument.")
+                raise Incorrect(f"On {case}, `smallest_change` returns {found:.3f}; the score reaches {threshold} "
+                                f"at a change of {expected:.3f}.")
         focus = focus_candidate(ns)
         expected = change_needed(model, ns["test"].loc[focus, list(ns["FEATURES"])], "skills_test")
         found = expect_number("focus_change", focus_change)
