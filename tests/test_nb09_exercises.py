@@ -218,6 +218,11 @@ def test_correct_answers_in_other_forms(solved_nb09):
                                      "findings": [{**finding, "severity": "medium"}
                                                   for finding in reversed(ns["risk_assessment"]["findings"])],
                                      "recommendation": ns["risk_assessment"]["recommendation"]})),
+        ("q9", dict(risk_assessment={**ns["risk_assessment"],  # issue 22: tuples were refused
+                                     "conditions": tuple(ns["risk_assessment"]["conditions"]),
+                                     "findings": tuple(ns["risk_assessment"]["findings"])})),
+        ("q10", dict(model_card_context={**context, "conditions": tuple(context["conditions"]),
+                                         "audited_groups": tuple(context["audited_groups"])})),
         ("q10", dict(model_card_context={  # issue 8: 0.733 is the accuracy, rounded
             **dict(reversed(list(context.items()))),
             "metrics": {name: significant(value) for name, value in context["metrics"].items()},

@@ -160,8 +160,9 @@ def _validated_assessment(assessment) -> tuple[object, list[dict], list[str]]:
     if not isinstance(assessment, dict):
         raise ValueError(f"`assessment` should be a dict with 'recommendation', 'findings' and 'conditions', "
                          f"got {type(assessment).__name__}.")
-    findings = assessment.get("findings", [])
-    conditions = assessment.get("conditions", [])
+    # A tuple is as good a list as a list (issue 22: a tuple of conditions was refused).
+    findings, conditions = (list(part) if isinstance(part, tuple) else part
+                            for part in (assessment.get("findings", []), assessment.get("conditions", [])))
     if not isinstance(findings, list) or not all(isinstance(finding, dict) for finding in findings):
         raise ValueError("`assessment['findings']` should be a list of dicts, each with a 'finding' (str) and a "
                          f"'severity', got {findings!r:.80}.")

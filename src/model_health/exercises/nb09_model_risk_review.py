@@ -654,7 +654,8 @@ class ModelCardContext(Exercise):
         if missing:
             raise Incorrect(f"`model_card_context` lacks the key(s) {missing}; the model card needs all of "
                             f"{list(MODEL_CARD_KEYS)}.")
-        lists = [key for key in ("audited_groups", "conditions") if not isinstance(model_card_context[key], list)
+        lists = [key for key in ("audited_groups", "conditions")
+                 if not isinstance(model_card_context[key], (list, tuple))
                  or not all(isinstance(item, str) for item in model_card_context[key])]
         if lists:
             raise Incorrect(f"{lists} should each be a list of str (one item per line of the card), e.g. "
