@@ -119,12 +119,13 @@ def correct_in_another_form(ns):
     ]
 
 
-@pytest.mark.parametrize("index", range(8))
-def test_correct_answer_in_another_form_passes(solved_nb07, index):
-    name, answers = correct_in_another_form(solved_nb07)[index]
-    exercise = {exercise.name: exercise for exercise in nb07.EXERCISES}[name]
-    result = exercise.grade({**solved_nb07, **answers})
-    assert result.status is Status.CORRECT, result.message
+def test_correct_answers_in_other_forms_pass(solved_nb07):
+    """Every case of correct_in_another_form grades correct (a fixed count of cases here once left new ones
+    unrun)."""
+    exercises = {exercise.name: exercise for exercise in nb07.EXERCISES}
+    refused = [f"{name} {sorted(answers)}: {result.message}" for name, answers in correct_in_another_form(solved_nb07)
+               if (result := exercises[name].grade({**solved_nb07, **answers})).status is not Status.CORRECT]
+    assert not refused, "\n".join(refused)
 
 
 def test_unseen_weeks_mean_what_they_say():

@@ -110,12 +110,13 @@ def correct_in_another_form(ns):
     ]
 
 
-@pytest.mark.parametrize("index", range(8))
-def test_correct_answer_in_another_form_passes(solved_nb10, index):
-    name, answers = correct_in_another_form(solved_nb10)[index]
-    exercise = {exercise.name: exercise for exercise in nb10.EXERCISES}[name]
-    result = exercise.grade({**solved_nb10, **answers})
-    assert result.status is Status.CORRECT, result.message
+def test_correct_answers_in_other_forms_pass(solved_nb10):
+    """Every case of correct_in_another_form grades correct (a fixed count of cases here once left new ones
+    unrun)."""
+    exercises = {exercise.name: exercise for exercise in nb10.EXERCISES}
+    refused = [f"{name} {sorted(answers)}: {result.message}" for name, answers in correct_in_another_form(solved_nb10)
+               if (result := exercises[name].grade({**solved_nb10, **answers})).status is not Status.CORRECT]
+    assert not refused, "\n".join(refused)
 
 
 def test_the_fix_moved_the_alias_and_the_gate_story_holds(solved_nb10):

@@ -125,12 +125,13 @@ def correct_in_another_form(ns):
     ]
 
 
-@pytest.mark.parametrize("index", range(9))
-def test_correct_answer_in_another_form_passes(solved_nb12, index):
-    name, answers = correct_in_another_form(solved_nb12)[index]
-    exercise = {exercise.name: exercise for exercise in nb12.EXERCISES}[name]
-    result = exercise.grade({**solved_nb12, **answers})
-    assert result.status is Status.CORRECT, result.message
+def test_correct_answers_in_other_forms_pass(solved_nb12):
+    """Every case of correct_in_another_form grades correct (a fixed count of cases here once left new ones
+    unrun)."""
+    exercises = {exercise.name: exercise for exercise in nb12.EXERCISES}
+    refused = [f"{name} {sorted(answers)}: {result.message}" for name, answers in correct_in_another_form(solved_nb12)
+               if (result := exercises[name].grade({**solved_nb12, **answers})).status is not Status.CORRECT]
+    assert not refused, "\n".join(refused)
 
 
 def test_the_breaker_pays_off_in_the_holidays(solved_nb12):

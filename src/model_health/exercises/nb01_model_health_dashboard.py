@@ -404,8 +404,13 @@ class Curves(Exercise):
         return roc_curve(ns["y_test"], ns["y_score"]), precision_recall_curve(ns["y_test"], ns["y_score"])
 
 
-def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, default_y_pred=None) -> pd.DataFrame:
-    """Shared by the two MetricFrame exercises: compare a learner's frame with the reference rates."""
+def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, default_y_pred=None,
+                        strict_y_pred=None) -> pd.DataFrame:
+    """Shared by the two MetricFrame exercises: compare a learner's frame with the reference rates.
+
+    ``strict_y_pred``: the predictions at ``score > threshold``. A MetricFrame is computed, never typed, so rates
+    that are exactly those, not the reference's, come from the strict comparison even where they agree to 3
+    significant digits (a row or two at the threshold)."""
     from fairlearn.metrics import MetricFrame
 
     if not isinstance(frame, MetricFrame):
@@ -421,6 +426,15 @@ def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, defaul
         raise Incorrect(f"`{name}` has groups {list(by_group.index)}; expected the groups of X_test['sex'] "
                         f"{list(expected.index)}.")
     learner = by_group.reindex(expected.index)[list(GROUP_RATE_METRICS)].astype(float)
+    if strict_y_pred is not None and not np.array_equal(np.asarray(strict_y_pred), np.asarray(y_pred)):
+        strict = group_rates(y_true, strict_y_pred, groups).by_group[list(GROUP_RATE_METRICS)]
+        exactly = dict(rtol=0, atol=1e-12, equal_nan=True)
+        if np.allclose(learner, strict, **exactly) and not np.allclose(learner, expected[list(GROUP_RATE_METRICS)],
+                                                                        **exactly):
+            at = int(np.sum(np.asarray(strict_y_pred) != np.asarray(y_pred)))
+            raise Incorrect(f"`{name}` counts a score as positive only above the threshold (y_score > threshold), "
+                            f"so the {at} row(s) scored exactly at it are negatives; a threshold includes them: "
+                            "y_score >= threshold, as scikit-learn's curves define it.")
     if close_enough(learner, expected[list(GROUP_RATE_METRICS)]):
         return expected
     if default_y_pred is not None and close_enough(
@@ -732,7 +746,8 @@ class RatesAtThreshold(Exercise):
         y_score = np.asarray(ns["y_score"])
         predictions = (y_score >= ns["threshold"]).astype(int)
         expected = _expect_group_rates("group_metrics_at_threshold", group_metrics_at_threshold, ns["y_test"],
-                                       predictions, ns["X_test"]["sex"], default_y_pred=ns["y_pred"])
+                                       predictions, ns["X_test"]["sex"], default_y_pred=ns["y_pred"],
+                                       strict_y_pred=(y_score > ns["threshold"]).astype(int))
         before = group_rates(ns["y_test"], ns["y_pred"], ns["X_test"]["sex"]).by_group
         gap_before = before["selection_rate"].max() - before["selection_rate"].min()
         gap_after = expected["selection_rate"].max() - expected["selection_rate"].min()
@@ -744,6 +759,16 @@ def _bar_heights(ax) -> np.ndarray:
     from matplotlib.patches import Rectangle
 
     return np.array([patch.get_height() for patch in ax.patches if isinstance(patch, Rectangle)])
+
+
+def _drawn_matrices(ax) -> list[np.ndarray]:
+    """The 2 x 2 matrices an axes draws: as an image (imshow, ConfusionMatrixDisplay) or as a mesh of cells
+    (seaborn's heatmap, pcolormesh)."""
+    from matplotlib.collections import QuadMesh
+
+    drawn = [np.asarray(image.get_array()) for image in ax.images]
+    drawn += [np.asarray(mesh.get_array()) for mesh in ax.collections if isinstance(mesh, QuadMesh)]
+    return [matrix.reshape(2, 2) for matrix in drawn if matrix.size == 4]
 
 
 class Dashboard(Exercise):
@@ -786,7 +811,7 @@ class Dashboard(Exercise):
         at_default = (y_score >= 0.5).astype(int)
         # The notebook's own `threshold` variable: a function reading it instead of its argument would pass there.
         at_global = (y_score >= notebook_threshold).astype(int) if isinstance(notebook_threshold, (float, np.floating)) else None
-        matrices = [np.asarray(ax.images[0].get_array()) for ax in axes if ax.images]
+        matrices = [matrix for ax in axes for matrix in _drawn_matrices(ax)]
         if not any(np.array_equal(m, confusion_matrix(y_true, at_probe)) for m in matrices):
             if any(np.array_equal(m, confusion_matrix(y_true, at_default)) for m in matrices):
                 raise Incorrect("Called with threshold=0.3, the confusion matrix still shows threshold 0.5: "
