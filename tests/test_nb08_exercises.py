@@ -48,6 +48,9 @@ def mistakes(ns):
         ("q5", dict(keywords_gap=0.0), "not gap_at_equal_skill"),
         ("q6", dict(lowest_category=("majority", "male")), "lowest impact ratio"),
         ("q6", dict(intersectional=ns["intersectional"].assign(impact_ratio=1.0)), "impact_ratio"),
+        ("q6", dict(intersectional=ns["intersectional"].assign(  # issue 22: within 1e-4 of the right ratios
+            impact_ratio=ns["intersectional"]["selection_rate"] / np.asarray(ns["callback"], dtype=float)[
+                (ns["test"]["group"] == "majority").to_numpy()].mean())), "divides by the majority group"),
         ("q7", dict(method_to_ship="threshold optimizer"), "most qualified candidates"),
         ("q7", dict(mitigation_table=table.drop("baseline")), "one row per method"),
         ("q7", dict(mitigation_table=table.assign(precision=table["qualified_called_back"])), "precision"),

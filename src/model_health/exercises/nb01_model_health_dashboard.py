@@ -38,6 +38,7 @@ from model_health.grading import (
     expect_number,
     expect_vector,
     format_distinct,
+    refuse_the_wrong_method,
 )
 
 NOTEBOOK = "01_model_health_dashboard"
@@ -426,15 +427,14 @@ def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, defaul
         raise Incorrect(f"`{name}` has groups {list(by_group.index)}; expected the groups of X_test['sex'] "
                         f"{list(expected.index)}.")
     learner = by_group.reindex(expected.index)[list(GROUP_RATE_METRICS)].astype(float)
-    if strict_y_pred is not None and not np.array_equal(np.asarray(strict_y_pred), np.asarray(y_pred)):
-        strict = group_rates(y_true, strict_y_pred, groups).by_group[list(GROUP_RATE_METRICS)]
-        exactly = dict(rtol=0, atol=1e-12, equal_nan=True)
-        if np.allclose(learner, strict, **exactly) and not np.allclose(learner, expected[list(GROUP_RATE_METRICS)],
-                                                                        **exactly):
-            at = int(np.sum(np.asarray(strict_y_pred) != np.asarray(y_pred)))
-            raise Incorrect(f"`{name}` counts a score as positive only above the threshold (y_score > threshold), "
-                            f"so the {at} row(s) scored exactly at it are negatives; a threshold includes them: "
-                            "y_score >= threshold, as scikit-learn's curves define it.")
+    if strict_y_pred is not None:
+        at = int(np.sum(np.asarray(strict_y_pred) != np.asarray(y_pred)))
+        refuse_the_wrong_method(
+            learner, expected[list(GROUP_RATE_METRICS)],
+            group_rates(y_true, strict_y_pred, groups).by_group[list(GROUP_RATE_METRICS)],
+            f"`{name}` counts a score as positive only above the threshold (y_score > threshold), so the {at} "
+            "row(s) scored exactly at it are negatives; a threshold includes them: y_score >= threshold, as "
+            "scikit-learn's curves define it.")
     if close_enough(learner, expected[list(GROUP_RATE_METRICS)]):
         return expected
     if default_y_pred is not None and close_enough(

@@ -27,6 +27,7 @@ from model_health.grading import (
     expect_number,
     expect_series,
     kind_of,
+    refuse_the_wrong_method,
 )
 
 NOTEBOOK = "08_resume_screening_audit"
@@ -278,6 +279,13 @@ class Intersectional(Exercise):
         if sorted(map(tuple, table.index)) != sorted(map(tuple, expected.index)):
             raise Incorrect(f"`intersectional` should have one row per (group, gender): {sorted(expected.index)}.")
         table = table.loc[expected.index]
+        # The majority group's rate over both genders can equal the top category's to 1e-4 (issue 22).
+        majority = ns["test"]["group"] != MINORITY
+        majority_rate = np.asarray(ns["callback"], dtype=float)[majority.to_numpy()].mean()
+        refuse_the_wrong_method(
+            table["impact_ratio"], expected["impact_ratio"], expected["selection_rate"] / majority_rate,
+            "intersectional['impact_ratio'] divides by the majority group's callback rate; an intersectional impact "
+            "ratio divides by the highest category's rate (the best-treated group and gender).")
         for column in ("n", "selection_rate", "impact_ratio"):
             if not close_enough(table[column].to_numpy(float), expected[column].to_numpy(float)):
                 raise Incorrect(f"intersectional['{column}'] should be {expected[column].round(3).to_dict()}.")

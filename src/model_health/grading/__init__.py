@@ -46,6 +46,7 @@ from model_health.grading._expect import (
     expect_vector,
     format_distinct,
     kind_of,
+    refuse_the_wrong_method,
 )
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "expect_vector",
     "format_distinct",
     "kind_of",
+    "refuse_the_wrong_method",
     "rubric_coverage",
     "split_star",
 ]

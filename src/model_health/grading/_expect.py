@@ -140,6 +140,29 @@ def expect_close(name: str, value: float, expected: float, *, mistakes: Mapping[
     raise Incorrect(f"`{name}` = {shown}: {otherwise or f'not the value of `{name}` on this notebook’s data.'}")
 
 
+def refuse_the_wrong_method(value: Any, right: Any, wrong: Any, message: str) -> None:
+    """Raise :class:`Incorrect` with ``message`` when ``value`` is exactly what a wrong method computes and not
+    exactly the right value: for a computed answer whose wrong method lands within the tolerance on this data.
+
+    Exact means to 1e-12: a learner who typed or rounded the numbers is judged by the tolerance as usual.
+
+    >>> refuse_the_wrong_method([0.5, 1.0], [0.5, 1.0], [0.50001, 1.0], "divided by the wrong rate")
+    >>> refuse_the_wrong_method([0.50001, 1.0], [0.5, 1.0], [0.50001, 1.0], "divided by the wrong rate")
+    Traceback (most recent call last):
+    ...
+    model_health.grading._core.Incorrect: divided by the wrong rate
+    """
+    try:
+        value, right, wrong = (np.asarray(part, dtype=float) for part in (value, right, wrong))
+    except (TypeError, ValueError):
+        return  # not numbers: the tolerance check says what is wrong
+    if value.shape != wrong.shape or right.shape != wrong.shape:
+        return
+    exactly = dict(rtol=0, atol=1e-12, equal_nan=True)
+    if np.allclose(value, wrong, **exactly) and not np.allclose(value, right, **exactly):
+        raise Incorrect(message)
+
+
 def expect_dataframe(name: str, value: Any, columns: Iterable[str]) -> pd.DataFrame:
     if not isinstance(value, pd.DataFrame):
         raise Incorrect(f"`{name}` should be a pandas DataFrame, got {type(value).__name__}.")
