@@ -46,12 +46,12 @@ def main() -> int:
         failed |= completed.returncode != 0
         summary = [line for line in completed.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
         print(f"{name}: {timings[-1][1]:.0f} s; {summary[-1].strip('= ') if summary else 'no summary'}", flush=True)
-        costs = re.findall(r"^([\d.]+)s (?:call|setup|teardown) +(\S+)$", completed.stdout, re.M)
+        costs = re.findall(r"^([\d.]+)s (?:call|setup|teardown) +(.+?)$", completed.stdout, re.M)
         print("  " + "\n  ".join(f"{seconds}s {test}" for seconds, test in costs[:args.top]), flush=True)
         if args.save_durations and name.startswith("the suite"):
             per_test = defaultdict(float)
             for seconds, test in costs:
-                per_test[test] += float(seconds)
+                per_test[test.split("@")[0]] += float(seconds)  # xdist's loadgroup adds "@group" to the node id
             saved = {test: round(seconds, 1) for test, seconds in sorted(per_test.items()) if seconds >= 0.5}
             (ROOT / "tests" / "durations.json").write_text(json.dumps(saved, indent=1) + "\n", encoding="utf-8")
             print(f"  saved the seconds of {len(saved)} tests to tests/durations.json", flush=True)

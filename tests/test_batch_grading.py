@@ -397,3 +397,21 @@ def test_workbook_py_takes_paths_from_the_folder_it_is_run_in(tmp_path):
                           timeout=300, env=environment)
     assert made.returncode == 0, made.stderr
     assert (tmp_path / "copies" / "ada" / f"{NB01}.ipynb").is_file()
+
+
+@needs_landlock
+@pytest.mark.slow
+def test_an_answer_cell_that_runs_the_shipped_solution_earns_nothing(tmp_path):
+    """Issue 23: `exec(solution_code(NB, "q3"))` in an answer cell scored 12/12, since the kernel could read the
+    package's solutions. The grading kernel cannot read them: the answer is the placeholder's, q3 is not
+    attempted, and `q3.solution()` there says why it shows nothing."""
+    notebook = solved_learner_notebook("01_model_health_dashboard")
+    answer = next(cell for cell in notebook.cells if cell.metadata.get("model_health", {}).get("role") == "answer"
+                  and "q3" in cell.metadata["model_health"].get("exercises", []))
+    answer.source = ("from model_health.grading._core import solution_code\n"
+                     "exec(solution_code('01_model_health_dashboard', 'q3'))\n"
+                     "shown = solution_code('01_model_health_dashboard', 'q3')")
+    submission = batch_grading.Submission("copied.ipynb", nbformat.writes(notebook).encode())
+    graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
+    assert graded.results["q3"][0] == "not attempted", graded.results["q3"]
+    assert graded.results["q2"][0] == "correct" and graded.score == graded.out_of - 1

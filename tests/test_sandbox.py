@@ -55,3 +55,26 @@ def test_the_memory_limit_turns_a_huge_allocation_into_a_memory_error(tmp_path):
                                 "except MemoryError:\n    print('MemoryError')"],
                                capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert completed.stdout.strip() == "MemoryError", completed.stderr
+
+
+@pytest.mark.skipif(not landlock_available(), reason="this kernel has no Landlock (CI's has)")
+def test_hidden_folders_stay_unreadable_inside_a_readable_one(tmp_path):
+    """Issue 23: the kernel could read the package's solutions (`exec(solution_code(NB, "q3"))` scored). With
+    --hide, the files beneath a folder are unreadable though its parent is readable; its siblings, and the
+    listing, are not affected."""
+    tree = tmp_path / "package"
+    (tree / "exercises" / "solutions").mkdir(parents=True)
+    (tree / "exercises" / "solutions" / "01.json").write_text('{"q3": "answer"}')
+    (tree / "exercises" / "nb01.py").write_text("checks")
+    (tree / "grading.py").write_text("grading")
+    code = ("import pathlib, sys\nroot = pathlib.Path(sys.argv[1])\n"
+            "for path in ('grading.py', 'exercises/nb01.py', 'exercises/solutions/01.json'):\n"
+            "    try:\n        print(path, (root / path).read_text())\n"
+            "    except PermissionError:\n        print(path, 'denied')\n"
+            "print(sorted(p.name for p in (root / 'exercises' / 'solutions').iterdir()))")
+    completed = subprocess.run([sys.executable, "-m", "model_health.sandbox", "--read", str(tree), "--hide",
+                                str(tree / "exercises" / "solutions"), "--", "-c", code, str(tree)],
+                               capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.splitlines() == ["grading.py grading", "exercises/nb01.py checks",
+                                             "exercises/solutions/01.json denied", "['01.json']"]

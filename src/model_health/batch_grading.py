@@ -476,8 +476,12 @@ def _remote_error(name: str, message: str) -> Exception:
 def _kernel_spec(folder: Path, work: Path, options: Options) -> str:
     spec = folder / "kernels" / "model-health-sandbox"
     spec.mkdir(parents=True, exist_ok=True)
+    from model_health.grading._core import SOLUTIONS_DIR
+
+    # The solutions stay unreadable to the submission, though the package that holds them is importable.
     argv = [sys.executable, "-m", "model_health.sandbox", "--write", str(work), "--read", str(REPO / "data"),
-            "--memory-mb", str(options.memory_mb), "--", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+            "--hide", str(SOLUTIONS_DIR), "--memory-mb", str(options.memory_mb), "--", "-m", "ipykernel_launcher",
+            "-f", "{connection_file}"]
     environment = {"HOME": str(work), "TMPDIR": str(work / "tmp"), "MPLCONFIGDIR": str(work / ".matplotlib"),
                    "IPYTHONDIR": str(work / ".ipython"), "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
                    "MODEL_HEALTH_PROGRESS": str(work / ".progress"), "MODEL_HEALTH_OUTPUT": str(work / "output"),

@@ -1,10 +1,11 @@
 """Start a program with a memory limit and, where Linux Landlock is available, file access limited
 to the folders named: how batch grading runs a submission's kernel without Docker or root.
 
-    python -m model_health.sandbox --read DIR… --write DIR… --memory-mb N -- ARGS…
+    python -m model_health.sandbox --read DIR… --write DIR… --hide DIR… --memory-mb N -- ARGS…
 
 runs ``python ARGS…`` (e.g. ``-m ipykernel_launcher -f conn.json``). The limits hold for that process
-and everything it starts; nothing can lift them. Without Landlock (an old kernel, macOS) only the
+and everything it starts; nothing can lift them. ``--hide`` keeps the files beneath a folder unreadable even
+where a ``--read`` folder (or the Python installation) holds it: the grader hides the solutions this way. Without Landlock (an old kernel, macOS) only the
 memory limit applies, and :func:`landlock_available` says so, so the grader can report it.
 """
 
@@ -59,8 +60,24 @@ def _handled(abi: int) -> int:
     return rights
 
 
-def restrict_files(read: list[str], write: list[str]) -> None:
-    """Allow this process (and its children) to read only beneath ``read`` and write only beneath ``write``."""
+def _read_rules(path: str, hidden: list[str]) -> list[tuple[str, int]]:
+    """(path, rights) rules to read beneath ``path`` except the files beneath ``hidden`` folders: a folder holding
+    a hidden one may only be listed, and each of its entries gets its own rule, down to the hidden folder."""
+    inside = [folder for folder in hidden if folder == path or folder.startswith(path.rstrip(os.sep) + os.sep)]
+    if not inside:
+        return [(path, _READ)]
+    if path in inside:
+        return []  # listed through its parent's rule, never read
+    rules = [(path, _READ_DIR)]
+    with os.scandir(path) as entries:
+        for entry in entries:
+            rules += _read_rules(entry.path, inside)
+    return rules
+
+
+def restrict_files(read: list[str], write: list[str], hide: list[str] = ()) -> None:
+    """Allow this process (and its children) to read only beneath ``read`` and write only beneath ``write``; the
+    files beneath ``hide`` are not readable even inside a ``read`` folder."""
     abi = landlock_abi()
     if abi == 0:
         raise OSError("Landlock is not available on this system.")
@@ -69,19 +86,21 @@ def restrict_files(read: list[str], write: list[str]) -> None:
     ruleset = libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(8), ctypes.c_uint32(0))
     if ruleset < 0:
         raise OSError(ctypes.get_errno(), "landlock_create_ruleset failed")
+    hidden = [os.path.realpath(folder) for folder in hide]
+    rules = [rule for path in read if os.path.exists(path) for rule in _read_rules(os.path.realpath(path), hidden)]
+    rules += [(path, handled) for path in write]
     try:
-        for paths, rights in ((read, _READ), (write, handled)):
-            for path in paths:
-                if not os.path.exists(path):
-                    continue
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-                try:
-                    allowed = rights & handled & (_FILE_ONLY if not os.path.isdir(path) else ~0)
-                    rule = _PathBeneath(allowed, fd)
-                    if libc.syscall(_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) < 0:
-                        raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
-                finally:
-                    os.close(fd)
+        for path, rights in rules:
+            if not os.path.exists(path):
+                continue
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            try:
+                allowed = rights & handled & (_FILE_ONLY if not os.path.isdir(path) else ~0)
+                rule = _PathBeneath(allowed, fd)
+                if libc.syscall(_ADD_RULE, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), 0) < 0:
+                    raise OSError(ctypes.get_errno(), f"landlock_add_rule failed for {path}")
+            finally:
+                os.close(fd)
         if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0:
             raise OSError(ctypes.get_errno(), "prctl(NO_NEW_PRIVS) failed")
         if libc.syscall(_RESTRICT_SELF, ruleset, 0) < 0:
@@ -104,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model_health.sandbox", description=__doc__.split("\n")[0])
     parser.add_argument("--read", action="append", default=[], help="a folder the program may read (repeatable)")
     parser.add_argument("--write", action="append", default=[], help="a folder it may read and write (repeatable)")
+    parser.add_argument("--hide", action="append", default=[], help="a folder whose files it may not read, even "
+                        "inside a --read folder (repeatable)")
     parser.add_argument("--memory-mb", type=int, help="address-space limit in MiB")
     parser.add_argument("command", nargs=argparse.REMAINDER, help="-- then the arguments for python")
     args = parser.parse_args(argv)
@@ -112,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         limit = args.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     if landlock_available():
-        restrict_files(runtime_read_paths() + args.read, args.write)
+        restrict_files(runtime_read_paths() + args.read, args.write, args.hide)
     os.execv(sys.executable, [sys.executable, *command])
     return 0  # pragma: no cover - execv does not return
 

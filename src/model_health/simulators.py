@@ -578,9 +578,9 @@ def simulate_churn(seed: int = 2026, *, n_training: int = 8_000, n_weeks: int = 
     Every fourth week is a billing week (month-end: 40% more customers are scored and churn is
     more likely, the same way every month), which a static threshold misreads as a problem.
     From ``promotion_week`` on, a competitor's promotion moves customers to month-to-month
-    contracts and higher charges (data drift in ``contract`` and ``monthly_charges``) and makes
-    month-to-month customers with support calls leave far more often (concept drift: the
-    model's F1 falls). ``tests/test_simulators.py`` checks each part of the story.
+    contracts and higher charges (data drift in ``contract`` and ``monthly_charges``), makes
+    loyal month-to-month customers (tenure over 24 months), whom the model thinks safe, leave far
+    more often, and newer customers (24 months or less) stay (concept drift: the model's F1 falls). ``tests/test_simulators.py`` checks each part of the story.
 
     Examples
     --------

@@ -426,7 +426,10 @@ def solution_code(notebook: str, exercise: str) -> str:
     path = SOLUTIONS_DIR / f"{notebook}.json"
     if not path.exists():
         return f"(No solutions file at {path}; run `python workbook.py build`.)"
-    solutions = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        solutions = json.loads(path.read_text(encoding="utf-8"))
+    except PermissionError:  # a kernel grading a submission: the grader's sandbox hides the solutions
+        return "(The solutions cannot be read here: this notebook is being graded.)"
     return solutions.get(exercise, f"(No solution recorded for {exercise}.)")
 
 
