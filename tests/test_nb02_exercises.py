@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import chi2_contingency
 
 from model_health.exercises import nb02_lifecycle_data_bias as nb02
 from model_health.grading import Status
@@ -65,6 +66,10 @@ def mistakes(ns):
         ("q4", dict(missing_at_random=True), "missing_at_random should be False"),
         ("q4", dict(missing_at_random="no"), "True or False"),
         ("q4", dict(missingness_p_value=0.2), "chi-square test"),
+        # issue 22: any p below 1e-12 passed, so 0.0 and a test of another column did
+        ("q4", dict(missingness_p_value=0.0), "tiny, not zero"),
+        ("q4", dict(missingness_p_value=chi2_contingency(pd.crosstab(
+            ns["adult"].frame["workclass"].isna(), ns["adult"].frame["sex"]))[1]), "chi-square test"),
         ("q5", dict(adult_schema=schema_without("education_num")), "no education_num column"),
         ("q5", dict(adult_schema=schema_without("capital_gain")), "negative capital_gain"),
         ("q5", dict(adult_schema=schema_without("sex")), "a sex of 'F'"),

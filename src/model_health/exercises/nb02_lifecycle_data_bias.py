@@ -195,10 +195,14 @@ class Missingness(Exercise):
             raise Incorrect(f"missing_rate_by_sex should be {expected.round(4).to_dict()}.")
         p_value = expect_number("missingness_p_value", missingness_p_value)
         uncorrected, corrected = _missingness_p_values(frame)
-        if not (close_enough(p_value, uncorrected) or close_enough(p_value, corrected)
-                or (p_value < 1e-12 and max(uncorrected, corrected) < 1e-12)):
-            raise Incorrect(f"`missingness_p_value` = {p_value:.3g}: the chi-square test of missing occupation vs sex "
-                            f"gives {uncorrected:.3g}.")
+        # Relative to 3 significant digits however small (issue 22: any p below 1e-12 passed, 0.0 and a test of
+        # another column included); with or without Yates' correction, which chi2_contingency applies by default.
+        if not (close_enough(p_value, uncorrected) or close_enough(p_value, corrected)):
+            if p_value == 0:
+                raise Incorrect(f"`missingness_p_value` = 0: the p-value is tiny, not zero; keep the value "
+                                f"chi2_contingency returns ({corrected:.3g}), not a rounded one.")
+            raise Incorrect(f"`missingness_p_value` = {format_distinct(p_value, corrected)}: the chi-square test of "
+                            f"missing occupation vs sex gives {format_distinct(corrected, p_value)}.")
         if not isinstance(missing_at_random, (bool, np.bool_)):
             raise Incorrect(f"`missing_at_random` should be True or False, got {kind_of(missing_at_random)}.")
         if bool(missing_at_random) != (uncorrected >= 0.05):
