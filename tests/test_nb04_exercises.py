@@ -45,6 +45,12 @@ def mistakes(ns):
         ("q1", dict(reference=on_training), "holds the training rows"),
         ("q1", dict(reference=ns["reference"].head(100)), "should hold the 2000 validation rows"),
         ("q1", dict(build_reference=lambda frame, model, threshold: frame), "returns no column(s)"),
+        # issue 22: deciding at 0.5 whatever the argument, and a label copied from prediction, passed
+        ("q1", dict(build_reference=lambda frame, model, threshold: nb04.reference_build_reference(
+            frame, model, 0.5, features)), "still decides at 0.5"),
+        ("q1", dict(reference=ns["reference"].assign(label=ns["reference"]["prediction"])), "reference['label']"),
+        ("q1", dict(reference=ns["reference"].assign(prediction=(ns["model"].predict_proba(
+            ns["reference"][features])[:, 1] >= 0.5).astype(int))), "reference['prediction']"),
         ("q2", dict(to_instances=instances_with_numpy_values), "JSON cannot encode"),
         ("q2", dict(to_instances=lambda frame: {"instances": []}), "one dict per row"),
         ("q3", dict(labelled_share=inner_join), "an inner JOIN drops"),

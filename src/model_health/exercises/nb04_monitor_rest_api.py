@@ -49,6 +49,14 @@ def reference_build_reference(frame: pd.DataFrame, model, threshold: float, feat
     return frame[list(features)].assign(label=frame["churned"].to_numpy(), prediction=(scores >= threshold).astype(int))
 
 
+def _as_ints(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with label and prediction as int64, as the reference builds them (bools, floats 0.0/1.0 pass)."""
+    try:
+        return frame.astype({"label": "int64", "prediction": "int64"})
+    except (TypeError, ValueError):
+        return frame  # not numbers: the digests differ and the message says what the column should be
+
+
 def _row_digests(frame: pd.DataFrame, columns) -> list[int]:
     return sorted(pd.util.hash_pandas_object(frame[list(columns)].reset_index(drop=True), index=False).tolist())
 
@@ -63,27 +71,30 @@ class ReferenceSet(Exercise):
     )
 
     def expect(self, ns, build_reference, reference):
-        features = _features(ns)
+        features, model, columns = _features(ns), ns["model"], [*_features(ns), "label", "prediction"]
         unseen = ns["validation"].head(200)
-        expected = reference_build_reference(unseen, ns["model"], 0.5, features)
-        found = call_learner_function(build_reference, unseen.copy(), ns["model"], 0.5, name="build_reference")
-        if not isinstance(found, pd.DataFrame):
-            raise Incorrect(f"`build_reference` should return a DataFrame, got {kind_of(found)}.")
-        missing = [column for column in [*features, "label", "prediction"] if column not in found]
-        if missing:
-            raise Incorrect(f"`build_reference` returns no column(s) {missing}: the job needs the features, the "
-                            "outcome (label) and the model's decision (prediction).")
-        if _row_digests(found.astype({"label": int, "prediction": int}), [*features, "label", "prediction"]) != \
-                _row_digests(expected, [*features, "label", "prediction"]):
-            if np.array_equal(np.sort(found["prediction"].to_numpy()),
-                              np.sort(reference_build_reference(unseen, ns["model"], ns["THRESHOLD"],
-                                                                features)["prediction"].to_numpy())):
-                raise Incorrect("With threshold=0.5, `build_reference` still decides at THRESHOLD: use the "
-                                "`threshold` argument.")
-            raise Incorrect("On 200 validation rows with threshold 0.5, `build_reference` differs from the features "
-                            "plus label (churned) and prediction (score >= threshold).")
-        if not isinstance(reference, pd.DataFrame) or any(column not in reference for column in
-                                                            [*features, "label", "prediction"]):
+        # Two thresholds, neither the notebook's: a function that ignores its argument shows (issue 22: only 0.5
+        # was tried, so deciding at 0.5 whatever the argument passed).
+        for threshold in (0.5, 0.25 if ns["THRESHOLD"] != 0.25 else 0.2):
+            expected = reference_build_reference(unseen, model, threshold, features)
+            found = call_learner_function(build_reference, unseen.copy(), model, threshold, name="build_reference")
+            if not isinstance(found, pd.DataFrame):
+                raise Incorrect(f"`build_reference` should return a DataFrame, got {kind_of(found)}.")
+            missing = [column for column in columns if column not in found]
+            if missing:
+                raise Incorrect(f"`build_reference` returns no column(s) {missing}: the job needs the features, the "
+                                "outcome (label) and the model's decision (prediction).")
+            if _row_digests(_as_ints(found), columns) == _row_digests(expected, columns):
+                continue
+            decided = np.sort(found["prediction"].to_numpy())
+            for other, said in ((ns["THRESHOLD"], "THRESHOLD"), (0.5, "0.5")):
+                if other != threshold and np.array_equal(decided, np.sort(reference_build_reference(
+                        unseen, model, other, features)["prediction"].to_numpy())):
+                    raise Incorrect(f"With threshold={threshold}, `build_reference` still decides at {said}: use "
+                                    "the `threshold` argument.")
+            raise Incorrect(f"On 200 validation rows with threshold {threshold}, `build_reference` differs from the "
+                            "features plus label (churned) and prediction (score >= threshold).")
+        if not isinstance(reference, pd.DataFrame) or any(column not in reference for column in columns):
             raise Incorrect(f"`reference` should be a DataFrame with the features, label and prediction, got "
                             f"{kind_of(reference)}.")
         digests = _row_digests(reference, features)
@@ -92,6 +103,13 @@ class ReferenceSet(Exercise):
                             "optimistic and every later week looks like a drop: use the validation rows.")
         if digests != _row_digests(ns["validation"], features):
             raise Incorrect(f"`reference` should hold the {len(ns['validation'])} validation rows, once each.")
+        # The rows are right; so must their outcome and decision be (issue 22: a copy of prediction as label passed).
+        expected = reference_build_reference(ns["validation"], model, ns["THRESHOLD"], features)
+        for column, what in (("label", "each row's outcome, validation['churned']"),
+                             ("prediction", "the model's decision at THRESHOLD (score >= THRESHOLD)")):
+            kept = [*features, column]
+            if _row_digests(_as_ints(reference), kept) != _row_digests(expected, kept):
+                raise Incorrect(f"reference['{column}'] should be {what}.")
         return f"A reference of {len(reference)} rows the model never saw, with outcomes and decisions."
 
     def reference(self, ns):
