@@ -49,6 +49,28 @@ def rule_without_minimum(week_log):
     return refused_b / n_b - refused_a / n_a > 0.1 and low > 0
 
 
+def rule_sizing_group_b_only(week_log):
+    refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
+    low, _ = nb07.reference_newcombe_interval(refused_b, n_b, refused_a, n_a)
+    return n_b >= 50 and refused_b / n_b - refused_a / n_a > 0.1 and low > 0
+
+
+def rule_sizing_all_applicants(week_log):
+    refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
+    low, _ = nb07.reference_newcombe_interval(refused_b, n_b, refused_a, n_a)
+    return bool(week_log["group"].value_counts().min() >= 50 and refused_b / n_b - refused_a / n_a > 0.1 and low > 0)
+
+
+def rule_without_threshold(week_log):
+    refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
+    return min(n_b, n_a) >= 50 and nb07.reference_newcombe_interval(refused_b, n_b, refused_a, n_a)[0] > 0
+
+
+def rule_with_a_wald_interval(week_log):
+    refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
+    return min(n_b, n_a) >= 50 and refused_b / n_b - refused_a / n_a > 0.1 and wald(*nb07._counts(week_log))[0] > 0
+
+
 def mistakes(ns):
     week_log = ns["log"][ns["log"]["week"] == ns["CHECK_WEEK"]]
     b = week_log[(week_log["group"] == "group B") & (week_log["creditworthy"] == 1)]
@@ -70,6 +92,11 @@ def mistakes(ns):
         ("q4", dict(should_alert=naive_rule), "fewer than MIN_GROUP_SIZE"),
         ("q4", dict(should_alert=rule_without_minimum), "fewer than MIN_GROUP_SIZE"),
         ("q4", dict(should_alert=rule_without_interval), "interval includes 0"),
+        # issue 22: each passed the earlier unseen weeks
+        ("q4", dict(should_alert=rule_sizing_group_b_only), "group A has only 20"),
+        ("q4", dict(should_alert=rule_sizing_all_applicants), "count the creditworthy ones"),
+        ("q4", dict(should_alert=rule_without_threshold), "not above the 0.1 threshold"),
+        ("q4", dict(should_alert=rule_with_a_wald_interval), "a Wald interval would not"),
         ("q4", dict(should_alert=lambda week_log: "yes"), "True or False"),
         ("q5", dict(false_alarm_rate={"naive": rates["naive"] * weeks, "evidence": rates["evidence"]}),
          "count of weeks"),
@@ -138,3 +165,9 @@ def test_the_evidence_rule_cries_wolf_less(solved_nb07):
     """On the quiet year the evidence rule alerts less often than the naive one (the notebook's point)."""
     rates = solved_nb07["false_alarm_rate"]
     assert rates["evidence"] < rates["naive"]
+
+
+def test_the_unseen_weeks_say_what_the_reference_rule_does():
+    """Each unseen week's stated outcome is the reference rule's, at the notebook's THRESHOLD and MIN_GROUP_SIZE."""
+    assert [nb07.reference_should_alert(nb07._week(*week[:4])) for week in nb07.UNSEEN_WEEKS] == \
+        [week[4] for week in nb07.UNSEEN_WEEKS]

@@ -203,6 +203,14 @@ UNSEEN_WEEKS = (
     (17, 50, 22, 100, False, "the difference is 0.12, but its 95% interval includes 0: not enough evidence"),
     (40, 100, 30, 150, True, "a difference of 0.20 with 100 and 150 creditworthy applicants, interval above 0"),
     (60, 150, 40, 200, True, "a difference of 0.20 with large groups"),
+    # Each isolates one test of the rule (issue 22: four wrong rules passed the weeks above).
+    (80, 200, 0, 20, False, "group A has only 20 creditworthy applicants, fewer than MIN_GROUP_SIZE"),
+    (20, 45, 30, 200, False, "group B has 45 creditworthy applicants (55 applicants in all), fewer than "
+                             "MIN_GROUP_SIZE: count the creditworthy ones"),
+    (280, 1000, 200, 1000, False, "the difference is 0.08, not above the 0.1 threshold, though its interval lies "
+                                  "above 0"),
+    (8, 50, 2, 50, False, "the difference is 0.12 with 50 in each group, and Newcombe's 95% interval includes 0 "
+                          "(a Wald interval would not)"),
 )
 
 
