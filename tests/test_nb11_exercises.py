@@ -34,6 +34,13 @@ def mistakes(ns):
     no_inhibit = {**routing, "inhibit_rules": []}
     signed_drift = copy.deepcopy(routing)
     signed_drift["route"]["routes"][1]["matchers"] = ['severity="warning"', 'kind="drift"']
+    reversed_inhibition = {**routing, "inhibit_rules": [{"source_matchers": ['severity="warning"'],
+                                                         "target_matchers": ['severity="critical"'], "equal": ["model"]}]}
+    no_model_in_inhibition = {**routing, "inhibit_rules": [{**routing["inhibit_rules"][0], "equal": []}]}
+    ungrouped = copy.deepcopy(routing)
+    del ungrouped["route"]["group_by"]
+    by_model_only = copy.deepcopy(routing)
+    by_model_only["route"]["group_by"] = ["model"]
     latency = dict(ns["latency_slos"])
     first = sorted(latency)[0]
     latency[first] = {"p95_ms": {"max": latency[first]["p95_ms"]["max"] + 10}}
@@ -50,6 +57,11 @@ def mistakes(ns):
         ("q4", dict(breached_models=ns["breached_models"][:-1]), "breach at least one SLO"),
         ("q5", dict(first_to_fix="support-escalation"), "most overspent"),
         ("q6", dict(routing=no_inhibit), "Add an inhibit rule"),
+        # issue 22: these passed a check that counted alerts only
+        ("q6", dict(routing=reversed_inhibition), "the wrong way round"),
+        ("q6", dict(routing=no_model_in_inhibition), "only its own (equal: [model])"),
+        ("q6", dict(routing=ungrouped), "group_by: [model, alertname]"),
+        ("q6", dict(routing=by_model_only), "group_by: [model, alertname]"),
         ("q6", dict(routing=signed_drift), "should go to ['servicenow']"),
         ("q6", dict(routing={"route": {"receiver": "pager"}, "receivers": []}), "not a valid configuration"),
         ("q7", dict(pages_with_routing=ns["pages_without_grouping"]), "notifications to pagerduty"),

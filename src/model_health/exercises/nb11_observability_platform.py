@@ -247,15 +247,30 @@ class Routing(Exercise):
             found = route(labels, config)
             if found != expected:
                 raise Incorrect(f"An alert {labels} goes to {found}; it should go to {expected}.")
-        def alerts_sent(*alerts) -> int:
-            return int(notifications(pd.DataFrame(alerts), config, until=600)["alerts"].sum())
+        def sent_to(receiver: str, *alerts, until: int = 600) -> pd.DataFrame:
+            messages = notifications(pd.DataFrame(alerts), config, until=until)
+            return messages[messages["receiver"] == receiver]
 
-        page_a = {"time": 0, "alertname": "f1 SLO breached", "model": "a", "kind": "performance", "severity": "critical"}
+        # Grouping and inhibition, by what they do (issue 22: no group_by, and an inhibit rule the wrong way round,
+        # passed a check that only counted alerts).
+        pages = [{"time": 0, "alertname": name, "model": model, "kind": "performance", "severity": "critical"}
+                 for name, model in (("f1 SLO breached", "a"), ("p95 SLO breached", "a"), ("f1 SLO breached", "b"))]
+        grouped = len(sent_to("pagerduty", *pages, {**pages[0], "time": 60}, until=120))
+        if grouped != 3:
+            raise Incorrect(f"Three critical alerts (two models, two alert names) and a repeat of one send {grouped} "
+                            "page(s); grouped by model and alert name they send 3, the repeat joining its group: "
+                            "group_by: [model, alertname] on the root route.")
+        page_a = pages[0]
         watch_a, watch_b = ({"time": 0, "alertname": "input drift watch", "model": model, "kind": "drift",
                              "severity": "warning"} for model in ("a", "b"))
-        if alerts_sent(page_a, watch_a, watch_b) != alerts_sent(page_a, watch_b) or alerts_sent(page_a, watch_b) != 2:
+        if sent_to("pagerduty", page_a, watch_a, watch_b)["alerts"].sum() != 1:
+            raise Incorrect("While model a's drift warning fires, its critical alert no longer pages: the inhibit rule "
+                            "is the wrong way round. The critical alert is the source, the warnings the target.")
+        ticketed = int(sent_to("servicenow", page_a, watch_a, watch_b)["alerts"].sum())
+        if ticketed != 1:
             raise Incorrect("Add an inhibit rule: while a model pages (critical), its warnings are silenced, and only "
-                            "its own (equal: [model]).")
+                            f"its own (equal: [model]); with model a paging, {ticketed} drift warning(s) of models a "
+                            "and b became tickets, where only b's should.")
         return "Critical pages, drift and fairness warnings become tickets, the rest waits for the digest."
 
     def reference(self, ns):
