@@ -29,6 +29,29 @@ def objective_from_all_days(p95_by_day):
     return float(np.ceil(1.25 * p95_by_day.median() / 10) * 10)
 
 
+def incidents_built(ns, *, pages, severity, team):
+    """Payloads as the learner builds them, with the rule for paging, severity and team given."""
+    from model_health.alert_routing import pagerduty_event, servicenow_incident
+
+    status = nb11._status(ns)
+    models = ns["fleet"].models.set_index("model")
+    payloads = []
+    for row in status[status["status"] == "breached"].itertuples():
+        alert = {"model": row.model, "alertname": f"{row.sli} SLO breached", "severity": severity(row, models),
+                 "team": team(row, models)}
+        payloads.append(pagerduty_event(alert, routing_key=ns["PD_KEY"]) if pages(row, models)
+                        else servicenow_incident(alert))
+    return payloads
+
+
+def high(row, models):
+    return models.loc[row.model, "risk_tier"] == "high"
+
+
+def owner(row, models):
+    return models.loc[row.model, "owner"]
+
+
 def mistakes(ns):
     routing = ns["routing"]
     no_inhibit = {**routing, "inhibit_rules": []}
@@ -67,6 +90,14 @@ def mistakes(ns):
         ("q7", dict(pages_with_routing=ns["pages_without_grouping"]), "notifications to pagerduty"),
         ("q7", dict(pages_without_grouping=len(ns["alert_stream"])), "count the critical alerts"),
         ("q8", dict(incidents=ns["incidents"][:-1]), "one payload per breached SLO"),
+        # issue 22: only the counts were compared
+        ("q8", dict(incidents=incidents_built(ns, pages=lambda row, models: row.sli in ("f1", "p95_ms"),
+                                              severity=lambda row, models: "critical" if high(row, models) else
+                                              "warning", team=owner)), "The tier decides"),
+        ("q8", dict(incidents=incidents_built(ns, pages=high, severity=lambda row, models: "critical", team=owner)),
+         "critical for a high-tier model"),
+        ("q8", dict(incidents=incidents_built(ns, pages=high, severity=lambda row, models: "critical" if high(
+            row, models) else "warning", team=lambda row, models: row.model)), "the team is the model's owner"),
         ("q8", dict(incidents=[ns["incidents"][0]] * len(ns["incidents"])), "High-tier breaches page"),
     ]
 

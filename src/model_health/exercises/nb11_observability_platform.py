@@ -9,6 +9,8 @@ other daily values.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Mapping
 
 import numpy as np
@@ -319,6 +321,18 @@ class PageCount(Exercise):
 
 # --- q7: incidents -------------------------------------------------------------------------------
 
+def _incident_key(item) -> str:
+    return str(item.get("dedup_key") or item.get("correlation_id")) if isinstance(item, Mapping) else ""
+
+
+def _incident_field(item: Mapping, name: str):
+    """The alert's ``name`` (severity, team) as a PagerDuty event or a ServiceNow incident carries it."""
+    if "routing_key" in item:
+        return item.get("payload", {}).get("custom_details", {}).get(name)
+    found = re.search(rf"^{name}: (.*)$", str(item.get("description", "")), re.MULTILINE)
+    return found[1] if found else None
+
+
 class Incidents(Exercise):
     title = "Open the incidents"
     reads = ("incidents",)
@@ -347,6 +361,29 @@ class Incidents(Exercise):
                                           not {"summary", "source", "severity"} <= set(item.get("payload", {}))):
                 raise Incorrect("A PagerDuty event needs event_action 'trigger' and payload.summary, source and "
                                 "severity: build it with pagerduty_event.")
+        # Each payload is the one its breach calls for, field by field (issue 22: only the counts were compared, so
+        # paging by alert kind, severity "critical" for all, or the model as the team passed).
+        expected = {_incident_key(item): item for item in self.reference(ns)}
+        owners = ns["fleet"].models.set_index("model")["owner"]
+        for item in incidents:
+            right = expected.get(_incident_key(item))
+            if right is None:
+                raise Incorrect(f"A payload keyed {_incident_key(item)!r} matches no breached SLO: its key is "
+                                "'<model>/<sli> SLO breached'.")
+            model = _incident_key(right).split("/")[0]
+            if ("routing_key" in item) != ("routing_key" in right):
+                action = "page it (PagerDuty)" if "routing_key" in right else "open a ServiceNow incident, not a page"
+                raise Incorrect(f"{model} is {tiers[model]}-tier: {action}. The tier decides, not the kind of alert.")
+            if _incident_field(item, "severity") != _incident_field(right, "severity"):
+                raise Incorrect(f"The {model} payload has severity {_incident_field(item, 'severity')!r}: critical "
+                                "for a high-tier model, warning otherwise.")
+            if _incident_field(item, "team") != owners[model]:
+                raise Incorrect(f"The {model} payload names team {_incident_field(item, 'team')!r}: the team is the "
+                                f"model's owner, {owners[model]!r}.")
+            if item != right:
+                raise Incorrect(f"The {model} payload differs from what "
+                                f"{'pagerduty_event' if 'routing_key' in right else 'servicenow_incident'} builds "
+                                "for its alert.")
         return f"{len(incidents)} incidents opened, each once."
 
     def reference(self, ns):
