@@ -415,3 +415,26 @@ def test_an_answer_cell_that_runs_the_shipped_solution_earns_nothing(tmp_path):
     graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
     assert graded.results["q3"][0] == "not attempted", graded.results["q3"]
     assert graded.results["q2"][0] == "correct" and graded.score == graded.out_of - 1
+
+
+def test_two_learners_alone_sharing_wrong_answers_are_flagged_and_a_common_mistake_is_not():
+    """Issue 23: same-seed copies were never compared. On one variant right answers are everyone's, so only a wrong
+    answer that exactly two learners gave is evidence; one three learners share is a common mistake."""
+    def row(learner, **answers):
+        return Graded(f"{learner}.ipynb", "d", learner, "01_model_health_dashboard", "", "graded",
+                      results={q: ("correct" if digest.startswith("right") else "incorrect", "") for q, digest
+                               in answers.items()}, answer_digests=dict(answers))
+
+    rows = [row("ada", q1="right1", q3="odd3", q5="odd5", q7="common"),
+            row("bob", q1="right1", q3="odd3", q5="odd5", q7="common"),
+            row("cy", q1="right1", q3="own3", q5="own5", q7="common"),
+            row("dee", q1="right1", q3="odd3", q5="right5", q7="right7")]
+    batch_grading.flag_copies(rows)
+    flags = {row.learner: row.copied for row in rows}
+    # ada and bob alone share q5's wrong answer; dee shares q3's too, so q3 is no evidence; q7 is common
+    assert flags == {"ada": "", "bob": "", "cy": "", "dee": ""}
+    rows[3].answer_digests["q3"] = "dee's own"
+    batch_grading.flag_copies(rows)
+    assert rows[0].copied == "q3, q5 hold the same wrong answers as bob's, which no other learner gave: look at both"
+    assert rows[1].copied.endswith("as ada's, which no other learner gave: look at both")
+    assert rows[2].copied == rows[3].copied == ""

@@ -20,7 +20,8 @@ notebook over ``--max-notebook-mb`` is not read: their rows say so. For each sub
 
 With per-learner variants (:mod:`model_health.variants`), the workbook's notebook is first re-seeded
 to the variant of the learner the submission names, and after grading, a submission whose wrong
-answers are another variant's right ones is flagged (:func:`flag_copies`).
+answers are another variant's right ones is flagged (:func:`flag_copies`); in any class, so are two
+learners who alone share the same wrong answers.
 
 Each problem (a kernel that died, a loop that never ended, a file that is not a notebook) becomes a
 reason in the submission's row, with whatever could still be graded. The gradebook (CSV), a
@@ -920,34 +921,57 @@ def read_gradebook(out: Path) -> list[Graded]:
 
 
 def flag_copies(rows: list[Graded], references: list[Graded] = ()) -> None:
-    """Set ``copied`` on each row whose wrong answers are another variant's right ones.
+    """Set ``copied`` on each row whose wrong answers look copied; the flag is for the instructor to look at, not
+    a grade. Two exercises of evidence from one source flag a row (one could be a chance).
 
-    Evidence is an exercise this learner got wrong whose answer holds the same data (see
-    :func:`answer_digest`) as an answer graded correct on another variant: another learner's, or the
-    published solutions' (``references``). That answer is right there and wrong here, so the right
-    answers differ between the variants and this one was not worked out on its own data. Two such
-    exercises from one source flag the row (one could be a wrong guess that happens to be another
-    variant's answer); the flag is for the instructor to look at, not a grade.
+    Across variants, evidence is an exercise this learner got wrong whose answer holds the same data (see
+    :func:`answer_digest`) as an answer graded correct on another variant: another learner's, or the published
+    solutions' (``references``). That answer is right there and wrong here, so the right answers differ between
+    the variants and this one was not worked out on its own data.
+
+    On one variant (every learner of a class without variants), right answers are the same for all, so only
+    wrong ones tell: a wrong answer that exactly one other learner of the notebook gave too, and nobody else. A
+    wrong answer three learners share is a common mistake, not evidence.
     """
     from model_health.variants import PUBLISHED_SEED
 
+    def wrong(row: Graded, q: str) -> bool:
+        return bool(row.answer_digests.get(q)) and row.results.get(q, ("", ""))[0] == "incorrect"
+
+    sharing: dict[tuple[str, str, str, str], list[Graded]] = {}  # (notebook, variant, q, digest) -> rows
+    for row in rows:
+        for q, digest in row.answer_digests.items():
+            if wrong(row, q):
+                sharing.setdefault((row.notebook, row.variant, q, digest), []).append(row)
     for row in rows:
         row.copied = ""
         matches: dict[tuple[str, str], set[str]] = {}
         for q, digest in row.answer_digests.items():
-            if not digest or row.results.get(q, ("", ""))[0] != "incorrect":
+            if not wrong(row, q):
                 continue
             for other in [*rows, *references]:
                 if other is not row and other.notebook == row.notebook and other.variant != row.variant \
                         and other.answer_digests.get(q) == digest and other.results.get(q, ("", ""))[0] == "correct":
                     matches.setdefault((other.learner, other.variant or str(PUBLISHED_SEED)), set()).add(q)
-        if not matches:
-            continue
-        (learner, seed), exercises = max(matches.items(), key=lambda item: (len(item[1]), item[0]))
-        if len(exercises) >= 2:
-            whose = f"{PUBLISHED} (seed {seed})" if learner == PUBLISHED else f"learner {learner}'s variant ({seed})"
-            row.copied = (f"{', '.join(sorted(exercises, key=lambda q: int(q[1:])))} are the answers of {whose}, "
-                          "wrong on this learner's own")
+        if matches:
+            (learner, seed), exercises = max(matches.items(), key=lambda item: (len(item[1]), item[0]))
+            if len(exercises) >= 2:
+                whose = (f"{PUBLISHED} (seed {seed})" if learner == PUBLISHED
+                         else f"learner {learner}'s variant ({seed})")
+                row.copied = (f"{', '.join(sorted(exercises, key=lambda q: int(q[1:])))} are the answers of {whose}, "
+                              "wrong on this learner's own")
+                continue
+        shared: dict[str, set[str]] = {}
+        for q, digest in row.answer_digests.items():
+            together = sharing.get((row.notebook, row.variant, q, digest), []) if wrong(row, q) else []
+            if len(together) == 2:
+                other = together[1] if together[0] is row else together[0]
+                shared.setdefault(other.learner or other.submission, set()).add(q)
+        if shared:
+            learner, exercises = max(shared.items(), key=lambda item: (len(item[1]), item[0]))
+            if len(exercises) >= 2:
+                row.copied = (f"{', '.join(sorted(exercises, key=lambda q: int(q[1:])))} hold the same wrong answers "
+                              f"as {learner}'s, which no other learner gave: look at both")
 
 
 def _published_reference(name: str, options: Options, scratch: Path) -> Graded:
@@ -1059,10 +1083,12 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
                 bar.update()
         bar.close()
         variant_notebooks = sorted({row.notebook for row in rows if row.variant})
+        references = []
         if todo and variant_notebooks:  # with variants, copying the published solutions is checked too
             with _grading_pool(jobs, options) as pool:
                 references = list(pool.map(_published_reference, variant_notebooks, repeat(options),
                                            repeat(scratch)))
+        if todo:
             flag_copies(rows, references)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
