@@ -91,6 +91,7 @@ def correct_in_another_form(ns):
                     f1_threshold=significant(ns["reference_f1"]) - 2 * float(np.float32(ns["f1_sd"] * 1.1)))),
         ("q6", dict(min_labels=float(ns["min_labels"]))),
         ("q7", dict(billing_dip=significant(ns["billing_dip"]))),
+        ("q7", dict(billing_dip=round(ns["billing_dip"], 3))),  # issue 22: as the notebook prints it
         ("q8", dict(static_alerts=np.array(ns["static_alerts"]), seasonal_alerts=tuple(ns["seasonal_alerts"]))),
         ("q9", dict(report_drifted={"monthly_charges", "contract"})),
         ("q10", dict(alerts_received=np.int64(ns["alerts_received"]))),

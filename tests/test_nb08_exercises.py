@@ -69,6 +69,7 @@ def correct_in_another_form(ns):
                     callback_impact_ratio=significant(ns["callback_impact_ratio"]))),
         ("q2", dict(impact_ratio_interval=np.array(ns["impact_ratio_interval"], dtype=np.float32))),
         ("q3", dict(gap_by_stage=pd.Series({k: significant(v) for k, v in reversed(ns["gap_by_stage"].items())}))),
+        ("q3", dict(gap_by_stage={k: round(v, 3) for k, v in ns["gap_by_stage"].items()})),  # as printed (issue 22)
         ("q4", dict(minority_share={k: significant(v) for k, v in ns["minority_share"].items()})),
         ("q5", dict(keywords_gap=significant(ns["keywords_gap"]))),
         ("q6", dict(intersectional=table.reset_index().iloc[::-1], lowest_category=list(ns["lowest_category"]))),

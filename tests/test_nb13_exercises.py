@@ -145,6 +145,7 @@ def correct_in_another_form(ns):
         ("q4", dict(approval_gap=significant(ns["approval_gap"]),
                     proxy_auc=pd.Series({f: max(v, 1 - v) for f, v in reversed(ns["proxy_auc"].items())}),
                     proxy_feature=ns["proxy_feature"].upper())),
+        ("q6", dict(equal_opportunity_difference=round(ns["equal_opportunity_difference"], 3))),  # as printed
         ("q6", dict(fnr_by_group=pd.Series(ns["fnr"]), equal_opportunity_difference=significant(
             ns["equal_opportunity_difference"]))),
         ("q8", dict(income_needed_k=significant(ns["income_needed_k"]), decision_without_break=

@@ -348,7 +348,8 @@ class BillingDip(Exercise):
         weekly = _weekly(ns)
         dip = reference_billing_dip(weekly, ns["BILLING_WEEKS"])
         expect_close("billing_dip", expect_number("billing_dip", billing_dip), dip,
-                     mistakes={"the sign is reversed: ordinary weeks minus the billing week.": -dip})
+                     mistakes={"the sign is reversed: ordinary weeks minus the billing week.": -dip},
+                     shown=3)  # as the message prints it
         return f"Billing weeks run {dip:.3f} below ordinary ones, every month: season, not drift."
 
     def reference(self, ns):

@@ -307,7 +307,8 @@ class EqualOpportunity(Exercise):
         difference = (1 - fnr["women"]) - (1 - fnr["men"])
         expect_close("equal_opportunity_difference",
                      expect_number("equal_opportunity_difference", equal_opportunity_difference), difference, mistakes={
-                         "that is men minus women (or the FNR difference); give TPR(women) - TPR(men).": -difference})
+                         "that is men minus women (or the FNR difference); give TPR(women) - TPR(men).": -difference},
+                     shown=3)  # as the message prints it
         return (f"Creditworthy women are denied {fnr['women']:.0%} of the time, men {fnr['men']:.0%}: an equal "
                 f"opportunity difference of {difference:+.3f}, invisible in accuracy.")
 

@@ -122,15 +122,24 @@ def format_distinct(value: float, other: float, *, digits: int = SIGNIFICANT_DIG
 
 
 def expect_close(name: str, value: float, expected: float, *, mistakes: Mapping[str, float] | None = None,
-                 otherwise: str | None = None) -> None:
-    """Accept ``value`` if it equals ``expected`` to 3 significant digits (see :func:`close_enough`).
+                 otherwise: str | None = None, shown: int | None = None) -> None:
+    """Accept ``value`` if it equals ``expected`` to 3 significant digits (see :func:`close_enough`), or, with
+    ``shown``, if it prints as the notebook prints ``expected`` with ``shown`` decimals: the looser of the two, so a
+    learner who copies 0.070 from "0.070" is right where 3 significant digits would ask for 0.0697.
+
+    >>> expect_close("dip", 0.070, 0.06973, shown=3)
+    >>> expect_close("dip", 0.071, 0.06973, shown=3)
+    Traceback (most recent call last):
+    ...
+    model_health.grading._core.Incorrect: `dip` = 0.071: not the value of `dip` on this notebook’s data.
 
     ``mistakes`` maps a message to the value that mistake would produce; the first one
     matched is the feedback, unless ``value`` matches ``expected`` too (then it is right).
     ``otherwise`` is the message when none matches. The learner's value is printed with
     enough digits to show how it differs.
     """
-    if close_enough(value, expected):
+    if close_enough(value, expected) or (shown is not None and np.isfinite(value) and np.isfinite(expected)
+                                         and f"{value:.{shown}f}" == f"{expected:.{shown}f}"):
         return
     shown = format_distinct(value, expected)
     for message, wrong_value in (mistakes or {}).items():
