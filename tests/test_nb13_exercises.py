@@ -158,6 +158,7 @@ def correct_in_another_form(ns):
                      missing_domain="System ")),
         ("q16", dict(weekly_f1=ns["weekly_f1"].to_dict(), first_trigger_week=lambda *args: (
             None if (week := nb13.reference_first_trigger_week(*args)) is None else np.int64(week)))),
+        ("q16", dict(churn_rate_change=round(ns["churn_rate_change"], 3))),  # as printed, in points (issue 22)
         ("q18", dict(quiz_answers={key: str(value).lower() for key, value in ns["quiz_answers"].items()})),
     ]
 

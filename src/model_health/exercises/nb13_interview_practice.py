@@ -689,7 +689,8 @@ class RetrainTrigger(Exercise):
                             f"indexed by week ({len(expected)} weeks).")
         expect_close("churn_rate_change", expect_number("churn_rate_change", churn_rate_change),
                      figures["churn_change"], mistakes={"that is first minus last; give last minus first.":
-                                                        -figures["churn_change"]})
+                                                        -figures["churn_change"]},
+                     shown=3)  # the message prints it in points to 1 decimal: a fraction to 3
         for series, baseline, case in UNSEEN_F1:
             right = reference_first_trigger_week(series, baseline)
             found = call_learner_function(first_trigger_week, series.copy(), baseline, name="first_trigger_week")
