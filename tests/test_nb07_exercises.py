@@ -68,7 +68,8 @@ def rule_without_threshold(week_log):
 
 def rule_with_a_wald_interval(week_log):
     refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
-    return min(n_b, n_a) >= 50 and refused_b / n_b - refused_a / n_a > 0.1 and wald(*nb07._counts(week_log))[0] > 0
+    low, _ = wald(refused_b, n_b, refused_a, n_a)
+    return min(n_b, n_a) >= 50 and refused_b / n_b - refused_a / n_a > 0.1 and low > 0
 
 
 def mistakes(ns):

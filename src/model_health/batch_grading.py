@@ -475,10 +475,10 @@ def _remote_error(name: str, message: str) -> Exception:
 
 
 def _kernel_spec(folder: Path, work: Path, options: Options) -> str:
-    spec = folder / "kernels" / "model-health-sandbox"
-    spec.mkdir(parents=True, exist_ok=True)
     from model_health.grading._core import SOLUTIONS_DIR
 
+    spec = folder / "kernels" / "model-health-sandbox"
+    spec.mkdir(parents=True, exist_ok=True)
     # The solutions stay unreadable to the submission, though the package that holds them is importable.
     argv = [sys.executable, "-m", "model_health.sandbox", "--write", str(work), "--read", str(REPO / "data"),
             "--hide", str(SOLUTIONS_DIR), "--memory-mb", str(options.memory_mb), "--", "-m", "ipykernel_launcher",

@@ -5,8 +5,9 @@ to the folders named: how batch grading runs a submission's kernel without Docke
 
 runs ``python ARGS…`` (e.g. ``-m ipykernel_launcher -f conn.json``). The limits hold for that process
 and everything it starts; nothing can lift them. ``--hide`` keeps the files beneath a folder unreadable even
-where a ``--read`` folder (or the Python installation) holds it: the grader hides the solutions this way. Without Landlock (an old kernel, macOS) only the
-memory limit applies, and :func:`landlock_available` says so, so the grader can report it.
+where a ``--read`` folder (or the Python installation) holds it: the grader hides the solutions this way.
+Without Landlock (an old kernel, macOS) only the memory limit applies, and :func:`landlock_available` says
+so, so the grader can report it.
 """
 
 from __future__ import annotations

@@ -427,8 +427,8 @@ def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, defaul
         raise Incorrect(f"`{name}` has groups {list(by_group.index)}; expected the groups of X_test['sex'] "
                         f"{list(expected.index)}.")
     learner = by_group.reindex(expected.index)[list(GROUP_RATE_METRICS)].astype(float)
-    if strict_y_pred is not None:
-        at = int(np.sum(np.asarray(strict_y_pred) != np.asarray(y_pred)))
+    at = 0 if strict_y_pred is None else int(np.sum(np.asarray(strict_y_pred) != np.asarray(y_pred)))
+    if at:  # no score at the threshold: the two methods agree, and nothing tells them apart
         refuse_the_wrong_method(
             learner, expected[list(GROUP_RATE_METRICS)],
             group_rates(y_true, strict_y_pred, groups).by_group[list(GROUP_RATE_METRICS)],

@@ -71,7 +71,8 @@ class ReferenceSet(Exercise):
     )
 
     def expect(self, ns, build_reference, reference):
-        features, model, columns = _features(ns), ns["model"], [*_features(ns), "label", "prediction"]
+        features, model = _features(ns), ns["model"]
+        columns = [*features, "label", "prediction"]
         unseen = ns["validation"].head(200)
         # Two thresholds, neither the notebook's: a function that ignores its argument shows (issue 22: only 0.5
         # was tried, so deciding at 0.5 whatever the argument passed).

@@ -281,7 +281,7 @@ class Intersectional(Exercise):
             raise Incorrect(f"`intersectional` should have one row per (group, gender): {sorted(expected.index)}.")
         table = table.loc[expected.index]
         # The majority group's rate over both genders can equal the top category's to 1e-4 (issue 22).
-        majority = ns["test"]["group"] != MINORITY
+        majority = ns["test"]["group"] == MAJORITY
         majority_rate = np.asarray(ns["callback"], dtype=float)[majority.to_numpy()].mean()
         refuse_the_wrong_method(
             table["impact_ratio"], expected["impact_ratio"], expected["selection_rate"] / majority_rate,

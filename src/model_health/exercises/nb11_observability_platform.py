@@ -10,7 +10,6 @@ other daily values.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Mapping
 
 import numpy as np
