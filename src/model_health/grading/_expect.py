@@ -153,13 +153,16 @@ def refuse_the_wrong_method(value: Any, right: Any, wrong: Any, message: str) ->
     """Raise :class:`Incorrect` with ``message`` when ``value`` is exactly what a wrong method computes and not
     exactly the right value: for a computed answer whose wrong method lands within the tolerance on this data.
 
-    Exact means to 1e-12: a learner who typed or rounded the numbers is judged by the tolerance as usual.
+    Exact means to 1e-12: a learner who typed or rounded the numbers is judged by the tolerance as usual. The
+    values must differ from the right ones where those are defined: an answer that is NaN where the right value
+    is a number shows no method, so it is left to the tolerance check's message.
 
     >>> refuse_the_wrong_method([0.5, 1.0], [0.5, 1.0], [0.50001, 1.0], "divided by the wrong rate")
     >>> refuse_the_wrong_method([0.50001, 1.0], [0.5, 1.0], [0.50001, 1.0], "divided by the wrong rate")
     Traceback (most recent call last):
     ...
     model_health.grading._core.Incorrect: divided by the wrong rate
+    >>> refuse_the_wrong_method([float("nan")], [0.5], [float("nan")], "divided by the wrong rate")
     """
     try:
         value, right, wrong = (np.asarray(part, dtype=float) for part in (value, right, wrong))
@@ -168,7 +171,8 @@ def refuse_the_wrong_method(value: Any, right: Any, wrong: Any, message: str) ->
     if value.shape != wrong.shape or right.shape != wrong.shape:
         return
     exactly = dict(rtol=0, atol=1e-12, equal_nan=True)
-    if np.allclose(value, wrong, **exactly) and not np.allclose(value, right, **exactly):
+    if np.allclose(value, wrong, **exactly) and not np.allclose(value, right, **exactly) \
+            and np.array_equal(np.isnan(value), np.isnan(right)):
         raise Incorrect(message)
 
 
