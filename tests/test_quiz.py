@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import re
+import signal
 import sys
 from collections import Counter
 from pathlib import Path
@@ -77,8 +78,11 @@ def test_ask_re_asks_on_bad_input_and_accepts_every_valid_form():
 
 def spawn(tmp_path, *args):
     pexpect = pytest.importorskip("pexpect")
+    # A suite started in the background (`workbook.py test &`) inherits SIGINT ignored, and a Python started so
+    # never turns Ctrl-C into KeyboardInterrupt: the quiz gets the default a terminal gives it.
     return pexpect.spawn(sys.executable, ["-m", "model_health.quiz", "--progress", str(tmp_path / "p.json"),
-                                          "--seed", "3", *args], encoding="utf-8", timeout=60, cwd=str(REPO))
+                                          "--seed", "3", *args], encoding="utf-8", timeout=60, cwd=str(REPO),
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def right_reply(child, bank) -> str:
