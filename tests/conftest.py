@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot is imported anywhere: tests draw, never show
 
+import importlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import tempfile  # noqa: E402
@@ -38,10 +39,18 @@ os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-heal
 os.environ["MODEL_HEALTH_STRICT_CHECKS"] = "1"
 
 
+ANSWERS_AS_WRITTEN = "__answers_as_written__"
+
+
 def run_code_cells(notebook_path: Path) -> dict:
-    """Execute a notebook's code cells in one namespace, as a kernel would, and return it."""
+    """Execute a notebook's code cells in one namespace, as a kernel would, and return it with each exercise's
+    answers as its answer cells left them (``ANSWERS_AS_WRITTEN`` holds them too): later given cells replace an
+    answer with its reference form (``carry_forward``), and the tests grade what the solution wrote."""
     import matplotlib.pyplot as plt
 
+    exercises = {exercise.name: exercise for exercise in importlib.import_module(
+        f"model_health.exercises.nb{notebook_path.stem}").EXERCISES}
+    written: dict = {}
     namespace: dict = {"__name__": "__notebook__"}
     environment = dict(os.environ)  # a kernel's variables (e.g. MLflow's tracking URI) die with it; so must these
     # Its files (stores, logs) in a folder of its own: no other run, in this process or another, empties it.
@@ -52,12 +61,14 @@ def run_code_cells(notebook_path: Path) -> dict:
         for cell in nbformat.read(notebook_path, as_version=4).cells:
             if cell.cell_type == "code":
                 exec(compile(cell.source, str(notebook_path), "exec"), namespace)
+                for name in re.findall(r"### BEGIN SOLUTION (q\d+)", cell.source):
+                    written.update({read: namespace[read] for read in exercises[name].reads if read in namespace})
     finally:
         os.chdir(folder)
         os.environ.clear()
         os.environ.update(environment)
         plt.close("all")
-    return namespace
+    return {**namespace, **written, ANSWERS_AS_WRITTEN: written}
 
 
 def significant(value, digits: int = 3) -> float:

@@ -7,6 +7,7 @@ The suite runs checks strictly (tests/conftest.py): a check that breaks fails th
 
 from __future__ import annotations
 
+import ast
 import importlib
 import re
 from pathlib import Path
@@ -133,6 +134,277 @@ def container_kinds(value) -> set[str]:
     if isinstance(value, Mapping):
         return {"mapping"}
     return {"sequence"} if isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Index)) else set()
+
+
+# --- correct forms, generated from the solution's answer --------------------------------------------------------------
+
+def three_significant(value: float) -> float:
+    return float(f"{value:.3g}")
+
+
+def is_number(value) -> bool:
+    import numpy as np
+
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def generated_forms(value) -> dict[str, object]:
+    """A correct answer written the other ways a learner would, derived from ``value`` (issue 22 §2): a number as
+    the notebook prints it (3 decimals, from 0.01 up) or to 3 significant digits, an int as a float; a label in capitals or with
+    spaces around it; a list as a tuple, an array or a Series, a set as a sorted list; a Series as a dict, in
+    another order, rounded; a dict in another key order, as a Series, rounded; a table with its columns or rows in
+    another order, its index as a column, rounded. Each label is a form an exercise may decline in
+    ``rejected_forms``, with the reason."""
+    import numpy as np
+    import pandas as pd
+
+    forms: dict[str, object] = {}
+    if is_number(value) and np.isfinite(value):
+        if isinstance(value, (int, np.integer)):
+            forms["a whole number as a float"] = float(value)
+        else:
+            if abs(value) >= 0.01:  # below, 3 decimals keep one digit: "0.002" could be another method's 0.0024
+                forms["3 decimals"] = round(float(value), 3)
+            forms["3 significant digits"] = three_significant(value)
+    elif isinstance(value, str) and value.strip():
+        forms["in capitals"] = value.upper()
+        forms["with spaces around"] = f"  {value} "
+    elif isinstance(value, (list, tuple)) and value and all(is_number(item) or isinstance(item, str)
+                                                             for item in value):
+        forms["another container"] = tuple(value) if isinstance(value, list) else list(value)
+        forms["an array"] = np.asarray(value)
+        forms["a Series"] = pd.Series(list(value))
+    elif isinstance(value, (set, frozenset)) and value:
+        forms["a sorted list"] = sorted(value, key=str)
+    elif isinstance(value, np.ndarray) and value.ndim == 1 and value.size:
+        forms["a list"] = value.tolist()
+    elif isinstance(value, pd.Series) and len(value) > 1:
+        forms["a dict"] = value.to_dict()
+        forms["another order"] = value.iloc[::-1]
+        if pd.api.types.is_float_dtype(value):
+            forms["3 significant digits"] = value.map(three_significant)
+    elif isinstance(value, dict) and len(value) > 1 and all(is_number(item) or isinstance(item, str)
+                                                            for item in value.values()):
+        forms["another key order"] = dict(reversed(list(value.items())))
+        forms["a Series"] = pd.Series(value)
+        if all(is_number(item) and not isinstance(item, (int, np.integer)) for item in value.values()):
+            forms["3 significant digits"] = {key: three_significant(item) for key, item in value.items()}
+    elif isinstance(value, pd.DataFrame) and len(value) > 1:
+        if value.shape[1] > 1:
+            forms["columns in another order"] = value[value.columns[::-1]]
+        forms["rows in another order"] = value.iloc[::-1]
+        if not isinstance(value.index, pd.RangeIndex):
+            forms["the index as a column"] = value.reset_index()
+        floats = [column for column in value.select_dtypes("float").columns  # counts stored as floats stay whole
+                  if not np.allclose(value[column].dropna() % 1, 0)]
+        if len(floats):
+            forms["3 significant digits"] = value.assign(**{column: value[column].map(three_significant)
+                                                            for column in floats})
+    return forms
+
+
+def rows_reordered_alike(exercise, namespace: dict, read: str) -> dict[str, object]:
+    """The exercise's other answers whose rows line up with ``read``'s (X_train and y_train), reversed with it."""
+    import pandas as pd
+
+    rows = getattr(namespace[read], "index", None)
+    return {other: namespace[other].iloc[::-1] for other in exercise.reads if other != read
+            and isinstance(namespace[other], (pd.Series, pd.DataFrame)) and rows is not None
+            and namespace[other].index.equals(rows)}
+
+
+AUTO_GRADED = [case for case in CASES if not isinstance(case[1], WrittenAnswer)]
+
+
+@pytest.mark.parametrize("auto", AUTO_GRADED, ids=[case_id(case) for case in AUTO_GRADED])
+def test_every_generated_correct_form_is_accepted(auto):
+    """Issue 22 §2: for every exercise, each form generated from the solution's own answer (one answer at a time)
+    grades correct, except the forms the exercise declines in ``rejected_forms`` ("3 significant digits" for all its
+    answers, "recent_window: 3 significant digits" for one), which must grade incorrect: a declaration that no
+    longer holds is stale."""
+    notebook, exercise = auto
+    namespace = solved_namespace(notebook)
+    outcomes = {}
+    for read in exercise.reads:
+        for label, form in generated_forms(namespace[read]).items():
+            answers = {read: form, **(rows_reordered_alike(exercise, namespace, read) if label in ("rows in another order", "another order") else {})}
+            outcomes.setdefault(label, []).append((read, exercise.grade({**namespace, **answers})))
+    declined = dict(exercise.rejected_forms)  # "label" for every answer, or "answer: label" for one
+    graded = {(read, label): result for label, results in outcomes.items() for read, result in results}
+
+    def declines(read, label):
+        return label in declined or f"{read}: {label}" in declined
+
+    refused = [f"{read} as {label}: {result.message}" for (read, label), result in graded.items()
+               if not declines(read, label) and result.status is not Status.CORRECT]
+    stale = [key for key in declined if not any(key in (label, f"{read}: {label}") for read, label in graded)
+             or any(key in (label, f"{read}: {label}") and result.status is Status.CORRECT
+                    for (read, label), result in graded.items())]
+    assert not refused, "\n".join(refused)
+    assert not stale, f"rejected_forms declines {stale}, which are not generated or are accepted"
+
+
+# --- mistakes that cannot coincide with the right answer --------------------------------------------------------------
+
+def coinciding_mistakes(exercise, namespace: dict) -> list[str]:
+    """The mistakes a check names (``expect_close(..., mistakes=...)``) whose value it would accept as right
+    wherever it tries them on this namespace's data: the mistake cannot be told from the right method. A mistake
+    tried on several values (each key of a dict, each case a function is run on) needs one that tells them apart:
+    a count and a share of weeks agree where there are none."""
+    import numpy as np
+
+    from model_health.grading._expect import accepts, recording_mistakes
+
+    with recording_mistakes() as seen:
+        exercise.grade(namespace)
+    tries: dict[str, list[str]] = {}
+    for name, message, wrong, expected, shown in seen:
+        if np.isfinite(wrong):
+            tries.setdefault(message, []).append(
+                f"{name}: {wrong!r} accepted for {expected!r}" if accepts(wrong, expected, shown) else "")
+    return [f"{message!r}: {'; '.join(found)}" for message, found in tries.items() if all(found)]
+
+
+@pytest.mark.parametrize("auto", AUTO_GRADED, ids=[case_id(case) for case in AUTO_GRADED])
+def test_no_named_mistake_coincides_with_the_right_answer(auto):
+    """Issue 22 §3: each mistake a check names is computed by the check from the data; on the notebook's seed none
+    may land within the tolerance of the right value (benchmarks/vet_variant_seeds.py asserts the same on every
+    vetted seed)."""
+    notebook, exercise = auto
+    assert coinciding_mistakes(exercise, solved_namespace(notebook)) == []
+
+
+# --- an accepted answer reaches later cells in its canonical form --------------------------------------------------
+
+def loaded_names(source: str) -> set[str]:
+    return {node.id for node in ast.walk(ast.parse(source)) if isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Load)}
+
+
+def carried_names(source: str) -> set[str]:
+    """Names a cell binds to what ``qN.carry_forward()`` returns (``x = qN.carry_forward()``, ``x, y = …``,
+    ``x = qN.carry_forward()[0]``)."""
+    bound = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assign) and any(getattr(getattr(call, "func", None), "attr", "") == "carry_forward"
+                                                for call in ast.walk(node.value)):
+            bound |= {name.id for target in node.targets for name in ast.walk(target) if isinstance(name, ast.Name)}
+    return bound
+
+
+def answers_read_by_given_code(notebook: str) -> list[tuple[str, str, int]]:
+    """(exercise, name, cell) for each later cell of the learner notebook whose given code reads an exercise's
+    answer itself rather than through ``carry_forward()``."""
+    exercises = {exercise.name: exercise
+                 for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES}
+    answered, carried, found = {}, set(), []
+    cells = nbformat.read(REPO / "notebooks" / f"{notebook}.ipynb", as_version=4).cells
+    for index, cell in enumerate(cells):
+        if cell.cell_type != "code":
+            continue
+        own = cell.metadata.get("model_health", {}).get("exercises", [])
+        mine = {read for name in own for read in exercises[name].reads}
+        carried |= carried_names(cell.source)
+        found += [(answered[name], name, index) for name in sorted(loaded_names(cell.source) - mine - carried)
+                  if name in answered]
+        for name in own:
+            answered.update(dict.fromkeys(exercises[name].reads, name))
+            carried -= set(exercises[name].reads)
+    return found
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_later_cells_take_an_answer_through_carry_forward(notebook):
+    """Issue 22 §1: an accepted answer in another form (an array for a Series, a reset index, a list for a table)
+    broke or corrupted later cells that used it as written. ``carry_forward()`` hands on the reference computed
+    from the notebook's data, which an accepted answer agrees with, so later cells always get the canonical form,
+    provided they take it from there: this test finds every given cell that reads an answer itself. Exempt: written
+    answers (text shown as written) and answers a later cell shows as the learner's own work, which the exercise
+    declares in ``shown_as_written`` with the reason."""
+    exercises = {exercise.name: exercise
+                 for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES}
+    direct = [(name, read, cell) for name, read, cell in answers_read_by_given_code(notebook)
+              if not isinstance(exercises[name], WrittenAnswer) and not exercises[name].shown_as_written]
+    assert direct == [], "given cells read these answers without carry_forward(): " + repr(direct)
+
+
+def same_value(answer, reference) -> bool:
+    """Whether ``answer`` is ``reference``'s value, whatever its form: numbers to 1e-9, tables and Series in any
+    row or column order and dtype, their labels as text, dicts by key, a list of names in any order; functions and other objects are
+    not compared (True)."""
+    import numpy as np
+    import pandas as pd
+
+    from model_health.grading._core import as_reference_form
+
+    answer = as_reference_form(answer, reference)
+    if callable(answer) or callable(reference):
+        return True
+    if isinstance(reference, (pd.Series, pd.DataFrame)):
+        compare = pd.testing.assert_series_equal if isinstance(reference, pd.Series) else pd.testing.assert_frame_equal
+        try:  # labels compared as text: week 1 and "1", a categorical index and a plain one
+            compare(answer.rename(index=str), reference.rename(index=str), check_dtype=False, check_names=False,
+                    check_index_type=False, check_exact=False, rtol=1e-9)
+        except (AssertionError, TypeError, AttributeError):
+            return False
+        return True
+    if isinstance(reference, dict):
+        return isinstance(answer, dict) and set(answer) == set(reference) and all(
+            same_value(answer[key], reference[key]) for key in reference)
+    if isinstance(reference, (list, tuple)):
+        if all(isinstance(item, str) for item in reference) and isinstance(answer, (list, tuple)):
+            return sorted(answer) == sorted(reference)
+        return isinstance(answer, (list, tuple)) and len(answer) == len(reference) and all(
+            same_value(mine, theirs) for mine, theirs in zip(answer, reference))
+    if is_number(reference):
+        return is_number(answer) and bool(np.isclose(answer, reference, rtol=1e-9, atol=0, equal_nan=True))
+    if isinstance(reference, np.ndarray):
+        return np.array_equal(np.asarray(answer), reference) or np.allclose(np.asarray(answer, float), reference)
+    return True if not isinstance(reference, str) else answer == reference
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_the_reference_carried_forward_is_the_solution_s_answer(notebook):
+    """Issue 22 §1: carry_forward() hands later cells the reference, so it must be the value the solution wrote
+    (in any form) for every exercise with one, or the solution notebook would show the reference's consequences
+    instead of its own. An exercise with more than one right answer declares ``carries_own_answer``."""
+    from conftest import ANSWERS_AS_WRITTEN
+
+    namespace = solved_namespace(notebook)
+    written = namespace[ANSWERS_AS_WRITTEN]
+    differ = []
+    for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES:
+        if isinstance(exercise, WrittenAnswer) or exercise.carries_own_answer:
+            continue
+        try:
+            reference = exercise.reference(namespace)
+        except NotImplementedError:
+            continue
+        references = reference if len(exercise.reads) > 1 else (reference,)
+        differ += [f"{exercise.name} {read}" for read, value in zip(exercise.reads, references)
+                   if not same_value(written.get(read, namespace[read]), value)]
+    assert differ == []
+
+
+def test_carry_forward_hands_on_the_canonical_form_of_an_accepted_answer(solved_nb12):
+    """Issue 22 §1's example: 12 q4's `apply_rules` returning an ndarray is accepted; the cells below then
+    called `.to_numpy()` on it. carry_forward() hands them the reference function instead, which returns a Series."""
+    import numpy as np
+
+    from model_health.grading import _core
+
+    exercise = next(exercise for exercise in importlib.import_module(
+        "model_health.exercises.nb12_failure_mode_response").EXERCISES if exercise.name == "q4")
+    reference = solved_nb12["apply_rules"]
+    namespace = {**solved_nb12, "apply_rules": lambda rules, frame: np.asarray(reference(rules, frame))}
+    assert exercise.grade(namespace).status is Status.CORRECT
+    bound, _core._bound_namespace = _core._bound_namespace, namespace
+    try:
+        carried = exercise.carry_forward()
+    finally:
+        _core._bound_namespace = bound
+    flagged = carried(namespace["RULES"], namespace["scored"])
+    assert flagged.index.equals(namespace["scored"].index) and flagged.to_numpy().dtype == bool
 
 
 # --- written answers: done (self-assessed) or not attempted, whatever their length ---------------------------------

@@ -98,7 +98,9 @@ def mistakes(ns):
     return [
         ("q1", dict(X_train=X_test, X_test=X_train, y_train=y_test, y_test=y_train), "look swapped"),
         ("q1", dict(X_train=leaky_train), "target column"),
-        ("q1", dict(y_train=y_train.sample(frac=1, random_state=0)), "do not line up"),
+        # the labels moved to other rows (the same rows in another order is the same answer)
+        ("q1", dict(y_train=pd.Series(y_train.sample(frac=1, random_state=0).to_numpy(), index=y_train.index,
+                                      name=y_train.name)), "do not line up"),
         ("q1", dict(X_test=X_test.iloc[:-10], y_test=y_test.iloc[:-10]), "exactly one part"),
         ("q2", dict(y_score=model.predict_proba(X_test)[:, 0]), "class 0"),
         ("q2", dict(y_score=model.predict_proba(X_test)), "2 columns"),

@@ -69,7 +69,9 @@ def mistakes(ns):
         ("q9", dict(report_drifted=["contract", "monthly_charges", "tenure_months"]), "does not mark ['tenure_months']"),
         ("q9", dict(report_drifted="contract"), "list or set of column names"),
         ("q10", dict(alerts_received=ns["alerts_received"] + 2), "a retried call that failed records nothing"),
-        ("q10", dict(rerun_outcome="delivered"), "already alerted on"),
+        ("q10", dict(rerun_outcome="delivered"), "a re-run with another threshold or window is another alert"),
+        ("q10", dict(rerun_outcome="none"), "with those arguments the window passes"),
+        ("q10", dict(rerun_outcome="spooled"), "already alerted on"),
     ]
 
 

@@ -774,6 +774,7 @@ def _drawn_matrices(ax) -> list[np.ndarray]:
 class Dashboard(Exercise):
     title = "Assemble the one-figure dashboard"
     reads = ("build_dashboard",)
+    shown_as_written = "the next cell draws the learner's own dashboard"
     hints = (
         "Create the figure with fig = plt.figure(figsize=(13, 10)), then its 2 x 2 grid with axes = fig.subplots(2, 2); "
         "give each panel one axes.",

@@ -16,6 +16,7 @@ import pandas as pd
 
 from model_health.data import dataset_digest
 from model_health.grading import (
+    as_option,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -390,6 +391,7 @@ class ConceptDrift(Exercise):
             "that is before the shift; f1_after is on `after`.": figures["f1_before"]})
         expect_close("max_input_psi", expect_number("max_input_psi", max_input_psi), figures["max_psi"],
                      otherwise="that is not the largest PSI over the numeric columns, before vs after.")
+        failure_mode = as_option(failure_mode, FAILURE_MODES)
         if failure_mode not in FAILURE_MODES:
             raise Incorrect(f"`failure_mode` should be one of {list(FAILURE_MODES)}, got {failure_mode!r}.")
         if failure_mode != "concept drift":
@@ -474,6 +476,7 @@ RISK_STAGES = {
 class LifecycleMap(Exercise):
     title = "Map each risk to its lifecycle stage"
     reads = ("risk_stage",)
+    carries_own_answer = "some risks have two defensible stages; the table below shows the learner's mapping"
     hints = (
         f"Each value is one of {list(STAGES)}: the stage where the risk enters, or where it must be caught.",
         "Biases in who was surveyed and what they answered enter at data collection; a metric choice at "
@@ -533,6 +536,7 @@ class LabelMeaning(Exercise):
             raise Incorrect(f"`label_rates` should be a dict with the keys {sorted(expected)}, got {kind_of(label_rates)}.")
         for key, value in expected.items():
             expect_close(f"label_rates[{key!r}]", expect_number(f"label_rates[{key!r}]", label_rates[key]), value)
+        label_reading = as_option(label_reading, LABEL_READINGS)
         if label_reading not in LABEL_READINGS:
             raise Incorrect(f"`label_reading` should be one of LABEL_READINGS, got {label_reading!r}.")
         if label_reading != LABEL_READINGS[1]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -64,6 +65,8 @@ def _row_digests(frame: pd.DataFrame, columns) -> list[int]:
 class ReferenceSet(Exercise):
     title = "Design the reference set"
     reads = ("build_reference", "reference")
+    rejected_forms = MappingProxyType({
+        "reference: 3 significant digits": "a table of data rows, not figures: rounded, they are other rows"})
     hints = (
         "build_reference(frame, model, threshold): the FEATURES columns, label = frame['churned'], prediction = 1 "
         "where model.predict_proba(frame[FEATURES])[:, 1] >= threshold.",
@@ -349,8 +352,7 @@ class BillingDip(Exercise):
         weekly = _weekly(ns)
         dip = reference_billing_dip(weekly, ns["BILLING_WEEKS"])
         expect_close("billing_dip", expect_number("billing_dip", billing_dip), dip,
-                     mistakes={"the sign is reversed: ordinary weeks minus the billing week.": -dip},
-                     shown=3)  # as the message prints it
+                     mistakes={"the sign is reversed: ordinary weeks minus the billing week.": -dip})
         return f"Billing weeks run {dip:.3f} below ordinary ones, every month: season, not drift."
 
     def reference(self, ns):
@@ -458,6 +460,14 @@ class AlertDelivery(Exercise):
     def expect(self, ns, alerts_received, rerun_outcome):
         received = _received(ns)
         given = expect_number("alerts_received", alerts_received)
+        if rerun_outcome == "delivered":
+            raise Incorrect("Your re-run delivered a new alert (`rerun_outcome` is 'delivered'), so the receiver now "
+                            "holds one more: the job keys an alert by model, window and F1 threshold, and a re-run "
+                            "with another threshold or window is another alert. Re-run for week 7's window with "
+                            "threshold_for_week(7), as the job first ran it, then count RECEIVED again.")
+        if rerun_outcome == "none":
+            raise Incorrect("Your re-run raised no alert (`rerun_outcome` is 'none'): with those arguments the window "
+                            "passes. Re-run for week 7's window with threshold_for_week(7), the run that alerted.")
         if given != len(received):
             raise Incorrect(f"The receiver recorded {len(received)} alert(s), not {given:g}: count the lines of "
                             "RECEIVED (a retried call that failed records nothing).")

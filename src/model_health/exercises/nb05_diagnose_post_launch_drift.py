@@ -11,6 +11,8 @@ by a digest of their data, so a check repeated on the same data answers at once.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 import pandas as pd
 
@@ -25,6 +27,7 @@ from model_health.drift import (
 )
 from model_health.drift import _psi_from_counts  # the one PSI formula, for the wrong-bins mistakes
 from model_health.grading import (
+    as_option,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -341,8 +344,10 @@ class PsiByFeature(_SeriesAnswer):
 
 def _expect_feature_list(name: str, value) -> list[str]:
     """A learner's feature names in any order and container (list, tuple, set, array, Index), sorted."""
-    if isinstance(value, pd.Series):
+    if isinstance(value, pd.Series) and not all(isinstance(v, str) for v in value):
         raise Incorrect(f"`{name}` is a Series; the feature names are its index: take them as a list.")
+    if isinstance(value, pd.Series):  # the names themselves, in a Series
+        value = value.tolist()
     if isinstance(value, (set, frozenset)):
         value = list(value)
     if not isinstance(value, (list, tuple, np.ndarray, pd.Index)) or np.ndim(value) != 1 \
@@ -502,6 +507,7 @@ class StatisticalVsPractical(Exercise):
             "the arguments look swapped: the reference is the first argument.":
                 population_stability_index(current, reference)},
             otherwise=f"that is not the PSI of {samples}.")
+        band = as_option(band, ("stable", "watch", "drift", "unknown"))
         if isinstance(band, str) and band == psi_band(expected_psi):
             return
         band_name = name.format(parts[2])
@@ -583,6 +589,13 @@ class Retrain(Exercise):
 
     title = "Retrain on a recent window, validate on a later month"
     reads = ("recent_window", "everything", "f1_recent_window", "f1_everything")
+    rejected_forms = MappingProxyType({
+        **{f"{table}: 3 significant digits": "a table of data rows, not figures: rounded, they are other rows"
+           for table in ("recent_window", "everything")},
+        **{f"{table}: rows in another order": "the model's early stopping holds out rows by their order: another "
+                                              "order is another fit, and the F1 reported is that of their own order"
+           for table in ("recent_window", "everything")},
+    })
     hints = (
         "Recent window: months in RECENT_MONTHS. Everything: the training window plus months 1 to 5.",
         "Fit credit_model(SEED) on each and score F1 on month 6, which neither has seen.",

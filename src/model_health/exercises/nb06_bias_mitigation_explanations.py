@@ -19,6 +19,7 @@ import pandas as pd
 
 from model_health.explain import change_needed, linear_shap, top_reasons
 from model_health.grading import (
+    as_option,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -182,6 +183,7 @@ class Reweighing(Exercise):
                                                                       "test set": len(ns["test"])})
         if not close_enough(given.astype(float), weights):
             raise Incorrect("`train_weights` are not the reweighing weights of train's group and past_hired.")
+        reweighing_diagnosis = as_option(reweighing_diagnosis, REWEIGHING_DIAGNOSES)
         if reweighing_diagnosis not in REWEIGHING_DIAGNOSES:
             raise Incorrect(f"`reweighing_diagnosis` should be one of {sorted(REWEIGHING_DIAGNOSES)}, got "
                             f"{kind_of(reweighing_diagnosis)}.")

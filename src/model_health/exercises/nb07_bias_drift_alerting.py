@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.grading import (
+    as_option,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -387,6 +388,7 @@ class SecondMetric(Exercise):
                           - _fnr(week_log[week_log["group"] == REFERENCE_GROUP]))
         values = {"statistical parity difference": _selection_rate_difference(ns),
                   "equal opportunity difference": -fnr_difference}
+        second_metric = as_option(second_metric, values)
         if not isinstance(second_metric, str) or second_metric not in values:
             raise Incorrect(f"`second_metric` should be one of {sorted(values)}, got {kind_of(second_metric)} "
                             f"{second_metric!r}.")

@@ -142,8 +142,7 @@ class Stage(Exercise):
                             f"{kind_of(gap_by_stage)}.")
         for stage, value in expected.items():
             expect_close(f"gap_by_stage[{stage!r}]", expect_number(f"gap_by_stage[{stage!r}]", gap_by_stage[stage]),
-                         value, mistakes={"the sign is reversed: under-represented minus majority.": -value},
-                         shown=3)  # as the message prints it
+                         value, mistakes={"the sign is reversed: under-represented minus majority.": -value})
         first = next((stage for stage in ("truth", "labels", "model") if abs(expected[stage]) > GAP_OF_NOTE), None)
         if gap_added_by != first:
             raise Incorrect(f"The gaps are {', '.join(f'{k} {v:+.3f}' for k, v in expected.items())}: the first stage "

@@ -519,6 +519,7 @@ def _kpi_meaning(name: str) -> tuple[str, str, str] | None:
 class DefineKpis(Exercise):
     title = "Monitoring KPIs, fairness included, as data"
     reads = ("kpis",)
+    carries_own_answer = "any KPI set with the required properties is right; the review monitors the learner's"
     hints = (
         "Each KPI is a dict with name (a key of `measured`), kind ('performance' or 'fairness'), threshold "
         "and direction ('min': alert below, 'max': alert above).",
@@ -574,6 +575,7 @@ SEVERITIES = ("low", "medium", "high")
 class RiskAssessment(Exercise):
     title = "A risk assessment that holds together"
     reads = ("risk_assessment",)
+    carries_own_answer = "the findings and conditions are the learner's words; the model card records them"
     hints = (
         "recommendation is 'go', 'go with conditions' or 'no-go'; findings are dicts with 'finding' and 'severity'; "
         "conditions is a list of strings, one per condition.",
@@ -640,6 +642,7 @@ def _unmeasured_numbers(reported, measured: Mapping[str, float], where: str) -> 
 class ModelCardContext(Exercise):
     title = "Fill in the model card"
     reads = ("model_card_context",)
+    shown_as_written = "once accepted, the learner's own model card is written from it"
     hints = (
         f"The model card needs the keys {list(MODEL_CARD_KEYS)}.",
         "metrics come from `measured`, fairness from `audit` (audit.to_dict(orient='index')); recommendation and "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -80,6 +81,9 @@ def _compare_precision(found: pd.DataFrame, expected: pd.DataFrame, where: str) 
 class PrecisionSql(Exercise):
     title = "Define a metric once, in SQL"
     reads = ("precision_sql",)
+    carries_own_answer = "any query with the right result is right; the platform runs the learner's own"
+    rejected_forms = MappingProxyType({"in capitals": "SQL, not a label: capitals rename the columns the "
+                                                      "query must return"})
     hints = (
         "Day: CAST(FLOOR(ts / 86400) AS BIGINT). Precision = true positives / flagged rows, both counted only where "
         "the label IS NOT NULL.",

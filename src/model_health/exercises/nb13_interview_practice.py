@@ -307,8 +307,7 @@ class EqualOpportunity(Exercise):
         difference = (1 - fnr["women"]) - (1 - fnr["men"])
         expect_close("equal_opportunity_difference",
                      expect_number("equal_opportunity_difference", equal_opportunity_difference), difference, mistakes={
-                         "that is men minus women (or the FNR difference); give TPR(women) - TPR(men).": -difference},
-                     shown=3)  # as the message prints it
+                         "that is men minus women (or the FNR difference); give TPR(women) - TPR(men).": -difference})
         return (f"Creditworthy women are denied {fnr['women']:.0%} of the time, men {fnr['men']:.0%}: an equal "
                 f"opportunity difference of {difference:+.3f}, invisible in accuracy.")
 
@@ -689,8 +688,7 @@ class RetrainTrigger(Exercise):
                             f"indexed by week ({len(expected)} weeks).")
         expect_close("churn_rate_change", expect_number("churn_rate_change", churn_rate_change),
                      figures["churn_change"], mistakes={"that is first minus last; give last minus first.":
-                                                        -figures["churn_change"]},
-                     shown=3)  # the message prints it in points to 1 decimal: a fraction to 3
+                                                        -figures["churn_change"]})
         for series, baseline, case in UNSEEN_F1:
             right = reference_first_trigger_week(series, baseline)
             found = call_learner_function(first_trigger_week, series.copy(), baseline, name="first_trigger_week")

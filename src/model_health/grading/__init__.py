@@ -35,6 +35,7 @@ from model_health.grading._core import (
 from model_health.grading._written import STAR_PARTS, RubricPoint, rubric_coverage, split_star
 from model_health.grading._expect import (
     SIGNIFICANT_DIGITS,
+    as_option,
     close_enough,
     expect_binary_labels,
     expect_close,
@@ -64,6 +65,7 @@ __all__ = [
     "Status",
     "WrittenAnswer",
     "bind",
+    "as_option",
     "call_learner_function",
     "close_enough",
     "expect_binary_labels",

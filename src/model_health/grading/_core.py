@@ -9,7 +9,11 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from model_health.grading._written import RubricPoint, split_star
 
@@ -143,6 +147,47 @@ def call_learner_function(function: Any, *args: Any, name: str) -> Any:
     return value
 
 
+def as_reference_form(answer: Any, reference: Any) -> Any:
+    """``answer`` in ``reference``'s form where it is the same value written another way, else ``answer`` itself: a
+    label in another case; a table with its index as a column, or its rows or columns in another order; a list as an
+    array, a Series or a tuple; a dict as a Series and a Series as a dict.
+
+    >>> as_reference_form("Inconclusive", "inconclusive")
+    'inconclusive'
+    >>> as_reference_form(np.array([3, 1]), [3, 1])
+    [3, 1]
+    >>> as_reference_form(pd.DataFrame({"g": ["b", "a"], "x": [2, 1]}), pd.DataFrame({"x": [1, 2]}, index=pd.Index(["a", "b"], name="g")))
+       x
+    g   
+    a  1
+    b  2
+    """
+    if isinstance(answer, str) and isinstance(reference, str):
+        return reference if answer != reference and answer.strip().casefold() == reference.casefold() else answer
+    if isinstance(reference, (pd.DataFrame, pd.Series)) and isinstance(answer, type(reference)):
+        # reset_index() names an unnamed index "index" (a MultiIndex's levels "level_0", "level_1", ...)
+        unnamed = ["index"] if reference.index.nlevels == 1 else [f"level_{level}" for level in
+                                                                   range(reference.index.nlevels)]
+        for names in ([name or default for name, default in zip(reference.index.names, unnamed)], unnamed):
+            if isinstance(answer, pd.DataFrame) and set(names) <= set(answer.columns) \
+                    and not set(names) & set(answer.index.names):
+                answer = answer.set_index(names).rename_axis(reference.index.names)
+        if isinstance(answer, pd.DataFrame) and set(answer.columns) == set(reference.columns):
+            answer = answer[list(reference.columns)]
+        if answer.index.equals(reference.index) or answer.index.has_duplicates \
+                or not answer.index.sort_values().equals(reference.index.sort_values()):
+            return answer
+        return answer.reindex(reference.index)
+    if isinstance(reference, (list, tuple)) and isinstance(answer, (list, tuple, np.ndarray, pd.Series, pd.Index)) \
+            and type(answer) is not type(reference) and np.ndim(answer) == 1:
+        return type(reference)(answer.tolist() if hasattr(answer, "tolist") else answer)
+    if isinstance(reference, dict) and isinstance(answer, pd.Series):
+        return answer.to_dict()
+    if isinstance(reference, pd.Series) and isinstance(answer, dict):
+        return pd.Series(answer)
+    return answer
+
+
 class Exercise:
     """One exercise: what it reads, its hints, and how it judges an answer.
 
@@ -156,6 +201,14 @@ class Exercise:
     reads: tuple[str, ...] = ()
     hints: tuple[str, ...] = ()
     correct_message: str = "Well done."
+    # Why a later given cell uses the answer as written, not carry_forward(): it shows the learner's own work
+    # (their dashboard, their model card). Empty: later cells take it through carry_forward() (a test holds this).
+    shown_as_written: str = ""
+    # Why the cells below get the learner's own answer when it is correct, not the reference: the exercise accepts
+    # more than one right answer (a choice of KPIs, a stage where two are defensible), and later cells use the choice.
+    carries_own_answer: str = ""
+    # Forms of a correct answer this exercise declines, each with why (generated forms: tests/test_exercises.py).
+    rejected_forms: Mapping[str, str] = MappingProxyType({})
 
     def __init__(self) -> None:
         self.name = "?"
@@ -194,6 +247,34 @@ class Exercise:
         return self._result(Status.CORRECT, insight or self.correct_message)
 
     def _judged(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> Result:
+        """The verdict on the answers, a label judged whatever its case and the spaces around it ('Inconclusive',
+        ' concept drift '): those are the same label as the reference's, not a wrong one."""
+        stripped = {name: value.strip() for name, value in answers.items() if isinstance(value, str)
+                    and value != value.strip()}
+        if stripped:
+            answers = {**answers, **stripped}
+            namespace = {**namespace, **stripped}
+        result = self._judged_as_given(namespace, answers)
+        if result.status is not Status.INCORRECT:
+            return result
+        canonical = self._in_the_reference_form(namespace, answers)
+        if not canonical:
+            return result
+        rescued = self._judged_as_given({**namespace, **canonical}, {**answers, **canonical})
+        return rescued if rescued.status is Status.CORRECT else result  # the verdict on what the learner wrote
+
+    def _in_the_reference_form(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+        """The answers written in another form than the reference's, in its form (see :func:`as_reference_form`):
+        a check judges the value, and an answer judged wrong is judged again in this form."""
+        try:
+            reference = self.reference(namespace)
+        except Exception:  # no reference (or none on these data): the verdict stands as judged
+            return {}
+        references = dict(zip(self.reads, reference if len(self.reads) > 1 else (reference,)))
+        reformed = {name: as_reference_form(answers[name], references[name]) for name in references}
+        return {name: value for name, value in reformed.items() if value is not answers[name]}
+
+    def _judged_as_given(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> Result:
         """The verdict; an exception the check did not mean to raise is the check's fault (check failed) unless
         the learner's answer is to blame (feedback, never a crash)."""
         try:
@@ -269,16 +350,23 @@ class Exercise:
         return self.grade().status is Status.CORRECT
 
     def carry_forward(self) -> Any:
-        """Your answer if it is correct, else the reference, so later cells can run."""
+        """The answer as the cells below expect it: the reference computed from this notebook's data.
+
+        A correct answer agrees with it (within the check's tolerance, in whichever accepted form it was
+        written: a list for a Series, a reset index, an array for a table), so handing on the reference keeps
+        every later cell's input in its canonical form. Otherwise it says the cells continue with the reference.
+        Where more than one answer is right (``carries_own_answer``), a correct answer is handed on itself.
+        """
         namespace = _namespace()
         result = self.grade(namespace)
-        if result.status is Status.CORRECT:
+        if self.carries_own_answer and result.status is Status.CORRECT:
             values = tuple(namespace[name] for name in self.reads)
             return values if len(values) > 1 else values[0]
-        _show(f"({self.name} is {result.status.value}: the cells below continue with the reference answer.)")
         reference = self.reference(namespace)
-        values = reference if isinstance(reference, tuple) else (reference,)
-        self._carried = ({id(value) for value in values}, result)
+        if result.status is not Status.CORRECT:
+            _show(f"({self.name} is {result.status.value}: the cells below continue with the reference answer.)")
+            values = reference if isinstance(reference, tuple) else (reference,)
+            self._carried = ({id(value) for value in values}, result)
         return reference
 
     def _result(self, status: Status, message: str) -> Result:

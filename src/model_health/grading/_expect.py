@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from numbers import Real
 from typing import Any
 
@@ -121,25 +122,73 @@ def format_distinct(value: float, other: float, *, digits: int = SIGNIFICANT_DIG
     return repr(value)
 
 
-def expect_close(name: str, value: float, expected: float, *, mistakes: Mapping[str, float] | None = None,
-                 otherwise: str | None = None, shown: int | None = None) -> None:
-    """Accept ``value`` if it equals ``expected`` to 3 significant digits (see :func:`close_enough`), or, with
-    ``shown``, if it prints as the notebook prints ``expected`` with ``shown`` decimals: the looser of the two, so a
-    learner who copies 0.070 from "0.070" is right where 3 significant digits would ask for 0.0697.
+def as_option(value: Any, options: Iterable[str]) -> Any:
+    """The option ``value`` names, whatever its case and the spaces around it; any other value unchanged (the check
+    then says it is not one of the options).
 
-    >>> expect_close("dip", 0.070, 0.06973, shown=3)
-    >>> expect_close("dip", 0.071, 0.06973, shown=3)
+    >>> as_option(" Concept Drift", ("data drift", "concept drift"))
+    'concept drift'
+    >>> as_option("drift", ("data drift", "concept drift"))
+    'drift'
+    """
+    if isinstance(value, str):
+        return next((option for option in options if option.casefold() == value.strip().casefold()), value)
+    return value
+
+
+SHOWN_DECIMALS = 3  # the notebooks print numbers with 3 decimals
+_mistakes_seen: list | None = None  # while recording_mistakes() runs: each mistake expect_close was told of
+
+
+def accepts(value: float, expected: float, shown: int | None = SHOWN_DECIMALS) -> bool:
+    """Whether :func:`expect_close` takes ``value`` for ``expected``: 3 significant digits, or as printed."""
+    return close_enough(value, expected) or bool(
+        shown is not None and np.isfinite(value) and np.isfinite(expected) and abs(expected) >= 10.0 ** (1 - shown)
+        and f"{value:.{shown}f}" == f"{expected:.{shown}f}")
+
+
+@contextmanager
+def recording_mistakes() -> Iterator[list[tuple[str, str, float, float, int | None]]]:
+    """Collect, while the block runs, each mistake the checks' :func:`expect_close` calls name, as (answer,
+    message, the mistake's value, the right value, decimals shown): a test, or the seed vetting, asserts that no
+    mistake's value would be accepted as right on the data at hand (issue 22 §3)."""
+    global _mistakes_seen
+    seen: list = []
+    _mistakes_seen = seen
+    try:
+        yield seen
+    finally:
+        _mistakes_seen = None
+
+
+def expect_close(name: str, value: float, expected: float, *, mistakes: Mapping[str, float] | None = None,
+                 otherwise: str | None = None, shown: int | None = SHOWN_DECIMALS) -> None:
+    """Accept ``value`` if it equals ``expected`` to 3 significant digits (see :func:`close_enough`), or if it prints
+    as the notebook prints ``expected``, with ``shown`` decimals: the looser of the two, so a learner who copies 0.070
+    from "0.070" is right where 3 significant digits would ask for 0.0697. The printed form counts only where it
+    keeps two significant digits (``expected`` of 0.01 or more with 3 decimals): "0.002" for 0.0017 could be
+    another method's value, and a p-value of 4e-45 is not 0.000. ``shown=None``: 3 significant digits only, for a
+    value the prompt asks for at another precision.
+
+    >>> expect_close("dip", 0.070, 0.06973)
+    >>> expect_close("dip", 0.071, 0.06973)
     Traceback (most recent call last):
     ...
     model_health.grading._core.Incorrect: `dip` = 0.071: not the value of `dip` on this notebook’s data.
+    >>> expect_close("psi", 0.002, 0.0017)
+    Traceback (most recent call last):
+    ...
+    model_health.grading._core.Incorrect: `psi` = 0.002: not the value of `psi` on this notebook’s data.
 
     ``mistakes`` maps a message to the value that mistake would produce; the first one
     matched is the feedback, unless ``value`` matches ``expected`` too (then it is right).
     ``otherwise`` is the message when none matches. The learner's value is printed with
     enough digits to show how it differs.
     """
-    if close_enough(value, expected) or (shown is not None and np.isfinite(value) and np.isfinite(expected)
-                                         and f"{value:.{shown}f}" == f"{expected:.{shown}f}"):
+    if _mistakes_seen is not None:
+        _mistakes_seen.extend((name, message, wrong, expected, shown) for message, wrong in (mistakes or {}).items()
+                              if wrong is not None)
+    if accepts(value, expected, shown):
         return
     shown = format_distinct(value, expected)
     for message, wrong_value in (mistakes or {}).items():
