@@ -4,7 +4,9 @@
 
 A seed may join ``model_health.variants.VARIANT_SEEDS`` only if every notebook's solution scores full
 marks on it: on some seeds a simulated scenario stops showing what its exercise teaches (a fair
-model that fails the gate by sampling noise). Each run executes in its own scratch folder, so the
+model that fails the gate by sampling noise), or a mistake a check names gives exactly the right value (issue 22
+§3: no check could tell them apart). A mistake within the tolerance is printed: there a rounded answer by the wrong
+method passes, and the exercise wants a redesign. Each run executes in its own scratch folder, so the
 solutions' stored outputs and output/ are not touched. About 2.5 minutes per seed on 2 cores.
 """
 
@@ -25,11 +27,25 @@ from model_health.variants import notebook_names, with_seed
 REPO = Path(__file__).resolve().parents[1]
 
 
+# Run after the solution: every mistake a check names must differ from the right value on this seed's data.
+SEPARATION = """import importlib
+from model_health.grading import WrittenAnswer
+from model_health.grading._expect import coinciding_mistakes
+for _exercise in importlib.import_module("model_health.exercises.nb{name}").EXERCISES:
+    if not isinstance(_exercise, WrittenAnswer):
+        _identical = coinciding_mistakes(_exercise, globals(), exactly=True)
+        for _line in _identical:
+            print("MISTAKE COINCIDES", _line)
+        for _line in set(coinciding_mistakes(_exercise, globals())) - set(_identical):
+            print("mistake within tolerance (refused only where computed exactly):", _line)"""
+
+
 def score(name: str, seed: int) -> tuple[str, int, bool, str, float]:
     """(notebook, seed, full marks?, its score line and failed checks, seconds)."""
     from nbclient import NotebookClient
 
     notebook = with_seed(nbformat.read(REPO / "solutions" / f"{name}.ipynb", as_version=4), seed)
+    notebook.cells.append(nbformat.v4.new_code_cell(SEPARATION.format(name=name)))
     scratch = Path(tempfile.mkdtemp(prefix=f"vet-{seed}-"))
     (scratch / "notebooks").mkdir()
     (scratch / "examples").symlink_to(REPO / "examples")  # notebooks read ../examples
@@ -40,10 +56,11 @@ def score(name: str, seed: int) -> tuple[str, int, bool, str, float]:
     text = output_text(notebook)
     errors = [f"{output.ename}: {output.evalue[:160]}" for cell in notebook.cells
               for output in cell.get("outputs", []) if output.output_type == "error"]
-    failed = [line for line in text.splitlines() if line.startswith("✘")]
+    failed = [line for line in text.splitlines() if line.startswith(("✘", "MISTAKE COINCIDES"))]
     found, still_open = SCORE_LINE.search(text), OPEN_LINE.search(text)
+    within = [line for line in text.splitlines() if line.startswith("mistake within tolerance")]
     full = bool(found and still_open and still_open.group(0).startswith("Open: none") and not failed and not errors)
-    summary = " ".join(part for part in [found.group(0) if found else "no score", *failed, *errors] if part)
+    summary = " ".join(part for part in [found.group(0) if found else "no score", *failed, *errors, *within] if part)
     return name, seed, full, summary, time.perf_counter() - started
 
 

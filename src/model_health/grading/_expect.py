@@ -147,6 +147,11 @@ def accepts(value: float, expected: float, shown: int | None = SHOWN_DECIMALS) -
         and f"{value:.{shown}f}" == f"{expected:.{shown}f}")
 
 
+def _same_number(value: float, other: float) -> bool:
+    """Equal to 1e-12 (relative): the same computation, not a typed or rounded copy."""
+    return bool(np.isfinite(value) and np.isfinite(other) and abs(value - other) <= 1e-12 * max(1.0, abs(other)))
+
+
 @contextmanager
 def recording_mistakes() -> Iterator[list[tuple[str, str, float, float, int | None]]]:
     """Collect, while the block runs, each mistake the checks' :func:`expect_close` calls name, as (answer,
@@ -159,6 +164,23 @@ def recording_mistakes() -> Iterator[list[tuple[str, str, float, float, int | No
         yield seen
     finally:
         _mistakes_seen = None
+
+
+def coinciding_mistakes(exercise, namespace: Mapping[str, Any], *, exactly: bool = False) -> list[str]:
+    """The mistakes ``exercise``'s check names (``expect_close(..., mistakes=...)``) whose value it would accept as
+    right wherever it tries them on ``namespace``'s data: there a rounded answer by the wrong method passes (a
+    computed one is still refused, being exactly the wrong method's value). ``exactly``: only those equal to the
+    right value to 1e-12, which no check can tell apart. A mistake tried on several values (each key of a dict,
+    each case a function is run on) needs one that tells them apart: a count and a share of weeks agree where
+    there are none."""
+    with recording_mistakes() as seen:
+        exercise.grade(namespace)
+    tries: dict[str, list[str]] = {}
+    for name, message, wrong, expected, shown in seen:
+        if np.isfinite(wrong):
+            same = _same_number(wrong, expected) if exactly else accepts(wrong, expected, shown)
+            tries.setdefault(message, []).append(f"{name}: {wrong!r} accepted for {expected!r}" if same else "")
+    return [f"{exercise.name} {message!r}: {'; '.join(found)}" for message, found in tries.items() if all(found)]
 
 
 def expect_close(name: str, value: float, expected: float, *, mistakes: Mapping[str, float] | None = None,
@@ -181,13 +203,25 @@ def expect_close(name: str, value: float, expected: float, *, mistakes: Mapping[
     model_health.grading._core.Incorrect: `psi` = 0.002: not the value of `psi` on this notebook’s data.
 
     ``mistakes`` maps a message to the value that mistake would produce; the first one
-    matched is the feedback, unless ``value`` matches ``expected`` too (then it is right).
+    matched is the feedback, unless ``value`` matches ``expected`` too (then it is right). A value that is
+    exactly a mistake's (to 1e-12), and not exactly the right one, is that mistake even within the tolerance:
+    where a wrong method lands within 3 significant digits on some seed, computing it is still caught.
+
+    >>> expect_close("f1", 0.4031043140835426, 0.4035006909258406, mistakes={"scored on all of month 6.":
+    ...                                                                      0.4031043140835426})
+    Traceback (most recent call last):
+    ...
+    model_health.grading._core.Incorrect: `f1` = 0.4031: scored on all of month 6.
+
     ``otherwise`` is the message when none matches. The learner's value is printed with
     enough digits to show how it differs.
     """
     if _mistakes_seen is not None:
         _mistakes_seen.extend((name, message, wrong, expected, shown) for message, wrong in (mistakes or {}).items()
                               if wrong is not None)
+    for message, wrong_value in (mistakes or {}).items():  # a wrong method computed exactly, even within tolerance
+        if wrong_value is not None and _same_number(value, wrong_value) and not _same_number(value, expected):
+            raise Incorrect(f"`{name}` = {format_distinct(value, expected)}: {message}")
     if accepts(value, expected, shown):
         return
     shown = format_distinct(value, expected)
