@@ -383,6 +383,16 @@ def test_symbolic_links_are_refused_never_followed(tmp_path):
         (f"a symbolic link (to {solution}), not a file", b""), (f"a symbolic link (to {elsewhere}), not a folder", b"")]
 
 
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    """A FIFO named like a notebook would block a reader forever: the grader's opener refuses it at once."""
+    folder = tmp_path / "class"
+    folder.mkdir()
+    os.mkfifo(folder / "ada.ipynb")
+    given = collect([folder / "ada.ipynb"])
+    assert [(submission.refused, submission.data) for submission in given] == [
+        ("a FIFO, not a regular file", b"")]
+
+
 def test_workbook_py_takes_paths_from_the_folder_it_is_run_in(tmp_path):
     """Relative paths were taken from the repository (workbook.py ran the grader there); the caller's folder is still
     kept off the import path."""

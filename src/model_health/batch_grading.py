@@ -155,17 +155,17 @@ def _link_reason(path: Path) -> str:
 
 
 def _open_regular_file(path: Path):
-    """``path`` opened for reading without following a symbolic link; :class:`_Refused` if it is not a file."""
-    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    """``path`` opened for reading without following a symbolic link (the grader's own opener,
+    :func:`~model_health.grading._transfer.open_regular_file`); :class:`_Refused` if it is not a file."""
+    from model_health.grading._transfer import TransferRefused, open_regular_file
+
     try:
-        descriptor = os.open(path, flags)  # O_NONBLOCK: opening a named pipe does not wait for a writer
+        return open_regular_file(path)
     except OSError as error:
-        raise _Refused(_link_reason(path) if path.is_symlink() else f"could not be read ({error.strerror})") from None
-    file = os.fdopen(descriptor, "rb")
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        file.close()
-        raise _Refused("not a regular file (a device, a named pipe or a socket)")
-    return file
+        raise _Refused(f"could not be read ({error.strerror})") from None
+    except TransferRefused as refused:  # its message names the path, which the gradebook shows beside this reason
+        reason = str(refused).removeprefix(f"{path} ").removeprefix("is ").split("; ")[0]
+        raise _Refused(_link_reason(path) if path.is_symlink() else reason) from None
 
 
 def _file_submission(file, label: str, limit: int) -> Submission:

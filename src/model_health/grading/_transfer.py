@@ -35,7 +35,7 @@ import threading
 import time
 import types
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 MIB = 2 ** 20
 
@@ -456,12 +456,11 @@ def _is_link(name: str, dir_fd: int) -> bool:
         return False
 
 
-def read_regular_file(name: str | Path, limit: int, *, dir_fd: int | None = None) -> bytes:
-    """The bytes of the regular file ``name`` (relative to ``dir_fd`` if given), at most ``limit`` of them.
+def open_regular_file(name: str | Path, *, dir_fd: int | None = None) -> BinaryIO:
+    """The regular file ``name`` (relative to ``dir_fd`` if given) opened for reading, in binary.
 
     A symbolic link is not followed, and a FIFO, socket or device is not read (opened without blocking, then
-    refused), each with a :class:`TransferRefused` that says which; so is a file over ``limit`` bytes, counted as
-    they are read (a file that grows while it is read is refused too). A missing file is a FileNotFoundError.
+    refused), each with a :class:`TransferRefused` that says which. A missing file is a FileNotFoundError.
     """
     try:
         descriptor = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | _CLOSE_ON_EXEC, dir_fd=dir_fd)
@@ -469,11 +468,19 @@ def read_regular_file(name: str | Path, limit: int, *, dir_fd: int | None = None
         raise
     except OSError as error:
         raise _refusal(str(name), error) from None
-    with os.fdopen(descriptor, "rb") as file:
-        mode = os.fstat(descriptor).st_mode
-        if not stat.S_ISREG(mode):
-            kind = next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
-            raise TransferRefused(f"{name} is {kind}, not a regular file; the grader reads no other kind")
+    file = os.fdopen(descriptor, "rb")
+    mode = os.fstat(descriptor).st_mode
+    if not stat.S_ISREG(mode):
+        file.close()
+        kind = next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
+        raise TransferRefused(f"{name} is {kind}, not a regular file; the grader reads no other kind")
+    return file
+
+
+def read_regular_file(name: str | Path, limit: int, *, dir_fd: int | None = None) -> bytes:
+    """The bytes of the regular file ``name`` (see :func:`open_regular_file`), at most ``limit`` of them: a file
+    over ``limit`` bytes, counted as they are read (a file that grows while it is read too), is refused."""
+    with open_regular_file(name, dir_fd=dir_fd) as file:
         data = file.read(limit + 1)
     if len(data) > limit:
         raise TransferRefused(f"{name} is larger than {limit / MIB:g} MiB")
