@@ -383,6 +383,20 @@ def test_symbolic_links_are_refused_never_followed(tmp_path):
         (f"a symbolic link (to {solution}), not a file", b""), (f"a symbolic link (to {elsewhere}), not a folder", b"")]
 
 
+def test_the_fixtures_are_what_make_submissions_writes_from_today_s_notebook(tmp_path):
+    """A change to notebook 01's given cells left the fixtures handed in on the old version, and the gradebook test
+    failed after 3 minutes with "made with another version" on every row. This says it at once, and the fix."""
+    sys.path.insert(0, str(SUBMISSIONS.parent))
+    try:
+        import make_submissions
+    finally:
+        sys.path.remove(str(SUBMISSIONS.parent))
+    make_submissions.main(tmp_path)
+    stale = sorted(path.name for path in SUBMISSIONS.iterdir()
+                   if path.read_bytes() != (tmp_path / path.name).read_bytes())
+    assert not stale, f"{stale} differ from what tests/fixtures/make_submissions.py writes now: run it"
+
+
 def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
     """A FIFO named like a notebook would block a reader forever: the grader's opener refuses it at once."""
     folder = tmp_path / "class"

@@ -183,12 +183,16 @@ def generated_forms(value) -> dict[str, object]:
         forms["another order"] = value.iloc[::-1]
         if pd.api.types.is_float_dtype(value):
             forms["3 significant digits"] = value.map(three_significant)
+            if (value.dropna().abs() >= 0.01).all():
+                forms["3 decimals"] = value.round(3)
     elif isinstance(value, dict) and len(value) > 1 and all(is_number(item) or isinstance(item, str)
                                                             for item in value.values()):
         forms["another key order"] = dict(reversed(list(value.items())))
         forms["a Series"] = pd.Series(value)
         if all(is_number(item) and not isinstance(item, (int, np.integer)) for item in value.values()):
             forms["3 significant digits"] = {key: three_significant(item) for key, item in value.items()}
+            if all(abs(item) >= 0.01 for item in value.values()):
+                forms["3 decimals"] = {key: round(float(item), 3) for key, item in value.items()}
     elif isinstance(value, pd.DataFrame) and len(value) > 1:
         if value.shape[1] > 1:
             forms["columns in another order"] = value[value.columns[::-1]]
@@ -200,6 +204,8 @@ def generated_forms(value) -> dict[str, object]:
         if len(floats):
             forms["3 significant digits"] = value.assign(**{column: value[column].map(three_significant)
                                                             for column in floats})
+            if all((value[column].dropna().abs() >= 0.01).all() for column in floats):
+                forms["3 decimals"] = value.assign(**{column: value[column].round(3) for column in floats})
     return forms
 
 

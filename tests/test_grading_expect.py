@@ -25,8 +25,18 @@ class TestCloseEnough:
     @pytest.mark.parametrize("wrong, exact", [(0.872, 0.8729413), (0.0, 1.4e-190), (1.5e-190, 1.4e-190),
                                               (0.0788, 0.07891), (0.88, 0.8729413)])
     def test_rejects_what_differs_in_the_first_three_digits(self, wrong, exact):
-        """Truncated, off in the third digit, or a tiny p-value given as 0: not the same value."""
-        assert not close_enough(wrong, exact)
+        """Truncated, off in the third digit, or a tiny p-value given as 0: not the same value to 3 significant
+        digits (``shown=None``: the rule alone, as for a value whose prompt states its precision)."""
+        assert not close_enough(wrong, exact, shown=None)
+
+    @pytest.mark.parametrize("printed, exact, accepted", [(0.079, 0.07891, True), (0.0788, 0.07891, True),
+                                                          (0.070, 0.06973, True), (0.071, 0.06973, False),
+                                                          (0.002, 0.0017, False), (0.0, 1.4e-190, False)])
+    def test_a_value_as_the_notebooks_print_it_from_0_01_up(self, printed, exact, accepted):
+        """Issue 22 §2: what the notebook shows with 3 decimals is right, where that keeps two significant digits;
+        below 0.01 three decimals keep one, and another method's value could print the same."""
+        assert close_enough(printed, exact) is accepted
+        assert close_enough([printed, 0.5], [exact, 0.5]) is accepted
 
     def test_zero_and_nan(self):
         """0 matches only (numerically) 0; NaN matches only NaN; shapes must agree."""

@@ -76,14 +76,18 @@ def expect_binary_labels(name: str, value: Any) -> np.ndarray:
 
 
 SIGNIFICANT_DIGITS = 3
+SHOWN_DECIMALS = 3  # the notebooks print numbers with 3 decimals
 
 
-def close_enough(value: Any, expected: Any, *, digits: int = SIGNIFICANT_DIGITS) -> bool:
-    """Whether ``value`` equals ``expected`` up to rounding to ``digits`` significant digits.
+def close_enough(value: Any, expected: Any, *, digits: int = SIGNIFICANT_DIGITS,
+                 shown: int | None = SHOWN_DECIMALS) -> bool:
+    """Whether ``value`` equals ``expected`` up to rounding to ``digits`` significant digits, or as the notebooks
+    print it, with ``shown`` decimals, where that keeps two significant digits (``expected`` of 0.01 or more).
 
     Element-wise on arrays (all must hold; shapes must match). The tolerance is half a unit
     in the last kept digit of ``expected``, so it is relative: 0.873 matches 0.87294, and
-    1.40e-190 matches 1.4012e-190 while 0.0 and 1e-189 do not. NaN matches only NaN.
+    1.40e-190 matches 1.4012e-190 while 0.0 and 1e-189 do not. NaN matches only NaN. As printed,
+    0.070 matches 0.06973 (3 significant digits would want 0.0697); 0.002 does not match 0.0017.
 
     Examples
     --------
@@ -91,6 +95,8 @@ def close_enough(value: Any, expected: Any, *, digits: int = SIGNIFICANT_DIGITS)
     (True, False, False)
     >>> close_enough([0.5, 1.4e-190], np.array([0.50004, 1.40049e-190]))
     True
+    >>> close_enough([0.070, 0.5], [0.06973, 0.5]), close_enough(0.002, 0.0017), close_enough(0.070, 0.06973, shown=None)
+    (True, False, False)
     """
     value = np.asarray(value, dtype=float)
     expected = np.asarray(expected, dtype=float)
@@ -101,6 +107,11 @@ def close_enough(value: Any, expected: Any, *, digits: int = SIGNIFICANT_DIGITS)
     tolerance = np.where(expected == 0, 1e-12, 0.5 * 10.0 ** (magnitude - (digits - 1)) * (1 + 1e-6))
     with np.errstate(invalid="ignore"):
         close = np.abs(value - expected) <= tolerance
+        printable = ~close & np.isfinite(value) & np.isfinite(expected) & (
+            np.abs(expected) >= 10.0 ** (1 - shown)) if shown is not None else np.zeros_like(close)
+    if printable.any():  # as printed: the same text with `shown` decimals, as the notebook formats it
+        printed = np.vectorize(lambda number: f"{number:.{shown}f}", otypes=[str])
+        close = close | (printable & (printed(value) == printed(expected)))
     both_nan = np.isnan(value) & np.isnan(expected)
     return bool(np.all(close | both_nan))
 
@@ -136,15 +147,12 @@ def as_option(value: Any, options: Iterable[str]) -> Any:
     return value
 
 
-SHOWN_DECIMALS = 3  # the notebooks print numbers with 3 decimals
 _mistakes_seen: list | None = None  # while recording_mistakes() runs: each mistake expect_close was told of
 
 
 def accepts(value: float, expected: float, shown: int | None = SHOWN_DECIMALS) -> bool:
     """Whether :func:`expect_close` takes ``value`` for ``expected``: 3 significant digits, or as printed."""
-    return close_enough(value, expected) or bool(
-        shown is not None and np.isfinite(value) and np.isfinite(expected) and abs(expected) >= 10.0 ** (1 - shown)
-        and f"{value:.{shown}f}" == f"{expected:.{shown}f}")
+    return close_enough(value, expected, shown=shown)
 
 
 def _same_number(value: float, other: float) -> bool:
