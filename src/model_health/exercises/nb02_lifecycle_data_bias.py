@@ -16,11 +16,11 @@ import pandas as pd
 
 from model_health.data import dataset_digest
 from model_health.grading import (
-    as_option,
     Exercise,
     ExerciseSet,
     Incorrect,
     WrittenAnswer,
+    as_option,
     call_learner_function,
     close_enough,
     expect_close,

@@ -27,11 +27,11 @@ from model_health.drift import (
 )
 from model_health.drift import _psi_from_counts  # the one PSI formula, for the wrong-bins mistakes
 from model_health.grading import (
-    as_option,
     Exercise,
     ExerciseSet,
     Incorrect,
     WrittenAnswer,
+    as_option,
     call_learner_function,
     close_enough,
     expect_close,
@@ -546,7 +546,7 @@ class DataOrConceptDrift(Exercise):
         portfolio = ns["portfolio"]
         truth = "both" if portfolio.drifted_features and portfolio.severity > 0 else "none"
         answers = ("data", "concept", "both")
-        kind = drift_kind.strip().lower() if isinstance(drift_kind, str) else drift_kind
+        kind = as_option(drift_kind, answers)
         if kind not in answers:
             raise Incorrect(f"`drift_kind` should be one of {answers} (got {drift_kind!r}).")
         if kind == "data":

@@ -19,11 +19,11 @@ import pandas as pd
 
 from model_health.explain import change_needed, linear_shap, top_reasons
 from model_health.grading import (
-    as_option,
     Exercise,
     ExerciseSet,
     Incorrect,
     WrittenAnswer,
+    as_option,
     call_learner_function,
     close_enough,
     expect_binary_labels,

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from model_health.grading import (
-    as_option,
     Exercise,
     ExerciseSet,
     Incorrect,
     WrittenAnswer,
+    as_option,
     call_learner_function,
     close_enough,
     expect_close,

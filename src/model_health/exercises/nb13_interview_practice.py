@@ -22,6 +22,7 @@ from model_health.grading import (
     RubricPoint,
     StarAnswer,
     WrittenAnswer,
+    as_option,
     call_learner_function,
     close_enough,
     expect_close,
@@ -35,9 +36,6 @@ from model_health.grading import (
 NOTEBOOK = "13_interview_practice"
 
 
-def _choice(value):
-    """A learner's pick among named options: case and surrounding spaces do not matter."""
-    return value.strip().lower() if isinstance(value, str) else value
 KS_ALPHA = 0.01
 FAILURE_KINDS = ("data drift", "concept drift", "label drift")
 
@@ -141,7 +139,7 @@ class FraudDiagnosis(Exercise):
                                    ("recall_this_quarter", recall_this_quarter, this)):
             expect_close(name, expect_number(name, value), rates["recall"], mistakes={
                 "that is precision; recall is the share of fraud that was flagged.": rates["precision"]})
-        failure_kind = _choice(failure_kind)
+        failure_kind = as_option(failure_kind, FAILURE_KINDS)
         if failure_kind not in FAILURE_KINDS:
             raise Incorrect(f"`failure_kind` should be one of {FAILURE_KINDS}, got {failure_kind!r}.")
         truth = "concept drift" if ns["transactions"]["adapted"].any() else "data drift"
@@ -228,7 +226,7 @@ class ProxyMeasure(Exercise):
                 raise Incorrect(f"proxy_auc['{feature}'] = {given[feature]:.4f}, but roc_auc_score(audit['woman'], "
                                 f"audit['{feature}']) is {candidates[0][feature]:.4f}.")
         strongest = _proxy_aucs(audit, features).map(lambda auc: max(auc, 1 - auc)).idxmax()
-        if _choice(proxy_feature) != strongest:
+        if as_option(proxy_feature, features) != strongest:
             raise Incorrect(f"{proxy_feature!r} is not the input that tells women from men best (highest AUC, or "
                             "lowest below 0.5).")
         return (f"Without seeing gender, the model approves women {abs(gap) * 100:.1f} percentage points less: `{strongest}` tells "
@@ -361,7 +359,7 @@ class ExplainDecision(Exercise):
     def expect(self, ns, top_reason, income_needed_k, decision_without_break):
         figures = _decision_figures(ns)
         shap_values = figures["shap"]
-        top_reason = _choice(top_reason)
+        top_reason = as_option(top_reason, shap_values.index)
         if top_reason not in shap_values.index:
             raise Incorrect(f"`top_reason` should be one of the inputs {list(shap_values.index)}, got {top_reason!r}.")
         if top_reason != figures["top_reason"]:
@@ -374,7 +372,7 @@ class ExplainDecision(Exercise):
         expect_close("income_needed_k", expect_number("income_needed_k", income_needed_k), needed, mistakes={
             "that is the change of income; give the income itself (the applicant's plus the change).":
                 figures["income_change"]})
-        decision_without_break = _choice(decision_without_break)
+        decision_without_break = as_option(decision_without_break, ("approved", "denied"))
         if decision_without_break not in ("approved", "denied"):
             raise Incorrect(f"`decision_without_break` should be 'approved' or 'denied', got {decision_without_break!r}.")
         truth = "approved" if figures["approved_without_break"] else "denied"
@@ -462,7 +460,7 @@ class SegmentCtr(Exercise):
             raise Incorrect(f"`ctr_change_by_segment` does not match CTR over weeks {figures['last']} / CTR over weeks "
                             f"{figures['first']} - 1, per segment.")
         worst = figures["change"].idxmin()
-        if _choice(degraded_segment) != worst:
+        if as_option(degraded_segment, figures["change"].index) != worst:
             raise Incorrect(f"{degraded_segment!r} is not the segment whose CTR fell most.")
         overall = figures["ctr_by_week"]
         return (f"Overall CTR moved {overall.iloc[-WINDOW_WEEKS:].mean() / overall.iloc[:WINDOW_WEEKS].mean() - 1:+.1%}, "
@@ -598,7 +596,7 @@ class Readiness(Exercise):
                      item="check of READINESS_CHECKS")
         covered = {_READINESS_DOMAIN[check] for check in TEAM_PLAN}
         missing = sorted(set(READINESS_DOMAINS) - covered)
-        missing_domain = _choice(missing_domain)
+        missing_domain = as_option(missing_domain, READINESS_DOMAINS)
         if missing_domain not in READINESS_DOMAINS:
             raise Incorrect(f"`missing_domain` should be one of {READINESS_DOMAINS}, got {kind_of(missing_domain)}.")
         if missing_domain != missing[0]:

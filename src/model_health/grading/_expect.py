@@ -320,7 +320,7 @@ def expect_picks(name: str, value: Any, expected: Mapping[str, str], options: It
     if not isinstance(value, Mapping) or set(value) != set(expected):
         raise Incorrect(f"`{name}` should be a dict with one key per {item}: {sorted(expected)}.")
     for key, right in expected.items():
-        given = value[key].strip().lower() if isinstance(value[key], str) else value[key]
+        given = as_option(value[key], options)
         if given not in options:
             raise Incorrect(f"{name}[{key!r}] should be one of {options}, got {kind_of(given)}.")
         if given != right:
