@@ -188,6 +188,10 @@ def as_reference_form(answer: Any, reference: Any) -> Any:
     return answer
 
 
+# What as_reference_form can write another way; any other answer (a number, a function) is judged as it is.
+_REFORMABLE = (str, list, tuple, dict, np.ndarray, pd.Series, pd.DataFrame, pd.Index)
+
+
 class Exercise:
     """One exercise: what it reads, its hints, and how it judges an answer.
 
@@ -255,8 +259,9 @@ class Exercise:
             answers = {**answers, **stripped}
             namespace = {**namespace, **stripped}
         result = self._judged_as_given(namespace, answers)
-        if result.status is not Status.INCORRECT:
-            return result
+        if result.status is not Status.INCORRECT or not any(isinstance(value, _REFORMABLE)
+                                                           for value in answers.values()):
+            return result  # a number or a function has no other form: no reference to compute
         canonical = self._in_the_reference_form(namespace, answers)
         if not canonical:
             return result
@@ -267,12 +272,15 @@ class Exercise:
         """The answers written in another form than the reference's, in its form (see :func:`as_reference_form`):
         a check judges the value, and an answer judged wrong is judged again in this form."""
         try:
-            reference = self.reference(namespace)
+            references = self._by_read(self.reference(namespace))
         except Exception:  # no reference (or none on these data): the verdict stands as judged
             return {}
-        references = dict(zip(self.reads, reference if len(self.reads) > 1 else (reference,)))
         reformed = {name: as_reference_form(answers[name], references[name]) for name in references}
         return {name: value for name, value in reformed.items() if value is not answers[name]}
+
+    def _by_read(self, reference: Any) -> dict[str, Any]:
+        """The reference answer per variable the exercise reads (a tuple when it reads several)."""
+        return dict(zip(self.reads, reference if len(self.reads) > 1 else (reference,), strict=True))
 
     def _judged_as_given(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> Result:
         """The verdict; an exception the check did not mean to raise is the check's fault (check failed) unless
@@ -300,7 +308,7 @@ class Exercise:
         except Exception:
             return False
         try:
-            references = dict(zip(self.reads, reference if len(self.reads) > 1 else (reference,), strict=True))
+            references = self._by_read(reference)
             self._verdict({**namespace, **references}, references)
         except Exception:
             return False
