@@ -18,7 +18,7 @@ import pytest
 from model_health.grading import ____, STAR_PARTS, StarAnswer, Status, WrittenAnswer, split_star
 from model_health.grading._core import solution_code
 
-from conftest import solved_namespace
+from conftest import significant, solved_namespace
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [path.stem for path in sorted((REPO / "solutions").glob("*.ipynb"))]
@@ -138,10 +138,6 @@ def container_kinds(value) -> set[str]:
 
 # --- correct forms, generated from the solution's answer --------------------------------------------------------------
 
-def three_significant(value: float) -> float:
-    return float(f"{value:.3g}")
-
-
 def is_number(value) -> bool:
     import numpy as np
 
@@ -165,7 +161,7 @@ def generated_forms(value) -> dict[str, object]:
         else:
             if abs(value) >= 0.01:  # below, 3 decimals keep one digit: "0.002" could be another method's 0.0024
                 forms["3 decimals"] = round(float(value), 3)
-            forms["3 significant digits"] = three_significant(value)
+            forms["3 significant digits"] = significant(value)
     elif isinstance(value, str) and value.strip():
         forms["in capitals"] = value.upper()
         forms["with spaces around"] = f"  {value} "
@@ -182,7 +178,7 @@ def generated_forms(value) -> dict[str, object]:
         forms["a dict"] = value.to_dict()
         forms["another order"] = value.iloc[::-1]
         if pd.api.types.is_float_dtype(value):
-            forms["3 significant digits"] = value.map(three_significant)
+            forms["3 significant digits"] = value.map(significant)
             if (value.dropna().abs() >= 0.01).all():
                 forms["3 decimals"] = value.round(3)
     elif isinstance(value, dict) and len(value) > 1 and all(is_number(item) or isinstance(item, str)
@@ -190,7 +186,7 @@ def generated_forms(value) -> dict[str, object]:
         forms["another key order"] = dict(reversed(list(value.items())))
         forms["a Series"] = pd.Series(value)
         if all(is_number(item) and not isinstance(item, (int, np.integer)) for item in value.values()):
-            forms["3 significant digits"] = {key: three_significant(item) for key, item in value.items()}
+            forms["3 significant digits"] = {key: significant(item) for key, item in value.items()}
             if all(abs(item) >= 0.01 for item in value.values()):
                 forms["3 decimals"] = {key: round(float(item), 3) for key, item in value.items()}
     elif isinstance(value, pd.DataFrame) and len(value) > 1:
@@ -202,7 +198,7 @@ def generated_forms(value) -> dict[str, object]:
         floats = [column for column in value.select_dtypes("float").columns  # counts stored as floats stay whole
                   if not np.allclose(value[column].dropna() % 1, 0)]
         if len(floats):
-            forms["3 significant digits"] = value.assign(**{column: value[column].map(three_significant)
+            forms["3 significant digits"] = value.assign(**{column: value[column].map(significant)
                                                             for column in floats})
             if all((value[column].dropna().abs() >= 0.01).all() for column in floats):
                 forms["3 decimals"] = value.assign(**{column: value[column].round(3) for column in floats})
