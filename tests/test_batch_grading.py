@@ -78,20 +78,24 @@ def test_feedback_and_summary_files(graded):
 
 @pytest.mark.slow
 def test_a_rerun_resumes_and_a_changed_file_is_graded_again(graded, tmp_path):
-    out = tmp_path / "gradebook.csv"
-    out.write_bytes(graded.read_bytes())
-    out.with_suffix(".feedback.csv").write_bytes(graded.with_suffix(".feedback.csv").read_bytes())
+    """A rerun keeps the row of a file it graded before, unchanged, without grading it again; a changed file
+    is graded again."""
     changed = tmp_path / "class"
     changed.mkdir()
     for name in ("correct.ipynb", "empty.ipynb"):
         (changed / name).write_bytes((SUBMISSIONS / name).read_bytes())
+    before = [row for row in read_gradebook(graded) if Path(row.submission).name in ("correct.ipynb", "empty.ipynb")]
+    for row in before:  # the earlier run, as if it had graded this folder; a kept row is recognisable
+        row.submission = str(changed / Path(row.submission).name)
+        row.learner = "graded before"
+    out = tmp_path / "gradebook.csv"
+    batch_grading.write_gradebook(before, out)
     notebook = nbformat.read(changed / "empty.ipynb", as_version=4)
     notebook.metadata["model_health"]["learner"] = "empty, handed in again"
     nbformat.write(notebook, changed / "empty.ipynb")
-    submissions = collect([changed])
-    rows = grade_all(submissions, out, options=OPTIONS, jobs=1, progress=False)
+    rows = grade_all(collect([changed]), out, options=OPTIONS, jobs=1, progress=False)
     learners = {Path(row.submission).name: row.learner for row in rows}
-    assert learners == {"correct.ipynb": "correct", "empty.ipynb": "empty, handed in again"}
+    assert learners == {"correct.ipynb": "graded before", "empty.ipynb": "empty, handed in again"}
 
 
 def test_a_pass_rate_counts_only_submissions_judged_on_the_exercise():
