@@ -466,3 +466,15 @@ def test_two_learners_alone_sharing_wrong_answers_are_flagged_and_a_common_mista
     assert rows[0].copied == "q3, q5 hold the same wrong answers as bob's, which no other learner gave: look at both"
     assert rows[1].copied.endswith("as ada's, which no other learner gave: look at both")
     assert rows[2].copied == rows[3].copied == ""
+
+
+def test_a_batch_s_own_published_solutions_are_its_copy_reference_without_grading_them_again():
+    published = batch_grading.Submission("class/published.ipynb", batch_grading._published_solutions(NB01) + b"\n")
+    learner = batch_grading.Submission("class/ada.ipynb", (SUBMISSIONS / "correct.ipynb").read_bytes())
+    rows = [Graded(submission.label, submission.digest, "ada", NB01, state="graded")
+            for submission in (published, learner)]
+    found = batch_grading._published_rows(rows, [published, learner], [NB01])
+    assert list(found) == [NB01] and found[NB01].submission == published.label
+    assert (found[NB01].learner, rows[0].learner) == (batch_grading.PUBLISHED, "ada")  # a copy is relabelled
+    rows[0].variant = "7"  # graded on a learner's variant: not what the published solutions carry
+    assert batch_grading._published_rows(rows, [published, learner], [NB01]) == {}

@@ -55,6 +55,9 @@ def mistakes(ns):
         ("q2", dict(to_instances=lambda frame: {"instances": []}), "one dict per row"),
         ("q3", dict(labelled_share=inner_join), "an inner JOIN drops"),
         ("q3", dict(labelled_share=ns["labelled_share"].iloc[:-1]), "one value per week"),
+        # issue 22: every week was all or nothing labelled, so integer division and "has a label" passed
+        ("q3", dict(labelled_share=np.floor(ns["labelled_share"])), "divides integers as integers"),
+        ("q3", dict(labelled_share=(ns["labelled_share"] > 0).astype(float)), "some labels is not all labelled"),
         ("q4", dict(monitor_window=window_without_lag), "judge F1 on no labels"),
         ("q4", dict(monitor_window=lambda run_date: pd.Timestamp(run_date) - pd.Timedelta(days=7)), "(start, end)"),
         ("q5", dict(f1_sd=sd_full, f1_threshold=ns["reference_f1"] - 2 * sd_full), "resampled at the reference's size"),

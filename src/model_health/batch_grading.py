@@ -974,15 +974,32 @@ def flag_copies(rows: list[Graded], references: list[Graded] = ()) -> None:
                               f"as {learner}'s, which no other learner gave: look at both")
 
 
-def _published_reference(name: str, options: Options, scratch: Path) -> Graded:
-    """The published solutions of notebook ``name`` graded as a submission: what copying them would carry."""
+def _published_solutions(name: str) -> bytes:
     from model_health.authoring import solved_learner_notebook
 
-    solved = nbformat.writes(solved_learner_notebook(name)).encode()
-    reference = grade_submission(Submission(f"{PUBLISHED}: {name}", solved),
+    return nbformat.writes(solved_learner_notebook(name)).encode()
+
+
+def _published_reference(name: str, options: Options, scratch: Path) -> Graded:
+    """The published solutions of notebook ``name`` graded as a submission: what copying them would carry."""
+    reference = grade_submission(Submission(f"{PUBLISHED}: {name}", _published_solutions(name)),
                                  replace(options, variants=False), scratch)
     reference.learner = PUBLISHED
     return reference
+
+
+def _published_rows(rows: list[Graded], submissions: list[Submission], names: list[str]) -> dict[str, Graded]:
+    """Per notebook of ``names``, a row of this batch that graded its published solutions, file for file, on the
+    published seed (an instructor's check run hands them in): as a reference, it needs no grading again."""
+    published = {hashlib.sha256(_published_solutions(name).rstrip(b"\n")).hexdigest(): name for name in names}
+    found = {}
+    for submission in submissions:
+        name = published.get(hashlib.sha256(submission.data.rstrip(b"\n")).hexdigest())
+        row = next((row for row in rows if (row.submission, row.digest) == (submission.label, submission.digest)
+                    and row.notebook == name and not row.variant and not _unfinished(row)), None)
+        if row is not None and not submission.refused:
+            found[name] = replace(row, learner=PUBLISHED, problems=list(row.problems))
+    return found
 
 
 def package_digest() -> str:
@@ -1085,9 +1102,11 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
         variant_notebooks = sorted({row.notebook for row in rows if row.variant})
         references = []
         if todo and variant_notebooks:  # with variants, copying the published solutions is checked too
-            with _grading_pool(jobs, options) as pool:
-                references = list(pool.map(_published_reference, variant_notebooks, repeat(options),
-                                           repeat(scratch)))
+            found = _published_rows(rows, submissions, variant_notebooks)
+            references = list(found.values())
+            if missing := [name for name in variant_notebooks if name not in found]:
+                with _grading_pool(jobs, options) as pool:
+                    references += pool.map(_published_reference, missing, repeat(options), repeat(scratch))
         if todo:
             flag_copies(rows, references)
     finally:

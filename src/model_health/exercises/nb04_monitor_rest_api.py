@@ -29,6 +29,7 @@ from model_health.grading import (
     expect_number,
     expect_series,
     kind_of,
+    refuse_the_wrong_method,
 )
 
 NOTEBOOK = "04_monitor_rest_api"
@@ -201,6 +202,14 @@ class LabelledShare(Exercise):
         if list(given.index) != list(expected.index):
             raise Incorrect(f"`labelled_share` should have one value per week {list(expected.index)}, got "
                             f"{list(given.index)}.")
+        mistakes = {  # each equals the right share where a week is all or nothing labelled
+            "SQLite divides integers as integers, so a week partly labelled comes out 0: multiply by 1.0 (or use "
+            "AVG(label IS NOT NULL)).": np.floor(expected.to_numpy()),
+            "a week with some labels is not all labelled: the share is labelled predictions over all of the week's.":
+                np.ceil(expected.to_numpy()),
+        }
+        for message, wrong in mistakes.items():
+            refuse_the_wrong_method(given.to_numpy(), expected.to_numpy(), wrong, f"`labelled_share`: {message}")
         if not close_enough(given.to_numpy(), expected.to_numpy()):
             raise Incorrect(f"`labelled_share` should be {expected.round(3).to_dict()}: a share, labelled rows over "
                             "all predictions of the week (an inner JOIN drops the unlabelled ones).")
