@@ -72,6 +72,10 @@ def mistakes(ns):
         ("q2", dict(first_month_below_line=lambda f, b, t: 0), "the first month below the line is not 0"),
         ("q2", dict(first_month_below_line=lambda f, b, t: "5"), "should be a month number"),
         ("q2", dict(first_degraded_month=1), "not what `first_month_below_line(f1_by_month"),
+        # issue 22: with a right function called on month 1's F1, the month matched; the line shows the baseline
+        ("q2", dict(degradation_line=(1 - ns["DEGRADATION_TOLERANCE"]) * f1.iloc[0]), "drawn from month 1's F1"),
+        ("q2", dict(degradation_line=ns["DEGRADATION_TOLERANCE"] * ns["baseline_f1"]), "the tolerance's share"),
+        ("q2", dict(degradation_line=ns["baseline_f1"]), "baseline_f1 itself"),
         ("q3", dict(psi=lambda reference, current: population_stability_index(current, reference)), "swapped"),
         # PSI's formula is symmetric, so binning on the current sample is the same mistake as swapping.
         ("q3", dict(psi=psi_without_floor), "Floor the shares"),

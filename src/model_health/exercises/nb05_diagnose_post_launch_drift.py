@@ -200,16 +200,27 @@ _UNSEEN_F1_CASES = (
 
 class FirstDegradedMonth(Exercise):
     title = "When did performance degrade?"
-    reads = ("first_month_below_line", "first_degraded_month")
+    reads = ("first_month_below_line", "degradation_line", "first_degraded_month")
     hints = (
         "Degraded means F1 below (1 - tolerance) * baseline_f1: the line is drawn from the F1 at launch, not "
-        "from month 1.",
+        "from month 1. degradation_line is that line for DEGRADATION_TOLERANCE.",
         "Filter f1_by_month with that condition and take the smallest month of what is left; None if nothing is.",
     )
 
-    def expect(self, ns, first_month_below_line, first_degraded_month):
+    def expect(self, ns, first_month_below_line, degradation_line, first_degraded_month):
         f1 = reference_f1_by_month(ns)
-        line = (1 - ns["DEGRADATION_TOLERANCE"]) * ns["baseline_f1"]
+        baseline, tolerance = ns["baseline_f1"], ns["DEGRADATION_TOLERANCE"]
+        line = (1 - tolerance) * baseline
+        # Month 1's F1 can put the line on the same side of every month as the launch baseline does: the line
+        # itself shows which F1 it was drawn from.
+        expect_close("degradation_line", expect_number("degradation_line", degradation_line), line, mistakes={
+            "drawn from month 1's F1; the line is relative to baseline_f1, the F1 the model was approved with.":
+                (1 - tolerance) * f1.iloc[0],
+            "that is the tolerance's share of baseline_f1; the line is (1 - DEGRADATION_TOLERANCE) * baseline_f1.":
+                tolerance * baseline,
+            "that is baseline_f1 itself; a month is degraded only when it is DEGRADATION_TOLERANCE below it.":
+                baseline,
+        })
         for description, case_f1, baseline, tolerance in _UNSEEN_F1_CASES:
             month = _expect_month_or_none(
                 f"first_month_below_line(...) for {description}",
@@ -243,9 +254,9 @@ class FirstDegradedMonth(Exercise):
                             f"baseline_f1, DEGRADATION_TOLERANCE)` gives ({shown}): apply your function to "
                             "this notebook's values.")
         if expected is None:
-            return "No month degraded beyond the tolerance."
-        return (f"Month {expected}. Labels arrive later, so a label-based alarm hears of it even later: "
-                "watch the inputs too.")
+            return f"No month's F1 is below the line ({line:.3f})."
+        return (f"Month {expected}, the first below F1 {line:.3f}. Labels arrive later, so a label-based alarm hears "
+                "of it even later: watch the inputs too.")
 
 
 def _psi_with_edges(reference, current, *, side: str) -> float:
