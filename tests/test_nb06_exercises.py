@@ -11,6 +11,7 @@ import pytest
 from model_health.exercises import nb06_bias_mitigation_explanations as nb06
 from model_health.explain import linear_shap
 from model_health.grading import Status
+from model_health.notebook import global_seed
 
 from conftest import chromium, feedback_failures, rendered_text, significant
 
@@ -79,6 +80,10 @@ def mistakes(ns):
         ("q3", dict(eg_shortlist=nb06._exponentiated_gradient(ns["train"], test, ns["FEATURES"], ns["SEED"],
                                                              "TruePositiveRateParity", "gender")), "across gender"),
         ("q3", dict(eg_shortlist=shortlist), "differs from the stated method"),
+        # issue 22: predict without random_state drew from the global generator, which setup() had made a fresh
+        # RandomState(SEED): right from the top, wrong on a re-run. Now it is wrong at once.
+        ("q3", dict(eg_shortlist=ns["constrained"].predict(test[ns["FEATURES"]], random_state=np.random.RandomState(
+            global_seed(ns["SEED"])))), "pass random_state=SEED"),
         ("q3", dict(eg_shortlist=proba), "scores, not 0/1 labels"),
         ("q4", dict(to_shortlist=nb06._threshold_optimizer(ns["train"], test, ns["FEATURES"], ns["SEED"],
                                                            "true_positive_rate_parity", "test")), "fitted on the test set"),

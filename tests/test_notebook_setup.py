@@ -20,6 +20,18 @@ class TestSetup:
         setup(7)
         assert (np.random.rand(), random.random()) == first
 
+    def test_code_that_forgets_random_state_differs_from_random_state_seed_at_once(self):
+        """Issue 22: with the global generator seeded with SEED itself, a learner's fit or sample without
+        random_state=SEED matched the reference on a first run from the top, and failed on a re-run."""
+        from sklearn.utils import check_random_state
+
+        for seed in (7, 2026):
+            setup(seed)
+            forgot = check_random_state(None).randint(0, 2 ** 31, size=8)
+            assert not np.array_equal(forgot, check_random_state(seed).randint(0, 2 ** 31, size=8))
+            setup(seed)
+            assert np.array_equal(check_random_state(None).randint(0, 2 ** 31, size=8), forgot)  # still seeded
+
     def test_default_seed(self):
         """Without an argument the workbook's default seed is used."""
         assert setup() == DEFAULT_SEED

@@ -29,8 +29,21 @@ class _OptionalDependencyNotices(logging.Filter):
         return not self.pattern.match(record.getMessage())
 
 
+def global_seed(seed: int) -> int:
+    """The seed :func:`setup` gives numpy's and ``random``'s global generators: derived from ``seed``, never ``seed``.
+
+    Seeded with ``seed`` itself, the global generator would be a fresh ``RandomState(seed)``: code that forgets
+    ``random_state=SEED`` would match the reference on a first run from the top and fail on a re-run. With a
+    stream of its own, it differs at once, and the check says so.
+
+    >>> global_seed(2026) != 2026 and global_seed(2026) == global_seed(2026)
+    True
+    """
+    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+
+
 def setup(seed: int = DEFAULT_SEED) -> int:
-    """Seed numpy and ``random``, set the plotting style, silence known library noise, send nothing.
+    """Seed numpy and ``random`` (with :func:`global_seed`), set the plotting style, silence known library noise, send nothing.
 
     Telemetry and update checks of the tools (Evidently, MLflow) stay off unless the user
     switched them on (see ``model_health._offline``).
@@ -42,8 +55,8 @@ def setup(seed: int = DEFAULT_SEED) -> int:
     import seaborn as sns
 
     quiet_by_default()  # done on `import model_health` too; repeated so the set-up states it
-    random.seed(seed)
-    np.random.seed(seed)
+    random.seed(global_seed(seed))
+    np.random.seed(global_seed(seed))
     sns.set_theme(style="whitegrid", context="notebook")
     matplotlib.rcParams.update({"figure.dpi": 80, "axes.titleweight": "bold"})
     pd.set_option("display.precision", 3)
