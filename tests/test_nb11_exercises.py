@@ -78,7 +78,13 @@ def mistakes(ns):
         ("q3", dict(latency_slos=latency), f"latency_slos[{first!r}]"),
         ("q4", dict(unknown_models=[]), "unknown is not met"),
         ("q4", dict(breached_models=ns["breached_models"][:-1]), "breach at least one SLO"),
-        ("q5", dict(first_to_fix="support-escalation"), "most overspent"),
+        # issue 22: without the tier filter, the tie at -4.00 between fraud-wire (high) and support-escalation
+        # (limited) gave the right first model; a list shows the filter
+        ("q5", dict(fix_order=["fraud-wire", "support-escalation", "upsell-propensity", "loan-approval"]),
+         "support-escalation, a limited-tier model"),
+        ("q5", dict(fix_order=list(reversed(ns["fix_order"]))), "from the most overspent"),
+        ("q5", dict(fix_order=ns["fix_order"][:1]), "misses ['loan-approval']"),
+        ("q5", dict(fix_order="fraud-wire"), "should be a list of model names"),
         ("q6", dict(routing=no_inhibit), "Add an inhibit rule"),
         # issue 22: these passed a check that counted alerts only
         ("q6", dict(routing=reversed_inhibition), "the wrong way round"),
@@ -114,7 +120,7 @@ def correct_in_another_form(ns):
         ("q3", dict(latency_slos={model: {"p95_ms": {"max": int(slo["p95_ms"]["max"])}}
                                   for model, slo in reversed(list(ns["latency_slos"].items()))})),
         ("q4", dict(breached_models=tuple(reversed(ns["breached_models"])), unknown_models=set(ns["unknown_models"]))),
-        ("q5", dict(first_to_fix=np.str_(ns["first_to_fix"]))),
+        ("q5", dict(fix_order=tuple(np.str_(model) for model in ns["fix_order"]))),
         ("q6", dict(routing={**ns["routing"], "route": {**ns["routing"]["route"], "routes": [
             {"match": {"severity": "critical"}, "receiver": "pagerduty"},
             {"match": {"severity": "warning"}, "match_re": {"kind": "drift|fairness"}, "receiver": "servicenow"}]}})),

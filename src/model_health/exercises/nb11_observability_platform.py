@@ -403,28 +403,52 @@ class Incidents(Exercise):
         return payloads
 
 
-def _first_to_fix(ns) -> str | None:
+def _fix_order(ns) -> pd.Series:
+    """The lowest budget left of each high-tier model with a breached SLO, most overspent first (ties by name)."""
     status = _status(ns)
     tiers = ns["fleet"].models.set_index("model")["risk_tier"]
     breached = status[(status["status"] == "breached") & status["model"].map(tiers).eq("high")]
-    return None if breached.empty else str(breached.sort_values(["budget_left", "model"]).iloc[0]["model"])
+    return breached.groupby("model")["budget_left"].min().sort_values(kind="stable")
 
 
-class FirstToFix(Exercise):
+class FixOrder(Exercise):
     title = "Read the dashboard: what do you fix first?"
-    reads = ("first_to_fix",)
-    hints = ("Among high-tier models with a breached SLO, the one whose error budget is most overspent (the lowest "
-             "'budget left').",)
+    reads = ("fix_order",)
+    hints = ("Keep the high-tier models with a breached SLO, then sort them by 'budget left', lowest (most "
+             "overspent) first.",)
 
-    def expect(self, ns, first_to_fix):
-        expected = _first_to_fix(ns)
-        if first_to_fix != expected:
-            raise Incorrect(f"{first_to_fix!r} is not the high-tier model with the most overspent error budget; "
-                            "compare 'budget left' in the drill-downs of the breached high-tier models.")
-        return f"Fix {expected} first: high risk, and the furthest past its budget."
+    def expect(self, ns, fix_order):
+        expected = _fix_order(ns)
+        if isinstance(fix_order, (str, bytes, Mapping)) or not hasattr(fix_order, "__iter__"):
+            raise Incorrect(f"`fix_order` should be a list of model names, most overspent first, got "
+                            f"{kind_of(fix_order)}.")
+        given = [str(model).strip() for model in fix_order]
+        tiers = ns["fleet"].models.set_index("model")["risk_tier"]
+        breached = set(_status(ns).query("status == 'breached'")["model"])
+        for model in given:
+            if model in expected.index:
+                continue
+            if model not in tiers.index:
+                raise Incorrect(f"`fix_order` holds {model!r}, which is no model of this fleet.")
+            if tiers[model] != "high":
+                raise Incorrect(f"`fix_order` holds {model}, a {tiers[model]}-tier model: the page asks about the "
+                                "high-tier ones (filter on risk_tier before sorting).")
+            if model not in breached:
+                raise Incorrect(f"`fix_order` holds {model}, whose SLOs are not breached: keep only the breached.")
+        if len(set(given)) != len(given):
+            raise Incorrect("`fix_order` names a model twice: one entry per model, by its most overspent SLO.")
+        if missing := sorted(set(expected.index) - set(given)):
+            raise Incorrect(f"`fix_order` misses {missing}: high-tier, with a breached SLO.")
+        if (np.diff(expected[given].to_numpy()) < 0).any():
+            raise Incorrect(f"`fix_order` should run from the most overspent (the lowest 'budget left') to the "
+                            f"least: {expected.round(2).to_dict()}.")
+        if not given:
+            return "No high-tier model has a breached SLO: nothing on this page to fix first."
+        return (f"Fix {given[0]} first: high risk, and the furthest past its budget"
+                f"{'; then ' + ', '.join(given[1:]) if len(given) > 1 else ''}.")
 
     def reference(self, ns):
-        return _first_to_fix(ns)
+        return list(_fix_order(ns).index)
 
 
 class ScaleOut(WrittenAnswer):
@@ -442,7 +466,7 @@ class ScaleOut(WrittenAnswer):
 
 
 EXERCISES = ExerciseSet(NOTEBOOK, [
-    PrecisionSql(), StaleLabels(), LatencySlo(), SloStatus(), FirstToFix(), Routing(), PageCount(), Incidents(),
+    PrecisionSql(), StaleLabels(), LatencySlo(), SloStatus(), FixOrder(), Routing(), PageCount(), Incidents(),
     ScaleOut(),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9 = EXERCISES
