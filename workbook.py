@@ -22,9 +22,11 @@ with pip; --pip always uses pip.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -146,12 +148,19 @@ def touched_notebooks(paths: list[str]) -> list[str]:
     return sorted(numbers)
 
 
+def temporary_folder(prefix: str) -> Path:
+    """A new folder, removed when this process exits (after the runs it started have ended)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def prepare_test_environment() -> None:
     """What the test command's processes inherit (`test` and benchmarks/test_command.py)."""
     # Checks run by the tests never mark a learner's own exercises done.
-    os.environ.setdefault("MODEL_HEALTH_PROGRESS", tempfile.mkdtemp(prefix="model-health-progress-"))
+    os.environ.setdefault("MODEL_HEALTH_PROGRESS", str(temporary_folder("model-health-progress-")))
     # The notebooks' files (stores, logs, reports) go to a temporary folder: a learner's own output/ is left alone.
-    os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-health-test-")) / "output")
+    os.environ["MODEL_HEALTH_OUTPUT"] = str(temporary_folder("model-health-test-") / "output")
     # One thread per process: the workers already fill the cores, and OpenMP threads that spin-wait for a core
     # another worker holds made nbval on two workers slower than on one (184 s against 91 s).
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -194,7 +203,7 @@ def main(argv: list[str]) -> None:
                    offline="--offline" in argv)
     if command in ("test", "grade", "bench"):
         # These run the solutions, checking every exercise: keep that out of the learner's own progress file.
-        os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-progress-")
+        os.environ["MODEL_HEALTH_PROGRESS"] = str(temporary_folder("model-health-progress-"))
     if command == "test":
         prepare_test_environment()
     if command == "setup":

@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot is imported anywhere: tests draw, never show
 
+import atexit  # noqa: E402
 import importlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
@@ -24,17 +25,21 @@ from hypothesis.configuration import set_hypothesis_home_dir  # noqa: E402
 settings.register_profile("workbook", deadline=None, derandomize=True, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.load_profile("workbook")
-set_hypothesis_home_dir(tempfile.mkdtemp(prefix="model-health-test-hypothesis-"))  # its caches, not in the tree
+# Every folder this process makes for the tests is under one, removed when it exits: a notebook's run leaves stores
+# and logs of tens of MB, and a machine that runs the suite often must not fill its disk with them.
+SCRATCH = Path(tempfile.mkdtemp(prefix="model-health-test-"))
+atexit.register(shutil.rmtree, SCRATCH, ignore_errors=True)
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hypothesis-", dir=SCRATCH))  # its caches, not in the tree
 
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 # Checks record progress; tests must never mark a learner's own exercises done.
-os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-test-progress-")
+os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="progress-", dir=SCRATCH)
 # The notebooks' files (MLflow stores, prediction logs, reports) go to a temporary output/ folder, never the
 # repository's; each run of a notebook in the tests sets its own (run_code_cells, the learner runs).
-os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-health-test-")) / "output")
+os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="run-", dir=SCRATCH)) / "output")
 # A check that breaks fails the test (CheckFailed) instead of telling a learner "check failed: please report".
 os.environ["MODEL_HEALTH_STRICT_CHECKS"] = "1"
 
@@ -54,7 +59,7 @@ def run_code_cells(notebook_path: Path) -> dict:
     namespace: dict = {"__name__": "__notebook__"}
     environment = dict(os.environ)  # a kernel's variables (e.g. MLflow's tracking URI) die with it; so must these
     # Its files (stores, logs) in a folder of its own: no other run, in this process or another, empties it.
-    os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="model-health-test-")) / "output")
+    os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="run-", dir=SCRATCH)) / "output")
     folder = os.getcwd()
     os.chdir(notebook_path.parent)  # a kernel runs in the notebook's folder
     try:

@@ -59,10 +59,14 @@ def solved_variant(name: str, learner: str) -> nbformat.NotebookNode:
 
 def answer_values(notebook, name: str) -> dict[tuple[str, ...], dict[str, str]]:
     """Run ``notebook`` and keep, right after each answer slot, the values (not functions) its exercises read."""
+    reads = {exercise.name: exercise.reads for exercise in batch_grading._exercise_set(name)}
+    with tempfile.TemporaryDirectory(prefix="copy-source-") as folder:
+        return _values_after_answers(notebook, reads, Path(folder))
+
+
+def _values_after_answers(notebook, reads, scratch: Path) -> dict[tuple[str, ...], dict[str, str]]:
     from nbclient import NotebookClient
 
-    reads = {exercise.name: exercise.reads for exercise in batch_grading._exercise_set(name)}
-    scratch = Path(tempfile.mkdtemp(prefix="copy-source-"))
     (scratch / "notebooks").mkdir()
     (scratch / "examples").symlink_to(REPO / "examples")
     dump = scratch / "values.json"
