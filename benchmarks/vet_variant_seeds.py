@@ -30,9 +30,11 @@ REPO = Path(__file__).resolve().parents[1]
 # Run after the solution: every mistake a check names must differ from the right value on this seed's data.
 SEPARATION = """import importlib
 from model_health.grading import WrittenAnswer
-from model_health.grading._expect import coinciding_mistakes
+from model_health.grading._expect import coinciding_mistakes, mistake_separations
 for _exercise in importlib.import_module("model_health.exercises.nb{name}").EXERCISES:
     if not isinstance(_exercise, WrittenAnswer):
+        for _message, _gap in mistake_separations(_exercise, globals()).items():
+            print(f"SEPARATION {{_exercise.name}} {{_gap!r}} {{_message[:60]}}")
         _identical = coinciding_mistakes(_exercise, globals(), exactly=True)
         for _line in _identical:
             print("MISTAKE COINCIDES", _line)
@@ -61,7 +63,9 @@ def score(name: str, seed: int) -> tuple[str, int, bool, str, float]:
     within = [line for line in text.splitlines() if line.startswith("mistake within tolerance")]
     full = bool(found and still_open and still_open.group(0).startswith("Open: none") and not failed and not errors)
     summary = " ".join(part for part in [found.group(0) if found else "no score", *failed, *errors, *within] if part)
-    return name, seed, full, summary, time.perf_counter() - started
+    separations = {(exercise, message): float(gap) for exercise, gap, message in
+                   (line.split(" ", 3)[1:] for line in text.splitlines() if line.startswith("SEPARATION "))}
+    return name, seed, full, summary, time.perf_counter() - started, separations
 
 
 def main() -> None:
@@ -72,12 +76,24 @@ def main() -> None:
     args = parser.parse_args()
     names = notebook_names(args.notebook)
     vetted = {seed: True for seed in args.seeds}
+    least: dict[str, dict[tuple[str, str], float]] = {}  # notebook -> (exercise, mistake) -> least gap over seeds
     with ProcessPoolExecutor(args.jobs) as pool:
         runs = [(name, seed) for seed in args.seeds for name in names]
-        for name, seed, full, summary, seconds in pool.map(score, *zip(*runs)):
+        for name, seed, full, summary, seconds, separations in pool.map(score, *zip(*runs)):
             vetted[seed] &= full
+            for key, gap in separations.items():
+                least.setdefault(name, {})[key] = min(least.get(name, {}).get(key, gap), gap)
             print(f"seed {seed:>5} {name}: {'full marks' if full else 'NOT full marks'} ({seconds:.0f} s) {summary}",
                   flush=True)
+    print("\nMistakes named to expect_close, and the least relative gap between a mistake's value and the right one "
+          "over these seeds:")
+    for name in names:
+        gaps = least.get(name, {})
+        if gaps:
+            (exercise, message), gap = min(gaps.items(), key=lambda item: item[1])
+            print(f"  {name}: {len(gaps)} mistake(s); least gap {gap:.3g} ({exercise}: {message})")
+        else:
+            print(f"  {name}: no mistake named to expect_close")
     print(f"vetted on {len(names)} notebook(s): {sorted(seed for seed, ok in vetted.items() if ok)}; "
           f"rejected: {sorted(seed for seed, ok in vetted.items() if not ok)}")
 

@@ -111,3 +111,25 @@ class TestExpectSeries:
             expect_series("rates", [0.5, 1.0], indexed_by="week")
         with pytest.raises(Incorrect, match=r"for \['b'\] it holds a str"):
             expect_series("rates", {"a": 0.5, "b": "high"})
+
+
+def test_a_named_mistake_s_separation_is_its_least_relative_gap_and_a_close_one_is_named():
+    """What benchmarks/vet_variant_seeds.py reports per seed (issue 22 §3)."""
+    from model_health.grading import Exercise
+    from model_health.grading._expect import coinciding_mistakes, mistake_separations
+
+    class Share(Exercise):
+        title = "A share"
+        reads = ("share",)
+
+        def expect(self, ns, share):
+            for right in ns["rights"]:  # tried on several values, as a function's unseen cases are
+                expect_close("share", share, right, mistakes={"a count.": right * 100, "one minus it.": 1 - right})
+
+    share = Share()
+    gaps = mistake_separations(share, {"share": 0.25, "rights": [0.25]})
+    assert gaps == pytest.approx({"a count.": 99.0, "one minus it.": 2.0})
+    assert coinciding_mistakes(share, {"share": 0.25, "rights": [0.25]}) == []
+    assert mistake_separations(share, {"share": 0.5, "rights": [0.5]})["one minus it."] == 0.0
+    assert [line.split(" ")[0:2] for line in coinciding_mistakes(share, {"share": 0.5, "rights": [0.5]})] == \
+        [["?", "'one"]]

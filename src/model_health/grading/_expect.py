@@ -191,6 +191,23 @@ def coinciding_mistakes(exercise, namespace: Mapping[str, Any], *, exactly: bool
     return [f"{exercise.name} {message!r}: {'; '.join(found)}" for message, found in tries.items() if all(found)]
 
 
+def mistake_separations(exercise, namespace: Mapping[str, Any]) -> dict[str, float]:
+    """For each mistake ``exercise``'s check names to :func:`expect_close` on ``namespace``'s data, how far its value
+    is from the right one, relative to the right one (the least over the values it is tried on; a mistake tried
+    on several values is told apart by the one where it differs most, so this is a lower bound).
+
+    Where this is below the tolerance (3 significant digits: about 0.005), a rounded answer by the wrong method
+    passes; :func:`coinciding_mistakes` names those."""
+    with recording_mistakes() as seen:
+        exercise.grade(namespace)
+    gaps: dict[str, float] = {}
+    for _, message, wrong, expected, _ in seen:
+        if np.isfinite(wrong) and np.isfinite(expected):
+            gap = abs(wrong - expected) / max(abs(expected), 1e-12)
+            gaps[message] = min(gaps.get(message, np.inf), float(gap))
+    return gaps
+
+
 def expect_close(name: str, value: float, expected: float, *, mistakes: Mapping[str, float] | None = None,
                  otherwise: str | None = None, shown: int | None = SHOWN_DECIMALS) -> None:
     """Accept ``value`` if it equals ``expected`` to 3 significant digits (see :func:`close_enough`), or if it prints
