@@ -30,6 +30,7 @@ from model_health.grading import (
     format_distinct,
     kind_of,
 )
+from model_health.grading._cache import cached_by_data_digest
 
 NOTEBOOK = "02_lifecycle_data_bias"
 OVERFITTING_GAP = 0.10  # train F1 - validation F1 above this: overfitting
@@ -289,11 +290,16 @@ def reference_adult_schema():
 
 
 def _fit_scores(ns) -> pd.DataFrame:
+    return _cross_validated_scores(ns["CANDIDATES"], ns["X_train"], ns["y_train"], ns["FOLDS"]).copy()
+
+
+@cached_by_data_digest  # 20 fits: the slowest check of the notebook, asked again on every grade
+def _cross_validated_scores(candidates, X_train, y_train, folds) -> pd.DataFrame:
     from sklearn.model_selection import cross_validate
 
     rows = {}
-    for name, model in ns["CANDIDATES"].items():
-        scores = cross_validate(model, ns["X_train"], ns["y_train"], cv=ns["FOLDS"], scoring=["f1", "accuracy"],
+    for name, model in candidates.items():
+        scores = cross_validate(model, X_train, y_train, cv=folds, scoring=["f1", "accuracy"],
                                 return_train_score=True)
         rows[name] = {"train_f1": scores["train_f1"].mean(), "validation_f1": scores["test_f1"].mean(),
                       "train_accuracy": scores["train_accuracy"].mean(),
