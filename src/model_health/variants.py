@@ -30,8 +30,10 @@ __all__ = ["PUBLISHED_SEED", "VARIANT_SEEDS", "learner_variant", "variant_seed",
 REPO = Path(__file__).resolve().parents[2]
 PUBLISHED_SEED = 2026  # the seed of the notebooks and solutions as shipped
 # Every solution scores full marks on each of these (benchmarks/vet_variant_seeds.py); 2026 is not one of them.
-# Rejected: 13, 17, 23, 31, 37, 53 (German credit's test split leaves a group with one class; no group gap in nb08).
-VARIANT_SEEDS = (7, 11, 19, 29, 41, 43, 47, 59, 101)
+# Rejected: 13, 17, 23, 31, 37, 53 (German credit's test split leaves a group with one class; no group gap in nb08);
+# 47 and 71 (notebook 03: the young are not behind on equal opportunity, so its sign tells no story and dropping it
+# gives the right number); 73 (a cell of notebook 08 raised StopIteration).
+VARIANT_SEEDS = (7, 11, 19, 29, 41, 43, 59, 61, 101)
 SETUP_CALL = re.compile(r"\bsetup\(seed=(?P<seed>\d+)\)")
 LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 

@@ -202,15 +202,34 @@ def _by_group(table: pd.DataFrame, ns) -> pd.DataFrame:
     return table.set_axis(pd.Index(keys, name="group"), axis=0)
 
 
+def reference_reliable_gap(table: pd.DataFrame) -> float:
+    """max - min of selection_rate over the rows of ``table`` marked reliable."""
+    rates = table.loc[table["reliable"].astype(bool), "selection_rate"]
+    return float(rates.max() - rates.min())
+
+
+def _unseen_intersectional(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (as intersectional_rates returns it) with a small group at each extreme of the selection rates:
+    on some seeds the small groups sit inside the reliable ones' range, and both gaps are the same number."""
+    unseen = table.copy()
+    count = len(unseen)
+    reliable = np.ones(count, dtype=bool)
+    reliable[[0, -1]] = False
+    unseen["reliable"] = reliable
+    unseen["n"] = np.where(reliable, 60, 4)
+    unseen["selection_rate"] = np.where(reliable, np.linspace(0.35, 0.65, count), [0.05] + [0.0] * (count - 2) + [0.95])
+    return unseen
+
+
 class Intersectional(Exercise):
     title = "Intersectional groups, with uncertainty"
-    reads = ("intersectional", "largest_reliable_gap")
+    reads = ("intersectional", "reliable_gap", "largest_reliable_gap")
     hints = (
         "intersectional_rates(y_test, y_pred, audit_groups[['sex', 'age_band']], min_group_size=MIN_GROUP_SIZE).",
-        "Keep rows with reliable == True, then take max - min of their selection_rate.",
+        "reliable_gap(table): keep the rows with reliable == True, then take max - min of their selection_rate.",
     )
 
-    def expect(self, ns, intersectional, largest_reliable_gap):
+    def expect(self, ns, intersectional, reliable_gap, largest_reliable_gap):
         expected = _by_group(_intersectional(ns), ns)
         table = _by_group(expect_dataframe("intersectional", intersectional, ["n", "selection_rate", "reliable"]), ns)
         if table.index.has_duplicates or set(table.index) != set(expected.index):
@@ -227,20 +246,26 @@ class Intersectional(Exercise):
         if not (table["reliable"].astype(bool) == expected["reliable"]).all():
             raise Incorrect(f"`reliable` should mark groups with at least MIN_GROUP_SIZE = {ns['MIN_GROUP_SIZE']} "
                             "rows.")
-        reliable = expected.loc[expected["reliable"], "selection_rate"]
+        too_small = "this gap includes groups too small to judge; use only rows marked reliable."
+        unseen = _unseen_intersectional(_intersectional(ns))
+        shown = "on a table whose smallest groups have the highest and lowest rates"
+        gap = expect_number(f"reliable_gap(...) {shown}",
+                            call_learner_function(reliable_gap, unseen.copy(), name="reliable_gap"))
+        expect_close(f"reliable_gap(...) {shown}", gap, reference_reliable_gap(unseen), mistakes={
+            too_small: float(unseen["selection_rate"].max() - unseen["selection_rate"].min())},
+            otherwise="that is not max - min of selection_rate over the rows marked reliable.")
         every = expected["selection_rate"]
         value = expect_number("largest_reliable_gap", largest_reliable_gap)
-        expect_close("largest_reliable_gap", value, reliable.max() - reliable.min(), mistakes={
-            "this gap includes groups too small to judge; use only rows marked reliable.": every.max() - every.min(),
-        }, otherwise="that is not max - min of selection_rate over the reliable groups.")
+        expect_close("largest_reliable_gap", value, reference_reliable_gap(expected), mistakes={
+            too_small: every.max() - every.min()},
+            otherwise="that is not reliable_gap(intersectional): max - min of selection_rate over the reliable groups.")
         small = expected[~expected["reliable"]]
         return (f"Gap among reliable groups: {value:.3f}. {len(small)} group(s) are too small; report their "
                 "intervals, not their point estimates.")
 
     def reference(self, ns):
         table = _intersectional(ns)
-        reliable = table.loc[table["reliable"], "selection_rate"]
-        return table, float(reliable.max() - reliable.min())
+        return table, reference_reliable_gap, reference_reliable_gap(table)
 
 
 def _edge_cases(ns) -> dict[str, pd.DataFrame]:
