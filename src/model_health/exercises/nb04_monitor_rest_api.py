@@ -433,13 +433,20 @@ class SeasonalAlerts(Exercise):
 # --- q9, q10: the report and the alert ----------------------------------------------------------
 
 def _evidently_week(ns, week: int) -> list[str]:
-    from model_health.monitor_job import evidently_drifted_columns, read_window
+    from model_health.monitor_job import read_window
 
     features = _features(ns)
     reference = reference_build_reference(ns["validation"], ns["model"], ns["THRESHOLD"], features)
     start = START + pd.Timedelta(days=7 * (week - 1))
     window, _ = read_window(ns["DB"], start, start + pd.Timedelta(days=7), reference, features)
-    return evidently_drifted_columns(reference, window.dropna(subset=["label"]), features)
+    return list(_evidently_drifted(reference, window.dropna(subset=["label"]), features))
+
+
+@cached_by_data_digest  # an Evidently report: most of q9's check, on every grade
+def _evidently_drifted(reference: pd.DataFrame, current: pd.DataFrame, features: list[str]) -> tuple[str, ...]:
+    from model_health.monitor_job import evidently_drifted_columns
+
+    return tuple(evidently_drifted_columns(reference, current, list(features)))
 
 
 class ReadTheReport(Exercise):
