@@ -48,13 +48,14 @@ def score(name: str, seed: int) -> tuple[str, int, bool, str, float]:
 
     notebook = with_seed(nbformat.read(REPO / "solutions" / f"{name}.ipynb", as_version=4), seed)
     notebook.cells.append(nbformat.v4.new_code_cell(SEPARATION.format(name=name)))
-    scratch = Path(tempfile.mkdtemp(prefix=f"vet-{seed}-"))
-    (scratch / "notebooks").mkdir()
-    (scratch / "examples").symlink_to(REPO / "examples")  # notebooks read ../examples
-    os.environ["MODEL_HEALTH_PROGRESS"] = str(scratch / "progress")
     started = time.perf_counter()
-    NotebookClient(notebook, timeout=900, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(scratch / "notebooks")}}).execute()
+    with tempfile.TemporaryDirectory(prefix=f"vet-{seed}-") as folder:  # a run leaves tens of MB of stores
+        scratch = Path(folder)
+        (scratch / "notebooks").mkdir()
+        (scratch / "examples").symlink_to(REPO / "examples")  # notebooks read ../examples
+        os.environ["MODEL_HEALTH_PROGRESS"] = str(scratch / "progress")
+        NotebookClient(notebook, timeout=900, kernel_name="python3", allow_errors=True,
+                       resources={"metadata": {"path": str(scratch / "notebooks")}}).execute()
     text = output_text(notebook)
     errors = [f"{output.ename}: {output.evalue[:160]}" for cell in notebook.cells
               for output in cell.get("outputs", []) if output.output_type == "error"]

@@ -131,5 +131,6 @@ def test_a_named_mistake_s_separation_is_its_least_relative_gap_and_a_close_one_
     assert gaps == pytest.approx({"a count.": 99.0, "one minus it.": 2.0})
     assert coinciding_mistakes(share, {"share": 0.25, "rights": [0.25]}) == []
     assert mistake_separations(share, {"share": 0.5, "rights": [0.5]})["one minus it."] == 0.0
+    assert mistake_separations(share, {"share": 0.5, "rights": [0.5, 0.25]})["one minus it."] == 2.0  # the 2nd tells
     assert [line.split(" ")[0:2] for line in coinciding_mistakes(share, {"share": 0.5, "rights": [0.5]})] == \
         [["?", "'one"]]

@@ -193,8 +193,8 @@ def coinciding_mistakes(exercise, namespace: Mapping[str, Any], *, exactly: bool
 
 def mistake_separations(exercise, namespace: Mapping[str, Any]) -> dict[str, float]:
     """For each mistake ``exercise``'s check names to :func:`expect_close` on ``namespace``'s data, how far its value
-    is from the right one, relative to the right one (the least over the values it is tried on; a mistake tried
-    on several values is told apart by the one where it differs most, so this is a lower bound).
+    is from the right one, relative to the right one: the largest gap over the values it is tried on, since a
+    mistake tried on several values (each case a function is run on) is told apart where it differs most.
 
     Where this is below the tolerance (3 significant digits: about 0.005), a rounded answer by the wrong method
     passes; :func:`coinciding_mistakes` names those."""
@@ -204,7 +204,7 @@ def mistake_separations(exercise, namespace: Mapping[str, Any]) -> dict[str, flo
     for _, message, wrong, expected, _ in seen:
         if np.isfinite(wrong) and np.isfinite(expected):
             gap = abs(wrong - expected) / max(abs(expected), 1e-12)
-            gaps[message] = min(gaps.get(message, np.inf), float(gap))
+            gaps[message] = max(gaps.get(message, 0.0), float(gap))
     return gaps
 
 
