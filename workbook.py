@@ -158,7 +158,8 @@ def temporary_folder(prefix: str) -> Path:
 def prepare_test_environment() -> None:
     """What the test command's processes inherit (`test` and benchmarks/test_command.py)."""
     # Checks run by the tests never mark a learner's own exercises done.
-    os.environ.setdefault("MODEL_HEALTH_PROGRESS", str(temporary_folder("model-health-progress-")))
+    if "MODEL_HEALTH_PROGRESS" not in os.environ:
+        os.environ["MODEL_HEALTH_PROGRESS"] = str(temporary_folder("model-health-progress-"))
     # The notebooks' files (stores, logs, reports) go to a temporary folder: a learner's own output/ is left alone.
     os.environ["MODEL_HEALTH_OUTPUT"] = str(temporary_folder("model-health-test-") / "output")
     # One thread per process: the workers already fill the cores, and OpenMP threads that spin-wait for a core

@@ -31,7 +31,9 @@ REPO = Path(__file__).resolve().parents[1]
 SEPARATION = """import importlib
 from model_health.grading import WrittenAnswer
 from model_health.grading._expect import coinciding_mistakes, mistake_separations
-for _exercise in importlib.import_module("model_health.exercises.nb{name}").EXERCISES:
+_exercises = {{_exercise.name: _exercise for _exercise in
+              importlib.import_module("model_health.exercises.nb{name}").EXERCISES}}
+for _exercise in _exercises.values():
     if not isinstance(_exercise, WrittenAnswer):
         for _message, _gap in mistake_separations(_exercise, globals()).items():
             print(f"SEPARATION {{_exercise.name}} {{_gap!r}} {{_message[:60]}}")
@@ -44,8 +46,6 @@ for _exercise in importlib.import_module("model_health.exercises.nb{name}").EXER
 # graded correct here is printed (some are built from the published seed's specifics: look at each by hand).
 import sys
 sys.path.insert(0, {tests!r})
-_exercises = {{_exercise.name: _exercise for _exercise in
-              importlib.import_module("model_health.exercises.nb{name}").EXERCISES}}
 try:
     _wrong = importlib.import_module("test_nb{number}_exercises").mistakes(globals())
 except Exception as _error:

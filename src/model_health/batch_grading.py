@@ -995,9 +995,11 @@ def _published_rows(rows: list[Graded], submissions: list[Submission], names: li
     found = {}
     for submission in submissions:
         name = published.get(hashlib.sha256(submission.data.rstrip(b"\n")).hexdigest())
+        if name is None or submission.refused:
+            continue
         row = next((row for row in rows if (row.submission, row.digest) == (submission.label, submission.digest)
                     and row.notebook == name and not row.variant and not _unfinished(row)), None)
-        if row is not None and not submission.refused:
+        if row is not None:
             found[name] = replace(row, learner=PUBLISHED, problems=list(row.problems))
     return found
 

@@ -230,7 +230,8 @@ class Intersectional(Exercise):
     )
 
     def expect(self, ns, intersectional, reliable_gap, largest_reliable_gap):
-        expected = _by_group(_intersectional(ns), ns)
+        raw = _intersectional(ns)
+        expected = _by_group(raw, ns)
         table = _by_group(expect_dataframe("intersectional", intersectional, ["n", "selection_rate", "reliable"]), ns)
         if table.index.has_duplicates or set(table.index) != set(expected.index):
             raise Incorrect(f"`intersectional` has the groups {sorted(table.index)}; expected one row per sex x age "
@@ -247,7 +248,7 @@ class Intersectional(Exercise):
             raise Incorrect(f"`reliable` should mark groups with at least MIN_GROUP_SIZE = {ns['MIN_GROUP_SIZE']} "
                             "rows.")
         too_small = "this gap includes groups too small to judge; use only rows marked reliable."
-        unseen = _unseen_intersectional(_intersectional(ns))
+        unseen = _unseen_intersectional(raw)
         shown = "on a table whose smallest groups have the highest and lowest rates"
         gap = expect_number(f"reliable_gap(...) {shown}",
                             call_learner_function(reliable_gap, unseen.copy(), name="reliable_gap"))

@@ -403,9 +403,9 @@ class Incidents(Exercise):
         return payloads
 
 
-def _fix_order(ns) -> pd.Series:
-    """The lowest budget left of each high-tier model with a breached SLO, most overspent first (ties by name)."""
-    status = _status(ns)
+def _fix_order(ns, status: pd.DataFrame) -> pd.Series:
+    """The lowest budget left of each high-tier model with a breached SLO in ``status`` (:func:`_status`), most
+    overspent first (ties by name)."""
     tiers = ns["fleet"].models.set_index("model")["risk_tier"]
     breached = status[(status["status"] == "breached") & status["model"].map(tiers).eq("high")]
     return breached.groupby("model")["budget_left"].min().sort_values(kind="stable")
@@ -418,13 +418,14 @@ class FixOrder(Exercise):
              "overspent) first.",)
 
     def expect(self, ns, fix_order):
-        expected = _fix_order(ns)
+        status = _status(ns)
+        expected = _fix_order(ns, status)
         if isinstance(fix_order, (str, bytes, Mapping)) or not hasattr(fix_order, "__iter__"):
             raise Incorrect(f"`fix_order` should be a list of model names, most overspent first, got "
                             f"{kind_of(fix_order)}.")
         given = [str(model).strip() for model in fix_order]
         tiers = ns["fleet"].models.set_index("model")["risk_tier"]
-        breached = set(_status(ns).query("status == 'breached'")["model"])
+        breached = set(status.loc[status["status"] == "breached", "model"])
         for model in given:
             if model in expected.index:
                 continue
@@ -448,7 +449,7 @@ class FixOrder(Exercise):
                 f"{'; then ' + ', '.join(given[1:]) if len(given) > 1 else ''}.")
 
     def reference(self, ns):
-        return list(_fix_order(ns).index)
+        return list(_fix_order(ns, _status(ns)).index)
 
 
 class ScaleOut(WrittenAnswer):
