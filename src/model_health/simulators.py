@@ -557,11 +557,12 @@ def _churn_customers(rng: np.random.Generator, n: int, promotion: float) -> pd.D
 
 def _churn_outcomes(rng: np.random.Generator, customers: pd.DataFrame, promotion: float,
                     billing: float) -> np.ndarray:
+    """Who churns; ``billing`` is the month-end rise in log-odds for one- and two-year contracts (0 otherwise)."""
     logit = (-1.3 - 0.035 * customers["tenure_months"] + 0.025 * (customers["monthly_charges"] - 65)
              + 0.35 * customers["support_calls"]
              + customers["contract"].map({"month-to-month": 1.0, "one-year": -0.3, "two-year": -1.2})
              + 0.4 * (customers["payment_method"] == "electronic check")
-             + 1.3 * billing * (customers["contract"] != "month-to-month")  # renewals come due at month end
+             + billing * (customers["contract"] != "month-to-month")  # renewals come due at month end
              # The promotion targets loyal month-to-month customers, whom the model thinks safe.
              + 2.5 * promotion * ((customers["contract"] == "month-to-month") & (customers["tenure_months"] > 24))
              - 3.0 * promotion * (customers["tenure_months"] <= 24))
@@ -570,13 +571,16 @@ def _churn_outcomes(rng: np.random.Generator, customers: pd.DataFrame, promotion
 
 @validate_arguments(seed=SEED, n_training=COUNT, n_weeks=COUNT, per_week=COUNT,
                     promotion_week=NumberRange(1, whole=True, note="A week after n_weeks is a promotion still to "
-                                                                     "come."))
+                                                                     "come."),
+                    billing_churn=NumberRange(0, 5, note="It is on the log-odds scale; 0 is no month-end effect."))
 def simulate_churn(seed: int = 2026, *, n_training: int = 8_000, n_weeks: int = 8, per_week: int = 1_000,
-                   promotion_week: int = 6) -> ChurnTraffic:
+                   promotion_week: int = 6, billing_churn: float = 1.3) -> ChurnTraffic:
     """Customers of a subscription business, and ``n_weeks`` weeks of churn-model traffic.
 
-    Every fourth week is a billing week (month-end: 40% more customers are scored and churn is
-    more likely, the same way every month), which a static threshold misreads as a problem.
+    Every fourth week is a billing week (month-end: 40% more customers are scored, and renewals
+    come due, so customers on one- and two-year contracts, whom the model thinks safe, churn more:
+    ``billing_churn`` more in log-odds; the same way every month), which a static threshold
+    misreads as a problem.
     From ``promotion_week`` on, a competitor's promotion moves customers to month-to-month
     contracts and higher charges (data drift in ``contract`` and ``monthly_charges``), makes
     loyal month-to-month customers (tenure over 24 months), whom the model thinks safe, leave far
@@ -596,7 +600,7 @@ def simulate_churn(seed: int = 2026, *, n_training: int = 8_000, n_weeks: int = 
         billing = float(week in billing_weeks)
         promotion = float(week >= promotion_week)
         customers = _churn_customers(rng, int(per_week * (1 + 0.4 * billing)), promotion)
-        customers["churned"] = _churn_outcomes(rng, customers, promotion, billing)
+        customers["churned"] = _churn_outcomes(rng, customers, promotion, billing_churn * billing)
         customers.insert(0, "timestamp", pd.Timestamp("2026-03-02") + pd.Timedelta(days=7 * (week - 1))
                          + pd.to_timedelta(rng.integers(0, 7 * 24 * 3600, len(customers)), unit="s"))
         customers.insert(0, "request_id", [f"w{week}-{number:05d}" for number in range(len(customers))])
