@@ -88,6 +88,27 @@ def raw_gap(approved, in_group, strata):
     return approved[in_group].mean() - approved[~in_group].mean()
 
 
+def rank_every_group(table, min_group_size):
+    """Ranks the small groups too: right wherever the lowest rate is in a large group."""
+    return table["selection_rate"].idxmin()
+
+
+def rank_larger_than_minimum(table, min_group_size):
+    return table[table["n"] > min_group_size]["selection_rate"].idxmin()
+
+
+def rank_at_notebook_minimum(ns):
+    """Right for the notebook's table: MIN_GROUP_SIZE instead of the argument."""
+    def lowest(table, min_group_size):
+        return table[table["n"] >= ns["MIN_GROUP_SIZE"]]["selection_rate"].idxmin()
+    return lowest
+
+
+def rank_by_reliable_column(table, min_group_size):
+    """Right for a table intersectional_rates made with that minimum; the argument is unused."""
+    return table[table["reliable"]]["selection_rate"].idxmin()
+
+
 def mistakes(ns):
     young = ns["audit_groups"]["age_band"].to_numpy() == nb03.YOUNG
     y_pred = np.asarray(ns["y_pred"])
@@ -117,9 +138,17 @@ def mistakes(ns):
         # Right on this data (two groups, the young behind): the gap's size with a minus sign.
         ("q4", dict(signed_difference=lambda by_group, u, p: -(by_group.max() - by_group.min())), "AHEAD"),
         ("q4", dict(signed_difference=lambda by_group, u, p: by_group.min() - by_group.max()), "AHEAD"),
-        ("q5", dict(lowest_reliable_group=tuple(smallest)), "too small to rank"),
+        # Ranking every group gives the right group wherever the lowest rate is in a large group (seeds 29, 59, 61,
+        # 101): the function is tried on groups where it is not.
+        ("q5", dict(lowest_reliable=rank_every_group, lowest_reliable_group=tuple(smallest)), "too small to rank"),
+        ("q5", dict(lowest_reliable=rank_larger_than_minimum), "exactly min_group_size"),
+        ("q5", dict(lowest_reliable=rank_at_notebook_minimum(ns)), "too small to rank"),
+        ("q5", dict(lowest_reliable=rank_by_reliable_column), "compare n with min_group_size"),
+        ("q5", dict(lowest_reliable=lambda table, min_group_size: "someone"), "one row label of the table"),
         ("q5", dict(lowest_reliable_group="someone"), "should name one group"),
-        ("q5", dict(intersectional=table.assign(reliable=True)), "MIN_GROUP_SIZE"),
+        # The small groups marked instead of the large ones (a table with every group reliable is right on seed 59,
+        # where every group has at least MIN_GROUP_SIZE applicants).
+        ("q5", dict(intersectional=table.assign(reliable=table["n"] < ns["MIN_GROUP_SIZE"])), "MIN_GROUP_SIZE"),
         ("q6", dict(error_rates=rates.rename(columns={"fpr": "fnr", "fnr": "fpr"})), "swapped"),
         ("q6", dict(error_rates=rates * 0.5), "denominator"),
         ("q6", dict(error_rates=rates.iloc[:1]), "one row per age band"),
@@ -164,7 +193,9 @@ def correct_in_another_form(ns):
         ("q5", dict(intersectional=table.rename_axis(["sex", "age_band"]).reset_index().sample(frac=1, random_state=1)[
             ["age_band", "sex", "reliable", "selection_rate", "n"]],
                     lowest_reliable_group=list(reversed(ns["lowest_reliable_group"])))),
-        ("q5", dict(lowest_reliable_group=", ".join(ns["lowest_reliable_group"]))),
+        ("q5", dict(lowest_reliable_group=", ".join(ns["lowest_reliable_group"]),
+                    lowest_reliable=lambda table, minimum: ", ".join(
+                        table.loc[table["n"] >= minimum].sort_values("selection_rate").index[0]))),
         ("q6", dict(error_rates=rates.round(3).iloc[::-1].reset_index().rename(columns={"index": "age_band"}))),
         ("q7", dict(protected_columns=tuple(reversed(nb03.PROTECTED_COLUMNS)), di_unaware=significant(ns["di_unaware"]))),
         ("q8", dict(proxy_auc_with_district=significant(ns["proxy_auc_with_district"]))),
@@ -181,6 +212,26 @@ def test_correct_answers_in_other_forms_pass(solved_nb03):
     refused = [f"{name} {sorted(answers)}: {result.message}" for name, answers in correct_in_another_form(solved_nb03)
                if (result := exercises[name].grade({**solved_nb03, **answers})).status is not Status.CORRECT]
     assert not refused, "\n".join(refused)
+
+
+def test_a_group_too_small_to_rank_is_named(solved_nb03):
+    """Naming a group under MIN_GROUP_SIZE as the lowest gets the reason (the published split has two)."""
+    table = solved_nb03["intersectional"]
+    small = table[~table["reliable"]]
+    assert len(small), "the published split should have a group under MIN_GROUP_SIZE"
+    result = nb03.q5.grade({**solved_nb03, "lowest_reliable_group": small.index[0]})
+    assert result.status is Status.INCORRECT and "too small to rank" in result.message, result.message
+
+
+def test_lowest_reliable_unseen_groups_tell_the_wrong_rankings_apart():
+    """On each minimum the check tries, the right group differs from every wrong ranking of the mistakes."""
+    for minimum, table in zip(nb03.UNSEEN_MINIMA, (nb03.UNSEEN_GROUPS, nb03.UNSEEN_GROUPS.iloc[[2, 0, 3, 1]])):
+        right = nb03.reference_lowest_reliable(table, minimum)
+        assert rank_every_group(table, minimum) != right
+        assert table.loc[right, "n"] >= minimum
+    assert rank_larger_than_minimum(nb03.UNSEEN_GROUPS, 30) != nb03.reference_lowest_reliable(nb03.UNSEEN_GROUPS, 30)
+    at_thirty = rank_at_notebook_minimum({"MIN_GROUP_SIZE": 30})
+    assert at_thirty(nb03.UNSEEN_GROUPS, 50) != nb03.reference_lowest_reliable(nb03.UNSEEN_GROUPS, 50)
 
 
 def test_another_valid_pipeline_is_accepted(solved_nb03):

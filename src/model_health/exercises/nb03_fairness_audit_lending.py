@@ -6,7 +6,8 @@ Checkers recompute expected values from the learner's split and the learner's ow
 (``grading.close_enough``). Where a wrong method can hit the right number on this data, the
 check runs the learner's function on cases it has not seen: q1's pipeline (rescaled amounts,
 an unseen category, other columns), q2's Cramér's V (a 2 x 2 table), q4's signed difference
-(three groups, the unprivileged group ahead) and q9's stratified gap (Simpson's paradox).
+(three groups, the unprivileged group ahead), q5's lowest reliable group (the lowest rate in a small
+group, other minimum sizes) and q9's stratified gap (Simpson's paradox).
 """
 
 from __future__ import annotations
@@ -349,16 +350,62 @@ def _group_label(value) -> tuple[str, str] | None:
     return (sexes[0], bands[0]) if len(parts) == 2 and len(sexes) == 1 and len(bands) == 1 else None
 
 
+def reference_lowest_reliable(table: pd.DataFrame, min_group_size: int):
+    """The row label of ``table``'s lowest selection_rate among the groups of at least ``min_group_size`` (column n)."""
+    large_enough = table[table["n"] >= min_group_size]
+    return large_enough["selection_rate"].idxmin()
+
+
+# Groups the learner's function has not seen, tried with two minimum sizes: at 30 the lowest rate is in a group of
+# 12 (too small) and the lowest of the rest has exactly 30 applicants; at 50 the lowest of the groups of 30 or more
+# is too small as well. Ranking every group, or only groups larger than the minimum, or always at MIN_GROUP_SIZE,
+# gives another group.
+UNSEEN_GROUPS = pd.DataFrame(
+    [("female", YOUNG, 12, 0.40), ("female", OLDER, 55, 0.62), ("male", YOUNG, 30, 0.55), ("male", OLDER, 140, 0.70)],
+    columns=["sex", "age_band", "n", "selection_rate"]).set_index(["sex", "age_band"])
+UNSEEN_MINIMA = (30, 50)
+
+
+def _check_lowest_reliable(lowest_reliable) -> None:
+    for minimum, table in zip(UNSEEN_MINIMA, (UNSEEN_GROUPS, UNSEEN_GROUPS.iloc[[2, 0, 3, 1]])):
+        try:
+            found = call_learner_function(lowest_reliable, table.copy(), minimum, name="lowest_reliable")
+        except Incorrect as error:
+            if "KeyError: 'reliable'" not in str(error):
+                raise
+            raise Incorrect(f"{error} The groups the check tries have only n and selection_rate: compare n with "
+                            "min_group_size, so the function works for any minimum (a table's reliable column "
+                            "answers for one minimum only).") from None
+        answer, right = _group_label(found), tuple(reference_lowest_reliable(table, minimum))
+        if answer == right:
+            continue
+        shown = (f"On groups it has not seen (n {table['n'].tolist()}, selection_rate "
+                 f"{table['selection_rate'].tolist()}, rows {[', '.join(label) for label in table.index]}) with "
+                 f"min_group_size = {minimum}, `lowest_reliable` returns {found!r}")
+        if answer not in table.index:
+            raise Incorrect(f"{shown}: it should return one row label of the table, e.g. {right}.")
+        if table.loc[answer, "n"] < minimum:
+            why = (f"that group has {table.loc[answer, 'n']} applicants, fewer than min_group_size: too small to rank. "
+                   "Keep the rows with n >= min_group_size, then take the lowest selection_rate")
+        elif table.loc[right, "n"] == minimum:
+            why = (f"{right} has exactly min_group_size = {minimum} applicants, and a group of at least the minimum "
+                   "is ranked: n >= min_group_size")
+        else:
+            why = f"the lowest selection rate among the groups of at least {minimum} is {right}'s"
+        raise Incorrect(f"{shown}: {why}.")
+
+
 class Intersectional(Exercise):
     title = "Intersectional groups, with a minimum size"
-    reads = ("intersectional", "lowest_reliable_group")
+    reads = ("intersectional", "lowest_reliable", "lowest_reliable_group")
     hints = (
         "intersectional_rates(y_test, y_pred, audit_groups[['sex', 'age_band']], min_group_size=MIN_GROUP_SIZE).",
-        "Among rows with reliable == True, the one with the smallest selection_rate: "
-        "table[table['reliable']]['selection_rate'].idxmin() gives its (sex, age_band) label.",
+        "lowest_reliable(table, min_group_size): keep the rows with table['n'] >= min_group_size (a group of exactly "
+        "the minimum counts), then their ['selection_rate'].idxmin() is the row's label.",
+        "lowest_reliable_group = lowest_reliable(intersectional, MIN_GROUP_SIZE).",
     )
 
-    def expect(self, ns, intersectional, lowest_reliable_group):
+    def expect(self, ns, intersectional, lowest_reliable, lowest_reliable_group):
         expected = _intersectional(ns)
         table = expect_dataframe("intersectional", intersectional, ["selection_rate", "reliable"])
         if {"sex", "age_band"} <= set(table.columns):
@@ -374,24 +421,26 @@ class Intersectional(Exercise):
         if not (table["reliable"].astype(bool).to_numpy() == expected["reliable"].to_numpy()).all():
             raise Incorrect(f"`reliable` should mark the groups with at least MIN_GROUP_SIZE = {ns['MIN_GROUP_SIZE']} "
                             "test applicants.")
-        reliable = expected[expected["reliable"]]
+        _check_lowest_reliable(lowest_reliable)
         answer = _group_label(lowest_reliable_group)
         if answer is None:
             raise Incorrect(f"`lowest_reliable_group` should name one group as (sex, age band), e.g. "
                             f"('male', '{OLDER}'); got {lowest_reliable_group!r}.")
-        right = reliable["selection_rate"].idxmin()
-        if answer != tuple(right):
+        right = tuple(reference_lowest_reliable(expected, ns["MIN_GROUP_SIZE"]))
+        if answer != right:
             if answer in map(tuple, expected.index) and not expected.loc[answer, "reliable"]:
                 raise Incorrect(f"{answer} has only {expected.loc[answer, 'n']} test applicants, fewer than "
                                 f"MIN_GROUP_SIZE: too small to rank. Choose among the reliable groups.")
-            raise Incorrect(f"{answer} is not the reliable group with the lowest selection rate.")
-        small = expected[~expected["reliable"]]
-        return (f"Lowest reliable group: {right[0]}, {right[1]} ({reliable.loc[right, 'selection_rate']:.3f}). "
-                f"{len(small)} group(s) are too small to rank; report their intervals instead.")
+            raise Incorrect(f"{answer} is not the reliable group with the lowest selection rate: set "
+                            "lowest_reliable_group = lowest_reliable(intersectional, MIN_GROUP_SIZE).")
+        small = len(expected) - int(expected["reliable"].sum())
+        return (f"Lowest reliable group: {right[0]}, {right[1]} ({expected.loc[right, 'selection_rate']:.3f}). "
+                + (f"{small} group(s) are too small to rank; report their intervals instead." if small else
+                   f"Every group has at least {ns['MIN_GROUP_SIZE']} test applicants on this split."))
 
     def reference(self, ns):
         table = _intersectional(ns)
-        return table, tuple(table[table["reliable"]]["selection_rate"].idxmin())
+        return table, reference_lowest_reliable, tuple(reference_lowest_reliable(table, ns["MIN_GROUP_SIZE"]))
 
 
 def _error_rates(ns) -> pd.DataFrame:
