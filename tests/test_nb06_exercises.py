@@ -38,6 +38,36 @@ def front_by_signed_gap(table):
     return nb06.reference_pareto_front(table.assign(eo_difference=table["eo_difference"] + 1))
 
 
+def most_accurate_ignoring_gap(table, max_gap):
+    return table["accuracy"].idxmax()
+
+
+def best_within_signed_gap(table, max_gap):
+    """Compares the signed gap: every negative gap passes."""
+    eligible = table[table["eo_difference"] <= max_gap]
+    return eligible["accuracy"].idxmax() if len(eligible) else None
+
+
+def best_strictly_within_gap(table, max_gap):
+    eligible = table[table["eo_difference"].abs() < max_gap]
+    return eligible["accuracy"].idxmax() if len(eligible) else None
+
+
+def best_within_the_notebook_s_gap(table, max_gap):
+    return nb06.reference_best_within_gap(table, nb06.MAX_GAP)
+
+
+def top3_by_signed_weight(weights):
+    return list(weights.sort_values(ascending=False).index[:3])
+
+
+def lime_weights_with_default_samples(ns):
+    """LIME's weights with explain_instance's default num_samples (5000) instead of the 2000 asked for."""
+    features = list(ns["FEATURES"])
+    return nb06._lime_weights(ns["train"], ns["test"].loc[ns["FOCUS"], features], ns["baseline"], features,
+                              ns["SEED"], 5000)
+
+
 def reasons_without_dropping_zeros(shap_row, k=3):
     order = shap_row.abs().sort_values(ascending=False, kind="stable").index[:k]
     return [(feature, "raised" if shap_row[feature] > 0 else "lowered") for feature in order]
@@ -58,6 +88,7 @@ def mistakes(ns):
     accuracy_vs_labels = (shortlist == test["past_hired"]).groupby(test["group"]).mean()
     shap_values = ns["shap_values"]
     proba = ns["baseline"].predict_proba(test[ns["FEATURES"]])[:, 1]
+    eligible = ns["tradeoff"][ns["tradeoff"]["eo_difference"].abs() <= nb06.MAX_GAP]
     probability_scale = shap_values.mul((proba - proba.mean()) / shap_values.sum(axis=1), axis=0)
     return [
         ("q1", dict(equal_opportunity_difference=eo_zero_when_undefined), "without any positives"),
@@ -91,7 +122,13 @@ def mistakes(ns):
                                                            "demographic_parity", "train")), "equalises selection rates"),
         ("q4", dict(to_shortlist=shortlist[:100]), "expected one per row"),
         ("q5", dict(pareto_front=front_by_signed_gap), "size of the gap"),
-        ("q5", dict(tradeoff_choice=ns["tradeoff"]["accuracy"].idxmax()), "most accurate of the points"),
+        # issue 22 §3: tradeoff_choice = the most accurate point overall was the right label on seeds 11, 19, 59 and 101
+        # (their most accurate point is within the gap); best_within_gap, run on unseen tables, tells the methods apart.
+        ("q5", dict(best_within_gap=most_accurate_ignoring_gap), "without looking at the gap"),
+        ("q5", dict(best_within_gap=best_within_signed_gap), "compares the signed gap"),
+        ("q5", dict(best_within_gap=best_strictly_within_gap), "exactly max_gap"),
+        ("q5", dict(best_within_gap=best_within_the_notebook_s_gap), "ignores its `max_gap`"),
+        ("q5", dict(tradeoff_choice=int(np.argmax(eligible["accuracy"].to_numpy()))), "is a position"),
         ("q6", dict(fitting_metric={**nb06.CONTEXTS, "interview shortlist": "demographic parity"}),
          "labels themselves cannot be trusted"),
         ("q6", dict(fitting_metric={**nb06.CONTEXTS, "misconduct investigation": "equal opportunity"}),
@@ -105,7 +142,15 @@ def mistakes(ns):
          "mean |SHAP| per feature"),
         ("q9", dict(top_reasons_of=reasons_without_dropping_zeros), "exactly 0"),
         ("q9", dict(top_reasons_of=reasons_with_directions_swapped), "directions are not"),
-        ("q10", dict(lime_top3=list(ns["shap_values"].columns[:3])), "three largest |weights|"),
+        # issue 22 §3: lime_top3 = the first three features was LIME's top 3 on seed 7 (three of four features hit by
+        # chance); the mistakes below are wrong on every seed: a sort that forgets ascending=False picks the three
+        # smallest, and the function and the weights are checked on unseen weights and as numbers.
+        ("q10", dict(lime_top3=list(ns["lime_weights"].abs().sort_values().index[:3])), "three largest |weights|"),
+        ("q10", dict(top3_features=top3_by_signed_weight), "sorts by the signed weight"),
+        ("q10", dict(top3_features=lambda weights: list(weights.index[:3])), "the three largest |weights| are"),
+        ("q10", dict(lime_weights=lime_weights_with_default_samples(ns)), "num_samples=2000"),
+        ("q10", dict(lime_weights=ns["shap_values"].loc[ns["FOCUS"]]), "SHAP values of the candidate"),
+        ("q10", dict(lime_weights=ns["lime_weights"].iloc[:3]), "num_features=4"),
         ("q10", dict(top3_overlap=3 - ns["top3_overlap"] or 1), "count the features in both"),
         ("q11", dict(smallest_change=change_in_standard_deviations), "standard deviations"),
         ("q11", dict(smallest_change=lambda model, candidate, feature, threshold=0.5: ns["smallest_change"](
@@ -130,12 +175,17 @@ def correct_in_another_form(ns):
                     train_weights=pd.Series(ns["train_weights"]).astype("float32"))),
         ("q3", dict(eg_shortlist=list(np.asarray(ns["eg_shortlist"]).astype(bool)))),
         ("q4", dict(to_shortlist=pd.Series(ns["to_shortlist"]).astype("int32"))),
-        ("q5", dict(pareto_front=lambda table: tuple(reversed(nb06.reference_pareto_front(table))))),
+        ("q5", dict(pareto_front=lambda table: tuple(reversed(nb06.reference_pareto_front(table))),
+                    best_within_gap=lambda table, max_gap: str(nb06.reference_best_within_gap(table, max_gap))
+                    if abs(table["eo_difference"]).min() <= max_gap else None,
+                    tradeoff_choice=np.str_(ns["tradeoff_choice"]))),
         ("q6", dict(fitting_metric={k: v.title() for k, v in reversed(nb06.CONTEXTS.items())})),
         ("q8", dict(shap_values=ns["shap_values"].to_numpy(),
                     global_importance=ns["global_importance"].sort_index().map(significant).to_dict())),
         ("q9", dict(top_reasons_of=lambda row, k=3: [list(pair) for pair in nb06.top_reasons(row, k)])),
-        ("q10", dict(lime_top3=tuple(reversed(ns["lime_top3"])), shap_top3=set(ns["shap_top3"]),
+        ("q10", dict(lime_weights=ns["lime_weights"].map(significant).to_dict(),
+                     top3_features=lambda weights: set(weights.abs().nlargest(3).index),
+                     lime_top3=tuple(reversed(ns["lime_top3"])), shap_top3=set(ns["shap_top3"]),
                      top3_overlap=np.int64(ns["top3_overlap"]))),
         ("q11", dict(focus_change=significant(ns["focus_change"]))),
     ]
@@ -165,6 +215,12 @@ def test_unseen_cases_tell_the_wrong_methods_apart():
     assert not np.allclose(inverse_group_frequency(groups, labels), nb06.reference_reweighing_weights(groups, labels))
     table = nb06.UNSEEN_TRADEOFF
     assert front_by_signed_gap(table) != nb06.reference_pareto_front(table)
+    table = nb06.UNSEEN_CHOICE
+    for wrong in (most_accurate_ignoring_gap, best_within_signed_gap, best_strictly_within_gap,
+                  best_within_the_notebook_s_gap):
+        assert any(wrong(table, gap) != nb06.reference_best_within_gap(table, gap) for gap in nb06.UNSEEN_MAX_GAPS)
+    assert all(sorted(top3_by_signed_weight(weights)) != sorted(nb06._top3(weights))
+               for weights, _ in nb06.UNSEEN_WEIGHTS)
 
 
 def test_reweighing_weights_agree_with_aif360(solved_nb06):

@@ -5,8 +5,11 @@ are right to 3 significant digits (``grading.close_enough``). Where a wrong meth
 right number on this data, the learner's function also runs on cases it has not seen: q1's
 equal-opportunity difference (a group without positives, a case where selection rates differ
 the other way), q2's weights (labels that depend strongly on the group), q5's Pareto front
-(ties, and gaps of both signs), q9's reasons (a zero and a negative leader) and q11's
-counterfactual (other candidates and features). Fitted mitigations (q3, q4) are refitted
+(ties, and gaps of both signs) and choice within the gap (the most accurate point outside it,
+a negative gap, a gap exactly at the limit, none within it), q9's reasons (a zero and a negative
+leader), q10's top 3 (a large negative weight) and q11's counterfactual (other candidates and
+features). LIME's weights (q10) are compared as numbers: a top 3 of four features alone is hit
+by chance. Fitted mitigations (q3, q4) are refitted
 with the stated settings and compared decision by decision; refits are cached by data digest.
 """
 
@@ -327,8 +330,9 @@ def reference_pareto_front(table: pd.DataFrame) -> list:
     return sorted(front, key=str)
 
 
-def reference_tradeoff_choice(table: pd.DataFrame):
-    eligible = table[table["eo_difference"].abs() <= MAX_GAP]
+def reference_best_within_gap(table: pd.DataFrame, max_gap: float):
+    """Label of the most accurate row whose |eo_difference| is at most ``max_gap``; None when no row is."""
+    eligible = table[table["eo_difference"].abs() <= max_gap]
     return eligible["accuracy"].idxmax() if len(eligible) else None
 
 
@@ -337,35 +341,73 @@ UNSEEN_TRADEOFF = pd.DataFrame({"accuracy": [0.80, 0.80, 0.78, 0.79, 0.76, 0.81]
                                index=["p", "q", "r", "s", "t", "u"])
 UNSEEN_TRADEOFF_CASE = ("six points where p and q tie (a gap of -0.10 is as large as +0.10) and s beats r "
                         "(compare the size of the gap, not its sign)")
+# The most accurate point (a) is outside every gap tried, and the next (b) has a negative gap: on the notebook's data
+# the most accurate point is often within MAX_GAP already, so only these cases tell the wrong methods apart.
+UNSEEN_CHOICE = pd.DataFrame({"accuracy": [0.84, 0.83, 0.81, 0.80, 0.79],
+                              "eo_difference": [0.12, -0.08, 0.07, -0.03, 0.01]}, index=["a", "b", "c", "d", "e"])
+UNSEEN_MAX_GAPS = (0.05, 0.1, 0.03, 0.005)
+UNSEEN_CHOICE_SHOWN = ", ".join(f"{label} (accuracy {row.accuracy:.2f}, gap {row.eo_difference:+.2f})"
+                                for label, row in UNSEEN_CHOICE.iterrows())
+
+
+def _choice_mistakes(table: pd.DataFrame, max_gap: float) -> dict:
+    """What the plausible wrong methods choose on ``table``, by the message that names each."""
+    def most_accurate(rows):
+        return rows["accuracy"].idxmax() if len(rows) else None
+
+    gap = table["eo_difference"]
+    return {
+        "picks the most accurate point without looking at the gap": most_accurate(table),
+        "compares the signed gap, so a negative gap passes however large it is; compare abs(eo_difference)":
+            most_accurate(table[gap <= max_gap]),
+        "leaves out a point whose |gap| is exactly max_gap: 'at most' includes it":
+            most_accurate(table[gap.abs() < max_gap]),
+        f"ignores its `max_gap` argument (it uses {MAX_GAP})": reference_best_within_gap(table, MAX_GAP),
+    }
 
 
 class TradeOff(Exercise):
     title = "Read the trade-off: the Pareto front"
-    reads = ("pareto_front", "tradeoff_choice")
+    reads = ("pareto_front", "best_within_gap", "tradeoff_choice")
     hints = (
         "A point is beaten when another is at least as accurate with a gap at least as small (in size: abs of "
         "eo_difference), and strictly better on one of the two.",
-        "tradeoff_choice: the most accurate point whose |eo_difference| is at most MAX_GAP (0.05).",
+        "best_within_gap(table, max_gap): keep the rows whose abs(eo_difference) <= max_gap; return the label "
+        "(idxmax) of the most accurate of them, or None when none is left.",
+        "tradeoff_choice = best_within_gap(tradeoff, MAX_GAP)",
     )
 
-    def expect(self, ns, pareto_front, tradeoff_choice):
+    def expect(self, ns, pareto_front, best_within_gap, tradeoff_choice):
         expected = list(map(str, reference_pareto_front(UNSEEN_TRADEOFF)))
         found = expect_names("pareto_front(...)", call_learner_function(pareto_front, UNSEEN_TRADEOFF.copy(),
                                                                         name="pareto_front"), what="operating-point labels")
         if found != expected:
             raise Incorrect(f"On {UNSEEN_TRADEOFF_CASE}, `pareto_front` returns {found}; expected {expected}.")
+        for max_gap in UNSEEN_MAX_GAPS:
+            case = f"the points {UNSEEN_CHOICE_SHOWN} with max_gap={max_gap}"
+            right = reference_best_within_gap(UNSEEN_CHOICE, max_gap)
+            found = call_learner_function(best_within_gap, UNSEEN_CHOICE.copy(), max_gap, name="best_within_gap")
+            if (found is None) != (right is None) or (right is not None and str(found) != str(right)):
+                for message, wrong in _choice_mistakes(UNSEEN_CHOICE, max_gap).items():
+                    if (wrong is None) == (found is None) and str(wrong) == str(found):
+                        raise Incorrect(f"On {case}, `best_within_gap` returns {found!r}: it {message}.")
+                raise Incorrect(f"On {case}, `best_within_gap` returns {kind_of(found)}; expected {right!r}"
+                                f"{' (no point is within the gap)' if right is None else ''}.")
         table = expect_dataframe("tradeoff", ns["tradeoff"], ["accuracy", "eo_difference"])
-        choice = reference_tradeoff_choice(table)
+        choice = reference_best_within_gap(table, MAX_GAP)
         if str(tradeoff_choice) != str(choice):
+            if isinstance(tradeoff_choice, (int, np.integer)) and not isinstance(tradeoff_choice, (bool, np.bool_)):
+                raise Incorrect(f"`tradeoff_choice` is a position ({tradeoff_choice}); give the row's label, "
+                                "as idxmax does (argmax gives the position).")
             eligible = sorted(map(str, table.index[table["eo_difference"].abs() <= MAX_GAP]))
             raise Incorrect(f"{tradeoff_choice!r} is not the most accurate of the points with |gap| <= {MAX_GAP}: "
-                            f"{eligible}.")
+                            f"{eligible}. Set tradeoff_choice = best_within_gap(tradeoff, MAX_GAP).")
         on_front = str(choice) in map(str, reference_pareto_front(table))
         return (f"{len(reference_pareto_front(table))} of {len(table)} operating points are on the front; "
                 f"{choice!r} is {'on it' if on_front else 'not on it'}.")
 
     def reference(self, ns):
-        return reference_pareto_front, reference_tradeoff_choice(ns["tradeoff"])
+        return reference_pareto_front, reference_best_within_gap, reference_best_within_gap(ns["tradeoff"], MAX_GAP)
 
 
 # --- q6, q7: choosing a metric for a context ---------------------------------------------------
@@ -533,14 +575,15 @@ def focus_candidate(ns):
 
 
 @cached_by_data_digest
-def _lime_weights(train, candidate, model, features, seed) -> pd.Series:
+def _lime_weights(train, candidate, model, features, seed, num_samples=2000) -> pd.Series:
+    """LIME's weight per feature for ``candidate`` (as_map()[1]); num_samples positional (the cache takes no keywords)."""
     from lime.lime_tabular import LimeTabularExplainer
 
     explainer = LimeTabularExplainer(train[features].to_numpy(float), feature_names=features,
                                      class_names=["rejected", "shortlisted"], random_state=seed)
     explanation = explainer.explain_instance(
         candidate.to_numpy(float), lambda rows: model.predict_proba(pd.DataFrame(rows, columns=features)),
-        num_features=len(features), num_samples=2000)
+        num_features=len(features), num_samples=num_samples)
     return pd.Series({features[index]: weight for index, weight in explanation.as_map()[1]})
 
 
@@ -548,22 +591,59 @@ def _top3(values: pd.Series) -> list[str]:
     return list(values.abs().sort_values(ascending=False, kind="stable").index[:3])
 
 
+# A large negative weight, a near-zero one, and names out of order: sorting by the signed weight, taking the first three,
+# or the three smallest all show. (On the notebook's data a signed sort hits LIME's top 3 on some seeds.)
+UNSEEN_WEIGHTS = (
+    (pd.Series({"f1": 0.3, "f2": -1.2, "f3": 0.05, "f4": -0.4}), "weights f1 0.3, f2 -1.2, f3 0.05, f4 -0.4"),
+    (pd.Series({"a": 0.01, "b": 0.5, "c": -0.02, "d": -0.7, "e": 0.3}),
+     "five weights a 0.01, b 0.5, c -0.02, d -0.7, e 0.3"),
+)
+
+
 class LimeVsShap(Exercise):
     title = "LIME and SHAP on one candidate: do they agree?"
-    reads = ("lime_top3", "shap_top3", "top3_overlap")
+    reads = ("lime_weights", "top3_features", "lime_top3", "shap_top3", "top3_overlap")
     hints = (
         "LimeTabularExplainer(train[FEATURES].to_numpy(), feature_names=FEATURES, class_names=['rejected', "
         "'shortlisted'], random_state=SEED).explain_instance(row, predict_fn, num_features=4, num_samples=2000); "
-        "explanation.as_map()[1] lists (feature index, weight).",
-        "Each top 3 is the three features with the largest |weight| or |SHAP|; top3_overlap counts the features in "
-        "both.",
+        "explanation.as_map()[1] lists (feature index, weight): lime_weights = pd.Series({FEATURES[i]: w for i, w in "
+        "...}).",
+        "top3_features(weights): sort by weights.abs(), largest first, and keep three names. Then lime_top3 = "
+        "top3_features(lime_weights), shap_top3 = top3_features(shap_values.loc[FOCUS]); top3_overlap counts the "
+        "features in both.",
     )
 
-    def expect(self, ns, lime_top3, shap_top3, top3_overlap):
+    def expect(self, ns, lime_weights, top3_features, lime_top3, shap_top3, top3_overlap):
+        for weights, case in UNSEEN_WEIGHTS:
+            expected = sorted(_top3(weights))
+            found = expect_names("top3_features(...)", call_learner_function(top3_features, weights.copy(),
+                                                                             name="top3_features"), what="feature names")
+            if found != expected:
+                if found == sorted(weights.sort_values(ascending=False).index[:3]):
+                    raise Incorrect(f"On {case}, `top3_features` returns {found}: it sorts by the signed weight. A "
+                                    f"large negative weight counts as much as a large positive one: sort by |weight|.")
+                raise Incorrect(f"On {case}, `top3_features` returns {found}; the three largest |weights| are "
+                                f"{expected}.")
         train, _, features, seed = _setup(ns)
         focus = focus_candidate(ns)
-        lime = _top3(_lime_weights(train, ns["test"].loc[focus, features], ns["baseline"], features, seed))
-        shap = _top3(_shap(ns).loc[focus])
+        candidate = ns["test"].loc[focus, features]
+        weights = _lime_weights(train, candidate, ns["baseline"], features, seed)
+        given = expect_series("lime_weights", lime_weights, indexed_by="feature")
+        if sorted(map(str, given.index)) != sorted(features):
+            raise Incorrect(f"`lime_weights` has weights for {sorted(map(str, given.index))}; it should have one for "
+                            f"each of the {len(features)} features (num_features={len(features)}).")
+        given = given.set_axis(list(map(str, given.index))).reindex(weights.index)
+        if not close_enough(given.to_numpy(float), weights.to_numpy()):
+            if close_enough(given.to_numpy(float), _shap(ns).loc[focus, weights.index].to_numpy()):
+                raise Incorrect("`lime_weights` are the SHAP values of the candidate; take LIME's weights from "
+                                "explanation.as_map()[1].")
+            if close_enough(given.to_numpy(float), _lime_weights(train, candidate, ns["baseline"], features, seed,
+                                                                 5000).to_numpy()):
+                raise Incorrect("`lime_weights` come from LIME's default of 5000 perturbed samples; pass "
+                                "num_samples=2000.")
+            raise Incorrect(f"`lime_weights` differ from LIME's weights for candidate {focus} with the stated settings "
+                            "(random_state=SEED in the explainer, num_features=4, num_samples=2000).")
+        lime, shap = _top3(weights), _top3(_shap(ns).loc[focus])
         for name, given, expected in (("shap_top3", shap_top3, shap), ("lime_top3", lime_top3, lime)):
             found = expect_names(name, given, what="feature names")
             if found != sorted(expected):
@@ -577,9 +657,9 @@ class LimeVsShap(Exercise):
     def reference(self, ns):
         train, _, features, seed = _setup(ns)
         focus = focus_candidate(ns)
-        lime = _top3(_lime_weights(train, ns["test"].loc[focus, features], ns["baseline"], features, seed))
-        shap = _top3(_shap(ns).loc[focus])
-        return lime, shap, len(set(lime) & set(shap))
+        weights = _lime_weights(train, ns["test"].loc[focus, features], ns["baseline"], features, seed)
+        lime, shap = _top3(weights), _top3(_shap(ns).loc[focus])
+        return weights.copy(), _top3, lime, shap, len(set(lime) & set(shap))  # a copy: the cache keeps weights
 
 
 def _unseen_counterfactuals(ns):
