@@ -38,7 +38,14 @@ def mistakes(ns):
         ("q2", dict(impact_ratio_interval=(0.7, 0.9)), "95% log interval"),
         ("q2", dict(impact_ratio_interval=0.7), "should be (low, high)"),
         ("q3", dict(gap_by_stage={k: -v for k, v in gaps.items()}), "sign is reversed"),
-        ("q3", dict(gap_added_by="model"), "first stage"),
+        # Issue 22 §3: each wrong rule is caught on the unseen gaps, whatever this seed's gaps are.
+        ("q3", dict(stage_adding_most=lambda g: max(g, key=lambda s: abs(g[s]))), "stage_adding_most"),
+        ("q3", dict(stage_adding_most=lambda g: next((s for s in g if abs(g[s]) > 0.05), None)), "stage_adding_most"),
+        ("q3", dict(stage_adding_most=lambda g: max(g, key=lambda s: abs(g[s] - (g["truth"] if s != "truth" else 0)))),
+         "stage_adding_most"),
+        ("q3", dict(stage_adding_most=lambda g: min(("labels", "model"), key=lambda s: g[s] - g["truth"])),
+         "stage_adding_most"),
+        ("q3", dict(gap_added_by=next(s for s in nb08.STAGES if s != ns["gap_added_by"])), "adds the most"),
         ("q3", dict(gap_by_stage={"model": gaps["model"]}), "should be a dict with the keys"),
         ("q4", dict(minority_share={**ns["minority_share"], "past hires": float(
             (ns["applicants"]["group"].eq(nb08.MINORITY) & ns["applicants"]["past_hired"].eq(1)).mean())}),
@@ -51,7 +58,16 @@ def mistakes(ns):
         ("q6", dict(intersectional=ns["intersectional"].assign(  # issue 22: within 1e-4 of the right ratios
             impact_ratio=ns["intersectional"]["selection_rate"] / np.asarray(ns["callback"], dtype=float)[
                 (ns["test"]["group"] == "majority").to_numpy()].mean())), "divides by the majority group"),
-        ("q7", dict(method_to_ship="threshold optimizer"), "most qualified candidates"),
+        ("q7", dict(choose_method=lambda t, m=0.8: t["impact_ratio"].idxmax()), "choose_method"),
+        ("q7", dict(choose_method=lambda t, m=0.8: t[t["impact_ratio"] >= m]["precision"].idxmax()), "choose_method"),
+        ("q7", dict(choose_method=lambda t, m=0.8: t[t["impact_ratio"] > m]["qualified_called_back"].idxmax()),
+         "choose_method"),
+        ("q7", dict(choose_method=lambda t, m=0.8: t[t["impact_ratio"] >= 0.8]["qualified_called_back"].idxmax()),
+         "min_ratio=0.9"),
+        ("q7", dict(choose_method=lambda t, m=0.8: t[t["impact_ratio"] >= m]["qualified_called_back"].idxmax()),
+         "raised ValueError"),
+        ("q7", dict(method_to_ship=next(m for m in table.index if m != ns["method_to_ship"])),
+         "most qualified candidates"),
         ("q7", dict(mitigation_table=table.drop("baseline")), "one row per method"),
         ("q7", dict(mitigation_table=table.assign(precision=table["qualified_called_back"])), "precision"),
         ("q8", dict(gains_and_losses={k: v + 1 for k, v in ns["gains_and_losses"].items()}), "should count"),
@@ -73,7 +89,11 @@ def correct_in_another_form(ns):
         ("q4", dict(minority_share={k: significant(v) for k, v in ns["minority_share"].items()})),
         ("q5", dict(keywords_gap=significant(ns["keywords_gap"]))),
         ("q6", dict(intersectional=table.reset_index().iloc[::-1], lowest_category=list(ns["lowest_category"]))),
+        ("q3", dict(gap_added_by=f" {ns['gap_added_by'].title()}", stage_adding_most=lambda g: nb08.reference_stage_adding_most(
+            g).upper())),
         ("q7", dict(mitigation_table=ns["mitigation_table"].map(significant).iloc[::-1])),
+        ("q7", dict(method_to_ship=ns["method_to_ship"].upper(), choose_method=lambda t, m=0.8: (
+            None if (t["impact_ratio"] < m).all() else t.loc[t["impact_ratio"] >= m, "qualified_called_back"].idxmax()))),
         ("q8", dict(gains_and_losses={k: np.int64(v) for k, v in reversed(ns["gains_and_losses"].items())})),
     ]
 

@@ -4,7 +4,8 @@ Checkers recompute expected values from the learner's data with the reference co
 simulator's ground truth. Numbers are right to 3 significant digits (``grading.close_enough``).
 Where a wrong method can hit the right number on this data, the check runs the learner's
 function on cases it has not seen: q1's impact ratios (three groups, the highest-rate group
-not the majority) and q5's stratified gap (a case where the raw gap has the opposite sign).
+not the majority), q3's stage that adds the most to the gap, q5's stratified gap (a case where the
+raw gap has the opposite sign) and q7's choice of method to ship.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from model_health.grading import (
     ExerciseSet,
     Incorrect,
     WrittenAnswer,
+    as_option,
     call_learner_function,
     close_enough,
     expect_close,
@@ -32,7 +34,6 @@ from model_health.grading import (
 
 NOTEBOOK = "08_resume_screening_audit"
 MINORITY, MAJORITY = "under-represented", "majority"
-GAP_OF_NOTE = 0.05  # a difference of rates below this on 2,000 applicants is within sampling noise
 
 
 def reference_impact_ratios(selected, groups) -> pd.Series:
@@ -124,16 +125,38 @@ def _selection_gaps(ns) -> dict[str, float]:
             "model": rate(callback)}
 
 
+STAGES = ("truth", "labels", "model")
+
+
+def reference_stage_adding_most(gaps: Mapping[str, float]) -> str:
+    """The stage whose gap changes most in size from the stage before it (the truth's from no gap at all)."""
+    changes = {stage: gaps[stage] - (gaps[before] if before else 0.0)
+               for before, stage in zip((None, *STAGES[:-1]), STAGES)}
+    return max(STAGES, key=lambda stage: abs(changes[stage]))
+
+
+# Each case tells the rule from a near miss: the largest gap, the first gap beyond GAP_OF_NOTE, changes measured from
+# the truth, the most negative change, and leaving the truth out.
+UNSEEN_GAPS = (
+    ({"truth": 0.0, "labels": -0.10, "model": -0.12}, "the model has the largest gap, but the labels add most of it"),
+    ({"truth": -0.06, "labels": -0.08, "model": -0.20}, "the truth's gap is beyond 0.05, but the model adds the most"),
+    ({"truth": 0.0, "labels": 0.12, "model": 0.10}, "the labels add a gap the model then narrows a little"),
+    ({"truth": 0.15, "labels": 0.10, "model": 0.09}, "the gap is all in the truth, and later stages narrow it"),
+)
+
+
 class Stage(Exercise):
     title = "Isolate the stage: truth, labels or model?"
-    reads = ("gap_by_stage", "gap_added_by")
+    reads = ("gap_by_stage", "stage_adding_most", "gap_added_by")
     hints = (
         "Each gap is the under-represented group's rate minus the majority's, on the test applicants: of qualified "
         "(the truth), of past_hired (the labels) and of callback (the model).",
-        "gap_added_by names the first stage whose gap exceeds GAP_OF_NOTE (0.05) in size.",
+        "What a stage adds is its gap minus the gap of the stage before (the truth's: its own gap). "
+        "stage_adding_most returns the stage whose change is largest in size: max(..., key=lambda s: abs(change[s])). "
+        "gap_added_by = stage_adding_most(gap_by_stage).",
     )
 
-    def expect(self, ns, gap_by_stage, gap_added_by):
+    def expect(self, ns, gap_by_stage, stage_adding_most, gap_added_by):
         expected = _selection_gaps(ns)
         if isinstance(gap_by_stage, pd.Series):
             gap_by_stage = gap_by_stage.to_dict()
@@ -143,16 +166,25 @@ class Stage(Exercise):
         for stage, value in expected.items():
             expect_close(f"gap_by_stage[{stage!r}]", expect_number(f"gap_by_stage[{stage!r}]", gap_by_stage[stage]),
                          value, mistakes={"the sign is reversed: under-represented minus majority.": -value})
-        first = next((stage for stage in ("truth", "labels", "model") if abs(expected[stage]) > GAP_OF_NOTE), None)
-        if gap_added_by != first:
-            raise Incorrect(f"The gaps are {', '.join(f'{k} {v:+.3f}' for k, v in expected.items())}: the first stage "
-                            f"with a gap beyond {GAP_OF_NOTE} in size is {first!r}.")
-        return (f"Truth {expected['truth']:+.3f}, labels {expected['labels']:+.3f}, model {expected['model']:+.3f}: the "
-                f"gap first exceeds {GAP_OF_NOTE} at the {first} stage.")
+        for gaps, case in UNSEEN_GAPS:
+            found = as_option(call_learner_function(stage_adding_most, dict(gaps), name="stage_adding_most"), STAGES)
+            right = reference_stage_adding_most(gaps)
+            if found != right:
+                shown = ", ".join(f"{stage} {gap:+.2f}" for stage, gap in gaps.items())
+                raise Incorrect(f"For the gaps {shown} ({case}), `stage_adding_most` returns {found!r}; the stage "
+                                f"that changes the gap most in size from the stage before is {right!r}.")
+        first = reference_stage_adding_most(expected)
+        if as_option(gap_added_by, STAGES) != first:
+            raise Incorrect(f"The gaps are {', '.join(f'{k} {v:+.3f}' for k, v in expected.items())}: the stage that "
+                            f"adds the most is {first!r}; set gap_added_by = stage_adding_most(gap_by_stage).")
+        changes = [expected[STAGES[0]], *(expected[b] - expected[a] for a, b in zip(STAGES, STAGES[1:]))]
+        return (f"Truth {expected['truth']:+.3f}, labels {expected['labels']:+.3f}, model {expected['model']:+.3f}: "
+                f"the stages add {', '.join(f'{change:+.3f}' for change in changes)}; most of the gap enters at "
+                f"the {first} stage.")
 
     def reference(self, ns):
         gaps = _selection_gaps(ns)
-        return gaps, next((stage for stage in ("truth", "labels", "model") if abs(gaps[stage]) > GAP_OF_NOTE), None)
+        return gaps, reference_stage_adding_most, reference_stage_adding_most(gaps)
 
 
 def _representation(ns) -> dict[str, float]:
@@ -319,18 +351,39 @@ def _mitigation_table(ns) -> pd.DataFrame:
     return pd.DataFrame(rows).T
 
 
+def reference_method_to_ship(table: pd.DataFrame, min_ratio: float = 0.8):
+    """Among the rows with an impact_ratio of at least ``min_ratio``, the one with the highest qualified_called_back;
+    None when no row has."""
+    eligible = table[table["impact_ratio"] >= min_ratio]
+    return eligible["qualified_called_back"].idxmax() if len(eligible) else None
+
+
+_CANDIDATES = pd.DataFrame({"impact_ratio": [0.95, 0.85, 0.70, 0.80], "callback_gap": [-0.01, -0.04, -0.09, -0.05],
+                            "qualified_called_back": [0.50, 0.62, 0.70, 0.58], "precision": [0.80, 0.60, 0.50, 0.65]},
+                           index=["fairest", "balanced", "unfair", "at the line"])
+# Each case tells the rule from a near miss: shipping the fairest or the most precise method, ignoring the line,
+# a strict > at the line, ignoring min_ratio, and a table where no method qualifies.
+UNSEEN_TABLES = (
+    (_CANDIDATES, 0.8, "the fairest method is not the one calling back the most qualified"),
+    (_CANDIDATES.drop("balanced"), 0.8, "a method exactly at the line qualifies"),
+    (_CANDIDATES, 0.9, "with min_ratio=0.9"),
+    (_CANDIDATES.assign(impact_ratio=[0.7, 0.6, 0.5, 0.75]), 0.8, "no method reaches the line (return None)"),
+)
+
+
 class Mitigations(Exercise):
     title = "Compare the mitigations on one table"
-    reads = ("mitigation_table", "method_to_ship")
+    reads = ("mitigation_table", "choose_method", "method_to_ship")
     hints = (
         "For each method in `decisions`: impact_ratio (under-represented / majority callback rate), callback_gap "
         "(their difference), qualified_called_back (share of truly qualified called back) and precision (share of "
         "callbacks who are qualified).",
-        "method_to_ship: among methods with an impact ratio of at least 0.8, the one with the highest "
-        "qualified_called_back.",
+        "choose_method(table, min_ratio=0.8): keep the rows with impact_ratio >= min_ratio; return the index label of "
+        "the highest qualified_called_back among them (idxmax), or None if no row is left. "
+        "method_to_ship = choose_method(mitigation_table).",
     )
 
-    def expect(self, ns, mitigation_table, method_to_ship):
+    def expect(self, ns, mitigation_table, choose_method, method_to_ship):
         expected = _mitigation_table(ns)
         table = expect_dataframe("mitigation_table", mitigation_table, list(expected.columns))
         table = table.set_axis(list(map(str, table.index)))
@@ -340,24 +393,36 @@ class Mitigations(Exercise):
         for column in expected.columns:
             if not close_enough(table[column].to_numpy(float), expected[column].to_numpy()):
                 raise Incorrect(f"mitigation_table['{column}'] should be {expected[column].round(3).to_dict()}.")
-        eligible = expected[expected["impact_ratio"] >= 0.8]
-        right = eligible["qualified_called_back"].idxmax() if len(eligible) else None
-        if method_to_ship != right:
+        for candidates, min_ratio, case in UNSEEN_TABLES:
+            found = call_learner_function(choose_method, candidates.copy(), min_ratio, name="choose_method")
+            right = reference_method_to_ship(candidates, min_ratio)
+            if as_option(found, candidates.index) != right:
+                raise Incorrect(f"On a table where {case}, `choose_method(table, min_ratio={min_ratio})` returns "
+                                f"{found!r}; expected {right!r}: among the rows with impact_ratio >= min_ratio, the "
+                                "highest qualified_called_back.\n" + candidates.to_string())
+        right = reference_method_to_ship(expected)
+        if as_option(method_to_ship, expected.index) != right:
+            eligible = sorted(expected.index[expected["impact_ratio"] >= 0.8])
             raise Incorrect(f"{method_to_ship!r} is not the method with the most qualified candidates called back among "
-                            f"those with an impact ratio of at least 0.8 ({sorted(eligible.index)}).")
+                            f"those with an impact ratio of at least 0.8 ({eligible}): set "
+                            "method_to_ship = choose_method(mitigation_table).")
+        if right is None:
+            return "No method reaches an impact ratio of 0.8: none can be shipped as it is."
         return f"Ship {right!r}: impact ratio {expected.loc[right, 'impact_ratio']:.3f}."
 
     def reference(self, ns):
         table = _mitigation_table(ns)
-        eligible = table[table["impact_ratio"] >= 0.8]
-        return table, eligible["qualified_called_back"].idxmax() if len(eligible) else None
+        return table, reference_method_to_ship, reference_method_to_ship(table)
 
 
 def _winners_and_losers(ns) -> dict[str, float]:
     test = ns["test"]
     baseline = np.asarray(ns["decisions"]["baseline"], dtype=bool)
-    chosen = np.asarray(ns["decisions"][ns["method_to_ship"] if Mitigations().grade(ns).status.name == "CORRECT"
-                                        else Mitigations().reference(ns)[1]], dtype=bool)
+    shipped = reference_method_to_ship(_mitigation_table(ns))  # q7's one right answer, whatever its spelling
+    if shipped is None:
+        raise Incorrect("No method reaches an impact ratio of 0.8 on this data, so none is shipped and nobody gains "
+                        "or loses against the baseline.")
+    chosen = np.asarray(ns["decisions"][shipped], dtype=bool)
     qualified = test["qualified"].to_numpy() == 1
     minority = (test["group"] == MINORITY).to_numpy()
     return {"qualified under-represented gained": int(np.sum(chosen & ~baseline & qualified & minority)),
