@@ -4,8 +4,8 @@ Each question has a checkable core, graded from the learner's data with the refe
 simulators' ground truth, and a written answer, self-assessed against a rubric from the seed's
 answer strategy. The written checks list which rubric points an answer appears to cover (key terms
 and synonyms): a heuristic aid, never a grade. Questions 6 and 8 are behavioural and are checked
-for their STAR parts. q16's retraining trigger is a function, so its check runs it on weekly series
-the learner has not seen.
+for their STAR parts. q12's drift brief and q16's retraining trigger are functions, so their checks run
+them on samples and weekly series the learner has not seen.
 """
 
 from __future__ import annotations
@@ -63,16 +63,17 @@ def _rates(frame: pd.DataFrame) -> dict[str, float]:
 
 class FraudMetrics(Exercise):
     title = "Q1 · Which metric first?"
-    reads = ("accuracy_last_quarter", "accuracy_this_quarter", "always_honest_accuracy", "f1_last_quarter",
+    reads = ("accuracy_last_quarter", "accuracy_this_quarter", "gain_over_flagging_nothing", "f1_last_quarter",
              "f1_this_quarter")
     hints = (
         "period('last quarter') and period('this quarter') give the transactions; compare `fraud` (the truth) with "
         "`flagged` (the model). accuracy_score and f1_score from sklearn.metrics.",
-        "always_honest_accuracy: the accuracy this quarter of a 'model' that flags nothing, i.e. the share of honest "
-        "transactions. F1 is for the fraud class (pos_label=1, the default).",
+        "A 'model' that flags nothing is right on every honest transaction: its accuracy is the share of honest "
+        "transactions. gain_over_flagging_nothing: accuracy_this_quarter minus that share this quarter (a fraction, "
+        "like the accuracies). F1 is for the fraud class (pos_label=1, the default).",
     )
 
-    def expect(self, ns, always_honest_accuracy, **answers):
+    def expect(self, ns, gain_over_flagging_nothing, **answers):
         last, this = _rates(_quarter(ns, "last quarter")), _rates(_quarter(ns, "this quarter"))
         for quarter, rates, other, other_name in (("last_quarter", last, this, "this quarter's"),
                                                   ("this_quarter", this, last, "last quarter's")):
@@ -90,18 +91,28 @@ class FraudMetrics(Exercise):
                 "that is accuracy; F1 looks only at the fraud class.": rates["accuracy"],
                 f"that is {other_name} F1.": other["f1"]},
                 otherwise=f"that is not the F1 of the fraud class on {quarter.replace('_', ' ')}'s transactions.")
-        expect_close("always_honest_accuracy", expect_number("always_honest_accuracy", always_honest_accuracy),
-                     this["always_honest"], mistakes={
-                         "that is the fraud rate; a model that flags nothing is right on every honest transaction.":
-                             this["fraud_rate"],
-                         "that is last quarter's; use this quarter.": last["always_honest"]},
-                     otherwise="that is not the share of honest transactions this quarter.")
-        return (f"Accuracy slipped from {last['accuracy']:.4f} to {this['accuracy']:.4f}, still near flagging nothing "
-                f"({this['always_honest']:.4f}); F1 fell from {last['f1']:.2f} to {this['f1']:.2f}. Say that first.")
+        # The fraud rate is the same in both quarters (the story: no label drift), so the share of honest
+        # transactions alone cannot tell the quarters apart; the model's gain over it can (issue 22 §3).
+        gain = this["accuracy"] - this["always_honest"]
+        expect_close("gain_over_flagging_nothing", expect_number("gain_over_flagging_nothing",
+                                                                 gain_over_flagging_nothing), gain, mistakes={
+            "that is the accuracy of flagging nothing; subtract it from the model's accuracy.": this["always_honest"],
+            "that is flagging nothing minus the model; give the model's accuracy minus flagging nothing's.": -gain,
+            "that subtracts the fraud rate; a model that flags nothing is right on every honest transaction.":
+                this["accuracy"] - this["fraud_rate"],
+            "that takes flagging nothing's accuracy from last quarter; both accuracies are this quarter's.":
+                this["accuracy"] - last["always_honest"],
+            "that is last quarter's gain; use this quarter.": last["accuracy"] - last["always_honest"],
+            "that is in percentage points; give it as a fraction, like the accuracies.": 100 * gain},
+            otherwise="that is not this quarter's accuracy minus the share of honest transactions this quarter.")
+        side = "above" if gain > 0 else "below"
+        return (f"Accuracy slipped from {last['accuracy']:.4f} to {this['accuracy']:.4f}, only {abs(gain) * 100:.2f} "
+                f"percentage points {side} flagging nothing ({this['always_honest']:.4f}); F1 fell from "
+                f"{last['f1']:.2f} to {this['f1']:.2f}. Say that first.")
 
     def reference(self, ns):
         last, this = _rates(_quarter(ns, "last quarter")), _rates(_quarter(ns, "this quarter"))
-        return last["accuracy"], this["accuracy"], this["always_honest"], last["f1"], this["f1"]
+        return last["accuracy"], this["accuracy"], this["accuracy"] - this["always_honest"], last["f1"], this["f1"]
 
 
 def _drift_p_values(ns) -> pd.Series:
@@ -492,47 +503,80 @@ class CtrAnswer(WrittenAnswer):
 
 # --- Question 6: drift for a non-technical audience -----------------------------------------------------------
 
-def _income_figures(ns) -> dict:
+def reference_drift_brief(before: pd.Series, now: pd.Series) -> tuple[float, float, float]:
+    """The brief's three numbers for one input: PSI (binned at ``before``'s deciles), the median's relative change,
+    and the share of ``now`` below the 25th percentile of ``before``."""
     from model_health.drift import population_stability_index
 
-    before, now = ns["income_before"], ns["income_now"]
-    quartile = float(np.quantile(before, 0.25))
-    return {"psi": population_stability_index(before, now), "psi_reversed": population_stability_index(now, before),
-            "median_change": float(np.median(now) / np.median(before) - 1),
-            "median_points": float(np.median(now) - np.median(before)),
-            "below": float((now < quartile).mean()),
-            "below_current": float((now < np.quantile(now, 0.25)).mean())}
+    return (population_stability_index(before, now), float(now.median() / before.median() - 1),
+            float((now < before.quantile(0.25)).mean()))
+
+
+def _brief_mistakes(before: pd.Series, now: pd.Series) -> tuple[dict, dict, dict]:
+    """Each of the brief's numbers by a plausible wrong method, by message (the same message on the unseen samples
+    and on the incomes: a mistake is told apart where the samples show it)."""
+    from model_health.drift import population_stability_index
+
+    return ({"the arguments look swapped: the bins come from the reference (before), so it goes first.":
+             population_stability_index(now, before)},
+            {"that is the change in currency units; give it relative to the median before.":
+             float(now.median() - before.median()),
+             "that is the change of the mean; the brief uses the median, which skewed incomes do not drag.":
+             float(now.mean() / before.mean() - 1)},
+            {"that uses the current sample's quartile (always about 25%); use the quartile of the sample before.":
+             float((now < now.quantile(0.25)).mean())})
+
+
+BRIEF_NUMBERS = ("PSI", "median change", "share below the old quartile")
+_SKEWED = pd.Series(np.round(20 * np.exp(np.linspace(0, 2, 101)), 1))
+UNSEEN_SAMPLES = (
+    (_SKEWED, pd.Series(np.round(20 * np.exp(np.linspace(-0.1, 1.6, 61)), 1), index=range(500, 561)),
+     "a skewed sample that fell and narrowed"),
+    (pd.Series(np.linspace(40, 60, 200)), pd.Series(np.linspace(40, 72, 120), index=range(1000, 1120)),
+     "a sample that rose and spread out, with an index of its own"),
+)
+
+
+def _brief_numbers(value, name: str) -> list[float]:
+    if isinstance(value, (str, bytes, dict)) or np.isscalar(value) or not hasattr(value, "__len__") or len(value) != 3:
+        raise Incorrect(f"`{name}` should return three numbers, ({', '.join(BRIEF_NUMBERS)}), got {kind_of(value)}.")
+    if any(number is ____ for number in value):
+        raise NotAttempted(f"`drift_brief` still returns ____ among its three numbers ({', '.join(BRIEF_NUMBERS)}).")
+    return [expect_number(f"{name}: {what}", number) for what, number in zip(BRIEF_NUMBERS, value)]
 
 
 class IncomeDrift(Exercise):
     title = "Q6 · The income drift in three numbers"
-    reads = ("income_psi", "median_income_change", "share_below_old_quartile")
+    reads = ("drift_brief", "income_psi", "median_income_change", "share_below_old_quartile")
     hints = (
-        "population_stability_index(income_before, income_now): the reference comes first (its deciles make the bins).",
-        "median_income_change: median now / median before - 1. share_below_old_quartile: the share of income_now below "
-        "the 25th percentile of income_before (it was 25% by definition).",
+        "population_stability_index(before, now): the reference comes first (its deciles make the bins).",
+        "median change: now.median() / before.median() - 1. The share: (now < before.quantile(0.25)).mean(), the share "
+        "of `now` below the 25th percentile of `before` (25% of `before` by definition). Then "
+        "income_psi, median_income_change, share_below_old_quartile = drift_brief(income_before, income_now).",
     )
 
-    def expect(self, ns, income_psi, median_income_change, share_below_old_quartile):
-        figures = _income_figures(ns)
-        expect_close("income_psi", expect_number("income_psi", income_psi), figures["psi"], mistakes={
-            "the arguments look swapped: the bins come from the reference (before), so it goes first.":
-                figures["psi_reversed"]})
-        expect_close("median_income_change", expect_number("median_income_change", median_income_change),
-                     figures["median_change"], mistakes={
-                         "that is the change in currency units; give it relative to the median before.":
-                             figures["median_points"]})
-        expect_close("share_below_old_quartile", expect_number("share_below_old_quartile", share_below_old_quartile),
-                     figures["below"], mistakes={
-                         "that uses this month's quartile (always 25%); use the quartile of the income before.":
-                             figures["below_current"]})
-        return (f"For the Head of Lending: 'typical income is {abs(figures['median_change']):.0%} "
-                f"{'lower' if figures['median_change'] < 0 else 'higher'}; {figures['below']:.0%} of applicants now earn "
+    def expect(self, ns, drift_brief, income_psi, median_income_change, share_below_old_quartile):
+        for before, now, case in UNSEEN_SAMPLES:
+            shown = f"drift_brief(before, now) on {case}"
+            found = _brief_numbers(call_learner_function(drift_brief, before.copy(), now.copy(), name="drift_brief"),
+                                   shown)
+            for what, value, right, mistakes in zip(BRIEF_NUMBERS, found, reference_drift_brief(before, now),
+                                                    _brief_mistakes(before, now)):
+                expect_close(f"{shown}, {what}", value, right, mistakes=mistakes,
+                             otherwise=f"that is not the {what} of `now` against `before`.")
+        before, now = ns["income_before"], ns["income_now"]
+        names = ("income_psi", "median_income_change", "share_below_old_quartile")
+        for name, value, right, mistakes in zip(names, (income_psi, median_income_change, share_below_old_quartile),
+                                                reference_drift_brief(before, now), _brief_mistakes(before, now)):
+            expect_close(name, expect_number(name, value), right, mistakes=mistakes,
+                         otherwise="apply drift_brief to income_before and income_now.")
+        _, change, below = reference_drift_brief(before, now)
+        return (f"For the Head of Lending: 'typical income is {abs(change):.0%} "
+                f"{'lower' if change < 0 else 'higher'}; {below:.0%} of applicants now earn "
                 "what only the bottom quarter earned when the model was built.' PSI stays in your notes.")
 
     def reference(self, ns):
-        figures = _income_figures(ns)
-        return figures["psi"], figures["median_change"], figures["below"]
+        return (reference_drift_brief, *reference_drift_brief(ns["income_before"], ns["income_now"]))
 
 
 class DriftStoryAnswer(StarAnswer):
