@@ -15,7 +15,8 @@ from threadpoolctl import threadpool_limits
 from model_health.drift import MIN_SHARE, categorical_psi, drift_table, population_stability_index, psi_band
 from model_health.exercises import nb05_diagnose_post_launch_drift as nb05
 from model_health.grading import Status
-from model_health.simulators import credit_model
+from model_health.simulators import credit_model, simulate_credit_portfolio
+from model_health.variants import VARIANT_SEEDS
 
 from conftest import feedback_failures
 
@@ -61,6 +62,18 @@ def mistakes(ns):
     mean_static_psi = pd.Series({k: drift_table(seasonal.training[features], seasonal.month(k)[features])["psi"].mean()
                                  for k in months})
     static_alerts, seasonal_alerts = ns["static_alert_months"], ns["seasonal_alert_months"]
+    codes_psi_by_feature = pd.Series({feature: _psi_of_codes(portfolio.training[feature], month_6[feature])
+                                      for feature in features})
+    drift_6 = drift_table(portfolio.training[features], month_6[features])
+    psi_5 = drift_table(portfolio.training[features], portfolio.month(5)[features])["psi"]
+    drifted_5, watch_5 = ns["flag_features"](psi_5)
+    recent_fit, recent_eval = ns["recent_fit"], ns["recent_eval"]
+
+    def refit_comparison_on_all_rows(model, fit_rows, eval_rows):
+        deployed, refit = ns["refit_comparison"](model, fit_rows, eval_rows)
+        both = pd.concat([fit_rows, eval_rows])
+        return f1_score(both["default"], model.predict(both[features])), refit
+
     return [
         ("q1", dict(f1_by_month=accuracy), "These are accuracies. With few defaults, predicting 'repays'"),
         ("q1", dict(f1_by_month=f1.iloc[:3]), "expected the production months"),
@@ -84,6 +97,9 @@ def mistakes(ns):
         ("q3", dict(psi=lambda reference, current: 1 / 0), "raised ZeroDivisionError"),
         ("q4", dict(psi_by_feature=swapped_psi), "swapped"),
         ("q4", dict(psi_by_feature=ns["psi_by_feature"].drop("region")), "lacks feature"),
+        # issue 22: with 4 and 5 categories each gets its own decile bin, so this PSI equals categorical_psi here
+        ("q4", dict(feature_psi=_psi_of_codes, psi_by_feature=codes_psi_by_feature), "numeric PSI of the category codes"),
+        ("q4", dict(feature_psi=lambda r, c: categorical_psi(r, c)), "categorical_psi of a numeric column"),
         ("q5", dict(drifted_features=sorted(drifted + watch + ["age"])), "not what `flag_features(psi_by_feature)`"),
         ("q5", dict(watch_features=["region"]), "`watch_features` is not what"),
         ("q5", dict(flag_features=lambda v: (sorted(v[v >= 0.1].index), sorted(v[(v >= 0.1) & (v <= 0.25)].index))),
@@ -91,12 +107,20 @@ def mistakes(ns):
         ("q5", dict(flag_features=lambda v: sorted(v[v > 0.25].index)), "should return two lists"),
         ("q5", dict(flag_features=lambda v: (["income", "salary"], [])), "['salary'] that are not in the values"),
         ("q5", dict(drifted_features=psi_by_feature), "the feature names are its index"),
+        # issue 22: drift by p < 0.05, and month 5's bands, were month 6's lists on some seeds
+        ("q5", dict(drifted_features=sorted(drift_6.index[drift_6["p_value"] < 0.05])), "p < 0.05"),
+        ("q5", dict(drifted_features=drifted_5, watch_features=watch_5), "month 5's lists"),
         ("q6", dict(tiny_shift_pvalue=float(ks_2samp(big_reference, big_current).statistic)), "KS statistic"),
         ("q6", dict(tiny_shift_psi=population_stability_index(big_current, big_reference)), "swapped"),
         ("q6", dict(tiny_shift_band="drift"), "PSI band"),
         ("q7", dict(drift_kind="data"), "concept drift"),
         ("q7", dict(drift_kind="concept"), "data drift too"),
         ("q7", dict(f1_refit_on_recent=refit_on_fit_rows), "rows it was fit on"),
+        # issue 22: the deployed model's F1 on all of month 6 was within rounding of recent_eval's on seeds 7, 101
+        ("q7", dict(refit_comparison=refit_comparison_on_all_rows,
+                    f1_deployed_on_recent=refit_comparison_on_all_rows(model, recent_fit, recent_eval)[0]),
+         "fit and evaluation rows together"),
+        ("q7", dict(refit_comparison=lambda model, fit_rows, eval_rows: 0.5), "should return two numbers"),
         ("q8", dict(f1_recent_window=ns["f1_everything"]), "fit on everything; swap the two"),
         ("q8", dict(everything=pd.concat([ns["everything"], month_6])), "not month 6, the month you validate on"),
         ("q8", dict(recent_window=ns["recent_window"].iloc[:-10]), "(rows missing, repeated or changed)"),
@@ -104,7 +128,9 @@ def mistakes(ns):
         ("q8", dict(f1_everything=ns["f1_by_month"][6]), "deployed model's month-6 F1"),
         ("q9", dict(monitoring_policy={**policy, "psi_alert": 0.001}), "False alarm in month 1"),
         ("q9", dict(monitoring_policy={**policy, "psi_alert": 50.0, "f1_drop_alert": 0.9}), "never alerts"),
-        ("q9", dict(monitoring_policy={**policy, "psi_alert": 1.5}), "first alert comes in month"),
+        # PSI alert at month 4's largest PSI: the first alert comes a month late, in month 5
+        ("q9", dict(monitoring_policy={**policy, "psi_alert": float(ns["max_psi_by_month"][4])}),
+         "first alert comes in month 5"),
         ("q9", dict(monitoring_policy={**policy, "label_delay_months": 0}), "month(s) late"),
         ("q9", dict(monitoring_policy={"psi_alert": 0.25}), "missing"),
         ("q9", dict(monitoring_policy={**policy, "min_labels": "many"}), "must be a number"),
@@ -163,6 +189,13 @@ def _fit_f1(ns, rows) -> float:
         model = credit_model(ns["SEED"]).fit(rows[ns["FEATURES"]], rows["default"])
         month_6 = ns["portfolio"].month(6)
         return f1_score(month_6["default"], model.predict(month_6[ns["FEATURES"]]))
+
+
+def _psi_of_codes(reference, current):
+    """The mistake of issue 22: categories scored by numeric PSI on their category codes."""
+    if isinstance(reference.dtype, pd.CategoricalDtype):
+        return population_stability_index(reference.cat.codes, current.cat.codes)
+    return population_stability_index(reference, current)
 
 
 def _significant(value, digits: int = 3):
@@ -267,12 +300,13 @@ def wrong_methods(ns):
                     first_degraded_month=_first_month_below_month_1(f1, baseline, tolerance)), "month 1's F1"),
         ("q3", dict(psi=_psi_digitize), "[a, b) bins"),
         ("q4", dict(psi_by_feature=digitize_psi), "[a, b) bins"),
-        ("q5", dict(flag_features=flag_by_p_value), "month 6's lists whatever it is given"),
+        ("q5", dict(flag_features=flag_by_p_value), "p < 0.05 in month 6"),
         ("q5", dict(flag_features=flag_with_watch_from_0_01), "PSI below PSI_WATCH (0.1)"),
         ("q6", dict(shift_evidence=_shift_evidence_banding_the_p_value), "the band of the p-value"),
-        # The deployed model on all of month 6 scores 0.3803, on recent_eval 0.3788: near, not equal.
+        # The deployed model on all of month 6 is within rounding of its F1 on recent_eval on some seeds.
         ("q7", dict(f1_deployed_on_recent=f1_score(month_6["default"], model.predict(month_6[features]))),
-         "on all of month 6"),
+         "all of month 6"),
+        ("q4", dict(feature_psi=_psi_of_codes), "numeric PSI of the category codes"),
         ("q8", dict(recent_window=portfolio.month(5), f1_recent_window=_fit_f1(ns, portfolio.month(5))),
          "holds months 5; it should hold the months of RECENT_MONTHS"),
         ("q9", dict(monitoring_policy={**ns["monitoring_policy"], "min_labels": 10_000}), "never runs"),
@@ -402,3 +436,51 @@ def test_refits_are_cached_by_data(solved_nb05, monkeypatch):
         result = exercise.grade(solved_nb05)
         assert result.status is Status.CORRECT, result.message
         assert time.perf_counter() - started < 3
+
+
+# --- Issue 22: the scenario tells the wrong methods apart on every vetted seed -------------------------------
+
+NOTEBOOK_PORTFOLIO = dict(ramp_months=4, severity=1.1, loan_amount_drop=0.08)  # solution cell 6's world
+
+
+def test_notebook_portfolio_is_the_one_tested():
+    import json
+    from pathlib import Path
+
+    notebook = json.loads((Path(__file__).parents[1] / "solutions" / f"{nb05.NOTEBOOK}.ipynb").read_text())
+    sources = ["".join(cell["source"]) for cell in notebook["cells"]]
+    call = "simulate_credit_portfolio(seed=SEED, " + ", ".join(f"{k}={v}" for k, v in NOTEBOOK_PORTFOLIO.items())
+    assert any(call + ")" in source for source in sources)
+
+
+def test_loan_amount_drop_default_draws_the_same_rows():
+    """The default (no shift) draws the rows pinned before the option existed (notebook 13 uses them); a shift
+    moves only the loan amounts, from the downturn on."""
+    import hashlib
+
+    def digest(portfolio):
+        return hashlib.sha256((portfolio.training.to_csv() + portfolio.production.to_csv()).encode()).hexdigest()
+
+    small = simulate_credit_portfolio(seed=1, n_training=1000, n_per_month=500, loan_amount_drop=0.0)
+    assert digest(small) == "f491334163887f6812acef486ea832972ed73b25f98e2550cb80f78c3700bb61"
+    shifted = simulate_credit_portfolio(seed=1, n_training=1000, n_per_month=500, loan_amount_drop=0.08)
+    pd.testing.assert_frame_equal(shifted.training, small.training)
+    before = small.production["month"] < small.shift_month
+    pd.testing.assert_frame_equal(shifted.production[before], small.production[before])
+    after = shifted.production[~before]
+    pd.testing.assert_frame_equal(after.drop(columns="loan_amount"), small.production[~before].drop(columns="loan_amount"))
+    assert (after["loan_amount"] <= small.production.loc[~before, "loan_amount"]).all()
+
+
+@pytest.mark.parametrize("seed", (2026, *VARIANT_SEEDS))
+def test_q5_wrong_lists_differ_on_every_seed(seed):
+    """Issue 22: on the notebook's portfolio, month 6's drifted features are the downturn's, flagging by p < 0.05
+    adds a significant but stable feature, and month 5's lists differ from month 6's (income still on watch)."""
+    portfolio = simulate_credit_portfolio(seed=seed, **NOTEBOOK_PORTFOLIO)
+    features = list(portfolio.features)
+    drift_6, drift_5 = (drift_table(portfolio.training[features], portfolio.month(m)[features]) for m in (6, 5))
+    drifted_6 = sorted(drift_6.index[drift_6["band"] == "drift"])
+    assert drifted_6 == sorted(portfolio.drifted_features)
+    assert sorted(drift_6.index[drift_6["p_value"] < 0.05]) != drifted_6
+    assert (sorted(drift_5.index[drift_5["band"] == "drift"]), sorted(drift_5.index[drift_5["band"] == "watch"])) \
+        != (drifted_6, sorted(drift_6.index[drift_6["band"] == "watch"]))

@@ -5,7 +5,7 @@ reference code (``model_health.drift``, ``model_health.simulators``), and compar
 diagnosis with the simulator's ground truth. Values a learner computes are right to 3
 significant digits (``close_enough``, relative, so tiny p-values compare too). Where a
 wrong method could hit the right value on this data, the learner writes a function and the
-check runs it on cases they have not seen (q2, q3, q5, q6). Reference model fits are cached
+check runs it on cases they have not seen (q2 to q7). Reference model fits are cached
 by a digest of their data, so a check repeated on the same data answers at once.
 """
 
@@ -317,15 +317,45 @@ class PsiFunction(Exercise):
                 "bin edges.")
 
 
-class PsiByFeature(_SeriesAnswer):
+def _unseen_columns() -> dict[str, tuple[pd.Series, pd.Series]]:
+    """Columns the learner's ``feature_psi`` has not seen. The 12 branches have shares of about 1/12, so decile
+    bins of their category codes merge some of them: loans moving between merged branches (the first two, the
+    last two) change the categorical PSI but not a PSI of the codes. The whole numbers are a numeric column
+    whose every value is a category to categorical_psi."""
+    branches = [f"branch {number:02d}" for number in range(1, 13)]
+    rng = np.random.default_rng(5)
+    return {
+        "a categorical column of 12 branches": tuple(
+            pd.Series(pd.Categorical(np.repeat(branches, counts), categories=branches), name="branch")
+            for counts in ([100] * 12, [40, 160] + [100] * 8 + [150, 50])),
+        "a numeric column of whole numbers (months of tenure)": (
+            pd.Series(rng.integers(0, 60, 3000), name="tenure_months"),
+            pd.Series(rng.integers(6, 72, 2500), name="tenure_months")),
+    }
+
+
+def _feature_psi(reference: pd.Series, current: pd.Series) -> float:
+    if pd.api.types.is_numeric_dtype(reference):
+        return population_stability_index(reference, current)
+    return categorical_psi(reference, current)
+
+
+class PsiByFeature(Exercise):
     title = "PSI of every feature in month 6"
-    reads = ("psi_by_feature",)
+    reads = ("feature_psi", "psi_by_feature")
     hints = (
-        "Compare portfolio.training with portfolio.month(6), one feature at a time.",
-        "Use your psi for numeric features and categorical_psi for 'region' and 'loan_purpose'.",
+        "pd.api.types.is_numeric_dtype(reference) tells a numeric column from a categorical one.",
+        "feature_psi: population_stability_index(reference, current) for numbers, categorical_psi(reference, "
+        "current) otherwise, one bin per category (binning category codes at deciles merges categories).",
+        "psi_by_feature: pd.Series({feature: feature_psi(portfolio.training[feature], portfolio.month(6)[feature]) "
+        "for feature in FEATURES}).",
     )
 
-    def expect(self, ns, psi_by_feature):
+    def expect(self, ns, feature_psi, psi_by_feature):
+        for description, (reference, current) in _unseen_columns().items():
+            self._expect_psi(f"feature_psi(...) for {description}",
+                             call_learner_function(feature_psi, reference.copy(), current.copy(), name="feature_psi"),
+                             reference, current)
         expected = reference_drift(ns)["psi"]
         if isinstance(psi_by_feature, dict):
             psi_by_feature = pd.Series(psi_by_feature, dtype=object)
@@ -337,20 +367,36 @@ class PsiByFeature(_SeriesAnswer):
             raise Incorrect(f"`psi_by_feature` lacks feature(s) {missing}.")
         portfolio = ns["portfolio"]
         for feature in expected.index:
-            value = expect_number(f"psi_by_feature['{feature}']", psi_by_feature[feature])
-            training, month_6 = portfolio.training[feature], portfolio.month(6)[feature]
-            numeric = pd.api.types.is_numeric_dtype(training)
-            swapped = population_stability_index(month_6, training) if numeric else categorical_psi(month_6, training)
-            upper_bin = _psi_with_edges(training, month_6, side="right") if numeric else None
-            expect_close(f"psi_by_feature['{feature}']", value, expected[feature], mistakes={
-                "the arguments look swapped: training is the reference.": swapped,
-                UPPER_BIN_MESSAGE: upper_bin,
-            }, otherwise="that is not the PSI of month 6 against the training window.")
+            self._expect_psi(f"psi_by_feature['{feature}']", psi_by_feature[feature], portfolio.training[feature],
+                             portfolio.month(6)[feature], otherwise="that is not the PSI of month 6 against the "
+                                                                    "training window.")
         top = expected.sort_values(ascending=False).index[:3].tolist()
         return f"The three largest: {', '.join(top)}. Next, sort them into bands."
 
+    @staticmethod
+    def _expect_psi(name: str, value, reference: pd.Series, current: pd.Series, *,
+                    otherwise: str = "that is not population_stability_index of a numeric column, nor "
+                                     "categorical_psi of a categorical one.") -> None:
+        value = expect_number(name, value)
+        if pd.api.types.is_numeric_dtype(reference):
+            mistakes = {
+                "the arguments look swapped: the reference (training) is the first argument.":
+                    population_stability_index(current, reference),
+                UPPER_BIN_MESSAGE: _psi_with_edges(reference, current, side="right"),
+                "this is categorical_psi of a numeric column, every distinct value a category; numbers take "
+                "population_stability_index, binned at the reference's deciles.": categorical_psi(reference, current),
+            }
+        else:  # categorical PSI is symmetric in its arguments: no swap to tell apart
+            mistakes = {
+                "this is a numeric PSI of the category codes: decile bins merge categories, and loans moving between "
+                "categories of one bin go unseen. Categories take categorical_psi, one bin per category.":
+                    population_stability_index(reference.cat.codes, current.cat.codes)
+                    if isinstance(reference.dtype, pd.CategoricalDtype) else None,
+            }
+        expect_close(name, value, _feature_psi(reference, current), mistakes=mistakes, otherwise=otherwise)
+
     def reference(self, ns):
-        return reference_drift(ns)["psi"]
+        return _feature_psi, reference_drift(ns)["psi"]
 
 
 def _expect_feature_list(name: str, value) -> list[str]:
@@ -379,6 +425,11 @@ def _bands(psi: pd.Series) -> tuple[list[str], list[str]]:
     return sorted(psi.index[bands == "drift"]), sorted(psi.index[bands == "watch"])
 
 
+def _p_value_message(subject: str, rows: int) -> str:
+    return (f"{subject} the features whose test (KS, chi-square) has p < 0.05 in month 6. With {rows:,} rows a "
+            "test also finds shifts too small to matter: size decides, PSI above PSI_ALERT.")
+
+
 class FlagFeatures(Exercise):
     title = "Flag drifted and watch-list features"
     reads = ("flag_features", "drifted_features", "watch_features")
@@ -390,23 +441,45 @@ class FlagFeatures(Exercise):
     )
 
     def expect(self, ns, flag_features, drifted_features, watch_features):
-        real = reference_drift(ns)["psi"]
+        drift = reference_drift(ns)
+        real = drift["psi"]
+        significant = sorted(drift.index[drift["p_value"] < 0.05])
+        rows = len(ns["portfolio"].month(6))
         for description, psi in (("month 6's PSI", real), (f"PSI values {_UNSEEN_PSI.to_dict()}", _UNSEEN_PSI)):
             answer = call_learner_function(flag_features, psi.copy(), name="flag_features")
             if not isinstance(answer, (tuple, list)) or len(answer) != 2:
                 raise Incorrect("`flag_features` should return two lists, (drifted, watch), got "
                                 f"{type(answer).__name__}.")
+            if psi is real and _expect_feature_list("drifted", answer[0]) == significant != _bands(real)[0]:
+                raise Incorrect(_p_value_message("For month 6's PSI, `flag_features` returns as drifted", rows))
             self._expect_bands(f"For {description}, `flag_features` returns", psi, *answer, real=real)
-        for name, value, expected in zip(("drifted_features", "watch_features"),
-                                         (drifted_features, watch_features), _bands(real)):
-            if _expect_feature_list(name, value) != expected:
-                raise Incorrect(f"`{name}` is not what `flag_features(psi_by_feature)` gives: apply your function "
-                                "to month 6's PSI.")
+        lists = tuple(_expect_feature_list(name, value) for name, value in
+                      (("drifted_features", drifted_features), ("watch_features", watch_features)))
+        for name, mine, expected in zip(("drifted_features", "watch_features"), lists, _bands(real)):
+            if mine == expected:
+                continue
+            if name == "drifted_features" and mine == significant:
+                raise Incorrect(_p_value_message("`drifted_features` are", rows))
+            if lists == _bands(self._month_psi(ns, 5)):
+                raise Incorrect("`drifted_features` and `watch_features` are month 5's lists; the downturn was still "
+                                "growing then. Flag month 6's PSI: flag_features(psi_by_feature).")
+            raise Incorrect(f"`{name}` is not what `flag_features(psi_by_feature)` gives: apply your function "
+                            "to month 6's PSI.")
         expected_drift, _ = _bands(real)
         truth = sorted(ns["portfolio"].drifted_features)
-        verdict = "exactly the features the simulator moved" if expected_drift == truth else \
+        verdict = "exactly the features the downturn moved" if expected_drift == truth else \
             f"compare with the simulator's truth: {truth}"
+        small = [f"{feature} (p = {drift.loc[feature, 'p_value']:.1g}, PSI {drift.loc[feature, 'psi']:.3f})"
+                 for feature in significant if drift.loc[feature, "band"] == "stable"]
+        if small:
+            verdict += (f". A test also calls {', '.join(small)} significant: a shift too small to matter, "
+                        "which a p-value rule would have flagged")
         return f"Drifted: {expected_drift}: {verdict}. Your function also banded values it had not seen."
+
+    @staticmethod
+    def _month_psi(ns, month: int) -> pd.Series:
+        features = ns["FEATURES"]
+        return drift_table(ns["portfolio"].training[features], ns["portfolio"].month(month)[features])["psi"]
 
     @staticmethod
     def _expect_bands(where: str, psi: pd.Series, drifted, watch, *, real: pd.Series) -> None:
@@ -529,31 +602,58 @@ class StatisticalVsPractical(Exercise):
                         f"(got {band!r}).")
 
 
+def _unseen_refit_rows(ns) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows ``refit_comparison`` has not been run on: a refit on 2,000 loans of month 1, before the downturn,
+    scored on recent_eval. The deployed model's F1 on both sets together is far from its F1 on recent_eval
+    (on the notebook's own halves, all of month 6, it can be within rounding)."""
+    return ns["portfolio"].month(1).iloc[:2000], ns["recent_eval"]
+
+
+def _expect_refit_comparison(parts: tuple[str, str], answer: tuple, ns, fit_rows: pd.DataFrame,
+                             eval_rows: pd.DataFrame) -> tuple[float, float]:
+    """``answer`` (named ``parts``) is (the deployed model's F1 on ``eval_rows``, F1 there of credit_model(SEED)
+    fit on ``fit_rows``)."""
+    features, seed = ns["FEATURES"], ns["SEED"]
+    deployed = _f1_of(ns["model"], eval_rows, features)
+    refit = _refit_f1(seed, fit_rows, eval_rows, features)
+    on_all_rows = _f1_of(ns["model"], pd.concat([fit_rows, eval_rows]), features)
+    expect_close(parts[0], expect_number(parts[0], answer[0]), deployed, mistakes={
+        "this is the deployed model's F1 on the fit and evaluation rows together (for recent_fit and recent_eval, "
+        "all of month 6); score it on the evaluation rows only, the rows the refit model is scored on too.":
+            on_all_rows,
+    }, otherwise="that is not the deployed model's F1 on the evaluation rows.")
+    expect_close(parts[1], expect_number(parts[1], answer[1]), refit, mistakes={
+        "this is the refit model scored on the rows it was fit on; score it on the evaluation rows.":
+            _refit_f1(seed, fit_rows, fit_rows, features),
+        "this is the deployed model's F1 on the evaluation rows; fit credit_model(SEED) on the fit rows first.":
+            deployed,
+    }, otherwise="that is not the F1 on the evaluation rows of credit_model(SEED) fit on the fit rows.")
+    return deployed, refit
+
+
 class DataOrConceptDrift(Exercise):
     title = "Data drift, concept drift, or both?"
-    reads = ("f1_deployed_on_recent", "f1_refit_on_recent", "drift_kind")
+    reads = ("refit_comparison", "f1_deployed_on_recent", "f1_refit_on_recent", "drift_kind")
     hints = (
-        "Fit credit_model(SEED) on recent_fit, then score both models on recent_eval.",
+        "refit_comparison: f1_score(eval_rows['default'], model.predict(eval_rows[FEATURES])) for the deployed "
+        "model; fit credit_model(SEED) on fit_rows and score it on eval_rows the same way. Both on eval_rows.",
         "If a model refit on recent labels, with the same features, does much better on the same rows, the "
         "relation between features and outcome changed.",
         "The inputs moved too (q5). drift_kind is one of 'data', 'concept' or 'both'.",
     )
 
-    def expect(self, ns, f1_deployed_on_recent, f1_refit_on_recent, drift_kind):
-        features, recent_fit, recent_eval = ns["FEATURES"], ns["recent_fit"], ns["recent_eval"]
-        deployed = _f1_of(ns["model"], recent_eval, features)
-        refit = _refit_f1(ns["SEED"], recent_fit, recent_eval, features)
-        on_all_of_month_6 = reference_f1_by_month(ns)[6]
-        expect_close("f1_deployed_on_recent", expect_number("f1_deployed_on_recent", f1_deployed_on_recent),
-                     deployed, mistakes={
-                         "this is the deployed model's F1 on all of month 6; score it on recent_eval, the rows "
-                         "the refit model is scored on too.": on_all_of_month_6,
-                     }, otherwise="that is not the deployed model's F1 on recent_eval.")
-        expect_close("f1_refit_on_recent", expect_number("f1_refit_on_recent", f1_refit_on_recent), refit, mistakes={
-            "this is the refit model scored on the rows it was fit on; score it on recent_eval.":
-                _refit_f1(ns["SEED"], recent_fit, recent_fit, features),
-            "this is the deployed model's F1 on recent_eval; fit credit_model(SEED) on recent_fit first.": deployed,
-        }, otherwise="that is not the F1 on recent_eval of credit_model(SEED) fit on recent_fit.")
+    def expect(self, ns, refit_comparison, f1_deployed_on_recent, f1_refit_on_recent, drift_kind):
+        fit_rows, eval_rows = _unseen_refit_rows(ns)
+        answer = call_learner_function(refit_comparison, ns["model"], fit_rows.copy(), eval_rows.copy(),
+                                       name="refit_comparison")
+        if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+            raise Incorrect("`refit_comparison` should return two numbers, (deployed F1, refit F1), got "
+                            f"{type(answer).__name__}.")
+        called = "refit_comparison(model, month 1's first 2,000 loans, recent_eval)"
+        _expect_refit_comparison((f"{called}[0]", f"{called}[1]"), answer, ns, fit_rows, eval_rows)
+        deployed, refit = _expect_refit_comparison(
+            ("f1_deployed_on_recent", "f1_refit_on_recent"), (f1_deployed_on_recent, f1_refit_on_recent), ns,
+            ns["recent_fit"], ns["recent_eval"])
         portfolio = ns["portfolio"]
         truth = "both" if portfolio.drifted_features and portfolio.severity > 0 else "none"
         answers = ("data", "concept", "both")
