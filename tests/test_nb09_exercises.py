@@ -12,7 +12,7 @@ import pandas as pd
 
 from model_health.exercises import nb09_model_risk_review as nb09
 from model_health.grading import Status
-from model_health.reports import TEMPLATES
+from model_health.reports import TEMPLATES, evaluate_kpis, kpi_named_in
 
 from conftest import REPO, feedback_failures, significant
 
@@ -48,6 +48,31 @@ def strict_validator(ns):
     return validate
 
 
+SOLUTION = REPO / "solutions" / "09_model_risk_review.ipynb"
+
+
+def run_cell(ns, marker):
+    """``ns`` after running the solution notebook's code cell that contains ``marker`` on a copy of it."""
+    (source,) = [cell.source for cell in nbformat.read(SOLUTION, as_version=4).cells
+                 if cell.cell_type == "code" and marker in cell.source]
+    namespace = dict(ns)
+    exec(source, namespace)  # noqa: S102 - the project's own notebook
+    return namespace
+
+
+GIVEN_APPLICANT = "applicant = declined["
+Q9_SOLUTION, Q11_SOLUTION = "### BEGIN SOLUTION q9", "### BEGIN SOLUTION q11"
+
+
+def with_failed_fairness_kpi(ns):
+    """The solution's KPIs with disparate_impact_sex's threshold just above its value, and the solution's risk
+    assessment for them: a fairness KPI fails on every seed (on seeds 41 and 101 none of the solution's does)."""
+    value = float(ns["measured"]["disparate_impact_sex"])
+    kpis = with_kpi(ns["kpis"], "disparate_impact_sex", threshold=round(value + 0.01, 3))
+    solved = run_cell({**ns, "kpi_results": evaluate_kpis(kpis, ns["measured"])}, Q9_SOLUTION)
+    return kpis, solved["risk_assessment"]
+
+
 def cut_search(ns, step):
     """The solution's search for the smallest amount cut, in steps of ``step``."""
     def smallest_cut(applicant):
@@ -70,6 +95,8 @@ def mistakes(ns):
     amount = int(ns["applicant"]["credit_amount"].iloc[0])
     kpis = ns["kpis"]
     assessment = ns["risk_assessment"]
+    # issue 22: wrong answers about a failed KPI need one that fails, on every seed
+    strict_kpis, strict_assessment = with_failed_fairness_kpi(ns)
     context = ns["model_card_context"]
     return [
         ("q1", dict(disparate_impact_age=old / young), "inverse ratio"),
@@ -96,9 +123,10 @@ def mistakes(ns):
         ("q2", dict(failing_attributes_of=lambda audit: list(ns["failing_attributes"])), "0.75 (below 0.8)"),
         ("q2", dict(failing_attributes_of=lambda audit: ",".join(audit.index)),
          "`failing_attributes_of(audit)` should be a list or set"),
-        ("q3", dict(largest_reliable_gap=float(table["selection_rate"].max() - table["selection_rate"].min())),
-         "too small to judge"),
-        ("q3", dict(intersectional=table.assign(reliable=True)), "MIN_GROUP_SIZE"),
+        # issue 22: on seed 59 every group reaches MIN_GROUP_SIZE = 30; with a minimum above the smallest group,
+        # marking every group reliable has something to get wrong on every seed
+        ("q3", dict(MIN_GROUP_SIZE=int(table["n"].min()) + 1, intersectional=table.assign(reliable=True)),
+         "MIN_GROUP_SIZE"),
         # issue 22: on seed 11 the small groups sit inside the reliable ones' range, so the gap over every group
         # was the right number there; the function is tried on a table where it is not
         ("q3", dict(reliable_gap=lambda table: table["selection_rate"].max() - table["selection_rate"].min()),
@@ -144,17 +172,20 @@ def mistakes(ns):
         ("q8", dict(kpis=[*kpis, {"name": "accuracy", "kind": "fairness", "threshold": 0.7, "direction": "min"}]),
          "accuracy is a performance KPI, not a fairness one"),
         ("q8", dict(kpis=with_kpi(kpis, "equal_opportunity_gap_age_band", threshold=0.3)), "above 0.1"),
-        ("q9", dict(risk_assessment={**assessment, "recommendation": "go"}), "failed fairness KPI"),
+        ("q9", dict(kpis=strict_kpis, risk_assessment={**strict_assessment, "recommendation": "go"}),
+         "failed fairness KPI(s) ['disparate_impact_sex'"),
         ("q9", dict(risk_assessment={**assessment, "conditions": []}), "names no conditions"),
-        ("q9", dict(risk_assessment={**assessment, "findings": []}), "not named in any finding"),
+        ("q9", dict(kpis=strict_kpis, risk_assessment={**strict_assessment, "findings": []}),
+         "not named in any finding"),
         ("q9", dict(risk_assessment={**assessment, "recommendation": "maybe"}), "must be in"),
         # Named as the learner named it, not "could not be checked ... have the type" (issue 8).
         ("q9", dict(risk_assessment={**assessment, "conditions": " ".join(assessment["conditions"])}),
          "`risk_assessment['conditions']` should be a list of str"),
         ("q9", dict(risk_assessment={**assessment, "findings": [finding["finding"] for finding in
                                                                 assessment["findings"]]}), "list of dicts"),
-        ("q9", dict(risk_assessment={**assessment, "findings": [{**finding, "severity": "low"} for finding in
-                                                                assessment["findings"]]}), "are rated 'low'"),
+        ("q9", dict(kpis=strict_kpis, risk_assessment={**strict_assessment, "findings": [
+            {**finding, "severity": "low"} for finding in strict_assessment["findings"]]}),
+         "are rated 'low'"),
         ("q9", dict(risk_assessment=None), "got None"),
         ("q10", dict(model_card_context={k: v for k, v in context.items() if k != "intended_use"}), "intended_use"),
         ("q10", dict(model_card_context={**context, "metrics": {**context["metrics"], "roc_auc": 0.99}}),
@@ -204,7 +235,6 @@ def test_correct_answers_in_other_forms(solved_nb09):
         ("q3", dict(intersectional=table.sort_values("selection_rate"))),  # issue 8: sorted by another column
         ("q3", dict(intersectional=swapped_groups)),  # issue 8: the group columns in the other order
         ("q3", dict(intersectional=table.reset_index().sample(frac=1, random_state=1))),
-        ("q3", dict(largest_reliable_gap=significant(ns["largest_reliable_gap"]))),
         ("q4", dict(validate_application=lambda row: [f"{column}: {row[column].iloc[0]!r}"
                                                       for column, (low, high) in ns["TRAINING_RANGES"].items()
                                                       if not low <= row[column].iloc[0] <= high]
@@ -301,3 +331,57 @@ def test_documents_are_written(solved_nb09, tmp_path):
                     "Quantitative analyses", "Ethical considerations", "Caveats and recommendations"):
         assert f"## {section}" in text
     assert "<table>" in paths["html"].read_text()
+
+
+def test_the_given_applicant_is_one_an_amount_cut_flips(solved_nb09):
+    """Issue 22: the given applicant was the first declined one, whom no cut flipped on seeds 7, 19, 29, 41 and 43
+    (q7's answer was None there). The given rule takes the first declined applicant approved at the smallest
+    training amount, and the model scores any smaller amount alike, so some cut flips it: here with the declined
+    applicants no cut flips placed first, and for every declined applicant the rule allows."""
+    ns = solved_nb09
+    cuts = nb09._denial_cuts(ns)
+    never = cuts.index[cuts.isna()]
+    assert len(never), "the data should hold a declined applicant no cut flips"
+    order = [*never, *ns["X_test"].index.difference(never)]
+    decisions = pd.Series(ns["y_pred"], index=ns["X_test"].index)
+    given = run_cell({**ns, "X_test": ns["X_test"].loc[order], "y_pred": decisions.loc[order].to_numpy()},
+                     GIVEN_APPLICANT)
+    assert nb09.reference_amount_cut(ns["model"], given["applicant"], ns["AMOUNT_STEP"]) is not None
+    allowed = given["declined"][given["approved_for_least"]]
+    assert len(allowed) and cuts.loc[allowed.index].notna().all()
+
+
+def a_fair_review(ns):
+    """``ns`` with an audit where every attribute passes the review's rule, and what follows from it: `measured`
+    (the given cell) and the KPI results of the solution's KPIs."""
+    audit = ns["audit"].assign(disparate_impact=0.9, equal_opportunity_difference=-0.05)
+    fair = run_cell({**ns, "audit": audit, "failing_attributes": ns["failing_attributes_of"](audit)}, "measured = {")
+    return {**fair, "kpi_results": evaluate_kpis(ns["kpis"], fair["measured"])}
+
+
+def test_the_model_answers_follow_the_data_when_no_fairness_kpi_fails(solved_nb09):
+    """Issue 22: on seeds 7, 41 and 101 no fairness KPI failed, yet the solution's conditions put declines of
+    applicants 25 or younger under manual review until disparate impact reached 0.8, and q11's model answer said
+    the model failed the four-fifths threshold. On a fair audit neither says so, and the assessment is consistent."""
+    ns = a_fair_review(solved_nb09)
+    assert (ns["kpi_results"].query("kind == 'fairness'")["status"] == "passed").all()
+    ns = run_cell(run_cell(ns, Q9_SOLUTION), Q11_SOLUTION)
+    conditions, summary = ns["risk_assessment"]["conditions"], ns["stakeholder_summary"]
+    assert not [condition for condition in conditions if "Manual review of declined" in condition]
+    assert "passes the fairness bar" in summary
+    assert not re.search(r"fails the fairness|four-fifths|manual review", summary)
+    assert nb09.q9.grade(ns).status is Status.CORRECT
+
+
+def test_the_model_answers_name_what_failed(solved_nb09):
+    """Where fairness KPIs fail, the conditions review the declines of each attribute they compare, and q11's
+    model answer names the failing attributes, with their numbers."""
+    ns = run_cell(run_cell(solved_nb09, Q9_SOLUTION), Q11_SOLUTION)
+    results = ns["kpi_results"]
+    failed = results.index[(results["status"] == "failed") & (results["kind"] == "fairness")]
+    assert len(failed)
+    conditions = " ".join(ns["risk_assessment"]["conditions"])
+    assert all(kpi_named_in(name, conditions) for name in failed)
+    for attribute in ns["failing_attributes"]:
+        assert f"{ns['audit'].loc[attribute, 'disparate_impact']:.3f} times" in ns["stakeholder_summary"]
+    assert "fails the fairness bar" in ns["stakeholder_summary"]

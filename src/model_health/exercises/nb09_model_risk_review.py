@@ -223,13 +223,15 @@ def _unseen_intersectional(table: pd.DataFrame) -> pd.DataFrame:
 
 class Intersectional(Exercise):
     title = "Intersectional groups, with uncertainty"
-    reads = ("intersectional", "reliable_gap", "largest_reliable_gap")
+    # The gap on the learner's own table is not asked for: on seeds 11, 59, 61 and 101 the small groups sit inside
+    # the reliable ones' range, so the gap over every group is the same number (issue 22); the function shows it.
+    reads = ("intersectional", "reliable_gap")
     hints = (
         "intersectional_rates(y_test, y_pred, audit_groups[['sex', 'age_band']], min_group_size=MIN_GROUP_SIZE).",
         "reliable_gap(table): keep the rows with reliable == True, then take max - min of their selection_rate.",
     )
 
-    def expect(self, ns, intersectional, reliable_gap, largest_reliable_gap):
+    def expect(self, ns, intersectional, reliable_gap):
         raw = _intersectional(ns)
         expected = _by_group(raw, ns)
         table = _by_group(expect_dataframe("intersectional", intersectional, ["n", "selection_rate", "reliable"]), ns)
@@ -255,14 +257,10 @@ class Intersectional(Exercise):
         expect_close(f"reliable_gap(...) {shown}", gap, reference_reliable_gap(unseen), mistakes={
             too_small: float(unseen["selection_rate"].max() - unseen["selection_rate"].min())},
             otherwise="that is not max - min of selection_rate over the rows marked reliable.")
-        every = expected["selection_rate"]
-        value = expect_number("largest_reliable_gap", largest_reliable_gap)
-        expect_close("largest_reliable_gap", value, reference_reliable_gap(expected), mistakes={
-            too_small: every.max() - every.min()},
-            otherwise="that is not reliable_gap(intersectional): max - min of selection_rate over the reliable groups.")
-        small = expected[~expected["reliable"]]
-        return (f"Gap among reliable groups: {value:.3f}. {len(small)} group(s) are too small; report their "
-                "intervals, not their point estimates.")
+        small = len(expected) - int(expected["reliable"].sum())
+        caution = (f"{small} group(s) are too small to rank; report their intervals, not their point estimates."
+                   if small else "Every group reaches MIN_GROUP_SIZE here; still read the gap with its intervals.")
+        return f"Gap among reliable groups: {reference_reliable_gap(expected):.3f}. {caution}"
 
     def reference(self, ns):
         table = _intersectional(ns)
