@@ -34,6 +34,10 @@ set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hypothesis-", dir=SCRATCH))  # 
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
+from model_health import batch_grading  # noqa: E402
+from model_health.grading._transfer import (KERNEL_HELPERS, TransferFolder, TransferLimits,  # noqa: E402
+                                            request_bytes, safe_loads)
+
 REPO = Path(__file__).resolve().parents[1]
 # Checks record progress; tests must never mark a learner's own exercises done.
 os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="progress-", dir=SCRATCH)
@@ -93,6 +97,50 @@ def feedback_failures(exercise_set, namespace: dict, mistakes) -> list[str]:
         if result.status is not Status.INCORRECT or words not in result.message:
             failures.append(f"{name} {sorted(answers)}: expected '{words}', got {result.status.value}: {result.message}")
     return failures
+
+
+# --- a kernel's side of the batch grader's exchange, in this process ------------------------------------------------
+
+class LocalKernel:
+    """The kernel's side of the exchange run in this process: its snapshots, and calls answered as it answers
+    them (through files in ``folder``)."""
+
+    def __init__(self, folder: Path):
+        self.helpers: dict = {}
+        exec(KERNEL_HELPERS, self.helpers)
+        self.folder, self.calls = folder, 0
+
+    def snapshot(self, namespace: dict, name: str = "variables") -> Path:
+        self.helpers["__mh_snapshot"](str(self.folder / name), namespace)
+        return self.folder / name
+
+    def confine(self, path: str) -> str:
+        """The path as the grader opens it: the batch grader keeps it inside the submission's copy; here the
+        notebook ran in this process, so its files are wherever it wrote them."""
+        return os.path.realpath(path)
+
+    def request(self, operation, key, argument):
+        self.calls += 1
+        request, reply = self.folder / f"call-{self.calls}.in", self.folder / f"call-{self.calls}.out"
+        request.write_bytes(request_bytes(operation, key, argument))
+        self.helpers["__mh_call"](str(request), str(reply))
+        error = reply.with_name(reply.name + ".error")
+        if error.exists():  # raised as the batch grader raises it (an AttributeError stays one, for hasattr)
+            details = json.loads(error.read_text())
+            raise batch_grading._remote_error(details["type"], details["message"])
+        return safe_loads(reply.read_bytes(), self)
+
+
+def load_snapshot(folder: Path, session=None, limits: TransferLimits = TransferLimits()) -> tuple[dict, dict]:
+    """The variables of the snapshot in ``folder``, as the grader reads them."""
+    with TransferFolder(folder, limits) as transfer:
+        return transfer.load_snapshot(folder, session)
+
+
+def crossed(tmp_path: Path, namespace: dict, limits: TransferLimits = TransferLimits()) -> tuple[dict, dict]:
+    """``namespace`` as the grader gets it from a kernel that held it."""
+    kernel = LocalKernel(tmp_path)
+    return load_snapshot(kernel.snapshot(namespace), kernel, limits)
 
 
 @cache

@@ -490,3 +490,34 @@ def test_a_star_dict_may_use_the_synonyms(star):
     assert split_star(answer) == parts
     (variable,) = exercise.reads
     assert exercise.grade({variable: answer}).status is Status.SELF_ASSESSED
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_every_answer_grades_the_same_after_crossing_from_a_kernel(notebook, tmp_path):
+    """What the batch grader does with a submission's kernel, in this process: the solved notebook's variables,
+    and each exercise's answers as its cells left them, cross the transfer (data rebuilt, functions and live objects
+    answered by the kernel through files), and every exercise grades as it does in the notebook. The class test in
+    test_variants.py does it through real kernels for a sample of notebooks (all of them under load in CI)."""
+    import os
+
+    from conftest import ANSWERS_AS_WRITTEN, LocalKernel, load_snapshot
+
+    namespace = solved_namespace(notebook)
+    kernel = LocalKernel(tmp_path)  # one kernel holds both, as in a batch: a call may pass one's objects to the other
+    folder = os.getcwd()
+    os.chdir(REPO / "solutions")  # where the checks ran: some open the notebook's files
+    try:
+        variables, refused = load_snapshot(kernel.snapshot(
+            {name: value for name, value in namespace.items() if name != ANSWERS_AS_WRITTEN}), kernel)
+        answers, refused_answers = load_snapshot(kernel.snapshot(namespace[ANSWERS_AS_WRITTEN], "answers"), kernel)
+        assert refused_answers == {}
+        graded = {}
+        for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES:
+            expected = Status.SELF_ASSESSED if isinstance(exercise, WrittenAnswer) else Status.CORRECT
+            result = exercise.grade({**variables, **{read: answers.get(read, variables.get(read, ____))
+                                                     for read in exercise.reads}})
+            if result.status is not expected:
+                graded[exercise.name] = f"{result.status.value}: {result.message}"
+    finally:
+        os.chdir(folder)
+    assert graded == {}, refused

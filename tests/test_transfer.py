@@ -38,7 +38,6 @@ from model_health import batch_grading
 from model_health.data import TabularDataset
 from model_health.grading import ____
 from model_health.grading._transfer import (
-    KERNEL_HELPERS,
     MIB,
     GradingBudget,
     GradingBudgetSpent,
@@ -50,9 +49,10 @@ from model_health.grading._transfer import (
     TransferRefused,
     create_new_file,
     read_regular_file,
-    request_bytes,
     safe_loads,
 )
+
+from conftest import LocalKernel, crossed, load_snapshot
 
 
 class Evil:
@@ -79,42 +79,6 @@ class Session:
     def request(self, operation, key, argument):
         self.requests.append((operation, key, argument))
         return 7
-
-
-class LocalKernel:
-    """The kernel's side of the exchange run in this process: its snapshots, and calls answered as it answers
-    them (through files in ``folder``)."""
-
-    def __init__(self, folder: Path):
-        self.helpers: dict = {}
-        exec(KERNEL_HELPERS, self.helpers)
-        self.folder, self.calls = folder, 0
-
-    def snapshot(self, namespace: dict, name: str = "variables") -> Path:
-        self.helpers["__mh_snapshot"](str(self.folder / name), namespace)
-        return self.folder / name
-
-    def request(self, operation, key, argument):
-        self.calls += 1
-        request, reply = self.folder / f"call-{self.calls}.in", self.folder / f"call-{self.calls}.out"
-        request.write_bytes(request_bytes(operation, key, argument))
-        self.helpers["__mh_call"](str(request), str(reply))
-        error = reply.with_name(reply.name + ".error")
-        if error.exists():
-            raise RuntimeError(json.loads(error.read_text())["message"])
-        return safe_loads(reply.read_bytes(), self)
-
-
-def load_snapshot(folder: Path, session=None, limits: TransferLimits = TransferLimits()) -> tuple[dict, dict]:
-    """The variables of the snapshot in ``folder``, as the grader reads them."""
-    with TransferFolder(folder, limits) as transfer:
-        return transfer.load_snapshot(folder, session)
-
-
-def crossed(tmp_path: Path, namespace: dict, limits: TransferLimits = TransferLimits()) -> tuple[dict, dict]:
-    """``namespace`` as the grader gets it from a kernel that held it."""
-    kernel = LocalKernel(tmp_path)
-    return load_snapshot(kernel.snapshot(namespace), kernel, limits)
 
 
 def stack_global(module: str, name: str) -> bytes:
