@@ -8,6 +8,7 @@ The suite runs checks strictly (tests/conftest.py): a check that breaks fails th
 from __future__ import annotations
 
 import ast
+import math
 import importlib
 import re
 from pathlib import Path
@@ -521,3 +522,29 @@ def test_every_answer_grades_the_same_after_crossing_from_a_kernel(notebook, tmp
     finally:
         os.chdir(folder)
     assert graded == {}, refused
+
+
+HEADER_ESTIMATE = re.compile(
+    r"(?P<low>\d+)–(?P<high>\d+) min(?:utes)? \(reading ~(?P<words>[\d,]+) words at 150 words/min ≈ (?P<reading>\d+) "
+    r"min, (?P<auto>\d+) auto-graded (?:exercises|cores) at ~(?P<per_auto>\d+) min each, (?P<written>\d+) written "
+    r"answers?(?: of [\d–]+ words)? at ~(?P<per_written>\d+) min")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_the_estimated_time_follows_its_stated_method(notebook):
+    """Every notebook's header states its estimate's method: the Markdown's words read at 150 words/min, minutes per
+    auto-graded exercise and per written answer, ±10% rounded to 5 minutes. The counts are the notebook's, its
+    words within 5% of the words its Markdown has now, and the range is what the method gives."""
+    solution = nbformat.read(REPO / "solutions" / f"{notebook}.ipynb", as_version=4)
+    found = HEADER_ESTIMATE.search(solution.cells[0].source)
+    assert found, "the header states no estimate in the workbook's form"
+    stated = {key: int(value.replace(",", "")) for key, value in found.groupdict().items()}
+    exercises = importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES
+    written = sum(isinstance(exercise, WrittenAnswer) for exercise in exercises)
+    words = sum(len(cell.source.split()) for cell in solution.cells if cell.cell_type == "markdown")
+    assert (stated["auto"], stated["written"]) == (len(exercises.exercises) - written, written)
+    assert abs(stated["words"] - words) <= 0.05 * words, f"the Markdown has {words:,} words now"
+    assert stated["reading"] == round(stated["words"] / 150)
+    minutes = stated["words"] / 150 + stated["auto"] * stated["per_auto"] + stated["written"] * stated["per_written"]
+    assert (stated["low"], stated["high"]) == (5 * math.floor(0.9 * minutes / 5 + 0.5),
+                                               5 * math.floor(1.1 * minutes / 5 + 0.5))

@@ -4,7 +4,6 @@ an answer passes, and a wrong method is caught even where it hits the right valu
 
 from __future__ import annotations
 
-import math
 import re
 from pathlib import Path
 
@@ -522,22 +521,6 @@ def test_no_reference_to_notebooks_that_do_not_exist():
     """The notebook names no other notebook as if it existed (02-04, 06-08, 10-13 are not written yet)."""
     text = "\n".join(cell.source for cell in nbformat.read(SOLUTION, as_version=4).cells)
     assert not re.search(r"[Nn]otebooks? 0?([2-46-8]|1[0-3])\b|\b(0[2-46-8]|1[0-3]) ·", text)
-
-
-def estimated_minutes(notebook: nbformat.NotebookNode, *, auto_graded: int, written: int) -> tuple[int, int]:
-    """The stated method: reading at 150 words/min, 7 min per beginner exercise, 15 per written answer, ±10%."""
-    words = sum(len(cell.source.split()) for cell in notebook.cells if cell.cell_type == "markdown")
-    minutes = words / 150 + 7 * auto_graded + 15 * written
-    return 5 * math.floor(0.9 * minutes / 5 + 0.5), 5 * math.floor(1.1 * minutes / 5 + 0.5)
-
-
-def test_time_estimate_follows_its_stated_method():
-    """The first cell's estimate is what its stated method gives on the notebook's current text."""
-    notebook = nbformat.read(SOLUTION, as_version=4)
-    written = sum(isinstance(exercise, nb01.WrittenAnswer) for exercise in nb01.EXERCISES)
-    low, high = estimated_minutes(notebook, auto_graded=len(nb01.EXERCISES.exercises) - written, written=written)
-    assert f"{low}–{high} min" in notebook.cells[0].source
-    assert "150 words/min" in notebook.cells[0].source
 
 
 # --- written answer and re-seeding ---------------------------------------------------------------
