@@ -128,14 +128,19 @@ def _selection_gaps(ns) -> dict[str, float]:
 STAGES = ("truth", "labels", "model")
 
 
+def stage_changes(gaps: Mapping[str, float]) -> dict[str, float]:
+    """What each stage adds to the gap: its gap minus the stage before's (the truth's from no gap at all)."""
+    return {stage: gaps[stage] - (gaps[before] if before else 0.0)
+            for before, stage in zip((None, *STAGES[:-1]), STAGES)}
+
+
 def reference_stage_adding_most(gaps: Mapping[str, float]) -> str:
-    """The stage whose gap changes most in size from the stage before it (the truth's from no gap at all)."""
-    changes = {stage: gaps[stage] - (gaps[before] if before else 0.0)
-               for before, stage in zip((None, *STAGES[:-1]), STAGES)}
+    """The stage whose gap changes most in size from the stage before it."""
+    changes = stage_changes(gaps)
     return max(STAGES, key=lambda stage: abs(changes[stage]))
 
 
-# Each case tells the rule from a near miss: the largest gap, the first gap beyond GAP_OF_NOTE, changes measured from
+# Each case tells the rule from a near miss: the largest gap, the first gap beyond 0.05, changes measured from
 # the truth, the most negative change, and leaving the truth out.
 UNSEEN_GAPS = (
     ({"truth": 0.0, "labels": -0.10, "model": -0.12}, "the model has the largest gap, but the labels add most of it"),
@@ -177,10 +182,9 @@ class Stage(Exercise):
         if as_option(gap_added_by, STAGES) != first:
             raise Incorrect(f"The gaps are {', '.join(f'{k} {v:+.3f}' for k, v in expected.items())}: the stage that "
                             f"adds the most is {first!r}; set gap_added_by = stage_adding_most(gap_by_stage).")
-        changes = [expected[STAGES[0]], *(expected[b] - expected[a] for a, b in zip(STAGES, STAGES[1:]))]
         return (f"Truth {expected['truth']:+.3f}, labels {expected['labels']:+.3f}, model {expected['model']:+.3f}: "
-                f"the stages add {', '.join(f'{change:+.3f}' for change in changes)}; most of the gap enters at "
-                f"the {first} stage.")
+                f"the stages add {', '.join(f'{change:+.3f}' for change in stage_changes(expected).values())}; "
+                f"most of the gap enters at the {first} stage.")
 
     def reference(self, ns):
         gaps = _selection_gaps(ns)
