@@ -46,6 +46,8 @@ def main() -> int:
         failed |= completed.returncode != 0
         summary = [line for line in completed.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
         print(f"{name}: {timings[-1][1]:.0f} s; {summary[-1].strip('= ') if summary else 'no summary'}", flush=True)
+        for line in re.findall(r"^(?:FAILED|ERROR) .+$", completed.stdout, re.M):
+            print("  " + line, flush=True)  # a figure from a run that failed is no figure: say which test
         costs = re.findall(r"^([\d.]+)s (?:call|setup|teardown) +(.+?)$", completed.stdout, re.M)
         print("  " + "\n  ".join(f"{seconds}s {test}" for seconds, test in costs[:args.top]), flush=True)
         if args.save_durations and name.startswith("the suite"):

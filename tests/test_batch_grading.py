@@ -4,12 +4,16 @@ by checks the submissions cannot reach. The fixtures are notebook 01 handed in 1
 
 from __future__ import annotations
 
+import copy
 import csv
 import os
+import socket
 import struct
 import subprocess
 import sys
+import uuid
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import nbformat
@@ -19,15 +23,11 @@ from model_health import batch_grading
 from model_health.authoring import solved_learner_notebook
 from model_health.batch_grading import Graded, Options, collect, grade_all, read_gradebook, splice
 from model_health.exercises import nb01_model_health_dashboard as nb01
-from model_health.sandbox import landlock_available
-
-from conftest import REPO
+from conftest import REPO, needs_bubblewrap
 
 FIXTURES = REPO / "tests" / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions"
 OPTIONS = Options(cell_timeout=10, notebook_timeout=120, memory_mb=3072)
-needs_landlock = pytest.mark.skipif(not landlock_available(), reason="this kernel has no Landlock: submissions "
-                                    "cannot be kept from reading and writing other files (CI's kernel has it)")
 
 
 def rows_of(path: Path) -> dict[str, dict]:
@@ -42,7 +42,7 @@ def graded(tmp_path_factory):
     return out
 
 
-@needs_landlock
+@needs_bubblewrap
 @pytest.mark.slow
 def test_the_fixtures_grade_to_the_expected_gradebook(graded):
     found, expected = rows_of(graded), rows_of(FIXTURES / "expected_gradebook.csv")
@@ -53,7 +53,7 @@ def test_the_fixtures_grade_to_the_expected_gradebook(graded):
     assert differences == []
 
 
-@needs_landlock
+@needs_bubblewrap
 @pytest.mark.slow
 def test_the_sandbox_held_and_tampering_changed_nothing(graded):
     malicious = rows_of(graded)["malicious.ipynb"]
@@ -63,6 +63,7 @@ def test_the_sandbox_held_and_tampering_changed_nothing(graded):
     assert "pwned" not in (REPO / "src" / "model_health" / "grading" / "_core.py").read_text(encoding="utf-8")
 
 
+@needs_bubblewrap
 @pytest.mark.slow
 def test_feedback_and_summary_files(graded):
     with graded.with_suffix(".feedback.csv").open(encoding="utf-8", newline="") as file:
@@ -76,6 +77,7 @@ def test_feedback_and_summary_files(graded):
     assert all(0 <= rate <= 1 for rate in rates.values())
 
 
+@needs_bubblewrap
 @pytest.mark.slow
 def test_a_rerun_resumes_and_a_changed_file_is_graded_again(graded, tmp_path):
     """A rerun keeps the row of a file it graded before, unchanged, without grading it again; a changed file
@@ -138,6 +140,7 @@ def cell(source: str, role: str, exercises=()) -> nbformat.NotebookNode:
     return made
 
 
+@needs_bubblewrap
 @pytest.mark.slow
 def test_only_learner_code_has_the_cell_limit_and_a_slow_workbook_cell_means_rerun_never_a_score(tmp_path):
     """A learner's endless loop is interrupted at the cell limit and graded; the workbook's own cells are not held
@@ -159,25 +162,67 @@ def test_only_learner_code_has_the_cell_limit_and_a_slow_workbook_cell_means_rer
     assert batch_grading._unfinished(graded)
 
 
-@needs_landlock
-@pytest.mark.slow
-def test_a_submission_that_kills_its_grading_process_is_reported_and_the_others_are_graded(tmp_path):
-    """Its kernel signals its parent, the grading process: the pool it broke is replaced, the submissions in
-    flight with it are graded again one at a time, and only the one that kills its grader says so."""
+def write_attackers(folder: Path, attacks: dict[str, str], honest: list[str]) -> None:
+    """Notebook 01 as delivered, with each attack as its first answer cell, and honest copies of it, in ``folder``."""
     delivered = nbformat.read(REPO / "notebooks" / f"{NB01}.ipynb", as_version=4)
-    killer = nbformat.from_dict(delivered)
-    answer = next(cell for cell in killer.cells if cell.metadata.get("model_health", {}).get("role") == "answer")
-    answer.source = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
-    for name, notebook in (("killer", killer), ("honest-1", delivered), ("honest-2", delivered)):
-        nbformat.write(notebook, tmp_path / f"{name}.ipynb")
-    rows = {Path(row.submission).stem: row for row in grade_all(collect([tmp_path]), tmp_path / "book.csv",
-                                                                   options=OPTIONS, jobs=2, progress=False)}
+    for name, attack in attacks.items():
+        attacker = copy.deepcopy(delivered)
+        next(cell for cell in attacker.cells if cell.metadata.get("model_health", {}).get("role") == "answer").source = attack
+        nbformat.write(attacker, folder / f"{name}.ipynb")
+    for name in honest:
+        nbformat.write(delivered, folder / f"{name}.ipynb")
+
+
+KILL_THE_GRADER = "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)"
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+def test_a_submission_affects_only_its_own_row(tmp_path):
+    """Issue 23 §3, §5. A kernel that signals its parent, the grading process, reaches only its sandbox's own init.
+    Another sends its environment to a listener on the host's loopback and leaves a process, in a session of its
+    own, that kills every other kernel it can see: the sandbox has its own network and PIDs, so nothing arrives,
+    no other row changes, and nothing it started is left running."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0)
+    marker = f"left-running-{uuid.uuid4().hex}"
+    sweeper = ("import os, sys, time\nwhile True:\n    for pid in os.listdir('/proc'):\n"
+               "        if pid.isdigit() and int(pid) not in (os.getpid(), int(sys.argv[1])):\n"
+               "            try:\n                os.kill(int(pid), 9)\n            except OSError:\n                pass\n"
+               "    time.sleep(0.2)")
+    escape = ("import os, socket, subprocess, sys\ntry:\n"
+              f"    socket.create_connection(('127.0.0.1', {listener.getsockname()[1]}), timeout=5).sendall("
+              "repr(dict(os.environ)).encode())\nexcept OSError:\n    pass\n"
+              f"subprocess.Popen([sys.executable, '-c', {sweeper!r}, str(os.getpid()), {marker!r}], "
+              "start_new_session=True)")
+    write_attackers(tmp_path, {"killer": KILL_THE_GRADER, "escaper": escape}, ["honest"])
+    try:
+        rows = {Path(row.submission).stem: row for row in grade_all(collect([tmp_path]), tmp_path / "book.csv",
+                                                                       options=OPTIONS, jobs=2, progress=False)}
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nothing reached the host's network
+    finally:
+        listener.close()
+    for name in ("killer", "escaper", "honest"):
+        assert (rows[name].state, rows[name].problems) == ("graded", []), rows[name].problems
+        assert rows[name].sandbox.startswith("bubblewrap: no network, own PIDs")
+    assert subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout == ""
+
+
+@pytest.mark.slow
+def test_unsandboxed_a_submission_that_kills_its_grading_process_is_reported_and_the_others_are_graded(tmp_path):
+    """Graded unsandboxed (or should the system kill a grading process), the pool a kernel broke is replaced, the
+    submissions in flight with it are graded again one at a time, and only the one that kills its grader says so."""
+    write_attackers(tmp_path, {"killer": KILL_THE_GRADER}, ["honest"])
+    rows = {Path(row.submission).stem: row for row in grade_all(
+        collect([tmp_path]), tmp_path / "book.csv", options=replace(OPTIONS, unsandboxed=True), jobs=2, progress=False)}
     assert rows["killer"].problems == ["grading crashed: the grading process was killed while this notebook ran "
                                        "(its code may have signalled it); not graded"]
-    for honest in ("honest-1", "honest-2"):
-        assert (rows[honest].state, rows[honest].problems) == ("graded", []), rows[honest].problems
+    assert (rows["honest"].state, rows["honest"].problems) == ("graded", []), rows["honest"].problems
+    assert rows["honest"].sandbox == "none (--unsandboxed): memory 3072 MiB per process"
 
 
+@needs_bubblewrap
 @pytest.mark.slow
 def test_the_command_line(tmp_path):
     out = tmp_path / "book.csv"
@@ -190,6 +235,26 @@ def test_the_command_line(tmp_path):
     missing = subprocess.run([sys.executable, "-m", "model_health", "grade", str(tmp_path / "nothing-here")],
                              capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert missing.returncode == 2 and "No such file" in missing.stderr
+
+
+def test_without_a_sandbox_grading_refuses_unless_told_and_the_gradebook_records_it(monkeypatch, tmp_path, capsys):
+    """Issue 23 §3: where bubblewrap cannot run, grading stops and says how to fix it, or how to grade anyway;
+    graded so, each row's sandbox column says what held the kernel."""
+    from model_health import sandbox
+
+    monkeypatch.setattr(sandbox, "bubblewrap_problem", lambda: "bubblewrap is not installed (apt-get install …)")
+    book = tmp_path / "book.csv"
+    assert batch_grading.main([str(SUBMISSIONS / "not_json.ipynb"), "--out", str(book)]) == 2
+    said = capsys.readouterr().err
+    assert "bubblewrap is not installed" in said and "--unsandboxed" in said and not book.exists()
+    unsandboxed = Options(unsandboxed=True)
+    assert batch_grading.sandbox_mode(unsandboxed, None) == "none (--unsandboxed): memory 4096 MiB per process"
+    assert batch_grading.sandbox_mode(Options(), None).endswith("memory 4096 MiB per process (no cgroup could be "
+                                                                "made here)")
+    row = Graded("a.ipynb", "d1", "ada", NB01, state="graded", sandbox=batch_grading.sandbox_mode(unsandboxed, None))
+    batch_grading.write_gradebook([row], book)
+    assert rows_of(book)["a.ipynb"]["sandbox"] == row.sandbox
+    assert [read.sandbox for read in read_gradebook(book)] == [row.sandbox]
 
 
 FLAG_OF_OPTION = {"notebook_timeout": "--timeout"}  # the one option whose flag is not its own name
@@ -221,6 +286,7 @@ def test_every_grading_option_has_a_command_line_flag(monkeypatch, tmp_path):
     assert {name: getattr(seen["options"], name) for name in expected} == expected
 
 
+@needs_bubblewrap
 @pytest.mark.slow
 def test_grading_works_after_openmp_ran_in_the_grading_process(tmp_path):
     """A forked child of a process whose OpenMP threads ran deadlocks at its first OpenMP call (notebook 09's
@@ -335,6 +401,7 @@ def lying_zip(path: Path, size: int) -> None:
     path.write_bytes(raw)
 
 
+@needs_bubblewrap
 def test_notebooks_over_the_size_limit_and_damaged_zip_members_are_refused_not_read(tmp_path):
     empty = (SUBMISSIONS / "empty.ipynb").read_bytes()
     archive = tmp_path / "class.zip"
@@ -411,6 +478,7 @@ def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
         ("a FIFO, not a regular file", b"")]
 
 
+@needs_bubblewrap
 def test_workbook_py_takes_paths_from_the_folder_it_is_run_in(tmp_path):
     """Relative paths were taken from the repository (workbook.py ran the grader there); the caller's folder is still
     kept off the import path."""
@@ -427,7 +495,7 @@ def test_workbook_py_takes_paths_from_the_folder_it_is_run_in(tmp_path):
     assert (tmp_path / "copies" / "ada" / f"{NB01}.ipynb").is_file()
 
 
-@needs_landlock
+@needs_bubblewrap
 @pytest.mark.slow
 def test_an_answer_cell_that_runs_the_shipped_solution_earns_nothing(tmp_path):
     """Issue 23: `exec(solution_code(NB, "q3"))` in an answer cell scored 12/12, since the kernel could read the

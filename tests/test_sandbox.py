@@ -1,80 +1,145 @@
-"""The sandbox a submission's kernel runs in: a memory limit everywhere, and file access limited
-by Linux Landlock where the kernel has it."""
+"""The sandbox a submission's kernel runs in (issue 23 §3): bubblewrap, with no network, its own PIDs, a clean
+environment, a read-only view of the system and only the folders named, and limits for the sandbox as a whole."""
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
+import uuid
 
 import pytest
 
-from model_health.sandbox import landlock_available
+from model_health.sandbox import ResourceGroup
 
-from conftest import REPO
-
-CHECK = r"""
-import pathlib, sys
-secret, allowed = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
-results = []
-for action in (lambda: secret.read_text(), lambda: (secret.parent / "new.txt").write_text("x"),
-               lambda: (allowed / "ok.txt").write_text("x"), lambda: (REPO_DATA / "DATASHEET.md").exists()):
-    try:
-        action()
-        results.append("ok")
-    except PermissionError:
-        results.append("denied")
-import model_health.data
-print(",".join(results), model_health.data.load_german_credit().frame.shape[0])
-"""
+from conftest import REPO, needs_bubblewrap
 
 
-def run_sandboxed(tmp_path, *extra):
+def sandboxed(tmp_path, code: str, *options: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run ``python -c code`` in the sandbox, allowed to write only ``tmp_path / "work"``, read the workbook's data."""
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    return subprocess.run([sys.executable, "-m", "model_health.sandbox", "--write", str(work), "--read",
+                           str(REPO / "data"), *options, "--", "-c", code], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=180, env={**os.environ, **(env or {})})
+
+
+def outcome(action: str) -> str:
+    """Code that prints what ``action`` did: ok, or the kind of error that stopped it."""
+    return f"try:\n    {action}\n    print('ok')\nexcept OSError as error:\n    print(type(error).__name__)\n"
+
+
+@needs_bubblewrap
+def test_a_sandboxed_program_reads_and_writes_only_where_allowed(tmp_path):
     secret = tmp_path / "secret"
     secret.mkdir()
     (secret / "answers.txt").write_text("42")
-    allowed = tmp_path / "work"
-    allowed.mkdir()
-    code = CHECK.replace("REPO_DATA", repr(str(REPO / "data")).join(("pathlib.Path(", ")")))
-    return subprocess.run([sys.executable, "-m", "model_health.sandbox", "--write", str(allowed), "--read",
-                           str(REPO / "data"), *extra, "--", "-c", code, str(secret / "answers.txt"), str(allowed)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
-
-
-@pytest.mark.skipif(not landlock_available(), reason="this kernel has no Landlock (CI's has)")
-def test_a_sandboxed_program_reads_and_writes_only_where_allowed(tmp_path):
-    completed = run_sandboxed(tmp_path)
+    code = "".join(outcome(action) for action in (
+        f"open({str(secret / 'answers.txt')!r}).read()",  # a sibling folder: not there at all
+        f"open({str(REPO / 'solutions' / '01_model_health_dashboard.ipynb')!r}).read()",  # the repository's others
+        f"open({str(REPO / 'data' / 'new.txt')!r}, 'w')",  # the data: read-only
+        f"open({str(tmp_path / 'work' / 'ok.txt')!r}, 'w').write('x')",  # its own folder
+        "open('/usr/lib/evil', 'w')")) + ("import model_health.data\n"
+                                           "print(model_health.data.load_german_credit().frame.shape[0])\n")
+    completed = sandboxed(tmp_path, code)
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split() == ["denied,denied,ok,ok", "1000"]  # and the workbook's data still loads
-    assert not (tmp_path / "secret" / "new.txt").exists()
+    assert completed.stdout.split() == ["FileNotFoundError", "FileNotFoundError", "OSError", "ok", "OSError", "1000"]
+    assert (tmp_path / "work" / "ok.txt").read_text() == "x" and not (REPO / "data" / "new.txt").exists()
 
 
-def test_the_memory_limit_turns_a_huge_allocation_into_a_memory_error(tmp_path):
-    completed = subprocess.run([sys.executable, "-m", "model_health.sandbox", "--write", str(tmp_path),
-                                "--memory-mb", "1024", "--", "-c",
-                                "import numpy as np\ntry:\n    np.ones(2 * 1024**3, dtype=np.uint8)\n"
-                                "except MemoryError:\n    print('MemoryError')"],
-                               capture_output=True, text=True, cwd=tmp_path, timeout=120)
+@pytest.mark.parametrize("isolation", [pytest.param("bubblewrap", marks=needs_bubblewrap), "none"])
+def test_the_memory_limit_turns_a_huge_allocation_into_a_memory_error(tmp_path, isolation):
+    completed = sandboxed(tmp_path, "import numpy as np\ntry:\n    np.ones(2 * 1024**3, dtype=np.uint8)\n"
+                                    "except MemoryError:\n    print('MemoryError')", "--memory-mb", "1024",
+                          "--isolation", isolation)
     assert completed.stdout.strip() == "MemoryError", completed.stderr
 
 
-@pytest.mark.skipif(not landlock_available(), reason="this kernel has no Landlock (CI's has)")
-def test_hidden_folders_stay_unreadable_inside_a_readable_one(tmp_path):
-    """Issue 23: the kernel could read the package's solutions (`exec(solution_code(NB, "q3"))` scored). With
-    --hide, the files beneath a folder are unreadable though its parent is readable; its siblings, and the
-    listing, are not affected."""
+@needs_bubblewrap
+def test_hidden_folders_are_empty_inside_a_readable_one(tmp_path):
+    """The grader hides the package's solutions this way (`exec(solution_code(NB, "q3"))` scored 12/12 once)."""
     tree = tmp_path / "package"
     (tree / "exercises" / "solutions").mkdir(parents=True)
     (tree / "exercises" / "solutions" / "01.json").write_text('{"q3": "answer"}')
     (tree / "exercises" / "nb01.py").write_text("checks")
-    (tree / "grading.py").write_text("grading")
-    code = ("import pathlib, sys\nroot = pathlib.Path(sys.argv[1])\n"
-            "for path in ('grading.py', 'exercises/nb01.py', 'exercises/solutions/01.json'):\n"
-            "    try:\n        print(path, (root / path).read_text())\n"
-            "    except PermissionError:\n        print(path, 'denied')\n"
-            "print(sorted(p.name for p in (root / 'exercises' / 'solutions').iterdir()))")
-    completed = subprocess.run([sys.executable, "-m", "model_health.sandbox", "--read", str(tree), "--hide",
-                                str(tree / "exercises" / "solutions"), "--", "-c", code, str(tree)],
-                               capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    code = (f"import pathlib\nroot = pathlib.Path({str(tree)!r})\n"
+            "print((root / 'exercises' / 'nb01.py').read_text(), list((root / 'exercises' / 'solutions').iterdir()))")
+    completed = sandboxed(tmp_path, code, "--read", str(tree), "--hide", str(tree / "exercises" / "solutions"))
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.splitlines() == ["grading.py grading", "exercises/nb01.py checks",
-                                             "exercises/solutions/01.json denied", "['01.json']"]
+    assert completed.stdout.split() == ["checks", "[]"]
+
+
+@needs_bubblewrap
+def test_no_network_but_its_own_loopback(tmp_path):
+    """A submission sent the environment and the solution code to a listener on 127.0.0.1: the sandbox has a
+    network of its own, so the host's listener is out of reach, while a server the notebook starts still works."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0)
+    port = listener.getsockname()[1]
+    code = (outcome(f"__import__('socket').create_connection(('127.0.0.1', {port}), timeout=5).sendall(b'env')")
+            + "import socket\nserver = socket.create_server(('127.0.0.1', 0))\n"
+            + outcome("socket.create_connection(server.getsockname(), timeout=5)")
+            + outcome("socket.create_connection(('1.1.1.1', 53), timeout=5)"))
+    try:
+        completed = sandboxed(tmp_path, code)
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nobody connected
+    finally:
+        listener.close()
+    assert completed.stdout.split() == ["ConnectionRefusedError", "ok", "OSError"], completed.stderr
+
+
+@needs_bubblewrap
+def test_a_clean_environment_holds_only_what_the_grader_sets(tmp_path):
+    code = "import os\nprint(sorted(name for name in os.environ if name.startswith('MH_')), os.environ['HOME'])"
+    completed = sandboxed(tmp_path, code, "--setenv", f"HOME={tmp_path / 'work'}", "--setenv", "MH_GIVEN=1",
+                          env={"MH_INSTRUCTOR_TOKEN": "s3cret"})
+    assert completed.stdout.split() == ["['MH_GIVEN']", str(tmp_path / "work")], completed.stderr
+
+
+@needs_bubblewrap
+def test_it_sees_only_its_own_processes_and_none_outlives_it(tmp_path):
+    """A process started in a new session survived the kernel and the batch, and killed other learners' kernels:
+    in its own PID namespace a sandbox can signal nothing outside, and everything in it ends with it."""
+    marker = f"left-running-{uuid.uuid4().hex}"
+    code = (outcome(f"__import__('os').kill({os.getpid()}, 0)")  # this test's process: not in its namespace
+            + "import subprocess, sys\n"
+            f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', {marker!r}], "
+            "start_new_session=True)\nprint('started')")
+    completed = sandboxed(tmp_path, code)
+    assert completed.stdout.split() == ["ProcessLookupError", "started"], completed.stderr
+    left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True)
+    assert left.stdout == "", "a process the sandbox started is still running"
+
+
+@pytest.fixture
+def group():
+    made = ResourceGroup.create(memory_mb=600, processes=60)
+    if made is None:
+        pytest.skip("no cgroup can be made here (CI runs as root, where it can): limits are per process only")
+    yield made
+    made.close()
+
+
+@needs_bubblewrap
+def test_memory_is_limited_for_the_sandbox_as_a_whole(tmp_path, group):
+    """Three children of 300 MB each stay under a 1,024 MB limit per process, not under 600 MB for the whole (without
+    the group, all three exit 0)."""
+    child = "import numpy as np, time\nnp.ones(300 * 1024**2, dtype=np.uint8)\ntime.sleep(2)"
+    code = ("import subprocess, sys\n"
+            f"children = [subprocess.Popen([sys.executable, '-c', {child!r}]) for _ in range(3)]\n"
+            "print(sorted(child.wait() for child in children))")
+    completed = sandboxed(tmp_path, code, "--memory-mb", "1024", *[f"--join={file}" for file in group.join_files])
+    assert "-9" in completed.stdout, (completed.stdout, completed.stderr)  # a child killed: the group ran out
+
+
+@needs_bubblewrap
+def test_processes_are_limited_for_the_sandbox_as_a_whole(tmp_path, group):
+    code = ("import subprocess, sys\nstarted = []\ntry:\n    for _ in range(100):\n"
+            "        started.append(subprocess.Popen(['sleep', '30']))\nexcept OSError as error:\n"
+            "    print('refused after', len(started), type(error).__name__)\n"
+            "for process in started:\n    process.kill()")
+    completed = sandboxed(tmp_path, code, *[f"--join={file}" for file in group.join_files])
+    assert completed.stdout.startswith("refused after"), (completed.stdout, completed.stderr)
+    assert int(completed.stdout.split()[2]) < 60

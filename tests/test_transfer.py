@@ -52,7 +52,7 @@ from model_health.grading._transfer import (
     safe_loads,
 )
 
-from conftest import LocalKernel, crossed, load_snapshot
+from conftest import LocalKernel, crossed, load_snapshot, needs_bubblewrap
 
 
 class Evil:
@@ -503,6 +503,7 @@ def test_once_the_budget_is_spent_a_call_into_the_kernel_fails_at_once(tmp_path)
         session.close()
 
 
+@needs_bubblewrap
 @pytest.mark.slow
 def test_exercises_left_when_the_budget_runs_out_are_not_graded_and_a_rerun_grades_them(tmp_path):
     """A learner's function that never returns when the grader calls it: that exercise and the ones after it are

@@ -29,6 +29,8 @@ from model_health.grading import WrittenAnswer
 from model_health.variants import (PUBLISHED_SEED, VARIANT_SEEDS, learner_key, learner_variant, notebook_names,
                                    read_roster, variant_seed, with_seed)
 
+from conftest import needs_bubblewrap
+
 REPO = Path(__file__).resolve().parents[1]
 # The sample covers the kinds of answer that cross from the kernel: tables and models (01), functions and
 # week series (07), a live DuckDB connection, routes and policies (11).
@@ -216,6 +218,7 @@ def graded_class(tmp_path_factory):
     return names, rows, pasted, published
 
 
+@needs_bubblewrap
 @pytest.mark.slow
 def test_every_variant_solved_with_the_solution_code_scores_full_marks(graded_class):
     """The sampled notebooks' answers, of every type (tables, models, figures, functions, a live DuckDB
@@ -234,6 +237,7 @@ def test_every_variant_solved_with_the_solution_code_scores_full_marks(graded_cl
         assert row.variant == ("" if published else str(variant_seed(row.learner, row.notebook)))
 
 
+@needs_bubblewrap
 @pytest.mark.slow
 def test_answers_copied_from_another_variant_are_graded_wrong_and_flagged(graded_class):
     names, rows, pasted, _ = graded_class
@@ -259,6 +263,7 @@ def test_answers_copied_from_another_variant_are_graded_wrong_and_flagged(graded
     print("\n".join(f"{name}: {line}" for name, line in report.items()))
 
 
+@needs_bubblewrap
 @pytest.mark.slow
 def test_with_variants_a_notebook_is_graded_on_its_learner_s_variant_whatever_its_metadata_says(tmp_path):
     name = "07_bias_drift_alerting"
@@ -278,4 +283,5 @@ def test_with_variants_a_notebook_is_graded_on_its_learner_s_variant_whatever_it
         "; ".join(rows["ada"].problems)
     assert all(row.score == row.out_of for row in rows.values())
     written = (tmp_path / "gradebook.csv").read_text(encoding="utf-8").splitlines()
-    assert written[0].startswith("submission,learner,notebook,variant,state,score,out_of,problems,copied,digest,")
+    assert written[0].startswith("submission,learner,notebook,variant,state,score,out_of,problems,copied,sandbox,"
+                                 "digest,")

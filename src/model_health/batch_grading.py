@@ -10,9 +10,10 @@ notebook over ``--max-notebook-mb`` is not read: their rows say so. For each sub
    reordered or edited cells, a changed set-up cell or a removed check cell therefore change
    nothing but the answers; cells the learner added go with the answer before them. A notebook
    without ids (another version of the workbook) is matched by the variables each exercise asks for.
-2. **Run** the spliced notebook in a fresh kernel with a memory limit, a time limit per cell and per
-   notebook, and (where Linux Landlock exists) no access to files outside its working copy, the
-   Python installation and the workbook's data: not the solutions, not other submissions.
+2. **Run** the spliced notebook in a fresh kernel, in a bubblewrap sandbox (:mod:`model_health.sandbox`): no
+   network, no other process in sight, a clean environment, nothing writable but its working copy, nothing
+   readable but the system, the Python installation, the workbook's package (its solutions hidden) and data;
+   memory and processes limited for the sandbox as a whole, and time per cell and per notebook.
 3. **Grade** in this process, which never runs learner code: the kernel's variables come back as
    data (:mod:`model_health.grading._transfer`), functions as calls into the kernel, and each
    exercise is judged by the exercise module this process imported. Outputs the learner saved,
@@ -62,7 +63,7 @@ PACKAGE = Path(__file__).resolve().parent
 NOTEBOOK_NAME = re.compile(r"^(?P<number>\d{2})_[a-z0-9_]+$")
 MARKER = re.compile(r"#\s*Your code here \((?P<exercise>q\d+)\)")
 SUMMARY_COLUMNS = ["submission", "learner", "notebook", "variant", "state", "score", "out_of", "problems", "copied",
-                   "digest"]
+                   "sandbox", "digest"]
 RERUN = "not graded, rerun"  # the machine, not the submission, stopped grading: no score, and a rerun retries it
 PUBLISHED = "the published solutions"  # the learner named when answers match the workbook's own solutions
 MAX_NOTEBOOK_MB = 50  # a notebook (a file, or a zip file's member) larger than this is refused, never read whole
@@ -99,6 +100,8 @@ class Options:
     transfer_mb: int = 256  # the distinct data the grader loads from one submission's kernel, in MiB (pickled)
     variable_mb: int = 128  # the largest variable it loads, in MiB (pickled)
     grader_memory_mb: int = 4096  # address-space limit of each grading process (submissions' kernels: memory_mb)
+    processes: int = 512  # processes and threads of one submission's sandbox, all together (with a cgroup)
+    unsandboxed: bool = False  # run kernels without bubblewrap (only the memory limit): the gradebook says so
 
 
 @dataclass
@@ -117,6 +120,7 @@ class Graded:
     results: dict[str, tuple[str, str]] = field(default_factory=dict)  # exercise -> (status, message)
     answer_digests: dict[str, str] = field(default_factory=dict)  # exercise -> digest of its answer's data
     copied: str = ""  # whose variant the answers match, if not this learner's own
+    sandbox: str = ""  # what isolated its kernel (sandbox_mode), if one ran
 
 
 # --- collecting submissions ------------------------------------------------------------------------------------
@@ -474,24 +478,44 @@ def _remote_error(name: str, message: str) -> Exception:
     return type(name, (Exception,), {})(message)
 
 
-def _kernel_spec(folder: Path, work: Path, options: Options) -> str:
+def _kernel_spec(folder: Path, work: Path, options: Options, group=None, sockets: Path | None = None) -> str:
+    """The kernel spec of a submission's kernel: in the sandbox (:mod:`model_health.sandbox`), which sees the
+    workbook's package with its solutions hidden, its data, ``work`` and the folder of its ``sockets``; in
+    ``group``'s limits where there is one."""
     from model_health.grading._core import SOLUTIONS_DIR
 
     spec = folder / "kernels" / "model-health-sandbox"
     spec.mkdir(parents=True, exist_ok=True)
-    # The solutions stay unreadable to the submission, though the package that holds them is importable.
-    argv = [sys.executable, "-m", "model_health.sandbox", "--write", str(work), "--read", str(REPO / "data"),
-            "--hide", str(SOLUTIONS_DIR), "--memory-mb", str(options.memory_mb), "--", "-m", "ipykernel_launcher",
-            "-f", "{connection_file}"]
     environment = {"HOME": str(work), "TMPDIR": str(work / "tmp"), "MPLCONFIGDIR": str(work / ".matplotlib"),
                    "IPYTHONDIR": str(work / ".ipython"), "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
                    "MODEL_HEALTH_PROGRESS": str(work / ".progress"), "MODEL_HEALTH_OUTPUT": str(work / "output"),
-                   "PYTHONDONTWRITEBYTECODE": "1"}
+                   "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "MODEL_HEALTH_GRADED": "1"}
     for name in ("tmp", ".matplotlib", ".ipython", ".runtime", ".progress"):
         (work / name).mkdir(exist_ok=True)
+    argv = [sys.executable, "-m", "model_health.sandbox", "--isolation", _isolation(options), "--write", str(work),
+            *([f"--write={sockets}"] if sockets else []),
+            "--read", str(REPO / "data"), "--hide", str(SOLUTIONS_DIR), "--chdir", str(work / "notebooks"),
+            "--memory-mb", str(options.memory_mb),
+            *[f"--setenv={name}={value}" for name, value in environment.items()],
+            *[f"--join={file}" for file in (group.join_files if group else [])],
+            "--", "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    # An interrupt is a message the kernel acts on: a signal would reach bubblewrap, outside the kernel's namespace.
     (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python",
-                                                  "env": environment}), encoding="utf-8")
+                                                  "interrupt_mode": "message"}), encoding="utf-8")
     return str(folder / "kernels")
+
+
+def _isolation(options: Options) -> str:
+    return "none" if options.unsandboxed else "bubblewrap"
+
+
+def sandbox_mode(options: Options, group) -> str:
+    """What isolated a submission's kernel, as its gradebook row records it."""
+    if options.unsandboxed:
+        return f"none (--unsandboxed): memory {options.memory_mb} MiB per process"
+    limits = (f"memory {options.memory_mb} MiB and {options.processes} processes for the whole sandbox" if group
+              else f"memory {options.memory_mb} MiB per process (no cgroup could be made here)")
+    return f"bubblewrap: no network, own PIDs, read-only system; {limits}"
 
 
 def _slot(cell) -> tuple:
@@ -510,11 +534,18 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
 
     from model_health.grading._transfer import (KERNEL_HELPERS, MIB, GradingBudget, GradingBudgetSpent, TransferLimits,
                                                 TransferRefused)
+    from model_health.sandbox import ResourceGroup
 
     exercises = {exercise.name: exercise for exercise in _exercise_set(name)}
-    specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options)])
+    group = None if options.unsandboxed else ResourceGroup.create(options.memory_mb, options.processes)
+    graded.sandbox = sandbox_mode(options, group)
+    # In the sandbox the kernel has a network of its own: the grader talks to it through Unix sockets, in a folder
+    # with a short path (a socket's path has at most 107 bytes; the working copy's may be longer).
+    sockets = None if options.unsandboxed else Path(tempfile.mkdtemp(prefix="mh-", dir="/tmp"))
+    specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options, group, sockets)])
     manager = KernelManager(kernel_name="model-health-sandbox", kernel_spec_manager=specs,
-                            connection_file=str(work / ".runtime" / "connection.json"))
+                            connection_file=str(work / ".runtime" / "connection.json"),
+                            **({"transport": "ipc", "ip": str(sockets / "kernel")} if sockets else {}))
     cells = notebook.cells[:stop_before] if stop_before is not None else notebook.cells
     restore = f"from model_health.grading import bind as _mh_bind\n_mh_bind(globals())\n" \
               f"from model_health.exercises.nb{name} import *"
@@ -599,6 +630,10 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
             session.close()
         if manager.has_kernel:
             manager.shutdown_kernel(now=True)
+        if group is not None:
+            group.close()
+        if sockets is not None:
+            shutil.rmtree(sockets, ignore_errors=True)
     return None
 
 
@@ -825,7 +860,8 @@ def write_gradebook(rows: list[Graded], out: Path) -> None:
         writer.writerow([*map(_csv_cell, [row.submission, row.learner, row.notebook, row.variant, row.state,
                                           row.score, row.out_of]),
                          _problems_cell(row.problems),
-                         *map(_csv_cell, [row.copied, row.digest, *(row.results.get(q, ("", ""))[0] for q in columns)])])
+                         *map(_csv_cell, [row.copied, row.sandbox, row.digest,
+                                          *(row.results.get(q, ("", ""))[0] for q in columns)])])
     _write_atomically(out, buffer.getvalue())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -910,13 +946,13 @@ def read_gradebook(out: Path) -> list[Graded]:
     rows = []
     with out.open(encoding="utf-8", newline="") as file:
         for entry in map(_csv_entry, csv.DictReader(file)):
-            if "variant" not in entry:  # a gradebook of an older workbook: grade everything again
+            if "sandbox" not in entry:  # a gradebook of an older workbook: grade everything again
                 return []
             rows.append(Graded(entry["submission"], entry["digest"], entry["learner"], entry["notebook"],
                                entry["variant"], entry["state"], int(entry["score"]), int(entry["out_of"]),
                                [problem for problem in entry["problems"].split("\n") if problem],
                                feedback.get(entry["submission"], {}), digests.get(entry["submission"], {}),
-                               entry["copied"]))
+                               entry["copied"], entry["sandbox"]))
     return rows
 
 
@@ -1042,6 +1078,10 @@ def _grading_pool(jobs: int, options: Options) -> ProcessPoolExecutor:
                                initargs=(options.grader_memory_mb,), mp_context=multiprocessing.get_context("spawn"))
 
 
+class SandboxUnavailable(RuntimeError):
+    """Submissions cannot be sandboxed here, and the instructor did not choose to grade without a sandbox."""
+
+
 def _unfinished(row: Graded) -> bool:
     return any(problem.startswith((RERUN, "grading crashed", "grading stopped")) for problem in row.problems)
 
@@ -1051,16 +1091,21 @@ def grade_all(submissions: list[Submission], out: Path, *, options: Options, job
     """Grade every submission not already in ``out``, two at a time, rewriting the gradebook after each."""
     from tqdm.auto import tqdm
 
-    from model_health.sandbox import landlock_available
+    from model_health.sandbox import bubblewrap_problem
 
+    if not options.unsandboxed and (problem := bubblewrap_problem()):
+        raise SandboxUnavailable(
+            f"Submissions' kernels run in a bubblewrap sandbox, and {problem}. To grade without one, pass "
+            "--unsandboxed: a learner's code then runs with your rights (your files, your network, your processes), "
+            "and each row of the gradebook says it was graded so.")
     done = {(row.submission, row.digest): row for row in read_gradebook(out) if not _unfinished(row)}
     # Kept: this run's submissions graded before, unchanged; a changed file, or one whose grading the machine
     # or the grader cut short, is graded again.
     rows = [done[(s.label, s.digest)] for s in submissions if (s.label, s.digest) in done]
     todo = [s for s in submissions if (s.label, s.digest) not in done]
-    if not landlock_available():
-        print("warning: this system has no Landlock, so submissions' kernels can read and write any file this "
-              "user can; only the memory and time limits apply.", file=sys.stderr)
+    if options.unsandboxed and todo:
+        print("warning: --unsandboxed: submissions' kernels run with your rights, limited only in memory and time; "
+              "the gradebook's sandbox column says so.", file=sys.stderr)
     before = package_digest()
     scratch = Path(tempfile.mkdtemp(prefix="model-health-grading-"))
     bar = tqdm(total=len(todo), desc="grading", unit="notebook", disable=not progress or not todo)
@@ -1128,7 +1173,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cell-timeout", type=float, default=defaults.cell_timeout,
                         help=f"seconds per cell (default {defaults.cell_timeout:g})")
     parser.add_argument("--memory-mb", type=int, default=defaults.memory_mb,
-                        help=f"memory per kernel in MiB (default {defaults.memory_mb})")
+                        help=f"memory of one submission's sandbox in MiB (default {defaults.memory_mb})")
     parser.add_argument("--variants", action="store_true",
                         help="the class got per-learner variants (workbook.py variant): grade each submission on "
                              "its learner's variant even if its metadata was removed")
@@ -1146,6 +1191,12 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"MiB of the largest single variable it loads (default {defaults.variable_mb})")
     parser.add_argument("--grader-memory-mb", type=int, default=defaults.grader_memory_mb,
                         help=f"memory of each grading process in MiB (default {defaults.grader_memory_mb})")
+    parser.add_argument("--processes", type=int, default=defaults.processes,
+                        help="processes and threads of one submission's sandbox, all together, where a cgroup can "
+                             f"be made (default {defaults.processes})")
+    parser.add_argument("--unsandboxed", action="store_true",
+                        help="grade without bubblewrap (learners' code runs with your rights, limited only in memory "
+                             "and time); each gradebook row records it")
     args = parser.parse_args(argv)
     try:
         submissions = collect(args.submissions, max_notebook_mb=args.max_notebook_mb)
@@ -1158,9 +1209,14 @@ def main(argv: list[str] | None = None) -> int:
     options = Options(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb,
                       variants=args.variants, call_timeout=args.call_timeout, grading_budget=args.grading_budget,
                       transfer_mb=args.transfer_mb, variable_mb=args.variable_mb,
-                      grader_memory_mb=args.grader_memory_mb)
+                      grader_memory_mb=args.grader_memory_mb, processes=args.processes,
+                      unsandboxed=args.unsandboxed)
     started = time.perf_counter()
-    rows = grade_all(submissions, args.out, options=options, jobs=args.jobs)
+    try:
+        rows = grade_all(submissions, args.out, options=options, jobs=args.jobs)
+    except SandboxUnavailable as error:
+        print(error, file=sys.stderr)
+        return 2
     graded = [row for row in rows if row.state != "not graded"]
     print(f"{len(rows)} submission(s), {len(graded)} graded, in {time.perf_counter() - started:.0f} s. Gradebook: "
           f"{args.out}; feedback: {args.out.with_suffix('.feedback.csv')}; summary: {args.out.with_suffix('.html')}")

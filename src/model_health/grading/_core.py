@@ -519,13 +519,12 @@ class StarAnswer(WrittenAnswer):
 
 def solution_code(notebook: str, exercise: str) -> str:
     """The solution region(s) for ``exercise``, as the build extracted them from the solution notebook."""
+    if os.environ.get("MODEL_HEALTH_GRADED"):  # a kernel grading a submission: its sandbox hides the solutions
+        return "(The solutions cannot be read here: this notebook is being graded.)"
     path = SOLUTIONS_DIR / f"{notebook}.json"
     if not path.exists():
         return f"(No solutions file at {path}; run `python workbook.py build`.)"
-    try:
-        solutions = json.loads(path.read_text(encoding="utf-8"))
-    except PermissionError:  # a kernel grading a submission: the grader's sandbox hides the solutions
-        return "(The solutions cannot be read here: this notebook is being graded.)"
+    solutions = json.loads(path.read_text(encoding="utf-8"))
     return solutions.get(exercise, f"(No solution recorded for {exercise}.)")
 
 
