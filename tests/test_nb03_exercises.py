@@ -104,6 +104,11 @@ def rank_at_notebook_minimum(ns):
     return lowest
 
 
+def raise_when_none_is_large_enough(table, min_group_size):
+    """Right wherever a group reaches the minimum; idxmin of no group raises."""
+    return table[table["n"] >= min_group_size]["selection_rate"].idxmin()
+
+
 def rank_by_reliable_column(table, min_group_size):
     """Right for a table intersectional_rates made with that minimum; the argument is unused."""
     return table[table["reliable"]]["selection_rate"].idxmin()
@@ -145,6 +150,8 @@ def mistakes(ns):
         ("q5", dict(lowest_reliable=rank_at_notebook_minimum(ns)), "too small to rank"),
         ("q5", dict(lowest_reliable=rank_by_reliable_column), "compare n with min_group_size"),
         ("q5", dict(lowest_reliable=lambda table, min_group_size: "someone"), "one row label of the table"),
+        ("q5", dict(lowest_reliable=raise_when_none_is_large_enough), "so return None"),
+        ("q5", dict(lowest_reliable=lambda table, min_group_size: None), "there is a group to rank"),
         ("q5", dict(lowest_reliable_group="someone"), "should name one group"),
         # The small groups marked instead of the large ones (a table with every group reliable is right on seed 59,
         # where every group has at least MIN_GROUP_SIZE applicants).
@@ -194,8 +201,9 @@ def correct_in_another_form(ns):
             ["age_band", "sex", "reliable", "selection_rate", "n"]],
                     lowest_reliable_group=list(reversed(ns["lowest_reliable_group"])))),
         ("q5", dict(lowest_reliable_group=", ".join(ns["lowest_reliable_group"]),
-                    lowest_reliable=lambda table, minimum: ", ".join(
-                        table.loc[table["n"] >= minimum].sort_values("selection_rate").index[0]))),
+                    lowest_reliable=lambda table, minimum: next(
+                        (", ".join(label) for label in table.loc[table["n"] >= minimum].sort_values(
+                            "selection_rate").index), None))),
         ("q6", dict(error_rates=rates.round(3).iloc[::-1].reset_index().rename(columns={"index": "age_band"}))),
         ("q7", dict(protected_columns=tuple(reversed(nb03.PROTECTED_COLUMNS)), di_unaware=significant(ns["di_unaware"]))),
         ("q8", dict(proxy_auc_with_district=significant(ns["proxy_auc_with_district"]))),
@@ -225,10 +233,10 @@ def test_a_group_too_small_to_rank_is_named(solved_nb03):
 
 def test_lowest_reliable_unseen_groups_tell_the_wrong_rankings_apart():
     """On each minimum the check tries, the right group differs from every wrong ranking of the mistakes."""
-    for minimum, table in zip(nb03.UNSEEN_MINIMA, (nb03.UNSEEN_GROUPS, nb03.UNSEEN_GROUPS.iloc[[2, 0, 3, 1]])):
+    for minimum, table in nb03.UNSEEN_CASES:
         right = nb03.reference_lowest_reliable(table, minimum)
         assert rank_every_group(table, minimum) != right
-        assert table.loc[right, "n"] >= minimum
+        assert right is None if (table["n"] < minimum).all() else table.loc[right, "n"] >= minimum
     assert rank_larger_than_minimum(nb03.UNSEEN_GROUPS, 30) != nb03.reference_lowest_reliable(nb03.UNSEEN_GROUPS, 30)
     at_thirty = rank_at_notebook_minimum({"MIN_GROUP_SIZE": 30})
     assert at_thirty(nb03.UNSEEN_GROUPS, 50) != nb03.reference_lowest_reliable(nb03.UNSEEN_GROUPS, 50)

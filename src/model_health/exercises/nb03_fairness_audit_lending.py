@@ -351,37 +351,47 @@ def _group_label(value) -> tuple[str, str] | None:
 
 
 def reference_lowest_reliable(table: pd.DataFrame, min_group_size: int):
-    """The row label of ``table``'s lowest selection_rate among the groups of at least ``min_group_size`` (column n)."""
+    """The row label of ``table``'s lowest selection_rate among the groups of at least ``min_group_size`` (column n);
+    None when no group is that large (nothing can be ranked)."""
     large_enough = table[table["n"] >= min_group_size]
-    return large_enough["selection_rate"].idxmin()
+    return large_enough["selection_rate"].idxmin() if len(large_enough) else None
 
 
-# Groups the learner's function has not seen, tried with two minimum sizes: at 30 the lowest rate is in a group of
+# Groups the learner's function has not seen, tried with three minimum sizes: at 30 the lowest rate is in a group of
 # 12 (too small) and the lowest of the rest has exactly 30 applicants; at 50 the lowest of the groups of 30 or more
-# is too small as well. Ranking every group, or only groups larger than the minimum, or always at MIN_GROUP_SIZE,
-# gives another group.
+# is too small as well; at 200 no group can be ranked. Ranking every group, or only groups larger than the minimum,
+# or always at MIN_GROUP_SIZE, gives another group.
 UNSEEN_GROUPS = pd.DataFrame(
     [("female", YOUNG, 12, 0.40), ("female", OLDER, 55, 0.62), ("male", YOUNG, 30, 0.55), ("male", OLDER, 140, 0.70)],
     columns=["sex", "age_band", "n", "selection_rate"]).set_index(["sex", "age_band"])
-UNSEEN_MINIMA = (30, 50)
+UNSEEN_CASES = ((30, UNSEEN_GROUPS), (50, UNSEEN_GROUPS.iloc[[2, 0, 3, 1]]), (200, UNSEEN_GROUPS))
 
 
 def _check_lowest_reliable(lowest_reliable) -> None:
-    for minimum, table in zip(UNSEEN_MINIMA, (UNSEEN_GROUPS, UNSEEN_GROUPS.iloc[[2, 0, 3, 1]])):
+    for minimum, table in UNSEEN_CASES:
+        right = reference_lowest_reliable(table, minimum)
         try:
             found = call_learner_function(lowest_reliable, table.copy(), minimum, name="lowest_reliable")
         except Incorrect as error:
-            if "KeyError: 'reliable'" not in str(error):
-                raise
-            raise Incorrect(f"{error} The groups the check tries have only n and selection_rate: compare n with "
-                            "min_group_size, so the function works for any minimum (a table's reliable column "
-                            "answers for one minimum only).") from None
-        answer, right = _group_label(found), tuple(reference_lowest_reliable(table, minimum))
-        if answer == right:
+            if "KeyError: 'reliable'" in str(error):
+                raise Incorrect(f"{error} The groups the check tries have only n and selection_rate: compare n with "
+                                "min_group_size, so the function works for any minimum (a table's reliable column "
+                                "answers for one minimum only).") from None
+            if right is None:
+                raise Incorrect(f"{error} That was for groups of which none has min_group_size = {minimum} "
+                                "applicants: nothing can be ranked there, so return None.") from None
+            raise
+        answer = None if found is None else _group_label(found)
+        if answer == (None if right is None else tuple(right)):
             continue
         shown = (f"On groups it has not seen (n {table['n'].tolist()}, selection_rate "
                  f"{table['selection_rate'].tolist()}, rows {[', '.join(label) for label in table.index]}) with "
                  f"min_group_size = {minimum}, `lowest_reliable` returns {found!r}")
+        if right is None:
+            raise Incorrect(f"{shown}: no group has {minimum} applicants or more, so none can be ranked: return None.")
+        right = tuple(right)
+        if found is None:
+            raise Incorrect(f"{shown}: {right} has at least min_group_size applicants, so there is a group to rank.")
         if answer not in table.index:
             raise Incorrect(f"{shown}: it should return one row label of the table, e.g. {right}.")
         if table.loc[answer, "n"] < minimum:
@@ -422,11 +432,18 @@ class Intersectional(Exercise):
             raise Incorrect(f"`reliable` should mark the groups with at least MIN_GROUP_SIZE = {ns['MIN_GROUP_SIZE']} "
                             "test applicants.")
         _check_lowest_reliable(lowest_reliable)
+        right = reference_lowest_reliable(expected, ns["MIN_GROUP_SIZE"])
+        if right is None:  # possible on another seed: no group reaches the minimum
+            if lowest_reliable_group is not None:
+                raise Incorrect(f"No group has MIN_GROUP_SIZE = {ns['MIN_GROUP_SIZE']} test applicants or more, so "
+                                "none can be ranked: lowest_reliable_group is None.")
+            return (f"No group has {ns['MIN_GROUP_SIZE']} test applicants or more: none can be ranked; report each "
+                    "group's interval instead.")
+        right = tuple(right)
         answer = _group_label(lowest_reliable_group)
         if answer is None:
             raise Incorrect(f"`lowest_reliable_group` should name one group as (sex, age band), e.g. "
                             f"('male', '{OLDER}'); got {lowest_reliable_group!r}.")
-        right = tuple(reference_lowest_reliable(expected, ns["MIN_GROUP_SIZE"]))
         if answer != right:
             if answer in map(tuple, expected.index) and not expected.loc[answer, "reliable"]:
                 raise Incorrect(f"{answer} has only {expected.loc[answer, 'n']} test applicants, fewer than "
@@ -440,7 +457,8 @@ class Intersectional(Exercise):
 
     def reference(self, ns):
         table = _intersectional(ns)
-        return table, reference_lowest_reliable, tuple(reference_lowest_reliable(table, ns["MIN_GROUP_SIZE"]))
+        lowest = reference_lowest_reliable(table, ns["MIN_GROUP_SIZE"])
+        return table, reference_lowest_reliable, None if lowest is None else tuple(lowest)
 
 
 def _error_rates(ns) -> pd.DataFrame:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from model_health.drift import population_stability_index
 from model_health.grading import (
     ____,
     Exercise,
@@ -506,8 +507,6 @@ class CtrAnswer(WrittenAnswer):
 def reference_drift_brief(before: pd.Series, now: pd.Series) -> tuple[float, float, float]:
     """The brief's three numbers for one input: PSI (binned at ``before``'s deciles), the median's relative change,
     and the share of ``now`` below the 25th percentile of ``before``."""
-    from model_health.drift import population_stability_index
-
     return (population_stability_index(before, now), float(now.median() / before.median() - 1),
             float((now < before.quantile(0.25)).mean()))
 
@@ -515,8 +514,6 @@ def reference_drift_brief(before: pd.Series, now: pd.Series) -> tuple[float, flo
 def _brief_mistakes(before: pd.Series, now: pd.Series) -> tuple[dict, dict, dict]:
     """Each of the brief's numbers by a plausible wrong method, by message (the same message on the unseen samples
     and on the incomes: a mistake is told apart where the samples show it)."""
-    from model_health.drift import population_stability_index
-
     return ({"the arguments look swapped: the bins come from the reference (before), so it goes first.":
              population_stability_index(now, before)},
             {"that is the change in currency units; give it relative to the median before.":
