@@ -266,6 +266,18 @@ class TestCarryForward:
         assert "continue with the reference" in capsys.readouterr().out
         assert double.grade().status is Status.INCORRECT
 
+    def test_in_a_grading_kernel_it_hands_on_the_reference_without_judging(self, exercises, capsys, monkeypatch):
+        """A batch grader captured the answer before this cell and judges it itself: the kernel does not run the
+        check again (a second of notebook 01's given cells per submission), prints nothing, and hands on the
+        reference; nor does it show a solution."""
+        (double, _), namespace = exercises
+        namespace["doubled"] = 5
+        monkeypatch.setenv("MODEL_HEALTH_GRADED", "1")
+        monkeypatch.setattr(type(double), "grade", lambda *args, **kwargs: pytest.fail("judged in the kernel"))
+        assert double.carry_forward() == 6 and capsys.readouterr().out == ""
+        assert solution_code("01_model_health_dashboard", "q1") == ("(The solutions cannot be read here: this "
+                                                                     "notebook is being graded.)")
+
 
 class TestCallLearnerFunction:
     def test_exception_becomes_feedback_with_line(self):

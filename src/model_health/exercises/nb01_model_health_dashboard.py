@@ -24,6 +24,7 @@ from model_health.evaluation import (
     worst_slice,
 )
 from model_health.fairness import GROUP_RATE_METRICS, disparity_summary, group_rates
+from model_health.grading._cache import cached_by_data_digest
 from model_health.grading import (
     Exercise,
     ExerciseSet,
@@ -405,6 +406,17 @@ class Curves(Exercise):
         return roc_curve(ns["y_test"], ns["y_score"]), precision_recall_curve(ns["y_test"], ns["y_score"])
 
 
+# Five checks ask for the same fairlearn MetricFrames (about 0.25 s each, nine per grade of the notebook), and a batch
+# asks again for every submission: computed once per data (callers read the results, never change them).
+@cached_by_data_digest
+def _rates_by_group(y_true, y_pred, groups) -> pd.DataFrame:
+    return group_rates(y_true, y_pred, groups).by_group
+
+
+_disparity = cached_by_data_digest(disparity_summary)
+_slices = cached_by_data_digest(slice_table)
+
+
 def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, default_y_pred=None,
                         strict_y_pred=None) -> pd.DataFrame:
     """Shared by the two MetricFrame exercises: compare a learner's frame with the reference rates.
@@ -422,7 +434,7 @@ def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, defaul
     missing = [metric for metric in GROUP_RATE_METRICS if metric not in by_group.columns]
     if missing:
         raise Incorrect(f"`{name}` lacks metric(s) named {missing}; it has {list(by_group.columns)}.")
-    expected = group_rates(y_true, y_pred, groups).by_group
+    expected = _rates_by_group(y_true, y_pred, groups)
     if sorted(map(str, by_group.index)) != sorted(map(str, expected.index)):
         raise Incorrect(f"`{name}` has groups {list(by_group.index)}; expected the groups of X_test['sex'] "
                         f"{list(expected.index)}.")
@@ -431,14 +443,14 @@ def _expect_group_rates(name: str, frame: Any, y_true, y_pred, groups, *, defaul
     if at:  # no score at the threshold: the two methods agree, and nothing tells them apart
         refuse_the_wrong_method(
             learner, expected[list(GROUP_RATE_METRICS)],
-            group_rates(y_true, strict_y_pred, groups).by_group[list(GROUP_RATE_METRICS)],
+            _rates_by_group(y_true, strict_y_pred, groups)[list(GROUP_RATE_METRICS)],
             f"`{name}` counts a score as positive only above the threshold (y_score > threshold), so the {at} "
             "row(s) scored exactly at it are negatives; a threshold includes them: y_score >= threshold, as "
             "scikit-learn's curves define it.")
     if close_enough(learner, expected[list(GROUP_RATE_METRICS)]):
         return expected
     if default_y_pred is not None and close_enough(
-            learner, group_rates(y_true, default_y_pred, groups).by_group[list(GROUP_RATE_METRICS)]):
+            learner, _rates_by_group(y_true, default_y_pred, groups)[list(GROUP_RATE_METRICS)]):
         raise Incorrect(f"`{name}` shows the rates at the default threshold 0.5; predict with "
                         "y_score >= threshold first.")
     base_rates = pd.Series(np.asarray(y_true)).groupby(np.asarray(groups)).mean().reindex(expected.index)
@@ -501,7 +513,7 @@ def _disparity_mistakes(y_true, y_pred, groups, expected) -> tuple[dict[str, flo
     from fairlearn.metrics import demographic_parity_difference, demographic_parity_ratio
 
     dp, eo = expected["demographic_parity_difference"], expected["equalized_odds_difference"]
-    rates = group_rates(y_true, y_pred, groups).by_group
+    rates = _rates_by_group(y_true, y_pred, groups)
     dp_mistakes = {
         "negative: fairlearn reports the gap as largest minus smallest group rate, so it is >= 0.": -dp,
         "that is the equalized odds difference; demographic parity compares selection rates.": eo,
@@ -530,7 +542,7 @@ class DisparityScores(Exercise):
 
     def expect(self, ns, disparity_differences):
         y_test, y_pred, sex = ns["y_test"], ns["y_pred"], ns["X_test"]["sex"]
-        on_test = disparity_summary(y_test, y_pred, sex)
+        on_test = _disparity(y_test, y_pred, sex)
         for y_true, predictions, groups, shown in ((y_test, y_pred, sex, "the test predictions by sex"),
                                                    (*(part.copy() for part in _unseen_disparity_case()),
                                                     "three groups it has not seen")):
@@ -631,7 +643,7 @@ class SliceAnalysis(Exercise):
     def expect(self, ns, race_slices, find_worst_slice):
         table = expect_dataframe("race_slices", race_slices, ["n_rows", "n_positives", "recall"])
         y_test, y_pred, race = ns["y_test"], ns["y_pred"], ns["X_test"]["race"]
-        expected = slice_table(y_test, y_pred, race)
+        expected = _slices(y_test, y_pred, race)
         expected = expected.set_axis(expected.index.map(str))
         mine = _with_slice_index("race_slices", table, expected.index).reindex(expected.index)
         if mine["n_rows"].sum() == len(ns["y_train"]):
@@ -749,7 +761,7 @@ class RatesAtThreshold(Exercise):
         expected = _expect_group_rates("group_metrics_at_threshold", group_metrics_at_threshold, ns["y_test"],
                                        predictions, ns["X_test"]["sex"], default_y_pred=ns["y_pred"],
                                        strict_y_pred=(y_score > ns["threshold"]).astype(int))
-        before = group_rates(ns["y_test"], ns["y_pred"], ns["X_test"]["sex"]).by_group
+        before = _rates_by_group(ns["y_test"], ns["y_pred"], ns["X_test"]["sex"])
         gap_before = before["selection_rate"].max() - before["selection_rate"].min()
         gap_after = expected["selection_rate"].max() - expected["selection_rate"].min()
         return (f"the selection-rate gap went from {gap_before:.3f} to {gap_after:.3f}. A threshold is "
@@ -836,8 +848,8 @@ class Dashboard(Exercise):
         precision, recall, _ = precision_recall_curve(y_true, y_score)
         if not drawn(recall, precision):
             raise Incorrect("No panel shows the precision-recall curve of `y_score` (recall on x, precision on y).")
-        rates = group_rates(y_true, at_probe, sex).by_group["selection_rate"].to_numpy()
-        default_rates = group_rates(y_true, at_default, sex).by_group["selection_rate"].to_numpy()
+        rates = _rates_by_group(y_true, at_probe, sex)["selection_rate"].to_numpy()
+        default_rates = _rates_by_group(y_true, at_default, sex)["selection_rate"].to_numpy()
 
         def has_bars(values) -> bool:
             return any(all(any(close_enough(height, v) for height in _bar_heights(ax)) for v in values)
