@@ -209,6 +209,20 @@ def test_a_submission_affects_only_its_own_row(tmp_path):
     assert subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout == ""
 
 
+@needs_bubblewrap
+@pytest.mark.slow
+def test_an_ignored_interrupt_is_reported_as_such_not_as_a_crash(tmp_path):
+    """Issue 23: a cell that ignores the interrupt was reported as 'out of memory, or a crash'. Its row says what
+    happened, and the answers before it are graded."""
+    write_attackers(tmp_path, {"stubborn": "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+                                           "while True:\n    time.sleep(0.1)"}, [])
+    (row,) = grade_all(collect([tmp_path]), tmp_path / "book.csv", options=OPTIONS, jobs=1, progress=False)
+    stopped = [problem for problem in row.problems if "ignored the interrupt" in problem]
+    assert stopped and stopped[0].endswith("so its kernel was stopped; the answers before it were graded, the rest "
+                                           "were not"), row.problems
+    assert not any("out of memory" in problem for problem in row.problems), row.problems
+
+
 @pytest.mark.slow
 def test_unsandboxed_a_submission_that_kills_its_grading_process_is_reported_and_the_others_are_graded(tmp_path):
     """Graded unsandboxed (or should the system kill a grading process), the pool a kernel broke is replaced, the

@@ -363,6 +363,10 @@ class KernelDied(Exception):
     """The submission's kernel is gone (killed by the memory limit, crashed, or stopped for running too long)."""
 
 
+class KernelIgnoredInterrupt(KernelDied):
+    """The kernel ran past its time limit and did not stop when interrupted, so the grader shut it down."""
+
+
 class KernelSession:
     """The submission's kernel: runs code with a time limit, and is asked for its variables and to run the
     learner's functions.
@@ -424,7 +428,7 @@ class KernelSession:
                 if time.monotonic() > deadline:
                     if interrupted:
                         self.manager.shutdown_kernel(now=True)
-                        raise KernelDied("the kernel did not stop when interrupted") from None
+                        raise KernelIgnoredInterrupt("the kernel did not stop when interrupted") from None
                     self.manager.interrupt_kernel()
                     deadline, interrupted = time.monotonic() + 10, True
                 continue
@@ -523,8 +527,9 @@ def _slot(cell) -> tuple:
 
 
 def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, options: Options, graded: Graded,
-                   stop_before: int | None = None) -> int | None:
-    """Run the cells (all, or those before ``stop_before``) and grade; the index of a cell the kernel died in.
+                   stop_before: int | None = None) -> tuple[int, KernelDied] | None:
+    """Run the cells (all, or those before ``stop_before``) and grade; the index of a cell the kernel died in, and
+    how it died.
 
     Right after an exercise's answer cells run, the variables it reads are captured: later cells
     may replace a wrong answer with the reference (``carry_forward``), and the grade is the learner's.
@@ -598,8 +603,8 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                             graded.problems.append(f"the answer of {q} could not be read ({reply.get('ename')}: "
                                                    f"{str(reply.get('evalue'))[:120]})")
             session.run(f"__mh_snapshot({str(session.folder / 'variables')!r}, globals())", 300)
-        except KernelDied:
-            return index if stop_before is None else None
+        except KernelDied as died:
+            return (index, died) if stop_before is None else None
         except TimeoutError as error:  # the snapshot itself hung
             graded.problems.append(f"the notebook's variables could not be read ({error})")
             return None
@@ -770,10 +775,13 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
     work = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch)) / "copy"
     (work / "notebooks").mkdir(parents=True)
     try:
-        died_at = _run_and_grade(spliced, name, work, options, graded)
-        if died_at is not None:
-            graded.problems.append(f"the kernel died in cell {died_at + 1} (out of memory, or a crash); the answers "
-                                   "before it were graded, the rest were not")
+        stopped = _run_and_grade(spliced, name, work, options, graded)
+        if stopped is not None:
+            died_at, died = stopped
+            what = (f"cell {died_at + 1} ran past its time limit and ignored the interrupt, so its kernel was stopped"
+                    if isinstance(died, KernelIgnoredInterrupt) else
+                    f"the kernel died in cell {died_at + 1} (out of memory, or a crash)")
+            graded.problems.append(f"{what}; the answers before it were graded, the rest were not")
             if died_at > 0:
                 _run_and_grade(spliced, name, work, options, graded, stop_before=died_at)
     except Exception as error:
