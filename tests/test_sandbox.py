@@ -132,10 +132,12 @@ def test_memory_is_limited_for_the_sandbox_as_a_whole(tmp_path, group):
             "print(sorted(child.wait() for child in children))")
     completed = sandboxed(tmp_path, code, "--memory-mb", "1024", *[f"--join={file}" for file in group.join_files])
     assert "-9" in completed.stdout, (completed.stdout, completed.stderr)  # a child killed: the group ran out
+    assert group.reached_memory_limit()
 
 
 @needs_bubblewrap
 def test_processes_are_limited_for_the_sandbox_as_a_whole(tmp_path, group):
+    assert not group.reached_memory_limit()
     code = ("import subprocess, sys\nstarted = []\ntry:\n    for _ in range(100):\n"
             "        started.append(subprocess.Popen(['sleep', '30']))\nexcept OSError as error:\n"
             "    print('refused after', len(started), type(error).__name__)\n"

@@ -367,6 +367,10 @@ class KernelIgnoredInterrupt(KernelDied):
     """The kernel ran past its time limit and did not stop when interrupted, so the grader shut it down."""
 
 
+class KernelOutOfMemory(KernelDied):
+    """The kernel died after the system killed a process of its sandbox for passing the sandbox's memory limit."""
+
+
 class KernelSession:
     """The submission's kernel: runs code with a time limit, and is asked for its variables and to run the
     learner's functions.
@@ -604,6 +608,8 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                                                    f"{str(reply.get('evalue'))[:120]})")
             session.run(f"__mh_snapshot({str(session.folder / 'variables')!r}, globals())", 300)
         except KernelDied as died:
+            if group is not None and group.reached_memory_limit():
+                died = KernelOutOfMemory(str(died))
             return (index, died) if stop_before is None else None
         except TimeoutError as error:  # the snapshot itself hung
             graded.problems.append(f"the notebook's variables could not be read ({error})")
@@ -778,9 +784,11 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
         stopped = _run_and_grade(spliced, name, work, options, graded)
         if stopped is not None:
             died_at, died = stopped
-            what = (f"cell {died_at + 1} ran past its time limit and ignored the interrupt, so its kernel was stopped"
-                    if isinstance(died, KernelIgnoredInterrupt) else
-                    f"the kernel died in cell {died_at + 1} (out of memory, or a crash)")
+            what = {KernelIgnoredInterrupt: f"cell {died_at + 1} ran past its time limit and ignored the interrupt, so "
+                                            "its kernel was stopped",
+                    KernelOutOfMemory: f"the kernel died in cell {died_at + 1} after its sandbox reached the memory "
+                                       f"limit ({options.memory_mb} MiB, --memory-mb)",
+                    }.get(type(died), f"the kernel died in cell {died_at + 1} (out of memory, or a crash)")
             graded.problems.append(f"{what}; the answers before it were graded, the rest were not")
             if died_at > 0:
                 _run_and_grade(spliced, name, work, options, graded, stop_before=died_at)

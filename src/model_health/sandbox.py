@@ -151,6 +151,15 @@ class ResourceGroup:
             return None
         return cls(made) if made else None
 
+    def reached_memory_limit(self) -> bool:
+        """Whether the system killed a process of the group for taking it past its memory limit."""
+        for folder in self.folders:
+            for name in ("memory.events", "memory.oom_control"):  # v2, v1: each has an "oom_kill N" line
+                counts = [line.split() for line in _read(folder / name).splitlines()]
+                if any(len(count) == 2 and count[0] == "oom_kill" and int(count[1]) > 0 for count in counts):
+                    return True
+        return False
+
     def close(self) -> None:
         """Kill what is left in the group (nothing, once its sandbox ended) and remove it."""
         for _ in range(50):
@@ -169,6 +178,13 @@ class ResourceGroup:
                 folder.rmdir()
             except OSError:
                 pass
+
+
+def _read(file: Path) -> str:
+    try:
+        return file.read_text()
+    except OSError:  # a controller's file this group does not have
+        return ""
 
 
 def _own_groups() -> list[tuple[Path, list[str]]]:
