@@ -500,7 +500,8 @@ def _kernel_spec(folder: Path, work: Path, options: Options, group=None, sockets
                    "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "MODEL_HEALTH_GRADED": "1"}
     for name in ("tmp", ".matplotlib", ".ipython", ".runtime", ".progress"):
         (work / name).mkdir(exist_ok=True)
-    argv = [sys.executable, "-m", "model_health.sandbox", "--isolation", _isolation(options), "--write", str(work),
+    argv = [sys.executable, "-m", "model_health.sandbox", "--isolation", "none" if options.unsandboxed else "bubblewrap",
+            "--write", str(work),
             *([f"--write={sockets}"] if sockets else []),
             "--read", str(REPO / "data"), "--hide", str(SOLUTIONS_DIR), "--chdir", str(work / "notebooks"),
             "--memory-mb", str(options.memory_mb),
@@ -511,10 +512,6 @@ def _kernel_spec(folder: Path, work: Path, options: Options, group=None, sockets
     (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "sandbox", "language": "python",
                                                   "interrupt_mode": "message"}), encoding="utf-8")
     return str(folder / "kernels")
-
-
-def _isolation(options: Options) -> str:
-    return "none" if options.unsandboxed else "bubblewrap"
 
 
 def sandbox_mode(options: Options, group) -> str:
