@@ -223,6 +223,31 @@ def test_an_ignored_interrupt_is_reported_as_such_not_as_a_crash(tmp_path):
     assert not any("out of memory" in problem for problem in row.problems), row.problems
 
 
+@needs_bubblewrap
+def test_a_kernel_that_cannot_start_leaves_no_control_group_or_sockets(monkeypatch, tmp_path):
+    """The control group and the socket folder made for a kernel are removed whatever fails (two groups were left
+    behind when ZeroMQ could not bind a socket whose path was too long)."""
+    from jupyter_client.manager import KernelManager
+
+    from model_health import sandbox
+
+    made, create = [], sandbox.ResourceGroup.create
+    monkeypatch.setattr(sandbox.ResourceGroup, "create", lambda *limits: made.append(create(*limits)) or made[-1])
+    sockets_before = set(Path("/tmp").glob("mh-*"))
+
+    def fail(self, **options):
+        raise OSError("no kernel today")
+
+    monkeypatch.setattr(KernelManager, "start_kernel", fail)
+    submission = batch_grading.Submission("a.ipynb", (REPO / "notebooks" / f"{NB01}.ipynb").read_bytes())
+    graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
+    assert "grading stopped: OSError: no kernel today" in graded.problems
+    if made[0] is None:
+        pytest.skip("no cgroup can be made here (CI runs as root, where it can)")
+    assert not any(folder.exists() for folder in made[0].folders)
+    assert set(Path("/tmp").glob("mh-*")) <= sockets_before
+
+
 @pytest.mark.slow
 def test_unsandboxed_a_submission_that_kills_its_grading_process_is_reported_and_the_others_are_graded(tmp_path):
     """Graded unsandboxed (or should the system kill a grading process), the pool a kernel broke is replaced, the

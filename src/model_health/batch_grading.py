@@ -543,24 +543,24 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
     from model_health.sandbox import ResourceGroup
 
     exercises = {exercise.name: exercise for exercise in _exercise_set(name)}
-    group = None if options.unsandboxed else ResourceGroup.create(options.memory_mb, options.processes)
-    graded.sandbox = sandbox_mode(options, group)
-    # In the sandbox the kernel has a network of its own: the grader talks to it through Unix sockets, in a folder
-    # with a short path (a socket's path has at most 107 bytes; the working copy's may be longer).
-    sockets = None if options.unsandboxed else Path(tempfile.mkdtemp(prefix="mh-", dir="/tmp"))
-    specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options, group, sockets)])
-    manager = KernelManager(kernel_name="model-health-sandbox", kernel_spec_manager=specs,
-                            connection_file=str(work / ".runtime" / "connection.json"),
-                            **({"transport": "ipc", "ip": str(sockets / "kernel")} if sockets else {}))
     cells = notebook.cells[:stop_before] if stop_before is not None else notebook.cells
     restore = f"from model_health.grading import bind as _mh_bind\n_mh_bind(globals())\n" \
               f"from model_health.exercises.nb{name} import *"
     captured: dict[str, Path] = {}
     started, index = time.monotonic(), 0
-    # What the kernel prints about itself is not the grader's business; what the learner prints is drained.
-    manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    session = None
-    try:
+    group = None if options.unsandboxed else ResourceGroup.create(options.memory_mb, options.processes)
+    graded.sandbox = sandbox_mode(options, group)
+    # In the sandbox the kernel has a network of its own: the grader talks to it through Unix sockets, in a folder
+    # with a short path (a socket's path has at most 107 bytes; the working copy's may be longer).
+    sockets = None if options.unsandboxed else Path(tempfile.mkdtemp(prefix="mh-", dir="/tmp"))
+    manager = session = None
+    try:  # from here on, whatever fails, the kernel, its group and its sockets are gone at the end
+        specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options, group, sockets)])
+        manager = KernelManager(kernel_name="model-health-sandbox", kernel_spec_manager=specs,
+                                connection_file=str(work / ".runtime" / "connection.json"),
+                                **({"transport": "ipc", "ip": str(sockets / "kernel")} if sockets else {}))
+        # What the kernel prints about itself is not the grader's business; what the learner prints is drained.
+        manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         session = KernelSession(manager, work, options.call_timeout,
                                 TransferLimits(options.variable_mb * MIB, options.transfer_mb * MIB))
         try:
@@ -636,7 +636,7 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
     finally:
         if session is not None:
             session.close()
-        if manager.has_kernel:
+        if manager is not None and manager.has_kernel:
             manager.shutdown_kernel(now=True)
         if group is not None:
             group.close()
