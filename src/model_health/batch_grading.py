@@ -490,14 +490,14 @@ def _kernel_spec(folder: Path, work: Path, options: Options, group=None, sockets
     """The kernel spec of a submission's kernel: in the sandbox (:mod:`model_health.sandbox`), which sees the
     workbook's package with its solutions hidden, its data, ``work`` and the folder of its ``sockets``; in
     ``group``'s limits where there is one."""
-    from model_health.grading._core import SOLUTIONS_DIR
+    from model_health.grading._core import GRADING_KERNEL, SOLUTIONS_DIR
 
     spec = folder / "kernels" / "model-health-sandbox"
     spec.mkdir(parents=True, exist_ok=True)
     environment = {"HOME": str(work), "TMPDIR": str(work / "tmp"), "MPLCONFIGDIR": str(work / ".matplotlib"),
                    "IPYTHONDIR": str(work / ".ipython"), "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
                    "MODEL_HEALTH_PROGRESS": str(work / ".progress"), "MODEL_HEALTH_OUTPUT": str(work / "output"),
-                   "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", "MODEL_HEALTH_GRADED": "1"}
+                   "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", GRADING_KERNEL: "1"}
     for name in ("tmp", ".matplotlib", ".ipython", ".runtime", ".progress"):
         (work / name).mkdir(exist_ok=True)
     argv = [sys.executable, "-m", "model_health.sandbox", "--isolation", "none" if options.unsandboxed else "bubblewrap",

@@ -163,8 +163,7 @@ class ResourceGroup:
     def close(self) -> None:
         """Kill what is left in the group (nothing, once its sandbox ended) and remove it."""
         for _ in range(50):
-            left = [int(pid) for file in self.join_files if os.path.exists(file)
-                    for pid in Path(file).read_text().split()]
+            left = [int(pid) for file in self.join_files for pid in _read(Path(file)).split()]
             if not left:
                 break
             for pid in left:
@@ -183,7 +182,7 @@ class ResourceGroup:
 def _read(file: Path) -> str:
     try:
         return file.read_text()
-    except OSError:  # a controller's file this group does not have
+    except OSError:  # a controller's file this group does not have, or a group already removed
         return ""
 
 
@@ -237,12 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.memory_mb:
         limit = args.memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    environment = dict(variable.split("=", 1) for variable in args.setenv)
     if args.isolation == "none":
-        os.environ.update(variable.split("=", 1) for variable in args.setenv)
+        os.environ.update(environment)
         if args.chdir:
             os.chdir(args.chdir)
         os.execv(command[0], command)
-    environment = dict(variable.split("=", 1) for variable in args.setenv)
     argv = bubblewrap_command(command, read=args.read, write=args.write, hide=args.hide, environment=environment,
                               chdir=args.chdir)
     os.execv(argv[0], argv)

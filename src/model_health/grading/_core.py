@@ -18,6 +18,8 @@ import pandas as pd
 from model_health.grading._written import RubricPoint, split_star
 
 SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "exercises" / "solutions"
+# Set in the kernel of a submission the batch grader runs: the grader judges the answers, and the solutions are hidden.
+GRADING_KERNEL = "MODEL_HEALTH_GRADED"
 # Set (to anything but "" or "0") by the test suite: a check that fails raises CheckFailed instead of reporting it.
 STRICT_CHECKS_VARIABLE = "MODEL_HEALTH_STRICT_CHECKS"
 
@@ -366,7 +368,7 @@ class Exercise:
         Where more than one answer is right (``carries_own_answer``), a correct answer is handed on itself.
         """
         namespace = _namespace()
-        if os.environ.get("MODEL_HEALTH_GRADED") and not self.carries_own_answer:
+        if os.environ.get(GRADING_KERNEL) and not self.carries_own_answer:
             # A kernel grading a submission: the grader captured the answer before this cell and judges it itself.
             return self.reference(namespace)
         result = self.grade(namespace)
@@ -522,7 +524,7 @@ class StarAnswer(WrittenAnswer):
 
 def solution_code(notebook: str, exercise: str) -> str:
     """The solution region(s) for ``exercise``, as the build extracted them from the solution notebook."""
-    if os.environ.get("MODEL_HEALTH_GRADED"):  # a kernel grading a submission: its sandbox hides the solutions
+    if os.environ.get(GRADING_KERNEL):  # its sandbox hides the solutions
         return "(The solutions cannot be read here: this notebook is being graded.)"
     path = SOLUTIONS_DIR / f"{notebook}.json"
     if not path.exists():
