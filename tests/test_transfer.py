@@ -38,6 +38,7 @@ from model_health import batch_grading
 from model_health.data import TabularDataset
 from model_health.grading import ____
 from model_health.grading._transfer import (
+    ChargedClock,
     MIB,
     GradingBudget,
     GradingBudgetSpent,
@@ -448,6 +449,65 @@ def test_the_budget_stops_the_graders_own_work_when_it_is_spent():
             while time.monotonic() - started < 120:  # a check looping over crafted data
                 pass
     assert time.monotonic() - started < 120, "the loop was not interrupted"
+
+
+needs_schedstat = pytest.mark.skipif(not os.path.exists("/proc/self/task") or not hasattr(os, "sched_setaffinity"),
+                                     reason="no Linux scheduler statistics (/proc/<pid>/task/<tid>/schedstat) here")
+BUSY = "while True: pass"
+
+
+def _busy_on(cpu: int) -> subprocess.Popen:
+    """A process that keeps CPU ``cpu`` busy (and no other)."""
+    return subprocess.Popen([sys.executable, "-c", f"import os; os.sched_setaffinity(0, {{{cpu}}})\n{BUSY}"])
+
+
+@needs_schedstat
+def test_a_clock_does_not_charge_a_process_the_time_it_waited_for_a_cpu():
+    """Two processes share one CPU: each runs about half the time, and the half it stood waiting is not charged."""
+    cpu = min(os.sched_getaffinity(0))
+    watched, other = _busy_on(cpu), _busy_on(cpu)
+    try:
+        clock = ChargedClock(lambda: [watched.pid])
+        time.sleep(3)
+        assert clock.waited() > 0.25 * clock.passed()
+        assert clock.elapsed() < 0.75 * clock.passed()
+    finally:
+        for process in (watched, other):
+            process.kill()
+            process.wait()
+
+
+@needs_schedstat
+def test_a_clock_charges_a_process_the_time_it_sleeps():
+    """Sleeping, like waiting for I/O, is the process's own time: a limit still stops a submission that sleeps."""
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        clock = ChargedClock(lambda: [sleeper.pid])
+        time.sleep(2)
+        assert clock.elapsed() > 0.9 * clock.passed() > 1.5
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@needs_schedstat
+def test_the_budget_is_not_spent_while_the_grader_waits_for_a_cpu():
+    """The grader's own work on a CPU two other processes keep busy: a second of budget outlasts two seconds passed,
+    for the grader ran about a third of them."""
+    cpu, before = min(os.sched_getaffinity(0)), os.sched_getaffinity(0)
+    hogs = [_busy_on(cpu), _busy_on(cpu)]
+    try:
+        os.sched_setaffinity(0, {cpu})
+        with GradingBudget(1.0) as budget:
+            started = time.monotonic()
+            while time.monotonic() - started < 2:  # a check's own work
+                pass
+            assert budget.left() > 0
+    finally:
+        os.sched_setaffinity(0, before)
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
 
 
 @pytest.mark.parametrize("seconds", [0, -1, float("inf"), float("nan"), True, "300"])

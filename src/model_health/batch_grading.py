@@ -377,7 +377,9 @@ class KernelSession:
 
     They are exchanged as files in a folder of ``work`` this session creates (``folder``), each opened through
     :class:`~model_health.grading._transfer.TransferFolder`. While ``budget`` is set, each call into the kernel
-    spends it, and once it is spent a call fails at once.
+    spends it, and once it is spent a call fails at once. Time limits count charged seconds
+    (:class:`~model_health.grading._transfer.ChargedClock`): the time the kernel's processes waited for a CPU that
+    other work held is not the submission's.
     """
 
     def __init__(self, manager, work: Path, call_timeout: float, limits=None) -> None:
@@ -385,6 +387,7 @@ class KernelSession:
 
         self.manager, self.call_timeout = manager, call_timeout
         self.budget = None  # a GradingBudget while the checks run
+        self.waited = 0.0  # the seconds the last run waited for a CPU, not charged to it
         self.client = manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=120)
@@ -402,6 +405,25 @@ class KernelSession:
                                   "choice elsewhere")
         return resolved
 
+    def processes(self) -> list[int]:
+        """The kernel's process (the sandbox's, with a sandbox) and all of its descendants."""
+        import psutil
+
+        process = getattr(getattr(self.manager, "provisioner", None), "process", None)
+        if process is None:
+            return []
+        try:
+            root = psutil.Process(process.pid)
+            return [root.pid, *(child.pid for child in root.children(recursive=True))]
+        except psutil.Error:  # it ended
+            return []
+
+    def clock(self):
+        """A :class:`~model_health.grading._transfer.ChargedClock` of the kernel's processes, started now."""
+        from model_health.grading._transfer import ChargedClock
+
+        return ChargedClock(self.processes)
+
     def close(self) -> None:
         self.client.stop_channels()  # its sockets, closed now rather than whenever they are collected
         self.transfer.close()
@@ -409,37 +431,41 @@ class KernelSession:
     def run(self, code: str, timeout: float) -> dict:
         """Run ``code``; the reply's content (its "status", and "ename" on an error).
 
-        Past ``timeout`` the kernel is interrupted (:class:`TimeoutError`), and shut down if it does not
-        stop; a kernel that dies raises :class:`KernelDied`.
+        Past ``timeout`` charged seconds the kernel is interrupted (:class:`TimeoutError`), and shut down if it
+        does not stop within 10 more; a kernel that dies raises :class:`KernelDied`.
         """
         import queue
 
         # One request at a time, each awaited: the kernel must not abort the next one after an error (it does, for
         # a moment, when the request follows an error quickly, as on a busy machine).
         msg_id = self.client.execute(code, store_history=False, allow_stdin=False, stop_on_error=False)
-        deadline, interrupted = time.monotonic() + timeout, False
-        while True:
-            while True:  # drain the output: the grader never reads what a submission prints
+        clock, limit, interrupted = self.clock(), timeout, False
+        try:
+            while True:
+                while True:  # drain the output: the grader never reads what a submission prints
+                    try:
+                        self.client.get_iopub_msg(timeout=0)
+                    except queue.Empty:
+                        break
                 try:
-                    self.client.get_iopub_msg(timeout=0)
+                    reply = self.client.get_shell_msg(timeout=0.5)
                 except queue.Empty:
-                    break
-            try:
-                reply = self.client.get_shell_msg(timeout=0.5)
-            except queue.Empty:
-                if not self.manager.is_alive():
-                    raise KernelDied("the kernel died") from None
-                if time.monotonic() > deadline:
+                    if not self.manager.is_alive():
+                        raise KernelDied("the kernel died") from None
+                    # Reading the waits scans the kernel's processes: only once the time passed says it may be up.
+                    if clock.passed() > limit and clock.elapsed() > limit:
+                        if interrupted:
+                            self.manager.shutdown_kernel(now=True)
+                            raise KernelIgnoredInterrupt("the kernel did not stop when interrupted") from None
+                        self.manager.interrupt_kernel()
+                        limit, interrupted = clock.elapsed() + 10, True
+                    continue
+                if reply["parent_header"].get("msg_id") == msg_id:
                     if interrupted:
-                        self.manager.shutdown_kernel(now=True)
-                        raise KernelIgnoredInterrupt("the kernel did not stop when interrupted") from None
-                    self.manager.interrupt_kernel()
-                    deadline, interrupted = time.monotonic() + 10, True
-                continue
-            if reply["parent_header"].get("msg_id") == msg_id:
-                if interrupted:
-                    raise TimeoutError(f"ran longer than {timeout:.0f} s and was interrupted")
-                return reply["content"]
+                        raise TimeoutError(f"ran longer than {timeout:.0f} s and was interrupted")
+                    return reply["content"]
+        finally:
+            self.waited = clock.waited()
 
     def request(self, operation: str, key: str, argument):
         """Ask the kernel to call (or read from) one of its objects; the answer comes back as data."""
@@ -456,8 +482,11 @@ class KernelSession:
             self.run(f"__mh_call({str(request)!r}, {str(reply)!r})", timeout)
         except TimeoutError:
             if self.budget is not None:
+                self.budget.excuse(self.waited)
                 self.budget.check()
             raise TimeoutError(f"it did not return within {self.call_timeout:.0f} s") from None
+        if self.budget is not None:
+            self.budget.excuse(self.waited)
         limits = self.transfer.limits
         try:
             details = json.loads(self.transfer.read(reply.with_name(reply.name + ".error"), limits.small_bytes))
@@ -547,7 +576,7 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
     restore = f"from model_health.grading import bind as _mh_bind\n_mh_bind(globals())\n" \
               f"from model_health.exercises.nb{name} import *"
     captured: dict[str, Path] = {}
-    started, index = time.monotonic(), 0
+    index = 0
     group = None if options.unsandboxed else ResourceGroup.create(options.memory_mb, options.processes)
     graded.sandbox = sandbox_mode(options, group)
     # In the sandbox the kernel has a network of its own: the grader talks to it through Unix sockets, in a folder
@@ -565,8 +594,9 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                                 TransferLimits(options.variable_mb * MIB, options.transfer_mb * MIB))
         try:
             session.run(KERNEL_HELPERS, 60)
+            notebook_clock = session.clock()
             for index, cell in enumerate(cells):
-                left = options.notebook_timeout - (time.monotonic() - started)
+                left = options.notebook_timeout - notebook_clock.elapsed()
                 if left <= 0:
                     graded.problems.append(f"stopped at cell {index + 1}: the notebook ran longer than "
                                            f"{options.notebook_timeout:.0f} s")

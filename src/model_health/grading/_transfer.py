@@ -621,6 +621,53 @@ class TransferFolder:
 
 # --- the time grading may take -----------------------------------------------------------------------------------
 
+class ChargedClock:
+    """Seconds charged to some processes since the clock started: the time passed, less the longest any one of their
+    threads stood ready to run while the CPU ran other work (Linux's ``/proc/<pid>/task/<tid>/schedstat``).
+
+    So a time limit means the same on a busy machine as on an idle one: running, sleeping and waiting for I/O are
+    charged, waiting for a CPU is not. ``processes`` gives the process ids to watch, asked afresh at each reading.
+    Where schedstat is missing (not Linux) every second passed is charged.
+    """
+
+    def __init__(self, processes) -> None:
+        self._processes = processes
+        self._started = time.monotonic()
+        self._baseline = self._waits()
+        self._waited = 0.0
+
+    def _waits(self) -> dict[tuple[int, str], float]:
+        """Each thread's seconds spent ready to run but not running, since it started."""
+        waits = {}
+        for pid in self._processes():
+            try:
+                threads = os.listdir(f"/proc/{pid}/task")
+            except OSError:  # gone, or not Linux
+                continue
+            for thread in threads:
+                try:
+                    with open(f"/proc/{pid}/task/{thread}/schedstat") as file:
+                        waits[pid, thread] = int(file.read().split()[1]) / 1e9
+                except (OSError, ValueError, IndexError):
+                    continue
+        return waits
+
+    def waited(self) -> float:
+        """The longest one thread has waited for a CPU since the clock started (it never decreases: a thread that
+        ended keeps its wait)."""
+        longest = max((wait - self._baseline.get(thread, 0.0) for thread, wait in self._waits().items()), default=0.0)
+        self._waited = max(self._waited, longest)
+        return self._waited
+
+    def passed(self) -> float:
+        """Seconds passed since the clock started, charged or not."""
+        return time.monotonic() - self._started
+
+    def elapsed(self) -> float:
+        """Charged seconds since the clock started."""
+        return self.passed() - self.waited()
+
+
 class GradingBudgetSpent(BaseException):
     """Grading one submission took all the time it may take.
 
@@ -632,21 +679,30 @@ class GradingBudgetSpent(BaseException):
 class GradingBudget:
     """At most ``seconds`` for grading one submission: loading its variables, the checks, calls into its kernel.
 
-    While it is entered, :meth:`check` and :meth:`left` say what remains (a call into the kernel waits no longer).
-    In the main thread a timer also interrupts the grader's own work when the time is spent (a check looping over
-    crafted data), raising :class:`GradingBudgetSpent` every second until the budget is left.
+    The seconds are charged ones (:class:`ChargedClock`): neither the grader's own wait for a CPU nor the kernel's
+    during a call (:meth:`excuse`) counts, so a busy machine does not spend the budget. While it is entered,
+    :meth:`check` and :meth:`left` say what remains (a call into the kernel waits no longer). In the main thread a
+    timer also interrupts the grader's own work when the time is spent (a check looping over crafted data), raising
+    :class:`GradingBudgetSpent` every second until the budget is left.
     """
 
     def __init__(self, seconds: float) -> None:
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds < math.inf:
             raise ValueError(f"the grading budget must be a positive, finite number of seconds (got {seconds!r})")
         self.seconds = seconds
-        self._deadline: float | None = None
+        self._clock: ChargedClock | None = None
+        self._excused = 0.0
         self._timer = False  # whether this budget set the SIGALRM timer, and the handler it replaced
         self._previous_handler = None
 
     def left(self) -> float:
-        return float("inf") if self._deadline is None else self._deadline - time.monotonic()
+        if self._clock is None:
+            return float("inf")
+        return self.seconds - (self._clock.elapsed() + self._excused)
+
+    def excuse(self, seconds: float) -> None:
+        """Leave out ``seconds`` the submission's kernel waited for a CPU during a call into it."""
+        self._excused += seconds
 
     def spent(self) -> GradingBudgetSpent:
         return GradingBudgetSpent(f"the grading budget ran out ({self.seconds:g} s, Options.grading_budget)")
@@ -656,10 +712,14 @@ class GradingBudget:
             raise self.spent()
 
     def _interrupt(self, signum, frame) -> None:
+        left = self.left()
+        if left > 0:  # the machine was busy: the timer rang early by the time spent waiting for a CPU
+            signal.setitimer(signal.ITIMER_REAL, left, 1.0)
+            return
         raise self.spent()
 
     def __enter__(self) -> GradingBudget:
-        self._deadline = time.monotonic() + self.seconds
+        self._clock, self._excused = ChargedClock(lambda: [os.getpid()]), 0.0
         if threading.current_thread() is threading.main_thread():
             self._previous_handler = signal.signal(signal.SIGALRM, self._interrupt)
             self._timer = True
