@@ -43,6 +43,20 @@ def test_notebook_front_matter(notebook):
         assert field in first
 
 
+# What a person should not have to read past: numpy's scalar repr (np.float64(0.07)), an object's memory address.
+MACHINE_TEXT = re.compile(r"\bnp\.(?:float|int|uint|bool|str)\w*\(|\bat 0x[0-9a-f]{6,}")
+
+
+@pytest.mark.parametrize("notebook", SOLUTION_NOTEBOOKS, ids=lambda p: p.stem)
+def test_outputs_read_as_numbers_not_reprs(notebook):
+    """A shown value reads as a number (0.0687), never as numpy's repr (np.float64(0.0687)) or with an address."""
+    cells = nbformat.read(notebook, as_version=4).cells
+    found = [(index + 1, match.group(0)) for index, cell in enumerate(cells) for output in cell.get("outputs", [])
+             for text in (output.get("text", ""), output.get("data", {}).get("text/plain", ""))
+             for match in MACHINE_TEXT.finditer(text if isinstance(text, str) else "".join(text))]
+    assert found == [], "print the values (str) rather than ending the cell on a repr: (cell, text) " + str(found)
+
+
 @pytest.mark.parametrize("notebook", LEARNER_NOTEBOOKS, ids=lambda p: p.stem)
 @pytest.mark.slow
 def test_learner_notebook_runs_as_delivered(notebook, tmp_path, monkeypatch):
