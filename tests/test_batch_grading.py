@@ -226,14 +226,19 @@ def test_an_ignored_interrupt_is_reported_as_such_not_as_a_crash(tmp_path):
 @needs_bubblewrap
 def test_a_kernel_that_cannot_start_leaves_no_control_group_or_sockets(monkeypatch, tmp_path):
     """The control group and the socket folder made for a kernel are removed whatever fails (two groups were left
-    behind when ZeroMQ could not bind a socket whose path was too long)."""
+    behind when ZeroMQ could not bind a socket whose path was too long), and a killed grader's socket folder goes
+    with the next grading."""
     from jupyter_client.manager import KernelManager
 
     from model_health import sandbox
 
     made, create = [], sandbox.ResourceGroup.create
     monkeypatch.setattr(sandbox.ResourceGroup, "create", lambda *limits: made.append(create(*limits)) or made[-1])
-    sockets_before = set(Path("/tmp").glob("mh-*"))
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    left_by_a_killed_grader = Path(f"/tmp/mh-{ended.pid}-{uuid.uuid4().hex[:8]}")
+    left_by_a_killed_grader.mkdir()
+    sockets_before = set(Path("/tmp").glob("mh-*")) - {left_by_a_killed_grader}
 
     def fail(self, **options):
         raise OSError("no kernel today")
@@ -242,6 +247,7 @@ def test_a_kernel_that_cannot_start_leaves_no_control_group_or_sockets(monkeypat
     submission = batch_grading.Submission("a.ipynb", (REPO / "notebooks" / f"{NB01}.ipynb").read_bytes())
     graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
     assert "grading stopped: OSError: no kernel today" in graded.problems
+    assert not left_by_a_killed_grader.exists()
     if made[0] is None:
         pytest.skip("no cgroup can be made here (CI runs as root, where it can)")
     assert not any(folder.exists() for folder in made[0].folders)

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from model_health.sandbox import ResourceGroup
+from model_health.sandbox import GROUP_PREFIX, ResourceGroup, stale_folders
 
 from conftest import REPO, needs_bubblewrap
 
@@ -145,3 +145,40 @@ def test_processes_are_limited_for_the_sandbox_as_a_whole(tmp_path, group):
     completed = sandboxed(tmp_path, code, *[f"--join={file}" for file in group.join_files])
     assert completed.stdout.startswith("refused after"), (completed.stdout, completed.stderr)
     assert int(completed.stdout.split()[2]) < 60
+
+
+def ended_process_id() -> int:
+    """The id of a process that has ended (a grading process killed before it could clean up)."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_killed_grader_s_groups_are_removed_by_the_next_and_a_live_one_s_kept():
+    """A grading process killed mid-grade leaves its control groups (nothing else removes them); the next grading
+    process removes those whose maker has ended, never one whose maker is alive."""
+    made = ResourceGroup.create(memory_mb=600, processes=60)
+    if made is None:
+        pytest.skip("no cgroup can be made here (CI runs as root, where it can)")
+    parents = [folder.parent for folder in made.folders]
+    stale = [parent / f"{GROUP_PREFIX}{ended_process_id()}-{uuid.uuid4().hex[:8]}" for parent in parents]
+    for folder in stale:
+        folder.mkdir()
+    try:
+        second = ResourceGroup.create(memory_mb=600, processes=60)
+        second.close()
+        assert not any(folder.exists() for folder in stale)
+        assert all(folder.exists() for folder in made.folders)  # this process's, still in use
+    finally:
+        made.close()
+        for folder in stale:
+            if folder.exists():
+                folder.rmdir()
+
+
+def test_stale_folders_are_those_whose_maker_has_ended(tmp_path):
+    ended, alive = tmp_path / f"mh-{ended_process_id()}-abc123", tmp_path / f"mh-{os.getpid()}-def456"
+    for folder in (ended, alive, tmp_path / "mh-notapid", tmp_path / "other-1-x"):
+        folder.mkdir()
+    (tmp_path / f"mh-{ended_process_id()}-file").write_text("not a folder")
+    assert stale_folders(tmp_path, "mh-") == [ended]

@@ -66,6 +66,7 @@ SUMMARY_COLUMNS = ["submission", "learner", "notebook", "variant", "state", "sco
                    "sandbox", "digest"]
 RERUN = "not graded, rerun"  # the machine, not the submission, stopped grading: no score, and a rerun retries it
 PUBLISHED = "the published solutions"  # the learner named when answers match the workbook's own solutions
+SOCKETS_PREFIX = "mh-"  # a kernel's socket folder in /tmp: mh-<the grading process's pid>-<random>, a short path
 MAX_NOTEBOOK_MB = 50  # a notebook (a file, or a zip file's member) larger than this is refused, never read whole
 LEARNER_ID_LENGTH = 100  # characters of a learner ID written to the gradebook
 # Characters never written as they are: control characters (a terminal acts on them), line and paragraph separators,
@@ -569,7 +570,7 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
 
     from model_health.grading._transfer import (KERNEL_HELPERS, MIB, GradingBudget, GradingBudgetSpent, TransferLimits,
                                                 TransferRefused)
-    from model_health.sandbox import ResourceGroup
+    from model_health.sandbox import ResourceGroup, stale_folders
 
     exercises = {exercise.name: exercise for exercise in _exercise_set(name)}
     cells = notebook.cells[:stop_before] if stop_before is not None else notebook.cells
@@ -581,7 +582,11 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
     graded.sandbox = sandbox_mode(options, group)
     # In the sandbox the kernel has a network of its own: the grader talks to it through Unix sockets, in a folder
     # with a short path (a socket's path has at most 107 bytes; the working copy's may be longer).
-    sockets = None if options.unsandboxed else Path(tempfile.mkdtemp(prefix="mh-", dir="/tmp"))
+    sockets = None
+    if not options.unsandboxed:
+        for stale in stale_folders(Path("/tmp"), SOCKETS_PREFIX):  # a killed grading process's
+            shutil.rmtree(stale, ignore_errors=True)
+        sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-", dir="/tmp"))
     manager = session = None
     try:  # from here on, whatever fails, the kernel, its group and its sockets are gone at the end
         specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options, group, sockets)])

@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import resource
 import shutil
 import signal
@@ -131,14 +132,17 @@ class ResourceGroup:
 
     @classmethod
     def create(cls, memory_mb: int, processes: int) -> ResourceGroup | None:
-        name = f"model-health-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        name = f"{GROUP_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         limits = {"memory": [("memory.max", memory_mb * 1024 ** 2), ("memory.swap.max", 0),
                              ("memory.limit_in_bytes", memory_mb * 1024 ** 2),
                              ("memory.memsw.limit_in_bytes", memory_mb * 1024 ** 2)],
                   "pids": [("pids.max", processes)]}
-        made = []
+        made, groups = [], _own_groups()
+        for parent, _ in groups:  # a grading process killed before it could remove its groups left them
+            for stale in stale_folders(parent, GROUP_PREFIX):
+                cls([stale]).close()
         try:
-            for parent, controllers in _own_groups():
+            for parent, controllers in groups:
                 folder = parent / name
                 folder.mkdir()
                 made.append(folder)
@@ -177,6 +181,25 @@ class ResourceGroup:
                 folder.rmdir()
             except OSError:
                 pass
+
+
+GROUP_PREFIX = "model-health-"  # a ResourceGroup's folder: model-health-<the grading process's pid>-<random>
+
+
+def stale_folders(parent: Path, prefix: str) -> list[Path]:
+    """The folders ``<prefix><pid>-<suffix>`` in ``parent`` whose process (the grader that made them) has ended."""
+    stale = []
+    for folder in sorted(parent.glob(f"{prefix}*")):
+        owner = re.fullmatch(rf"{re.escape(prefix)}(\d+)-\w+", folder.name)
+        if owner is None or not folder.is_dir():
+            continue
+        try:
+            os.kill(int(owner[1]), 0)
+        except ProcessLookupError:
+            stale.append(folder)
+        except PermissionError:  # alive, another user's
+            pass
+    return stale
 
 
 def _read(file: Path) -> str:
