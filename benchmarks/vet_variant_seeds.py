@@ -3,9 +3,9 @@
     python benchmarks/vet_variant_seeds.py 7 11 101 [--notebook 06 …] [--jobs 2]
 
 A seed may join ``model_health.variants.VARIANT_SEEDS`` only if every notebook's solution scores full
-marks on it: on some seeds a simulated scenario stops showing what its exercise teaches (a fair
-model that fails the gate by sampling noise), or a mistake a check names gives exactly the right value (issue 22
-§3: no check could tell them apart). A mistake within the tolerance is printed: there a rounded answer by the wrong
+marks on it and every claim of its prose holds (``EXERCISES.claims``, issue 22 §6): on some seeds a simulated
+scenario stops showing what its exercise teaches (a fair model that fails the gate by sampling noise), or a mistake
+a check names gives exactly the right value (issue 22 §3: no check could tell them apart). A mistake within the tolerance is printed: there a rounded answer by the wrong
 method passes, and the exercise wants a redesign. Each run executes in its own scratch folder, so the
 solutions' stored outputs and output/ are not touched. About 2.5 minutes per seed on 2 cores.
 """
@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parents[1]
 SEPARATION = """import importlib
 from model_health.grading import WrittenAnswer
 from model_health.grading._expect import coinciding_mistakes, mistake_separations
-_exercises = {{_exercise.name: _exercise for _exercise in
-              importlib.import_module("model_health.exercises.nb{name}").EXERCISES}}
+_module = importlib.import_module("model_health.exercises.nb{name}")
+_exercises = {{_exercise.name: _exercise for _exercise in _module.EXERCISES}}
 for _exercise in _exercises.values():
     if not isinstance(_exercise, WrittenAnswer):
         for _message, _gap in mistake_separations(_exercise, globals()).items():
@@ -42,6 +42,14 @@ for _exercise in _exercises.values():
             print("MISTAKE COINCIDES", _line)
         for _line in set(coinciding_mistakes(_exercise, globals())) - set(_identical):
             print("mistake within tolerance (refused only where computed exactly):", _line)
+# The story (issue 22 §6): each claim of the prose about the data holds on this seed's data too.
+for _claim in _module.EXERCISES.claims:
+    try:
+        _held = bool(_claim.holds(globals()))
+    except Exception as _error:
+        _held = f"{{type(_error).__name__}}: {{_error}}"
+    if _held is not True:
+        print("CLAIM FAILS", repr(_claim.quote), "" if _held is False else _held)
 # The wrong answers of tests/test_nb{number}_exercises.py, custom branches included, built from this seed's data: one
 # graded correct here is printed (some are built from the published seed's specifics: look at each by hand).
 import sys
@@ -78,7 +86,7 @@ def score(name: str, seed: int) -> tuple[str, int, bool, str, float]:
     text = output_text(notebook)
     errors = [f"{output.ename}: {output.evalue[:160]}" for cell in notebook.cells
               for output in cell.get("outputs", []) if output.output_type == "error"]
-    failed = [line for line in text.splitlines() if line.startswith(("✘", "MISTAKE COINCIDES"))]
+    failed = [line for line in text.splitlines() if line.startswith(("✘", "MISTAKE COINCIDES", "CLAIM FAILS"))]
     found, still_open = SCORE_LINE.search(text), OPEN_LINE.search(text)
     within = [line for line in text.splitlines()
               if line.startswith(("mistake within tolerance", "MISTAKE ACCEPTED", "MISTAKE NOT JUDGED",

@@ -26,6 +26,7 @@ from model_health.evaluation import (
 from model_health.fairness import GROUP_RATE_METRICS, disparity_summary, group_rates
 from model_health.grading._cache import cached_by_data_digest
 from model_health.grading import (
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -875,10 +876,32 @@ class Recommendation(WrittenAnswer):
     )
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+def _women_are_a_third_of_the_rows(ns) -> bool:
+    return bool(abs((ns["X"]["sex"].astype(str) == "Female").mean() - 1 / 3) < 0.05)
+
+
+def _women_earn_over_50k_far_less_often(ns) -> bool:
+    rates = pd.Series(np.asarray(ns["y"], dtype=float)).groupby(np.asarray(ns["X"]["sex"].astype(str))).mean()
+    return bool(rates["Female"] < 0.5 * rates["Male"])
+
+
+def _always_predicting_the_majority_scores_high_accuracy(ns) -> bool:
+    share = float(np.mean(ns["y_test"]))
+    return max(share, 1 - share) >= 0.7
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     SplitData(), Predict(), TestMetrics(), MajorityBaseline(), ConfusionCounts(), Curves(),
     GroupRates(), DisparityScores(), SliceAnalysis(), ChooseThreshold(), RatesAtThreshold(),
     Dashboard(), Recommendation(),
+], claims=[
+    Claim("women are a third of the rows", _women_are_a_third_of_the_rows),
+    Claim("Women in this data earn >50K far less often", _women_earn_over_50k_far_less_often),
+    Claim("a model that ignores its input and always predicts that class already scores high accuracy",
+          _always_predicting_the_majority_scores_high_accuracy),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13 = EXERCISES
 score_summary = EXERCISES.score_summary

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.grading import (
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -519,9 +520,34 @@ class MessageToTheTeam(WrittenAnswer):
     )
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+def _billing_week_runs_below_the_rest_of_month_one(ns) -> bool:
+    first_month = ns["weekly"]["f1"].loc[1:4]
+    billing = first_month.index.isin(ns["BILLING_WEEKS"])
+    return bool(billing.any() and first_month[billing].max() < first_month[~billing].min())
+
+
+def _static_pages_every_month_end_and_seasonal_not_before_the_promotion(ns) -> bool:
+    f1, threshold = ns["weekly"]["f1"].dropna(), ns["f1_threshold"]
+    month_ends = [week for week in ns["BILLING_WEEKS"] if week in f1.index]
+    first_month = ns["weekly"]["f1"].loc[1:4]
+    in_first = first_month.index.isin(ns["BILLING_WEEKS"])
+    dip = first_month[~in_first].mean() - first_month[in_first].mean()
+    calm = [week for week in month_ends if week < ns["world"].promotion_week]
+    return bool(month_ends and calm and all(f1[week] < threshold for week in month_ends)
+                and all(f1[week] >= threshold - dip for week in calm))
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     ReferenceSet(), Instances(), LabelledShare(), Window(), Threshold(), MinLabels(), BillingDip(), SeasonalAlerts(),
     ReadTheReport(), AlertDelivery(), MessageToTheTeam(),
+], claims=[
+    Claim("The billing week in month one already ran below the others, before anything had changed",
+          _billing_week_runs_below_the_rest_of_month_one),
+    Claim("a static threshold pages the team every month-end; a seasonality-aware one does not",
+          _static_pages_every_month_end_and_seasonal_not_before_the_promotion),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = EXERCISES
 score_summary = EXERCISES.score_summary

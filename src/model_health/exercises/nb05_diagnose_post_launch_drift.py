@@ -27,6 +27,7 @@ from model_health.drift import (
 )
 from model_health.drift import _psi_from_counts  # the one PSI formula, for the wrong-bins mistakes
 from model_health.grading import (
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -991,9 +992,26 @@ class MonitoringPlan(WrittenAnswer):
     )
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+def _f1_dropped_by_more_than_a_tenth(ns) -> bool:
+    return bool(ns["f1_by_month"].iloc[-1] < 0.9 * ns["baseline_f1"])
+
+
+def _static_reference_pages_every_winter_and_summer(ns) -> bool:
+    alerts = ns["static_max_psi"][ns["static_max_psi"] > ns["PSI_ALERT"]].index
+    calendar = {month: (month - 1) % 12 + 1 for month in alerts}  # production month 13 is January
+    return bool(set(calendar.values()) & {12, 1, 2}) and bool(set(calendar.values()) & {6, 7, 8})
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     F1ByMonth(), FirstDegradedMonth(), PsiFunction(), PsiByFeature(), FlagFeatures(),
     StatisticalVsPractical(), DataOrConceptDrift(), Retrain(), Policy(), SeasonalReference(), MonitoringPlan(),
+], claims=[
+    Claim("Its F1 has dropped by more than a tenth", _f1_dropped_by_more_than_a_tenth),
+    Claim("a static PSI threshold pages someone every winter and every summer",
+          _static_reference_pages_every_winter_and_summer),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = EXERCISES
 score_summary = EXERCISES.score_summary

@@ -22,6 +22,7 @@ import pandas as pd
 
 from model_health.explain import change_needed, linear_shap, top_reasons
 from model_health.grading import (
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -729,9 +730,31 @@ class WhichToShip(WrittenAnswer):
     )
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+def _model_leans_most_on_the_biased_score(ns) -> bool:
+    return ns["global_importance"].idxmax() == "leadership_keywords"
+
+
+def _the_group_holds_the_named_school_flag_less_often(ns) -> bool:
+    share = ns["applicants"].groupby("group")["named_school"].mean()
+    return bool(share[MINORITY] < share[MAJORITY])
+
+
+def _the_model_is_less_accurate_for_the_group(ns) -> bool:
+    accuracy = (ns["baseline_shortlist"] == ns["test"]["qualified"]).groupby(ns["test"]["group"]).mean()
+    return bool(accuracy[MINORITY] < accuracy[MAJORITY])
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     EqualOpportunity(), Reweighing(), InProcessing(), PostProcessing(), TradeOff(), MetricForContext(),
     MetricJustification(), GlobalImportance(), TopReasons(), LimeVsShap(), Counterfactual(), WhichToShip(),
+], claims=[
+    Claim("An HR screening model is less accurate for candidates from non-traditional educational backgrounds.",
+          _the_model_is_less_accurate_for_the_group),
+    Claim("a `named_school` flag that the group holds less often", _the_group_holds_the_named_school_flag_less_often),
+    Claim("The model leans most on `leadership_keywords`", _model_leans_most_on_the_biased_score),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12 = EXERCISES
 score_summary = EXERCISES.score_summary

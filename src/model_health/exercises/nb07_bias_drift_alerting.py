@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.grading import (
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -415,9 +416,33 @@ class AlertJudgment(WrittenAnswer):
     )
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+def _fewer_false_alarms_in_a_quiet_year(ns) -> bool:
+    return ns["false_alarm_rate"]["evidence"] < ns["false_alarm_rate"]["naive"]
+
+
+def _fires_once_the_evidence_is_in_after_the_change(ns) -> bool:
+    weeks = pd.DataFrame(ns["weekly"]).set_index("week")
+    return bool(weeks.loc[ns["SHIFT_WEEK"]:, "alert"].any())
+
+
+def _falls_silent_while_the_gap_is_still_wide(ns) -> bool:
+    weeks = pd.DataFrame(ns["weekly"]).set_index("week")
+    after = weeks.loc[ns["first_alert_week"]:]
+    return bool(((~after["alert"]) & (after["difference"] > ns["THRESHOLD"])).any())
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     WeeklyFnrDifference(), CrossCheck(), DifferenceInterval(), EvidenceRule(), FalseAlarms(), Detection(),
     SliceDrift(), SecondMetric(), AlertJudgment(),
+], claims=[
+    Claim("fewer false alarms in a quiet year", _fewer_false_alarms_in_a_quiet_year),
+    Claim("after a real change begins, it fires only once a week's evidence is in",
+          _fires_once_the_evidence_is_in_after_the_change),
+    Claim("it judges each week on its own, so it can fall silent while the gap is still wide",
+          _falls_silent_while_the_gap_is_still_wide),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9 = EXERCISES
 score_summary = EXERCISES.score_summary

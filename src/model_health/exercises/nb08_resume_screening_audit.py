@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.grading import (
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -472,9 +473,28 @@ class OneWeekPlan(WrittenAnswer):
     )
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+NOISE = 0.05  # the prose: "on 2,000 applicants a difference of rates below about 0.05 is within sampling noise"
+
+
+def _called_back_markedly_less_often(ns) -> bool:
+    return bool(ns["callback_impact_ratio"] < 0.8)
+
+
+def _no_gap_in_the_truth_a_gap_in_the_labels(ns) -> bool:
+    gaps = ns["gap_by_stage"]
+    return bool(abs(gaps["truth"]) < NOISE and gaps["labels"] < -NOISE)
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     ImpactRatios(), FourFifths(), Stage(), Representation(), MeasurementBias(), Intersectional(), Mitigations(),
     WhoGainsAndLoses(), OneWeekPlan(),
+], claims=[
+    Claim("people from a historically under-represented group are called back markedly less often",
+          _called_back_markedly_less_often),
+    Claim("no gap in the truth, a gap in the historical labels", _no_gap_in_the_truth_a_gap_in_the_labels),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9 = EXERCISES
 score_summary = EXERCISES.score_summary

@@ -21,6 +21,7 @@ written for says "check failed" (a fault in the workbook, not a verdict); the te
 from model_health.grading._core import (
     ____,
     CheckFailed,
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -54,6 +55,7 @@ __all__ = [
     "SIGNIFICANT_DIGITS",
     "____",
     "CheckFailed",
+    "Claim",
     "Exercise",
     "ExerciseSet",
     "Incorrect",

@@ -6,7 +6,7 @@ import enum
 import html
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -533,12 +533,27 @@ def solution_code(notebook: str, exercise: str) -> str:
     return solutions.get(exercise, f"(No solution recorded for {exercise}.)")
 
 
-class ExerciseSet:
-    """A notebook's exercises, named q1, q2, … in order, with the score summary."""
+@dataclass(frozen=True)
+class Claim:
+    """A sentence of a notebook's prose that says something about its data ("a static threshold pages the team every
+    month-end"), with the code that checks it on the solved notebook's variables.
 
-    def __init__(self, notebook: str, exercises: Sequence[Exercise]) -> None:
+    With per-learner variants the prose is read beside data from another seed, so each claim must hold on every seed
+    a learner can get: tests/test_story.py checks the published seed and that ``quote`` is in the notebook's Markdown;
+    benchmarks/vet_variant_seeds.py checks every vetted seed. Numbers belong in code output, not in claims.
+    """
+
+    quote: str  # the prose's own words (whitespace aside), so a reworded sentence drops its claim visibly
+    holds: Callable[[Mapping[str, Any]], bool]
+
+
+class ExerciseSet:
+    """A notebook's exercises, named q1, q2, … in order, with the score summary, and the claims of its prose."""
+
+    def __init__(self, notebook: str, exercises: Sequence[Exercise], claims: Sequence[Claim] = ()) -> None:
         self.notebook = notebook
         self.exercises = list(exercises)
+        self.claims = tuple(claims)
         for number, exercise in enumerate(self.exercises, start=1):
             exercise.name = f"q{number}"
             exercise.notebook = notebook

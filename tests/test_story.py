@@ -1,0 +1,44 @@
+"""The story holds (issue 22 §6): each claim a notebook's prose makes about its data (``EXERCISES.claims``, a
+:class:`model_health.grading.Claim`) quotes that prose and holds on the solved notebook. Here on the published seed;
+benchmarks/vet_variant_seeds.py checks every vetted seed, and a seed where a claim fails is not vetted."""
+
+from __future__ import annotations
+
+import importlib
+import re
+
+import nbformat
+import pytest
+
+from model_health.variants import notebook_names
+
+from conftest import REPO, solved_namespace
+
+NOTEBOOKS = notebook_names()
+
+
+def claims_of(notebook: str):
+    return importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES.claims
+
+
+def words(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+CASES = [(notebook, index) for notebook in NOTEBOOKS for index in range(len(claims_of(notebook)))]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_each_claim_quotes_its_notebook_s_prose(notebook):
+    """A claim is tied to the sentence that makes it: reword the sentence and its claim must be looked at again."""
+    cells = nbformat.read(REPO / "solutions" / f"{notebook}.ipynb", as_version=4).cells
+    prose = words(" ".join(cell.source for cell in cells if cell.cell_type == "markdown"))
+    missing = [claim.quote for claim in claims_of(notebook) if words(claim.quote) not in prose]
+    assert missing == [], "claims whose words are not in the notebook's Markdown"
+
+
+@pytest.mark.parametrize(("notebook", "index"), CASES,
+                         ids=[f"{notebook[:2]}-{claims_of(notebook)[index].quote[:48]}" for notebook, index in CASES])
+def test_the_claim_holds_on_the_published_seed(notebook, index):
+    claim = claims_of(notebook)[index]
+    assert claim.holds(solved_namespace(notebook)), f"the prose says {claim.quote!r}, which this data contradicts"
