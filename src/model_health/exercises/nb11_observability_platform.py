@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.grading import (
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -466,9 +467,19 @@ class ScaleOut(WrittenAnswer):
     )
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+def _grouping_saves_pages(ns) -> bool:
+    return 0 < ns["pages_with_routing"] < ns["pages_without_grouping"]
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     PrecisionSql(), StaleLabels(), LatencySlo(), SloStatus(), FixOrder(), Routing(), PageCount(), Incidents(),
     ScaleOut(),
+], claims=[
+    Claim("so critical problems page and minor ones become tickets, and **count** the pages grouping saves",
+          _grouping_saves_pages),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9 = EXERCISES
 score_summary = EXERCISES.score_summary

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.grading import (
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -468,9 +469,18 @@ class PostMortem(WrittenAnswer):
     )
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+def _holiday_precision_fell_by_about_40_percent(ns) -> bool:
+    return 0.3 <= ns["precision_drop"] <= 0.5
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     PrecisionDrop(), HolidayDrift(), AdaptationDrift(), RuleEngine(), CircuitBreaker(), HolidayCosts(), Timeline(),
     Fmea(), Redesign(), PostMortem(),
+], claims=[
+    Claim("During the holiday season its precision fell by about 40%", _holiday_precision_fell_by_about_40_percent),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = EXERCISES
 score_summary = EXERCISES.score_summary
