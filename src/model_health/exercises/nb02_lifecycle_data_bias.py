@@ -16,6 +16,7 @@ import pandas as pd
 
 from model_health.data import dataset_digest
 from model_health.grading import (
+    Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
@@ -567,9 +568,19 @@ class CausalClaim(WrittenAnswer):
     )
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+def _never_predicting_over_50k_is_76_percent_accurate(ns) -> bool:
+    return round(1 - float(np.mean(ns["y_train"])), 2) == 0.76
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     Representation(), BaseRates(), Heaping(), Missingness(), QualityGate(), FitDiagnosis(), ConceptDrift(),
     Lineage(), LifecycleMap(), LabelMeaning(), CausalClaim(),
+], claims=[
+    Claim('on this data a model that never predicts "over $50K" is 76% accurate',
+          _never_predicting_over_50k_is_76_percent_accurate),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = EXERCISES
 score_summary = EXERCISES.score_summary
