@@ -15,6 +15,7 @@ import pandas as pd
 
 from model_health.drift import population_stability_index
 from model_health.grading import (
+    Claim,
     ____,
     Exercise,
     ExerciseSet,
@@ -821,10 +822,38 @@ class QuizRound(Exercise):
                 for question in ns["QUIZ"]}
 
 
+
+# --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
+
+def _accuracy_barely_moves_while_f1_loses_most_of_its_value(ns) -> bool:
+    accuracy_moved = abs(ns["accuracy_this_quarter"] - ns["accuracy_last_quarter"])
+    return bool(accuracy_moved < 0.01 and ns["f1_this_quarter"] < 0.5 * ns["f1_last_quarter"])
+
+
+def _overall_ctr_flat_one_segment_clicks_less_and_hides_more(ns) -> bool:
+    clicks = ns["clicks"]
+    weeks = sorted(clicks["week"].unique())
+    first, last = clicks[clicks["week"].isin(weeks[:4])], clicks[clicks["week"].isin(weeks[-4:])]
+
+    def rates(rows, column):
+        totals = rows.groupby("segment")[[column, "impressions"]].sum()
+        return totals[column] / totals["impressions"]
+
+    overall = last["clicks"].sum() / last["impressions"].sum() / (first["clicks"].sum() / first["impressions"].sum())
+    ctr_change, hide_change = rates(last, "clicks") / rates(first, "clicks"), rates(last, "hides") / rates(first, "hides")
+    falling = ctr_change.idxmin()
+    return bool(abs(overall - 1) < 0.05 and ctr_change[falling] < 0.9 and hide_change[falling] > 1.1)
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     FraudMetrics(), FraudDiagnosis(), FraudAnswer(), ProxyMeasure(), RemoveAttributeAnswer(), EqualOpportunity(),
     GenderGapAnswer(), ExplainDecision(), ExplainAnswer(), SegmentCtr(), CtrAnswer(), IncomeDrift(),
     DriftStoryAnswer(), Readiness(), ReadinessAnswer(), RetrainTrigger(), FailureStoryAnswer(), QuizRound(),
+], claims=[
+    Claim("accuracy moves in the third decimal while F1 loses most of its value",
+          _accuracy_barely_moves_while_f1_loses_most_of_its_value),
+    Claim("the overall line is flat; one segment's clicks fall while its hides climb",
+          _overall_ctr_flat_one_segment_clicks_less_and_hides_more),
 ])
 (q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15, q16, q17, q18) = EXERCISES
 score_summary = EXERCISES.score_summary
