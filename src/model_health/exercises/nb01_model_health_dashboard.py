@@ -37,6 +37,7 @@ from model_health.grading import (
     expect_binary_labels,
     expect_close,
     expect_dataframe,
+    expect_function_picks,
     expect_number,
     expect_vector,
     format_distinct,
@@ -631,6 +632,19 @@ def _lowest(table: pd.DataFrame, metric: str) -> str | None:
     return None if table.empty else table[metric].idxmin()
 
 
+def _describe_slice(pick, table: pd.DataFrame, min_positives: int) -> str:
+    return f" ({int(table.loc[pick, 'n_positives'])} true high earners, recall {table.loc[pick, 'recall']:.3f})"
+
+
+def _why_not_the_worst_slice(picked, right, table: pd.DataFrame, min_positives: int) -> str:
+    if isinstance(picked, (pd.Series, pd.DataFrame, np.ndarray, list, tuple)):
+        return "return one slice's name (the index label), e.g. with idxmin()."
+    if str(picked) not in map(str, table.index):
+        return ("not a slice of the table it was given: return a label of `table.index` (was the answer written in "
+                "by hand?).")
+    return f"not the lowest recall among slices with at least {min_positives} true high earners."
+
+
 class SliceAnalysis(Exercise):
     title = "Find the worst slice by race"
     reads = ("race_slices", "find_worst_slice")
@@ -662,35 +676,17 @@ class SliceAnalysis(Exercise):
         # Offered a selection_rate column too, so a function that ranks by it runs (and is caught below).
         with_selection = expected.assign(selection_rate=pd.Series(np.asarray(y_pred)).groupby(
             np.asarray(race.astype(str))).mean())
-        for case, cutoff, shown in ((with_selection, minimum, "the race table, MIN_POSITIVES"),
-                                    (UNSEEN_SLICES, UNSEEN_MIN_POSITIVES,
-                                     f"a table of age bands (not shown), min_positives={UNSEEN_MIN_POSITIVES}")):
-            self._expect_worst(find_worst_slice, case, cutoff, shown, minimum)
+        expect_function_picks(
+            find_worst_slice, "find_worst_slice",
+            [((with_selection, minimum), "the race table, MIN_POSITIVES"),
+             ((UNSEEN_SLICES, UNSEEN_MIN_POSITIVES),
+              f"a table of age bands (not shown), min_positives={UNSEEN_MIN_POSITIVES}")],
+            _reference_worst_slice, mistakes=lambda table, least: _worst_slice_mistakes(table, least, minimum),
+            describe=_describe_slice, explain=_why_not_the_worst_slice)
         answer = _reference_worst_slice(expected, minimum)
         overall = float(np.mean(np.asarray(y_pred)[np.asarray(y_test) == 1]))
         return (f"recall for '{answer}' is {expected.loc[answer, 'recall']:.3f} vs {overall:.3f} overall. "
                 "The aggregate hid it; smaller slices are too uncertain to rank.")
-
-    @staticmethod
-    def _expect_worst(find_worst_slice, table: pd.DataFrame, min_positives: int, shown: str,
-                      global_minimum: int) -> None:
-        picked = call_learner_function(find_worst_slice, table.copy(), min_positives, name="find_worst_slice")
-        right = _reference_worst_slice(table, min_positives)
-        where = f"On {shown}, find_worst_slice returned {picked!r}"
-        if isinstance(picked, (pd.Series, pd.DataFrame, np.ndarray, list, tuple)):
-            raise Incorrect(f"{where}: return one slice's name (the index label), e.g. with idxmin().")
-        if str(picked) == str(right):
-            return
-        if str(picked) not in map(str, table.index):
-            raise Incorrect(f"{where}, which is not a slice of the table it was given: return a label of "
-                            "`table.index` (was the answer written in by hand?).")
-        for message, pick in _worst_slice_mistakes(table, min_positives, global_minimum).items():
-            if str(picked) == str(pick):
-                positives = int(table.loc[pick, "n_positives"])
-                raise Incorrect(f"{where} ({positives} true high earners, recall "
-                                f"{table.loc[pick, 'recall']:.3f}): it {message}")
-        raise Incorrect(f"{where}: not the lowest recall among slices with at least {min_positives} true high "
-                        "earners.")
 
     def reference(self, ns):
         return slice_table(ns["y_test"], ns["y_pred"], ns["X_test"]["race"]), _reference_worst_slice

@@ -29,6 +29,7 @@ from model_health.grading import (
     close_enough,
     expect_close,
     expect_dataframe,
+    expect_function_picks,
     expect_number,
     format_distinct,
     kind_of,
@@ -368,42 +369,48 @@ UNSEEN_GROUPS = pd.DataFrame(
 UNSEEN_CASES = ((30, UNSEEN_GROUPS), (50, UNSEEN_GROUPS.iloc[[2, 0, 3, 1]]), (200, UNSEEN_GROUPS))
 
 
+def _same_group(found, right, *case) -> bool:
+    return (None if found is None else _group_label(found)) == (None if right is None else tuple(right))
+
+
+def _unseen_groups_shown(table: pd.DataFrame, minimum: int) -> str:
+    return (f"groups it has not seen (n {table['n'].tolist()}, selection_rate {table['selection_rate'].tolist()}, "
+            f"rows {[', '.join(label) for label in table.index]}) with min_group_size = {minimum}")
+
+
+def _lowest_reliable_advice(message: str, right, table: pd.DataFrame, minimum: int) -> str | None:
+    """What to do when the learner's function raised on an unseen case."""
+    if "KeyError: 'reliable'" in message:
+        return ("The groups the check tries have only n and selection_rate: compare n with min_group_size, so the "
+                "function works for any minimum (a table's reliable column answers for one minimum only).")
+    if right is None:
+        return (f"That was for groups of which none has min_group_size = {minimum} applicants: nothing can be ranked "
+                "there, so return None.")
+    return None
+
+
+def _why_not_lowest_reliable(found, right, table: pd.DataFrame, minimum: int) -> str:
+    if right is None:
+        return f"no group has {minimum} applicants or more, so none can be ranked: return None."
+    right, answer = tuple(right), None if found is None else _group_label(found)
+    if found is None:
+        return f"{right} has at least min_group_size applicants, so there is a group to rank."
+    if answer not in table.index:
+        return f"it should return one row label of the table, e.g. {right}."
+    if table.loc[answer, "n"] < minimum:
+        return (f"that group has {table.loc[answer, 'n']} applicants, fewer than min_group_size: too small to rank. "
+                "Keep the rows with n >= min_group_size, then take the lowest selection_rate.")
+    if table.loc[right, "n"] == minimum:
+        return (f"{right} has exactly min_group_size = {minimum} applicants, and a group of at least the minimum is "
+                "ranked: n >= min_group_size.")
+    return f"the lowest selection rate among the groups of at least {minimum} is {right}'s."
+
+
 def _check_lowest_reliable(lowest_reliable) -> None:
-    for minimum, table in UNSEEN_CASES:
-        right = reference_lowest_reliable(table, minimum)
-        try:
-            found = call_learner_function(lowest_reliable, table.copy(), minimum, name="lowest_reliable")
-        except Incorrect as error:
-            if "KeyError: 'reliable'" in str(error):
-                raise Incorrect(f"{error} The groups the check tries have only n and selection_rate: compare n with "
-                                "min_group_size, so the function works for any minimum (a table's reliable column "
-                                "answers for one minimum only).") from None
-            if right is None:
-                raise Incorrect(f"{error} That was for groups of which none has min_group_size = {minimum} "
-                                "applicants: nothing can be ranked there, so return None.") from None
-            raise
-        answer = None if found is None else _group_label(found)
-        if answer == (None if right is None else tuple(right)):
-            continue
-        shown = (f"On groups it has not seen (n {table['n'].tolist()}, selection_rate "
-                 f"{table['selection_rate'].tolist()}, rows {[', '.join(label) for label in table.index]}) with "
-                 f"min_group_size = {minimum}, `lowest_reliable` returns {found!r}")
-        if right is None:
-            raise Incorrect(f"{shown}: no group has {minimum} applicants or more, so none can be ranked: return None.")
-        right = tuple(right)
-        if found is None:
-            raise Incorrect(f"{shown}: {right} has at least min_group_size applicants, so there is a group to rank.")
-        if answer not in table.index:
-            raise Incorrect(f"{shown}: it should return one row label of the table, e.g. {right}.")
-        if table.loc[answer, "n"] < minimum:
-            why = (f"that group has {table.loc[answer, 'n']} applicants, fewer than min_group_size: too small to rank. "
-                   "Keep the rows with n >= min_group_size, then take the lowest selection_rate")
-        elif table.loc[right, "n"] == minimum:
-            why = (f"{right} has exactly min_group_size = {minimum} applicants, and a group of at least the minimum "
-                   "is ranked: n >= min_group_size")
-        else:
-            why = f"the lowest selection rate among the groups of at least {minimum} is {right}'s"
-        raise Incorrect(f"{shown}: {why}.")
+    expect_function_picks(lowest_reliable, "lowest_reliable",
+                          [((table, minimum), _unseen_groups_shown(table, minimum)) for minimum, table in UNSEEN_CASES],
+                          reference_lowest_reliable, same=_same_group, explain=_why_not_lowest_reliable,
+                          on_error=_lowest_reliable_advice)
 
 
 class Intersectional(Exercise):

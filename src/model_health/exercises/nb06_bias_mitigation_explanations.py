@@ -33,6 +33,7 @@ from model_health.grading import (
     expect_binary_labels,
     expect_close,
     expect_dataframe,
+    expect_function_picks,
     expect_names,
     expect_number,
     expect_picks,
@@ -384,16 +385,9 @@ class TradeOff(Exercise):
                                                                         name="pareto_front"), what="operating-point labels")
         if found != expected:
             raise Incorrect(f"On {UNSEEN_TRADEOFF_CASE}, `pareto_front` returns {found}; expected {expected}.")
-        for max_gap in UNSEEN_MAX_GAPS:
-            case = f"the points {UNSEEN_CHOICE_SHOWN} with max_gap={max_gap}"
-            right = reference_best_within_gap(UNSEEN_CHOICE, max_gap)
-            found = call_learner_function(best_within_gap, UNSEEN_CHOICE.copy(), max_gap, name="best_within_gap")
-            if (found is None) != (right is None) or (right is not None and str(found) != str(right)):
-                for message, wrong in _choice_mistakes(UNSEEN_CHOICE, max_gap).items():
-                    if (wrong is None) == (found is None) and str(wrong) == str(found):
-                        raise Incorrect(f"On {case}, `best_within_gap` returns {found!r}: it {message}.")
-                raise Incorrect(f"On {case}, `best_within_gap` returns {kind_of(found)}; expected {right!r}"
-                                f"{' (no point is within the gap)' if right is None else ''}.")
+        expect_function_picks(best_within_gap, "best_within_gap",
+                              [((UNSEEN_CHOICE, max_gap), f"the points {UNSEEN_CHOICE_SHOWN} with max_gap={max_gap}")
+                               for max_gap in UNSEEN_MAX_GAPS], reference_best_within_gap, mistakes=_choice_mistakes)
         table = expect_dataframe("tradeoff", ns["tradeoff"], ["accuracy", "eo_difference"])
         choice = reference_best_within_gap(table, MAX_GAP)
         if str(tradeoff_choice) != str(choice):

@@ -27,6 +27,7 @@ from model_health.grading import (
     close_enough,
     expect_close,
     expect_dataframe,
+    expect_function_picks,
     expect_number,
     expect_series,
     kind_of,
@@ -404,13 +405,14 @@ class Mitigations(Exercise):
         for column in expected.columns:
             if not close_enough(table[column].to_numpy(float), expected[column].to_numpy()):
                 raise Incorrect(f"mitigation_table['{column}'] should be {expected[column].round(3).to_dict()}.")
-        for candidates, min_ratio, case in UNSEEN_TABLES:
-            found = call_learner_function(choose_method, candidates.copy(), min_ratio, name="choose_method")
-            right = reference_method_to_ship(candidates, min_ratio)
-            if as_option(found, candidates.index) != right:
-                raise Incorrect(f"On a table where {case}, `choose_method(table, min_ratio={min_ratio})` returns "
-                                f"{found!r}; expected {right!r}: among the rows with impact_ratio >= min_ratio, the "
-                                "highest qualified_called_back.\n" + candidates.to_string())
+        expect_function_picks(
+            choose_method, "choose_method",
+            [((candidates, min_ratio), f"a table where {case}, with min_ratio={min_ratio}")
+             for candidates, min_ratio, case in UNSEEN_TABLES], reference_method_to_ship,
+            same=lambda found, right, candidates, min_ratio: as_option(found, candidates.index) == right,
+            explain=lambda found, right, candidates, min_ratio: (
+                f"expected {right!r}: among the rows with impact_ratio >= min_ratio, the highest "
+                f"qualified_called_back.\n{candidates.to_string()}"))
         right = reference_method_to_ship(expected)
         if as_option(method_to_ship, expected.index) != right:
             eligible = sorted(expected.index[expected["impact_ratio"] >= 0.8])

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model_health.grading._core import Incorrect
+from model_health.grading._core import Incorrect, call_learner_function
 
 
 def kind_of(value: Any) -> str:
@@ -323,6 +323,55 @@ def expect_names(name: str, value: Any, *, what: str) -> list[str]:
     if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
         raise Incorrect(f"`{name}` should be a list or set of {what}, got {kind_of(value)}.")
     return sorted(map(str, value))
+
+
+def same_pick(found: Any, right: Any, *arguments: Any) -> bool:
+    """Two picks of one row: both None (no row qualifies), or the same label written alike."""
+    if found is None or right is None:
+        return found is None and right is None
+    return str(found) == str(right)
+
+
+def expect_function_picks(function, name: str, cases: Iterable[tuple[tuple, str]], reference, *, same=same_pick,
+                          mistakes=None, describe=None, explain=None, on_error=None) -> None:
+    """The learner's ``function``, which picks one row of a table (its label, or None where no row qualifies), tried on
+    cases it has not seen: on each its pick must be ``reference``'s.
+
+    ``cases`` holds (arguments, shown): what the function is given (tables as copies) and how a message names the
+    case. ``same(found, right, *arguments)`` compares picks. A wrong pick one of ``mistakes(*arguments)`` (message →
+    the pick that wrong method makes) explains is named, with ``describe(that pick, *arguments)``; any other is
+    explained by ``explain(found, right, *arguments)``, or the message says what was expected. Where the function
+    raises, ``on_error(message, right, *arguments)`` may add advice.
+
+    >>> def lowest(table, floor):
+    ...     return table[table["n"] >= floor]["rate"].idxmin() if (table["n"] >= floor).any() else None
+    >>> table = pd.DataFrame({"n": [5, 50], "rate": [0.1, 0.4]}, index=["small", "large"])
+    >>> expect_function_picks(lambda t, f: t["rate"].idxmin(), "lowest", [((table, 10), "two groups")], lowest)
+    Traceback (most recent call last):
+    ...
+    model_health.grading._core.Incorrect: On two groups, `lowest` returns 'small'; expected 'large'.
+    """
+    for arguments, shown in cases:
+        right = reference(*arguments)
+        given = [argument.copy() if isinstance(argument, (pd.DataFrame, pd.Series)) else argument
+                 for argument in arguments]
+        try:
+            found = call_learner_function(function, *given, name=name)
+        except Incorrect as error:
+            advice = on_error(str(error), right, *arguments) if on_error else None
+            if advice:
+                raise Incorrect(f"{error} {advice}") from None
+            raise
+        if same(found, right, *arguments):
+            continue
+        where = f"On {shown}, `{name}` returns {found!r}"
+        for message, wrong in (mistakes(*arguments) if mistakes else {}).items():
+            if same(found, wrong, *arguments):  # described as the table labels it
+                end = "" if message.endswith((".", "!", "?")) else "."
+                raise Incorrect(f"{where}{describe(wrong, *arguments) if describe else ''}: it {message}{end}")
+        if explain:
+            raise Incorrect(f"{where}: {explain(found, right, *arguments)}")
+        raise Incorrect(f"{where}; expected {right!r}{' (no row qualifies)' if right is None else ''}.")
 
 
 def expect_picks(name: str, value: Any, expected: Mapping[str, str], options: Iterable[str], why, *,
