@@ -736,17 +736,18 @@ def _the_group_holds_the_named_school_flag_less_often(ns) -> bool:
     return bool(share[MINORITY] < share[MAJORITY])
 
 
-def _the_model_is_less_accurate_for_the_group(ns) -> bool:
-    accuracy = (ns["baseline_shortlist"] == ns["test"]["qualified"]).groupby(ns["test"]["group"]).mean()
-    return bool(accuracy[MINORITY] < accuracy[MAJORITY])
+def _the_model_overlooks_qualified_candidates_of_the_group(ns) -> bool:
+    """Its TPR is markedly lower for the group (its accuracy is about equal: the header once said "less accurate",
+    which 5 of 10 vetted seeds contradicted)."""
+    return bool(ns["baseline_eo_difference"] < -0.1)
 
 
 EXERCISES = ExerciseSet(NOTEBOOK, [
     EqualOpportunity(), Reweighing(), InProcessing(), PostProcessing(), TradeOff(), MetricForContext(),
     MetricJustification(), GlobalImportance(), TopReasons(), LimeVsShap(), Counterfactual(), WhichToShip(),
 ], claims=[
-    Claim("An HR screening model is less accurate for candidates from non-traditional educational backgrounds.",
-          _the_model_is_less_accurate_for_the_group),
+    Claim("An HR screening model overlooks qualified candidates from non-traditional educational backgrounds.",
+          _the_model_overlooks_qualified_candidates_of_the_group),
     Claim("a `named_school` flag that the group holds less often", _the_group_holds_the_named_school_flag_less_often),
     Claim("The model leans most on `leadership_keywords`", _model_leans_most_on_the_biased_score),
 ])

@@ -482,12 +482,16 @@ NOISE = 0.05  # the prose: "on 2,000 applicants a difference of rates below abou
 
 
 def _called_back_markedly_less_often(ns) -> bool:
-    return bool(ns["callback_impact_ratio"] < 0.8)
+    """The complaint holds up: a 10% lower callback rate or more (the scenario is built for about 20%, near the
+    four-fifths line, which q2 judges with an interval)."""
+    return bool(ns["callback_impact_ratio"] < 0.9)
 
 
 def _no_gap_in_the_truth_a_gap_in_the_labels(ns) -> bool:
+    """The truth's gap is within sampling noise and the labels add one beyond it (by chance the truth can favour the
+    group a little, so the labels' own gap is measured from the truth's)."""
     gaps = ns["gap_by_stage"]
-    return bool(abs(gaps["truth"]) < NOISE and gaps["labels"] < -NOISE)
+    return bool(abs(gaps["truth"]) < NOISE and gaps["labels"] - gaps["truth"] < -NOISE)
 
 
 EXERCISES = ExerciseSet(NOTEBOOK, [
