@@ -825,9 +825,10 @@ class QuizRound(Exercise):
 
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
-def _accuracy_barely_moves_while_f1_loses_most_of_its_value(ns) -> bool:
+def _accuracy_barely_moves_while_f1_falls_by_40_percent(ns) -> bool:
+    """(It said "F1 loses most of its value": on seeds 11 and 43 it loses 47% and 49.9%.)"""
     accuracy_moved = abs(ns["accuracy_this_quarter"] - ns["accuracy_last_quarter"])
-    return bool(accuracy_moved < 0.01 and ns["f1_this_quarter"] < 0.5 * ns["f1_last_quarter"])
+    return bool(accuracy_moved < 0.01 and ns["f1_this_quarter"] <= 0.6 * ns["f1_last_quarter"])
 
 
 def _overall_ctr_flat_one_segment_clicks_less_and_hides_more(ns) -> bool:
@@ -850,8 +851,8 @@ EXERCISES = ExerciseSet(NOTEBOOK, [
     GenderGapAnswer(), ExplainDecision(), ExplainAnswer(), SegmentCtr(), CtrAnswer(), IncomeDrift(),
     DriftStoryAnswer(), Readiness(), ReadinessAnswer(), RetrainTrigger(), FailureStoryAnswer(), QuizRound(),
 ], claims=[
-    Claim("accuracy moves in the third decimal while F1 loses most of its value",
-          _accuracy_barely_moves_while_f1_loses_most_of_its_value),
+    Claim("accuracy moves in the third decimal while F1 falls by 40% or more",
+          _accuracy_barely_moves_while_f1_falls_by_40_percent),
     Claim("the overall line is flat; one segment's clicks fall while its hides climb",
           _overall_ctr_flat_one_segment_clicks_less_and_hides_more),
 ])
