@@ -389,6 +389,7 @@ class KernelSession:
         self.manager, self.call_timeout = manager, call_timeout
         self.budget = None  # a GradingBudget while the checks run
         self.waited = 0.0  # the seconds the last run waited for a CPU, not charged to it
+        self._processes: list[int] = []
         self.client = manager.client()
         self.client.start_channels()
         self.client.wait_for_ready(timeout=120)
@@ -407,17 +408,19 @@ class KernelSession:
         return resolved
 
     def processes(self) -> list[int]:
-        """The kernel's process (the sandbox's, with a sandbox) and all of its descendants."""
+        """The kernel's process (the sandbox's, with a sandbox) and its descendants, found once (a scan of every
+        process, on each of hundreds of runs, cost a second per submission): those the kernel starts later are not
+        watched, so their wait for a CPU is charged, as it was before charged time."""
         import psutil
 
-        process = getattr(getattr(self.manager, "provisioner", None), "process", None)
-        if process is None:
-            return []
-        try:
-            root = psutil.Process(process.pid)
-            return [root.pid, *(child.pid for child in root.children(recursive=True))]
-        except psutil.Error:  # it ended
-            return []
+        if not self._processes:
+            process = getattr(getattr(self.manager, "provisioner", None), "process", None)
+            try:
+                root = psutil.Process(process.pid) if process is not None else None
+                self._processes = [root.pid, *(child.pid for child in root.children(recursive=True))] if root else []
+            except psutil.Error:  # it ended
+                return []
+        return self._processes
 
     def clock(self):
         """A :class:`~model_health.grading._transfer.ChargedClock` of the kernel's processes, started now."""
