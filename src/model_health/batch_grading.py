@@ -456,7 +456,7 @@ class KernelSession:
                 except queue.Empty:
                     if not self.manager.is_alive():
                         raise KernelDied("the kernel died") from None
-                    # Reading the waits scans the kernel's processes: only once the time passed says it may be up.
+                    # The waits are read (a file per thread) only once the time passed says the limit may be up.
                     if clock.passed() > limit and clock.elapsed() > limit:
                         if interrupted:
                             self.manager.shutdown_kernel(now=True)
