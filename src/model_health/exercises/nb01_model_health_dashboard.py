@@ -872,7 +872,6 @@ class Recommendation(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _women_are_a_third_of_the_rows(ns) -> bool:

@@ -568,7 +568,6 @@ class CausalClaim(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _never_predicting_over_50k_is_76_percent_accurate(ns) -> bool:

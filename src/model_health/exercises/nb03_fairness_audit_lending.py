@@ -643,7 +643,6 @@ class ComplianceNote(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _in_district(ns, district: str) -> np.ndarray:

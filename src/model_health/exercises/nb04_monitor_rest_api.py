@@ -520,7 +520,6 @@ class MessageToTheTeam(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _billing_week_runs_below_the_rest_of_month_one(ns) -> bool:
@@ -530,15 +529,13 @@ def _billing_week_runs_below_the_rest_of_month_one(ns) -> bool:
 
 
 def _static_pages_every_month_end_and_seasonal_not_before_the_promotion(ns) -> bool:
-    f1, threshold = ns["weekly"]["f1"].dropna(), ns["f1_threshold"]
-    month_ends = [week for week in ns["BILLING_WEEKS"] if week in f1.index]
-    first_month = ns["weekly"]["f1"].loc[1:4]
-    in_first = first_month.index.isin(ns["BILLING_WEEKS"])
-    dip = first_month[~in_first].mean() - first_month[in_first].mean()
-    calm = [week for week in month_ends if week < ns["world"].promotion_week]
-    return bool(month_ends and calm and all(f1[week] < threshold for week in month_ends)
-                and all(f1[week] >= threshold - dip for week in calm))
-
+    weekly, threshold, billing = ns["weekly"], ns["f1_threshold"], ns["BILLING_WEEKS"]
+    dip = reference_billing_dip(weekly, billing)
+    month_ends = {week for week in billing if week in weekly.index and not np.isnan(weekly.loc[week, "f1"])}
+    calm = {week for week in month_ends if week < ns["world"].promotion_week}
+    static = set(_alerts(weekly, lambda week: threshold))
+    seasonal = set(_alerts(weekly, lambda week: threshold - dip if week in billing else threshold))
+    return bool(calm and month_ends <= static and not calm & seasonal)
 
 EXERCISES = ExerciseSet(NOTEBOOK, [
     ReferenceSet(), Instances(), LabelledShare(), Window(), Threshold(), MinLabels(), BillingDip(), SeasonalAlerts(),

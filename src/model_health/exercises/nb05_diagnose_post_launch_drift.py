@@ -992,7 +992,6 @@ class MonitoringPlan(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _f1_dropped_by_more_than_a_tenth(ns) -> bool:

@@ -724,7 +724,6 @@ class WhichToShip(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _model_leans_most_on_the_biased_score(ns) -> bool:

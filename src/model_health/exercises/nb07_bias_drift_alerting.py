@@ -416,7 +416,6 @@ class AlertJudgment(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _fewer_false_alarms_in_a_quiet_year(ns) -> bool:

@@ -475,7 +475,6 @@ class OneWeekPlan(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 NOISE = 0.05  # the prose: "on 2,000 applicants a difference of rates below about 0.05 is within sampling noise"

@@ -467,7 +467,6 @@ class ScaleOut(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _grouping_saves_pages(ns) -> bool:

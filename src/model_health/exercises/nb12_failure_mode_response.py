@@ -469,7 +469,6 @@ class PostMortem(WrittenAnswer):
     )
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _holiday_precision_fell_by_about_40_percent(ns) -> bool:

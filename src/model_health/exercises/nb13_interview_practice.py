@@ -822,7 +822,6 @@ class QuizRound(Exercise):
                 for question in ns["QUIZ"]}
 
 
-
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
 def _accuracy_barely_moves_while_f1_falls_by_40_percent(ns) -> bool:
