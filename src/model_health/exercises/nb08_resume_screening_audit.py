@@ -477,7 +477,7 @@ class OneWeekPlan(WrittenAnswer):
 
 # --- the story the prose tells (issue 22 §6: it must hold on every seed) -------------------------------------
 
-NOISE = 0.05  # the prose: "on 2,000 applicants a difference of rates below about 0.05 is within sampling noise"
+NOISE = 0.03  # the prose: "on 6,000 applicants a difference of rates below about 0.03 is within sampling noise"
 
 
 def _called_back_markedly_less_often(ns) -> bool:
