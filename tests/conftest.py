@@ -86,6 +86,20 @@ def run_code_cells(notebook_path: Path) -> dict:
     return {**namespace, **written, ANSWERS_AS_WRITTEN: written}
 
 
+def run_command(capsys, *argv) -> subprocess.CompletedProcess:
+    """``python -m model_health *argv``, run in this process: its exit code and output. A new interpreter costs
+    seconds a call, so a test runs each command once from a shell and its other cases here."""
+    from model_health.__main__ import main
+
+    capsys.readouterr()
+    try:
+        code = main([str(arg) for arg in argv])
+    except SystemExit as exit_:  # argparse ends a usage error this way
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["model_health", *map(str, argv)], code, out, err)
+
+
 def significant(value, digits: int = 3) -> float:
     """``value`` as a learner who rounds to 3 significant digits writes it."""
     return float(f"{float(value):.{digits}g}")

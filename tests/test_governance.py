@@ -28,6 +28,8 @@ from model_health.governance import (
     verdicts,
 )
 
+from conftest import run_command
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -139,31 +141,38 @@ def test_the_gate_fails_closed(policy, changes, requirement, status):
     assert verdicts(findings)["hr-screening"] == "rejected"
 
 
-def run_gate(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "model_health", "gate", *map(str, args)], capture_output=True,
-                          text=True, timeout=300, cwd=REPO)
+def run_gate(capsys, *args) -> subprocess.CompletedProcess:
+    return run_command(capsys, "gate", *args)
 
 
-def test_the_command_exit_codes_and_messages(tmp_path):
+def test_the_command_runs_from_a_shell(tmp_path):
+    good = write(tmp_path / "good.yml", {"models": [passing_model()]})
+    approved = subprocess.run([sys.executable, "-m", "model_health", "gate", "--evidence", str(good)],
+                              capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert approved.returncode == EXIT_PASSED, approved.stderr
+    assert "APPROVED hr-screening v1 (tier high)" in approved.stdout
+
+
+def test_the_command_exit_codes_and_messages(tmp_path, capsys):
     good = write(tmp_path / "good.yml", {"models": [passing_model()]})
     bad = write(tmp_path / "bad.yml", {"models": [passing_model(), passing_model(
         model="credit", metrics={"roc_auc": 0.65, "equal_opportunity_difference": 0.0, "disparate_impact": 0.7})]})
-    approved = run_gate("--evidence", good)
+    approved = run_gate(capsys, "--evidence", good)
     assert approved.returncode == EXIT_PASSED, approved.stderr
     assert "APPROVED hr-screening v1 (tier high)" in approved.stdout
-    rejected = run_gate("--evidence", bad)
+    rejected = run_gate(capsys, "--evidence", bad)
     assert rejected.returncode == EXIT_VIOLATIONS
     assert "REJECTED credit v1 (tier high)\n  - roc_auc: measured 0.65, allowed >= 0.7\n  - disparate_impact: " \
            "measured 0.7, allowed >= 0.8" in rejected.stdout
     assert "1 of 2 model(s) rejected." in rejected.stdout
-    malformed = run_gate("--policy", write(tmp_path / "p.yml", "tiers: [\n"), "--evidence", good)
+    malformed = run_gate(capsys, "--policy", write(tmp_path / "p.yml", "tiers: [\n"), "--evidence", good)
     assert malformed.returncode == EXIT_INVALID and "p.yml: not valid YAML" in malformed.stderr
-    assert run_gate("--evidence", good, "--approve").returncode == EXIT_INVALID
-    assert run_gate().returncode == EXIT_INVALID  # neither --evidence nor --mlflow
+    assert run_gate(capsys, "--evidence", good, "--approve").returncode == EXIT_INVALID
+    assert run_gate(capsys).returncode == EXIT_INVALID  # neither --evidence nor --mlflow
     assert gate(["--help"]) == EXIT_PASSED
 
 
-def test_approval_moves_the_mlflow_alias(tmp_path):
+def test_approval_moves_the_mlflow_alias(tmp_path, capsys):
     import mlflow
     from mlflow import MlflowClient
 
@@ -193,20 +202,20 @@ def test_approval_moves_the_mlflow_alias(tmp_path):
         evidence = {item["model"]: item for item in evidence_from_mlflow(uri)}
         assert evidence["screening"]["documentation"] == ["datasheet", "model_card"]
         assert evidence["screening"]["explainability"] == ["global", "local"]
-        first = run_gate("--mlflow", uri, "--approve")
+        first = run_gate(capsys, "--mlflow", uri, "--approve")
         assert first.returncode == EXIT_VIOLATIONS, first.stderr
         client = MlflowClient(tracking_uri=uri)
         assert client.get_registered_model("lending").aliases == {"approved": 1}
         assert client.get_registered_model("screening").aliases == {}
         log_version("screening", -0.02)  # the fix, as version 2
         log_version("lending", 0.01, documents=("model_card.md",))  # a new version without its datasheet
-        second = run_gate("--mlflow", uri, "--approve")
+        second = run_gate(capsys, "--mlflow", uri, "--approve")
         assert second.returncode == EXIT_VIOLATIONS
         assert "REJECTED lending v2 (tier high)\n  - documentation: measured model_card" in second.stdout
         assert client.get_registered_model("screening").aliases == {"approved": 2}
         assert client.get_registered_model("lending").aliases == {}
-        assert run_gate("--mlflow", uri, "--model", "screening").returncode == EXIT_PASSED
-        unknown = run_gate("--mlflow", uri, "--model", "churn")
+        assert run_gate(capsys, "--mlflow", uri, "--model", "screening").returncode == EXIT_PASSED
+        unknown = run_gate(capsys, "--mlflow", uri, "--model", "churn")
         assert unknown.returncode == EXIT_INVALID and "no registered model named ['churn']" in unknown.stderr
     finally:
         mlflow.set_tracking_uri("")

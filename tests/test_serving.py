@@ -28,6 +28,8 @@ from model_health.serving import LocalServer, save_bundle
 from model_health.simulators import CHURN_FEATURES, churn_model, simulate_churn
 from model_health.webhooks import alert_key, flush_spool, send_alert
 
+from conftest import run_command
+
 FEATURES = list(CHURN_FEATURES)
 FAST_RETRY = {"base_delay": 0.01, "max_delay": 0.05, "timeout": 2.0, "seed": 0}
 
@@ -93,6 +95,15 @@ def test_predictions_are_logged_and_labels_join_them(world, tmp_path):
         assert connection.execute("SELECT label FROM labels").fetchall() == [(1,)]
 
 
+@pytest.fixture(scope="module")
+def empty_log_server(world, tmp_path_factory):
+    """One server on an empty prediction log for the malformed requests, each of which must leave it empty."""
+    _, bundle, _ = world
+    db = tmp_path_factory.mktemp("malformed") / "log.db"
+    with LocalServer(["serve", "--model", bundle, "--db", db]) as server:
+        yield server, db
+
+
 @pytest.mark.parametrize("body, problem", [
     ({"instances": [{"request_id": "a", "features": {"tenure_months": -1, "monthly_charges": 50, "support_calls": 0,
                                                      "contract": "one-year", "payment_method": "card"}}]},
@@ -106,14 +117,13 @@ def test_predictions_are_logged_and_labels_join_them(world, tmp_path):
     ({"instances": []}, "instances: List should have at least 1 item"),
     ({"rows": []}, "instances: Field required"),
 ])
-def test_malformed_requests_get_a_clear_422_and_write_nothing(world, tmp_path, body, problem):
-    _, bundle, _ = world
-    with LocalServer(["serve", "--model", bundle, "--db", tmp_path / "log.db"]) as server:
-        response = httpx.post(f"{server.url}/predict", json=body)
-        unknown = httpx.post(f"{server.url}/labels", json={"labels": [{"request_id": "never", "label": 1}]})
+def test_malformed_requests_get_a_clear_422_and_write_nothing(empty_log_server, body, problem):
+    server, db = empty_log_server
+    response = httpx.post(f"{server.url}/predict", json=body)
+    unknown = httpx.post(f"{server.url}/labels", json={"labels": [{"request_id": "never", "label": 1}]})
     assert response.status_code == 422 and any(line.startswith(problem) for line in response.json()["detail"])
     assert unknown.status_code == 422 and "never predicted" in unknown.json()["detail"][0]
-    with sqlite3.connect(tmp_path / "log.db") as connection:
+    with sqlite3.connect(db) as connection:
         assert connection.execute("SELECT COUNT(*) FROM predictions").fetchone()[0] == 0
         assert connection.execute("SELECT COUNT(*) FROM labels").fetchone()[0] == 0
 
@@ -393,19 +403,18 @@ def test_malformed_log_rows_are_counted_skipped_and_named(world, tmp_path):
     assert "malformed rows skipped: 3" in (tmp_path / "out" / "monitor-2026-03-09.json").read_text()
 
 
-def test_the_monitor_command_exit_codes(world, tmp_path):
+def test_the_monitor_command_exit_codes(world, tmp_path, capsys):
     _, _, reference = world
     log_with_traffic(world, tmp_path / "log.db")
-    command = [sys.executable, "-m", "model_health", "monitor", "--db", str(tmp_path / "log.db"), "--reference",
-               str(reference), "--out", str(tmp_path / "out"), "--min-labels", "100", "--no-evidently"]
-    alert = subprocess.run([*command, "--end", "2026-04-20", "--f1-threshold", "0.42"], capture_output=True,
-                           text=True, timeout=300)
+    command = ["monitor", "--db", str(tmp_path / "log.db"), "--reference", str(reference), "--out",
+               str(tmp_path / "out"), "--min-labels", "100", "--no-evidently"]
+    alert = subprocess.run([sys.executable, "-m", "model_health", *command, "--end", "2026-04-20", "--f1-threshold",
+                            "0.42"], capture_output=True, text=True, timeout=300)  # as cron runs it
     assert alert.returncode == EXIT_ALERT, alert.stderr
     assert "ALERT" in alert.stdout and "seconds per stage: deliver spooled alerts" in alert.stdout
-    invalid = subprocess.run([*command, "--end", "someday"], capture_output=True, text=True, timeout=300)
+    invalid = run_command(capsys, *command, "--end", "someday")
     assert invalid.returncode == EXIT_INVALID and "'someday'" in invalid.stderr
-    missing = subprocess.run([*command[:5], str(tmp_path / "none.db"), *command[6:], "--end", "2026-04-20"],
-                             capture_output=True, text=True, timeout=300)
+    missing = run_command(capsys, *command[:2], tmp_path / "none.db", *command[3:], "--end", "2026-04-20")
     assert missing.returncode == EXIT_INVALID and "no such prediction log" in missing.stderr
 
 
