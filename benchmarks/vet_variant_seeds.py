@@ -21,8 +21,9 @@ from pathlib import Path
 
 import nbformat
 
+from model_health.paths import notebook_names
 from model_health.runner import OPEN_LINE, SCORE_LINE, output_text
-from model_health.variants import notebook_names, with_seed
+from model_health.variants import with_seed
 
 REPO = Path(__file__).resolve().parents[1]
 

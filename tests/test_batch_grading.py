@@ -22,6 +22,7 @@ import pytest
 from model_health import batch_grading
 from model_health.authoring import solved_learner_notebook
 from model_health.batch_grading import Graded, Options, collect, grade_all, read_gradebook, splice
+from model_health.paths import notebook_names
 from model_health.exercises import nb01_model_health_dashboard as nb01
 from conftest import REPO, needs_bubblewrap
 
@@ -436,7 +437,7 @@ def test_gradebook_cells_a_spreadsheet_would_run_are_quoted_and_read_back_as_the
 
 
 def test_two_submissions_claiming_one_learner_for_one_notebook_are_both_flagged(tmp_path):
-    other = batch_grading.known_notebooks()[1]
+    other = notebook_names()[1]
     rows = [Graded("class/a.ipynb", "1", "Ada", NB01), Graded("class/b.ipynb", "2", "ADA", NB01),
             Graded("class/c.ipynb", "3", "ada", other), Graded("class/d.ipynb", "4", "grace", NB01),
             Graded("class/e.ipynb", "5")]  # not a notebook: no learner, nothing to claim

@@ -10,7 +10,7 @@ import re
 import nbformat
 import pytest
 
-from model_health.variants import notebook_names
+from model_health.paths import notebook_names
 
 from conftest import REPO, solved_namespace
 

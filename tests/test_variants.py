@@ -26,8 +26,9 @@ from model_health import batch_grading
 from model_health.authoring import solved_learner_notebook
 from model_health.batch_grading import Options, collect, grade_all
 from model_health.grading import WrittenAnswer
-from model_health.variants import (PUBLISHED_SEED, VARIANT_SEEDS, learner_key, learner_variant, notebook_names,
-                                   read_roster, variant_seed, with_seed)
+from model_health.paths import notebook_names
+from model_health.variants import (PUBLISHED_SEED, VARIANT_SEEDS, learner_key, learner_variant, read_roster,
+                                   variant_seed, with_seed)
 
 from conftest import needs_bubblewrap, run_command
 

@@ -36,11 +36,11 @@ from pathlib import Path
 
 import nbformat
 
+from model_health.paths import NOTEBOOKS, REPO, SOLUTIONS
 from model_health.runner import execute_notebook
 
 __all__ = ["MarkerError", "build_all", "learner_version", "solution_regions", "solved_learner_notebook", "stub_for"]
 
-REPO = Path(__file__).resolve().parents[2]
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION (?P<exercise>q\d+)\s*$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 CHECK_CELL = re.compile(r"^\s*(?P<exercise>q\d+)\.check\(\)\s*$")
@@ -186,8 +186,8 @@ def learner_version(solution: nbformat.NotebookNode, *, name: str = "notebook"):
 
 def solved_learner_notebook(name: str) -> nbformat.NotebookNode:
     """The learner notebook ``name`` with each answer cell holding the solution's code: a learner who solved it all."""
-    learner = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
-    solution = nbformat.read(REPO / "solutions" / f"{name}.ipynb", as_version=4)
+    learner = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    solution = nbformat.read(SOLUTIONS / f"{name}.ipynb", as_version=4)
     solved = copy.deepcopy(learner)
     for cell, source in zip(solved.cells, solution.cells):
         if cell.get("metadata", {}).get("model_health", {}).get("role") == "answer":
@@ -199,7 +199,7 @@ def _expected_files(solution_path: Path) -> dict[Path, str]:
     notebook = nbformat.read(solution_path, as_version=4)
     learner, solutions = learner_version(notebook, name=solution_path.name)
     return {
-        REPO / "notebooks" / solution_path.name: nbformat.writes(learner) + "\n",
+        NOTEBOOKS / solution_path.name: nbformat.writes(learner) + "\n",
         REPO / "src" / "model_health" / "exercises" / "solutions" / f"{solution_path.stem}.json":
             json.dumps(solutions, indent=1, ensure_ascii=False) + "\n",
     }
@@ -211,7 +211,7 @@ def build_all(*, execute: bool = False, check: bool = False, only: str | None = 
     ``only`` limits the build to the solution notebooks whose name starts with it (e.g. "05").
     """
     differing = []
-    for solution_path in sorted((REPO / "solutions").glob(f"{only or ''}*.ipynb")):
+    for solution_path in sorted(SOLUTIONS.glob(f"{only or ''}*.ipynb")):
         if execute and not check:
             print(f"executing {solution_path.relative_to(REPO)}", flush=True)
             nbformat.write(execute_notebook(solution_path), solution_path)

@@ -58,7 +58,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[2]
+from model_health.paths import DATA, NOTEBOOKS, notebook_names
+
 PACKAGE = Path(__file__).resolve().parent
 NOTEBOOK_NAME = re.compile(r"^(?P<number>\d{2})_[a-z0-9_]+$")
 MARKER = re.compile(r"#\s*Your code here \((?P<exercise>q\d+)\)")
@@ -263,14 +264,10 @@ def _exercise_set(notebook: str):
     return importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES
 
 
-def known_notebooks() -> list[str]:
-    return sorted(path.stem for path in (REPO / "notebooks").glob("*.ipynb"))
-
-
 def identify(submitted: nbformat.NotebookNode, label: str) -> tuple[str | None, list[str]]:
     """The workbook notebook a submission is a copy of, and notes on how it was recognised."""
     meta = submitted.metadata.get("model_health", {})
-    known = known_notebooks()
+    known = notebook_names()
     if meta.get("notebook") in known:
         return meta["notebook"], []
     for cell in submitted.cells:
@@ -536,7 +533,7 @@ def _kernel_spec(folder: Path, work: Path, options: Options, group=None, sockets
     argv = [sys.executable, "-m", "model_health.sandbox", "--isolation", "none" if options.unsandboxed else "bubblewrap",
             "--write", str(work),
             *([f"--write={sockets}"] if sockets else []),
-            "--read", str(REPO / "data"), "--hide", str(SOLUTIONS_DIR), "--chdir", str(work / "notebooks"),
+            "--read", str(DATA), "--hide", str(SOLUTIONS_DIR), "--chdir", str(work / "notebooks"),
             "--memory-mb", str(options.memory_mb),
             *[f"--setenv={name}={value}" for name, value in environment.items()],
             *[f"--join={file}" for file in (group.join_files if group else [])],
@@ -788,7 +785,7 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
         graded.problems.append("not a notebook of this workbook (no workbook metadata, import line or file name)")
         return graded
     graded.notebook = name
-    pristine = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    pristine = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     version = submitted.metadata.get("model_health", {}).get("version")
     with_ids = any("model_health" in cell.get("metadata", {}) for cell in submitted.cells)
     how = "by exercise ids" if with_ids else "by the variables each exercise asks for (its cells carry no ids)"
@@ -1102,7 +1099,7 @@ def package_digest() -> str:
 
 def _warm_up() -> None:
     """Import every exercise module before any submission runs (a worker never imports after learner code ran)."""
-    for notebook in known_notebooks():
+    for notebook in notebook_names():
         _exercise_set(notebook)
 
 

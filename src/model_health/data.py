@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from model_health.paths import DATA
+
 __all__ = ["TabularDataset", "data_dir", "dataset_digest", "load_adult", "load_german_credit"]
 
 
@@ -28,7 +30,7 @@ def data_dir() -> Path:
     True
     """
     configured = os.environ.get("MODEL_HEALTH_DATA")
-    folder = Path(configured) if configured else Path(__file__).resolve().parents[2] / "data"
+    folder = Path(configured) if configured else DATA
     if not folder.is_dir():
         raise FileNotFoundError(
             f"The data folder {folder} does not exist. Run from a clone of the workbook "

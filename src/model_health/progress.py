@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+from model_health.paths import notebook_names
+
 try:
     import fcntl
 except ImportError:  # Windows: writes stay atomic and merged, but are not locked against each other
@@ -31,7 +33,6 @@ except ImportError:  # Windows: writes stay atomic and merged, but are not locke
 
 __all__ = ["progress_dir", "progress_table", "read_record", "record", "update_record", "main"]
 
-REPO = Path(__file__).resolve().parents[2]
 STATES = ("done", "open", "check failed", "not attempted")
 
 
@@ -154,7 +155,7 @@ def _state(status: str | None) -> str:
 
 def _notebook_records() -> dict[str, tuple[dict, str | None]]:
     """Each notebook's record and, when its file cannot be used, why."""
-    notebooks = sorted(path.stem for path in (REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    notebooks = notebook_names()
     return {notebook: read_record(progress_dir() / f"{notebook}.json", _record_problem) for notebook in notebooks}
 
 

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import nbformat
 
-REPO = Path(__file__).resolve().parents[2]
+from model_health.paths import NOTEBOOKS, REPO, SOLUTIONS, notebook_names
+
 SCORE_LINE = re.compile(r"^Score: .*$", re.MULTILINE)
 OPEN_LINE = re.compile(r"^Open: .*$", re.MULTILINE)
 
@@ -44,7 +45,7 @@ def output_text(notebook: nbformat.NotebookNode) -> str:
 
 
 def notebooks() -> list[Path]:
-    return sorted((REPO / "notebooks").glob("*.ipynb")) + sorted((REPO / "solutions").glob("*.ipynb"))
+    return [folder / f"{name}.ipynb" for folder in (NOTEBOOKS, SOLUTIONS) for name in notebook_names()]
 
 
 def grade() -> int:
@@ -72,7 +73,7 @@ def bench() -> int:
     print(f"total: {total:.1f} s over {len(notebooks())} notebooks")
     # ru_maxrss of children is the largest kernel's peak (kilobytes on Linux).
     print(f"peak memory of a kernel: {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MiB")
-    exercise_modules = [f"model_health.exercises.nb{path.stem}" for path in sorted((REPO / "solutions").glob("*.ipynb"))]
+    exercise_modules = [f"model_health.exercises.nb{path.stem}" for path in notebooks() if path.parent == SOLUTIONS]
     for module in ["model_health", "model_health.grading", *exercise_modules]:
         best = min(_import_seconds(module) for _ in range(3))
         print(f"import {module}: {best:.2f} s (best of 3)")

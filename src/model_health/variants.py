@@ -25,9 +25,10 @@ from pathlib import Path
 
 import nbformat
 
+from model_health.paths import NOTEBOOKS, notebook_names
+
 __all__ = ["PUBLISHED_SEED", "VARIANT_SEEDS", "learner_variant", "variant_seed", "with_seed", "write_variants"]
 
-REPO = Path(__file__).resolve().parents[2]
 PUBLISHED_SEED = 2026  # the seed of the notebooks and solutions as shipped
 # Every solution scores full marks on each of these (benchmarks/vet_variant_seeds.py); 2026 is not one of them.
 # Rejected: 13, 17, 23, 31, 37, 53 (German credit's test split leaves a group with one class; no group gap in nb08);
@@ -67,25 +68,9 @@ def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNo
     return variant
 
 
-def notebook_names(wanted: list[str] | None = None) -> list[str]:
-    """The workbook's notebooks, or those ``wanted`` names or numbers ("01", "13_interview_practice") pick."""
-    from model_health.batch_grading import known_notebooks
-
-    known = known_notebooks()
-    if not wanted:
-        return known
-    picked = []
-    for entry in wanted:
-        matches = [name for name in known if name == entry or name.startswith(f"{entry.zfill(2)}_")]
-        if not matches:
-            raise ValueError(f"No notebook {entry!r}; the workbook has {', '.join(name[:2] for name in known)}.")
-        picked.extend(matches)
-    return list(dict.fromkeys(picked))
-
-
 def learner_variant(name: str, learner: str) -> nbformat.NotebookNode:
     """``learner``'s copy of the learner notebook ``name``: their seed, their ID in the metadata."""
-    notebook = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     seed = variant_seed(learner, name)
     variant = with_seed(notebook, seed)
     variant.metadata.setdefault("model_health", {}).update(learner=learner.strip(), variant=seed)

@@ -1,0 +1,89 @@
+"""The package's structure (issue 25): no module imports one that imports it back, directly or round a longer
+circle, counting the imports inside functions, which defer a circle rather than remove it; and one place knows
+where the checkout's files are."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from model_health import paths
+
+PACKAGE = Path(paths.__file__).resolve().parent
+
+
+def module_name(path: Path) -> str:
+    return ".".join(("model_health", *path.relative_to(PACKAGE).with_suffix("").parts)).removesuffix(".__init__")
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each module of the package -> the package's modules it imports anywhere in its source."""
+    modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
+    graph = {}
+    for name, path in modules.items():
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+        graph[name] = {module for module in imported if module in modules and module != name}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The graph's strongly connected components of more than one module (Tarjan's algorithm, iterative)."""
+    index, low, on_stack, stack, found, counter = {}, {}, set(), [], [], 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, successors = work[-1]
+            successor = next(successors, None)
+            if successor is None:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(sorted(component))
+            elif successor not in index:
+                index[successor] = low[successor] = counter
+                counter += 1
+                stack.append(successor)
+                on_stack.add(successor)
+                work.append((successor, iter(sorted(graph[successor]))))
+            elif successor in on_stack:
+                low[node] = min(low[node], index[successor])
+    return found
+
+
+def test_no_module_imports_one_that_imports_it_back():
+    assert circles(import_graph()) == []
+
+
+def test_the_circle_finder_finds_a_circle():
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_only_paths_works_out_where_the_checkout_is():
+    """Modules ask model_health.paths where the notebooks, solutions and data are, and which notebooks exist."""
+    computing = sorted(module_name(path) for path in PACKAGE.rglob("*.py")
+                       if "Path(__file__).resolve().parents[2]" in path.read_text(encoding="utf-8"))
+    assert computing == ["model_health.paths"]
+    globbing = sorted(module_name(path) for path in PACKAGE.rglob("*.py")
+                      if '"notebooks").glob(' in path.read_text(encoding="utf-8"))
+    assert globbing == []
