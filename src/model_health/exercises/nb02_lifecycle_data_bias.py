@@ -574,12 +574,20 @@ def _never_predicting_over_50k_is_76_percent_accurate(ns) -> bool:
     return round(1 - float(np.mean(ns["y_train"])), 2) == 0.76
 
 
+def _inputs_keep_their_distribution_outcomes_do_not(ns) -> bool:
+    """The recession resamples the applicants and turns some high earners into low ones: no input drifts (PSI below
+    0.1, the stable band), and fewer people earn over $50K."""
+    before, after = ns["before"]["income_over_50k"].mean(), ns["after"]["income_over_50k"].mean()
+    return bool(ns["max_input_psi"] < 0.1 and after < before)
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     Representation(), BaseRates(), Heaping(), Missingness(), QualityGate(), FitDiagnosis(), ConceptDrift(),
     Lineage(), LifecycleMap(), LabelMeaning(), CausalClaim(),
 ], claims=[
     Claim('on this data a model that never predicts "over $50K" is 76% accurate',
           _never_predicting_over_50k_is_76_percent_accurate),
+    Claim("Inputs keep their distribution; outcomes do not.", _inputs_keep_their_distribution_outcomes_do_not),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = EXERCISES
 score_summary = EXERCISES.score_summary

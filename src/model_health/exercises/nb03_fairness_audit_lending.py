@@ -656,12 +656,19 @@ def _westend_holds_large_loans_and_hafen_young_applicants(ns) -> bool:
                 and np.median(age[hafen]) < np.median(age[~hafen]))
 
 
+def _the_district_adds_to_what_the_columns_know_about_age(ns) -> bool:
+    """The proxy model finds age better with the district than without it (AUC 0.02 or more)."""
+    return bool(ns["proxy_auc_with_district"] - ns["proxy_auc_without_district"] > 0.02)
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     BuildModel(), ProxyAssociation(), ThreeTools(), SignConventions(), Intersectional(), ErrorRates(), Unawareness(),
     ProxyModel(), CorrelationOrCause(), ComplianceNote(),
 ], claims=[
     Claim("Westend holds many **large loans**, a legitimate credit factor; Hafen holds many **young** applicants.",
           _westend_holds_large_loans_and_hafen_young_applicants),
+    Claim("The district adds to what the allowed columns know about age",
+          _the_district_adds_to_what_the_columns_know_about_age),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = EXERCISES
 score_summary = EXERCISES.score_summary

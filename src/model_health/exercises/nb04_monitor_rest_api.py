@@ -537,6 +537,10 @@ def _static_pages_every_month_end_and_seasonal_not_before_the_promotion(ns) -> b
     seasonal = set(_alerts(weekly, lambda week: threshold - dip if week in billing else threshold))
     return bool(calm and month_ends <= static and not calm & seasonal)
 
+def _the_seasonal_threshold_still_catches_the_promotion(ns) -> bool:
+    return any(week >= ns["world"].promotion_week for week in ns["seasonal_alerts"])
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     ReferenceSet(), Instances(), LabelledShare(), Window(), Threshold(), MinLabels(), BillingDip(), SeasonalAlerts(),
     ReadTheReport(), AlertDelivery(), MessageToTheTeam(),
@@ -545,6 +549,8 @@ EXERCISES = ExerciseSet(NOTEBOOK, [
           _billing_week_runs_below_the_rest_of_month_one),
     Claim("a static threshold pages the team every month-end; a seasonality-aware one does not",
           _static_pages_every_month_end_and_seasonal_not_before_the_promotion),
+    Claim("the seasonality-aware one did not, and still caught the promotion",
+          _the_seasonal_threshold_still_catches_the_promotion),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = EXERCISES
 score_summary = EXERCISES.score_summary

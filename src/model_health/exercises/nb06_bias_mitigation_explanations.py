@@ -741,6 +741,15 @@ def _the_model_overlooks_qualified_candidates_of_the_group(ns) -> bool:
     return bool(ns["baseline_eo_difference"] < -0.1)
 
 
+def _reweighing_does_not_close_the_gap(ns) -> bool:
+    """Reweighing balances the labels by group, but the keywords score still under-rates the group: the reweighed
+    model's equal-opportunity gap stays beyond the accepted one."""
+    test = ns["test"]
+    gap = ns["equal_opportunity_difference"](test["qualified"], ns["reweighed_shortlist"], test["group"],
+                                             "under-represented", "majority")
+    return bool(abs(gap) > ns["MAX_GAP"])
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     EqualOpportunity(), Reweighing(), InProcessing(), PostProcessing(), TradeOff(), MetricForContext(),
     MetricJustification(), GlobalImportance(), TopReasons(), LimeVsShap(), Counterfactual(), WhichToShip(),
@@ -749,6 +758,7 @@ EXERCISES = ExerciseSet(NOTEBOOK, [
           _the_model_overlooks_qualified_candidates_of_the_group),
     Claim("a `named_school` flag that the group holds less often", _the_group_holds_the_named_school_flag_less_often),
     Claim("The model leans most on `leadership_keywords`", _model_leans_most_on_the_biased_score),
+    Claim("saw that reweighing cannot fix a biased feature", _reweighing_does_not_close_the_gap),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12 = EXERCISES
 score_summary = EXERCISES.score_summary

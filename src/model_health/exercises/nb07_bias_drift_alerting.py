@@ -433,6 +433,10 @@ def _falls_silent_while_the_gap_is_still_wide(ns) -> bool:
     return bool(((~after["alert"]) & (after["difference"] > ns["THRESHOLD"])).any())
 
 
+def _a_region_fell_while_the_overall_f1_held(ns) -> bool:
+    return bool("overall" not in ns["degraded_slices"] and len(ns["degraded_slices"]) > 0)
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     WeeklyFnrDifference(), CrossCheck(), DifferenceInterval(), EvidenceRule(), FalseAlarms(), Detection(),
     SliceDrift(), SecondMetric(), AlertJudgment(),
@@ -442,6 +446,8 @@ EXERCISES = ExerciseSet(NOTEBOOK, [
           _fires_once_the_evidence_is_in_after_the_change),
     Claim("it judges each week on its own, so it can fall silent while the gap is still wide",
           _falls_silent_while_the_gap_is_still_wide),
+    Claim("found a region whose performance fell while the overall F1 stayed within tolerance",
+          _a_region_fell_while_the_overall_f1_held),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9 = EXERCISES
 score_summary = EXERCISES.score_summary

@@ -473,12 +473,22 @@ def _grouping_saves_pages(ns) -> bool:
     return 0 < ns["pages_with_routing"] < ns["pages_without_grouping"]
 
 
+def _five_things_went_wrong_and_the_platform_finds_them(ns) -> bool:
+    """Five incidents happened in the two weeks, and the SLOs find each: a breach, or unknown for the model whose
+    labels stopped."""
+    incidents = ns["fleet"].incidents
+    stale = {model for model, (kind, _) in incidents.items() if kind == "stale labels"}
+    return (len(incidents) == 5 and set(ns["breached_models"]) == set(incidents) - stale
+            and set(ns["unknown_models"]) == stale)
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     PrecisionSql(), StaleLabels(), LatencySlo(), SloStatus(), FixOrder(), Routing(), PageCount(), Incidents(),
     ScaleOut(),
 ], claims=[
     Claim("so critical problems page and minor ones become tickets, and **count** the pages grouping saves",
           _grouping_saves_pages),
+    Claim("five things went wrong. Find them all", _five_things_went_wrong_and_the_platform_finds_them),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9 = EXERCISES
 score_summary = EXERCISES.score_summary

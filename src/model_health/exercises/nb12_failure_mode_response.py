@@ -475,11 +475,29 @@ def _holiday_precision_fell_by_about_40_percent(ns) -> bool:
     return 0.3 <= ns["precision_drop"] <= 0.5
 
 
+def _holidays_flag_honest_customers_and_still_catch_fraud(ns) -> bool:
+    """Data drift, not concept drift: honest transactions are flagged far more often in the holidays, and recall
+    holds (within 0.05)."""
+    def flagged_share(frame, fraud):
+        return frame.loc[frame["fraud"] == fraud, "flagged"].mean()
+
+    before, holidays = ns["before"], ns["holidays"]
+    return bool(flagged_share(holidays, 0) > 1.5 * flagged_share(before, 0)
+                and flagged_share(holidays, 1) >= flagged_share(before, 1) - 0.05)
+
+
+def _recall_falls_in_year_two(ns) -> bool:
+    return bool(ns["recall_after_adaptation"] < 0.8 * ns["recall_before_adaptation"])
+
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     PrecisionDrop(), HolidayDrift(), AdaptationDrift(), RuleEngine(), CircuitBreaker(), HolidayCosts(), Timeline(),
     Fmea(), Redesign(), PostMortem(),
 ], claims=[
     Claim("During the holiday season its precision fell by about 40%", _holiday_precision_fell_by_about_40_percent),
+    Claim("data drift in the holidays (honest customers flagged more often, fraud still caught)",
+          _holidays_flag_honest_customers_and_still_catch_fraud),
+    Claim("In the spring of year two, recall falls too.", _recall_falls_in_year_two),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10 = EXERCISES
 score_summary = EXERCISES.score_summary
