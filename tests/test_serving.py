@@ -283,6 +283,25 @@ def test_a_server_without_a_prediction_log_scores_and_keeps_nothing(world, tmp_p
     assert labels.status_code == 404  # no log to join the labels to
 
 
+def test_a_server_s_log_goes_with_it_however_it_ends(world, tmp_path):
+    """A notebook starts servers with .start() and ends them with .stop() (or its exit does): each left an empty log
+    file in the temporary folder. What a server printed is kept while it runs, and said when it fails to start."""
+    _, bundle, _ = world
+    for end in ("stop", "kill", "exit"):
+        server = LocalServer(["serve", "--model", bundle, "--no-prediction-log"])
+        assert server.log is None and server.output() == ""  # nothing is written before it starts
+        with server:
+            log = server.log
+            assert log.is_file()
+            if end != "exit":
+                getattr(server, end)()
+        assert not log.exists() and server.log is None
+    broken = LocalServer(["serve", "--model", bundle])  # neither --db nor --no-prediction-log
+    with pytest.raises(RuntimeError, match="(?s)exited with code 2 before it was ready:.*one of the arguments --db"):
+        broken.start()
+    assert broken.log is None
+
+
 def test_a_killed_server_loses_nothing_it_acknowledged(world, tmp_path):
     churn, bundle, _ = world
     acknowledged = []

@@ -353,42 +353,54 @@ class LocalServer:
         self.arguments, self.startup_timeout = [str(argument) for argument in arguments], startup_timeout
         self.port, self.process = free_port(), None
         self.url = f"http://127.0.0.1:{self.port}"
-        self._log = tempfile.NamedTemporaryFile(prefix="model-health-server-", suffix=".log", delete=False)
+        self.log: Path | None = None  # what the server prints, kept while it runs (a notebook starts many)
 
     def start(self) -> "LocalServer":
         import httpx
 
+        descriptor, name = tempfile.mkstemp(prefix="model-health-server-", suffix=".log")
+        self.log = Path(name)
         # Its own session: Jupyter's interrupt (SIGINT to the kernel's process group) stops the cell, not the
         # server; the server ends with this process instead (end_with_parent), even if it is killed.
-        self.process = subprocess.Popen([sys.executable, "-m", "model_health", *self.arguments, "--port",
-                                         str(self.port)], stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True, env={**os.environ, PARENT_VARIABLE: str(os.getpid())})
+        with os.fdopen(descriptor, "wb") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "model_health", *self.arguments, "--port",
+                                             str(self.port)], stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True,
+                                            env={**os.environ, PARENT_VARIABLE: str(os.getpid())})
         LocalServer.running.add(self)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                printed = self.output()
                 self.stop()
                 raise RuntimeError(f"The server exited with code {self.process.returncode} before it was ready:\n"
-                                   f"{self.output()[-2000:]}")
+                                   f"{printed[-2000:]}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1.0).status_code == 200:
                     return self
             except httpx.TransportError:
                 time.sleep(0.1)
+        printed = self.output()
         self.stop()
         raise TimeoutError(f"The server did not answer /health within {self.startup_timeout} s:\n"
-                           f"{self.output()[-2000:]}")
+                           f"{printed[-2000:]}")
 
     def output(self) -> str:
-        """What the server printed (its log)."""
-        return Path(self._log.name).read_text(encoding="utf-8", errors="replace")
+        """What the server has printed, while it runs (its log goes when it stops)."""
+        return self.log.read_text(encoding="utf-8", errors="replace") if self.log is not None else ""
+
+    def _ended(self) -> None:
+        LocalServer.running.discard(self)
+        if self.log is not None:
+            self.log.unlink(missing_ok=True)
+            self.log = None
 
     def kill(self) -> None:
         """Kill the process at once (SIGKILL), as a crash would."""
         if self.process is not None and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
-        LocalServer.running.discard(self)
+        self._ended()
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM), then kill after 10 s."""
@@ -399,15 +411,13 @@ class LocalServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(10)
-        LocalServer.running.discard(self)
+        self._ended()
 
     def __enter__(self) -> "LocalServer":
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
-        self._log.close()
-        Path(self._log.name).unlink(missing_ok=True)
 
 
 PARENT_VARIABLE = "MODEL_HEALTH_SERVER_PARENT"  # the process a LocalServer's server ends with
