@@ -495,6 +495,8 @@ EXERCISES = ExerciseSet(NOTEBOOK, [
     Fmea(), Redesign(), PostMortem(),
 ], claims=[
     Claim("During the holiday season its precision fell by about 40%", _holiday_precision_fell_by_about_40_percent),
+    Claim("The fraud model's precision fell by about 40% during the holiday season",
+          _holiday_precision_fell_by_about_40_percent),
     Claim("data drift in the holidays (honest customers flagged more often, fraud still caught)",
           _holidays_flag_honest_customers_and_still_catch_fraud),
     Claim("In the spring of year two, recall falls too.", _recall_falls_in_year_two),
