@@ -353,20 +353,17 @@ class LocalServer:
         self.arguments, self.startup_timeout = [str(argument) for argument in arguments], startup_timeout
         self.port, self.process = free_port(), None
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log: Path | None = None  # what the server prints, kept while it runs (a notebook starts many)
+        self._log = None  # what the server prints: a file with no name, so nothing is left whoever ends how
 
     def start(self) -> "LocalServer":
         import httpx
 
-        descriptor, name = tempfile.mkstemp(prefix="model-health-server-", suffix=".log")
-        self.log = Path(name)
+        self._log = tempfile.TemporaryFile(prefix="model-health-server-")
         # Its own session: Jupyter's interrupt (SIGINT to the kernel's process group) stops the cell, not the
         # server; the server ends with this process instead (end_with_parent), even if it is killed.
-        with os.fdopen(descriptor, "wb") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "model_health", *self.arguments, "--port",
-                                             str(self.port)], stdout=log, stderr=subprocess.STDOUT,
-                                            start_new_session=True,
-                                            env={**os.environ, PARENT_VARIABLE: str(os.getpid())})
+        self.process = subprocess.Popen([sys.executable, "-m", "model_health", *self.arguments, "--port",
+                                         str(self.port)], stdout=self._log, stderr=subprocess.STDOUT,
+                                        start_new_session=True, env={**os.environ, PARENT_VARIABLE: str(os.getpid())})
         LocalServer.running.add(self)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
@@ -387,13 +384,16 @@ class LocalServer:
 
     def output(self) -> str:
         """What the server has printed, while it runs (its log goes when it stops)."""
-        return self.log.read_text(encoding="utf-8", errors="replace") if self.log is not None else ""
+        if self._log is None:
+            return ""
+        self._log.seek(0)
+        return self._log.read().decode("utf-8", errors="replace")
 
     def _ended(self) -> None:
         LocalServer.running.discard(self)
-        if self.log is not None:
-            self.log.unlink(missing_ok=True)
-            self.log = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def kill(self) -> None:
         """Kill the process at once (SIGKILL), as a crash would."""
