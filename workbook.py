@@ -87,8 +87,10 @@ def wheelhouse(scale: bool) -> None:
     lock = LOCK if scale else base_lock(WHEELHOUSE)
     backend = re.search(r'requires = \[(.*?)\]', (ROOT / "pyproject.toml").read_text())[1]
     requirements = [part.strip().strip('"') for part in backend.split(",") if part.strip()]
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--wheel-dir", WHEELHOUSE,
-        "-r", lock, *requirements, UV)  # uv installs the room's lock several times faster than pip
+    # --no-deps: the lock pins every package already (pip freeze), so there is nothing to resolve; a package missing
+    # from it would fail `setup --offline`, which tests/test_offline_install.py runs.
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps", "--wheel-dir",
+        WHEELHOUSE, "-r", lock, *requirements, UV)  # uv installs the room's lock several times faster than pip
     wheels = sorted(WHEELHOUSE.glob("*.whl"))
     size = sum(wheel.stat().st_size for wheel in wheels) / 1024 ** 2
     print(f"{len(wheels)} wheels ({size:.0f} MiB) in {WHEELHOUSE}. In the room: copy the repository with this folder, "

@@ -154,7 +154,7 @@ def test_only_learner_code_has_the_cell_limit_and_a_slow_workbook_cell_means_rer
         cell("while True:\n    pass", "answer", ["q1"]),
         cell("time.sleep(600)", "given")])
     graded = batch_grading.Graded("x.ipynb", "digest")
-    options = Options(cell_timeout=2, notebook_timeout=40, memory_mb=3072)
+    options = Options(cell_timeout=2, notebook_timeout=15, memory_mb=3072)
     batch_grading._run_and_grade(notebook, "01_model_health_dashboard", work, options, graded)
     assert not any("cell 1 " in problem for problem in graded.problems), graded.problems
     assert "cell 2 ran longer than 2 s and was interrupted (an endless loop?)" in graded.problems
@@ -163,9 +163,15 @@ def test_only_learner_code_has_the_cell_limit_and_a_slow_workbook_cell_means_rer
     assert batch_grading._unfinished(graded)
 
 
+# Tests of the grading machinery (isolation, crashes, limits) rather than of one notebook's checks grade the
+# lightest notebook: 08 runs and grades in about 4 s, 01 in about 10 (each kernel run is the cost of these tests).
+LIGHT = "08_resume_screening_audit"
+
+
 def write_attackers(folder: Path, attacks: dict[str, str], honest: list[str]) -> None:
-    """Notebook 01 as delivered, with each attack as its first answer cell, and honest copies of it, in ``folder``."""
-    delivered = nbformat.read(REPO / "notebooks" / f"{NB01}.ipynb", as_version=4)
+    """The light notebook as delivered, with each attack as its first answer cell, and honest copies of it, in
+    ``folder``."""
+    delivered = nbformat.read(REPO / "notebooks" / f"{LIGHT}.ipynb", as_version=4)
     for name, attack in attacks.items():
         attacker = copy.deepcopy(delivered)
         next(cell for cell in attacker.cells if cell.metadata.get("model_health", {}).get("role") == "answer").source = attack
@@ -217,7 +223,9 @@ def test_an_ignored_interrupt_is_reported_as_such_not_as_a_crash(tmp_path):
     happened, and the answers before it are graded."""
     write_attackers(tmp_path, {"stubborn": "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
                                            "while True:\n    time.sleep(0.1)"}, [])
-    (row,) = grade_all(collect([tmp_path]), tmp_path / "book.csv", options=OPTIONS, jobs=1, progress=False)
+    # Its only answer cell is the stubborn one (the workbook's own cells have no cell limit): a short limit will do.
+    (row,) = grade_all(collect([tmp_path]), tmp_path / "book.csv", options=replace(OPTIONS, cell_timeout=2), jobs=1,
+                       progress=False)
     stopped = [problem for problem in row.problems if "ignored the interrupt" in problem]
     assert stopped and stopped[0].endswith("so its kernel was stopped; the answers before it were graded, the rest "
                                            "were not"), row.problems
@@ -580,15 +588,15 @@ def test_workbook_py_takes_paths_from_the_folder_it_is_run_in(tmp_path):
 @needs_bubblewrap
 @pytest.mark.slow
 def test_an_answer_cell_that_runs_the_shipped_solution_earns_nothing(tmp_path):
-    """Issue 23: `exec(solution_code(NB, "q3"))` in an answer cell scored 12/12, since the kernel could read the
+    """Issue 23: `exec(solution_code(NB, "q3"))` in an answer cell scored full marks (12/12 on notebook 01), since the kernel could read the
     package's solutions. The grading kernel cannot read them: the answer is the placeholder's, q3 is not
     attempted, and `q3.solution()` there says why it shows nothing."""
-    notebook = solved_learner_notebook("01_model_health_dashboard")
+    notebook = solved_learner_notebook(LIGHT)
     answer = next(cell for cell in notebook.cells if cell.metadata.get("model_health", {}).get("role") == "answer"
                   and "q3" in cell.metadata["model_health"].get("exercises", []))
     answer.source = ("from model_health.grading._core import solution_code\n"
-                     "exec(solution_code('01_model_health_dashboard', 'q3'))\n"
-                     "shown = solution_code('01_model_health_dashboard', 'q3')")
+                     f"exec(solution_code({LIGHT!r}, 'q3'))\n"
+                     f"shown = solution_code({LIGHT!r}, 'q3')")
     submission = batch_grading.Submission("copied.ipynb", nbformat.writes(notebook).encode())
     graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
     assert graded.results["q3"][0] == "not attempted", graded.results["q3"]
