@@ -13,8 +13,7 @@ notebook over ``--max-notebook-mb`` is not read: their rows say so. For each sub
 2. **Run** the spliced notebook in a fresh kernel, in a bubblewrap sandbox (:mod:`model_health.sandbox`): no
    network, no other process in sight, a clean environment, nothing writable but its working copy, nothing
    readable but the system, the Python installation, the workbook's package (its solutions hidden) and data;
-   memory and processes limited for the sandbox as a whole, and time per cell and per notebook. Its check
-   cells and score summary are left out: they only print feedback, which step 3 replaces.
+   memory and processes limited for the sandbox as a whole, and time per cell and per notebook.
 3. **Grade** in this process, which never runs learner code: the kernel's variables come back as
    data (:mod:`model_health.grading._transfer`), functions as calls into the kernel, and each
    exercise is judged by the exercise module this process imported. Outputs the learner saved,
@@ -558,13 +557,6 @@ def _slot(cell) -> tuple:
     return tuple(cell.metadata.get("model_health", {}).get("exercises", ()))
 
 
-def _feedback_only(cell) -> bool:
-    """A workbook cell whose only effect is feedback for the learner (``q3.check()``, ``score_summary()``): the
-    grader judges every exercise itself and never reads what the kernel prints, so grading does not run it."""
-    role = cell.metadata.get("model_health", {}).get("role")
-    return role == "check" or (role == "given" and cell.source.strip() == "score_summary()")
-
-
 def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, options: Options, graded: Graded,
                    stop_before: int | None = None) -> tuple[int, KernelDied] | None:
     """Run the cells (all, or those before ``stop_before``) and grade; the index of a cell the kernel died in, and
@@ -609,8 +601,6 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
             session.run(KERNEL_HELPERS, 60)
             notebook_clock = session.clock()
             for index, cell in enumerate(cells):
-                if _feedback_only(cell):
-                    continue
                 left = options.notebook_timeout - notebook_clock.elapsed()
                 if left <= 0:
                     graded.problems.append(f"stopped at cell {index + 1}: the notebook ran longer than "
