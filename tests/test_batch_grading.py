@@ -1,5 +1,5 @@
 """Batch grading (issue "Instructor mode"): what learners really hand in, graded in sandboxed kernels
-by checks the submissions cannot reach. The fixtures are notebook 01 handed in 17 ways
+by checks the submissions cannot reach. The fixtures are notebook 08 handed in 17 ways
 (tests/fixtures/make_submissions.py); expected_gradebook.csv is what grading them must give."""
 
 from __future__ import annotations
@@ -23,11 +23,14 @@ from model_health import batch_grading
 from model_health.authoring import solved_learner_notebook
 from model_health.batch_grading import Graded, Options, collect, grade_all, read_gradebook, splice
 from model_health.paths import notebook_names
-from model_health.exercises import nb01_model_health_dashboard as nb01
+from model_health.exercises import nb08_resume_screening_audit as nb08
 from conftest import REPO, needs_bubblewrap
 
 FIXTURES = REPO / "tests" / "fixtures"
 SUBMISSIONS = FIXTURES / "submissions"
+# Grading runs each notebook in a kernel, so tests of grading itself (the fixtures, isolation, crashes, limits) use
+# the lightest notebook: 08 runs and grades in about 4 s, 01 in about 10.
+LIGHT = "08_resume_screening_audit"
 OPTIONS = Options(cell_timeout=10, notebook_timeout=120, memory_mb=3072)
 
 
@@ -58,8 +61,8 @@ def test_the_fixtures_grade_to_the_expected_gradebook(graded):
 @pytest.mark.slow
 def test_the_sandbox_held_and_tampering_changed_nothing(graded):
     malicious = rows_of(graded)["malicious.ipynb"]
-    assert malicious["q4"] == "correct"  # its answer is right only if it could read and write nothing outside
-    assert (malicious["q3"], malicious["q5"]) == ("incorrect", "incorrect")  # though it made every check say correct
+    assert malicious["q1"] == "correct"  # its answer is right only if it could read and write nothing outside
+    assert (malicious["q4"], malicious["q8"]) == ("incorrect", "incorrect")  # though it made every check say correct
     assert not (FIXTURES / "pwned.txt").exists()
     assert "pwned" not in (REPO / "src" / "model_health" / "grading" / "_core.py").read_text(encoding="utf-8")
 
@@ -70,11 +73,11 @@ def test_feedback_and_summary_files(graded):
     with graded.with_suffix(".feedback.csv").open(encoding="utf-8", newline="") as file:
         feedback = list(csv.DictReader(file))
     partly = {row["exercise"]: row for row in feedback if row["submission"].endswith("partly_correct.ipynb")}
-    assert partly["q10"]["status"] == "incorrect" and partly["q10"]["feedback"]
+    assert partly["q3"]["status"] == "incorrect" and partly["q3"]["feedback"]
     page = graded.with_suffix(".html").read_text(encoding="utf-8")
     assert "pass rate per exercise (hardest first)" in page and "partly_correct" in page
-    rates = batch_grading.pass_rates(read_gradebook(graded), "01_model_health_dashboard")
-    assert set(rates) == {exercise.name for exercise in nb01.EXERCISES if not hasattr(exercise, "rubric")}
+    rates = batch_grading.pass_rates(read_gradebook(graded), LIGHT)
+    assert set(rates) == {exercise.name for exercise in nb08.EXERCISES if not hasattr(exercise, "rubric")}
     assert all(0 <= rate <= 1 for rate in rates.values())
 
 
@@ -124,14 +127,14 @@ def test_zip_and_folders_are_collected_and_bad_paths_named(tmp_path):
 
 
 def test_splicing_finds_answers_by_id_and_keeps_added_cells_with_their_answer():
-    pristine = nbformat.read(REPO / "notebooks" / "01_model_health_dashboard.ipynb", as_version=4)
+    pristine = nbformat.read(REPO / "notebooks" / f"{LIGHT}.ipynb", as_version=4)
     submitted = nbformat.read(SUBMISSIONS / "helper_cell_added.ipynb", as_version=4)
-    spliced, notes = splice(pristine, submitted, nb01.EXERCISES)
+    spliced, notes = splice(pristine, submitted, nb08.EXERCISES)
     sources = [cell.source for cell in spliced.cells]
-    helper = next(i for i, source in enumerate(sources) if source.startswith("def all_metrics"))
-    assert sources[helper + 1] == "test_metrics = all_metrics(y_test, y_pred, y_score)"  # it runs just before
+    helper = next(i for i, source in enumerate(sources) if source.startswith("def share_under_represented"))
+    assert sources[helper + 1].startswith("minority_share = {\n    'applicants': share_under_represented(")  # just before
     assert not any(cell.metadata["model_health"]["role"] == "check" for cell in spliced.cells)
-    _, notes = splice(pristine, nbformat.read(SUBMISSIONS / "setup_changed.ipynb", as_version=4), nb01.EXERCISES)
+    _, notes = splice(pristine, nbformat.read(SUBMISSIONS / "setup_changed.ipynb", as_version=4), nb08.EXERCISES)
     assert notes and "given-" in notes[0]
 
 
@@ -161,11 +164,6 @@ def test_only_learner_code_has_the_cell_limit_and_a_slow_workbook_cell_means_rer
     assert any(problem.startswith(batch_grading.RERUN) and "cell 3" in problem for problem in graded.problems)
     assert {status for status, _ in graded.results.values()} == {"not graded"}
     assert batch_grading._unfinished(graded)
-
-
-# Tests of the grading machinery (isolation, crashes, limits) rather than of one notebook's checks grade the
-# lightest notebook: 08 runs and grades in about 4 s, 01 in about 10 (each kernel run is the cost of these tests).
-LIGHT = "08_resume_screening_audit"
 
 
 def write_attackers(folder: Path, attacks: dict[str, str], honest: list[str]) -> None:
@@ -545,7 +543,7 @@ def test_symbolic_links_are_refused_never_followed(tmp_path):
 
 
 def test_the_fixtures_are_what_make_submissions_writes_from_today_s_notebook(tmp_path):
-    """A change to notebook 01's given cells left the fixtures handed in on the old version, and the gradebook test
+    """A change to the fixtures' notebook's given cells left them handed in on the old version, and the gradebook test
     failed after 3 minutes with "made with another version" on every row. This says it at once, and the fix."""
     sys.path.insert(0, str(SUBMISSIONS.parent))
     try:
