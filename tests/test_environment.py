@@ -81,13 +81,14 @@ class FakeRun:
     """Stands in for subprocess.run: records each command, fails those whose words are in ``failing``."""
 
     def __init__(self, *failing: str):
-        self.failing, self.commands = failing, []
+        self.failing, self.commands, self.environments = failing, [], []
 
-    def __call__(self, command, cwd=None):
+    def __call__(self, command, cwd=None, env=None):
         from subprocess import CompletedProcess
 
         words = [str(part) for part in command]
         self.commands.append(words)
+        self.environments.append(env)
         return CompletedProcess(words, 1 if any(word in words for word in self.failing) else 0)
 
     def tools(self):
@@ -101,14 +102,18 @@ def test_install_goes_through_uv_when_pip_can_fetch_it(monkeypatch):
     monkeypatch.setattr(workbook.subprocess, "run", run)
     workbook.install(Path("python"), "-r", "lock.txt", use_uv=True)
     assert run.tools() == ["pip-uv", "uv"]
-    assert "--compile-bytecode" in run.commands[1] and run.commands[1][-2:] == ["-r", "lock.txt"]
+    assert run.commands[1][-2:] == ["-r", "lock.txt"]
+    assert run.environments[1]["UV_COMPILE_BYTECODE"] == "1"  # byte-compiled unless the caller says otherwise
+    monkeypatch.setenv("UV_COMPILE_BYTECODE", "0")
+    workbook.install(Path("python"), "-r", "lock.txt", use_uv=True)
+    assert run.environments[-1]["UV_COMPILE_BYTECODE"] == "0"
 
 
 def test_install_falls_back_to_pip(monkeypatch):
     """uv unavailable, uv failing (e.g. a private index it can't read), or --pip: pip installs."""
     workbook = load_workbook()
     for run, use_uv, tools in [(FakeRun(workbook.UV), True, ["pip-uv", "pip"]),
-                               (FakeRun("--compile-bytecode"), True, ["pip-uv", "uv", "pip"]),
+                               (FakeRun("--python"), True, ["pip-uv", "uv", "pip"]),  # only uv's has --python
                                (FakeRun(), False, ["pip"])]:
         monkeypatch.setattr(workbook.subprocess, "run", run)
         workbook.install(Path("python"), "-r", "lock.txt", use_uv=use_uv)
