@@ -740,9 +740,9 @@ class Retrain(Exercise):
             "this is the deployed model's month-6 F1; fit credit_model(SEED) on everything.": deployed,
         }, otherwise="that is not month 6's F1 of credit_model(SEED) fit on `everything`"
                      + order_note.format("everything") + ".")
-        better = "recent window" if recent > whole else "everything"
-        return (f"Month 6 F1: deployed {deployed:.3f}, everything {whole:.3f}, recent window {recent:.3f}. "
-                f"The {better} wins here: old data teaches the old relation.")
+        verdict = ("The recent window wins here: old data teaches the old relation." if recent > whole else
+                   "Everything wins here: its extra rows outweigh what the older months teach of the old relation.")
+        return f"Month 6 F1: deployed {deployed:.3f}, everything {whole:.3f}, recent window {recent:.3f}. {verdict}"
 
 
 class Policy(Exercise):
@@ -998,6 +998,10 @@ def _f1_dropped_by_more_than_a_tenth(ns) -> bool:
     return bool(ns["f1_by_month"].iloc[-1] < 0.9 * ns["baseline_f1"])
 
 
+def _recent_window_beats_everything(ns) -> bool:
+    return bool(ns["f1_recent_window"] > ns["f1_everything"])
+
+
 def _static_reference_pages_every_winter_and_summer(ns) -> bool:
     alerts = ns["static_max_psi"][ns["static_max_psi"] > ns["PSI_ALERT"]].index
     calendar = {month: (month - 1) % 12 + 1 for month in alerts}  # production month 13 is January
@@ -1011,6 +1015,7 @@ EXERCISES = ExerciseSet(NOTEBOOK, [
     Claim("Its F1 has dropped by more than a tenth", _f1_dropped_by_more_than_a_tenth),
     Claim("a static PSI threshold pages someone every winter and every summer",
           _static_reference_pages_every_winter_and_summer),
+    Claim("a recent window beat retraining on everything", _recent_window_beats_everything),
 ])
 q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11 = EXERCISES
 score_summary = EXERCISES.score_summary

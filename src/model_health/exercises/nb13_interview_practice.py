@@ -206,6 +206,10 @@ def _approval_gap(frame: pd.DataFrame, column: str) -> float:
     return float(rates.get(1, np.nan) - rates.get(0, np.nan))
 
 
+def _model_approves_women_less(ns) -> bool:
+    return bool(_approval_gap(_audit(ns), "approved") < 0)
+
+
 def _proxy_aucs(frame: pd.DataFrame, features) -> pd.Series:
     from sklearn.metrics import roc_auc_score
 
@@ -242,9 +246,9 @@ class ProxyMeasure(Exercise):
         if as_option(proxy_feature, features) != strongest:
             raise Incorrect(f"{proxy_feature!r} is not the input that tells women from men best (highest AUC, or "
                             "lowest below 0.5).")
-        return (f"Without seeing gender, the model approves women {abs(gap) * 100:.1f} percentage points less: `{strongest}` tells "
-                f"women from men (AUC {_proxy_aucs(audit, features)[strongest]:.2f}) and the past decisions it learned "
-                "from were biased.")
+        return (f"Without seeing gender, the model approves women {abs(gap) * 100:.1f} percentage points "
+                f"{'less' if gap < 0 else 'more'}: `{strongest}` tells women from men (AUC "
+                f"{_proxy_aucs(audit, features)[strongest]:.2f}) and the past decisions it learned from were biased.")
 
     def reference(self, ns):
         audit, features = _audit(ns), list(ns["LOAN_FEATURES"])
@@ -854,6 +858,7 @@ EXERCISES = ExerciseSet(NOTEBOOK, [
           _accuracy_barely_moves_while_f1_falls_by_40_percent),
     Claim("the overall line is flat; one segment's clicks fall while its hides climb",
           _overall_ctr_flat_one_segment_clicks_less_and_hides_more),
+    Claim("a model that never sees gender still approves women less", _model_approves_women_less),
 ])
 (q1, q2, q3, q4, q5, q6, q7, q8, q9, q10, q11, q12, q13, q14, q15, q16, q17, q18) = EXERCISES
 score_summary = EXERCISES.score_summary
