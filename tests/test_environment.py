@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -140,9 +141,11 @@ def test_xdist_keeps_a_group_of_tests_on_one_worker(tmp_path):
     namespace). pytest 9.2 broke it silently (pytest-xdist issue 1386: the group suffix of node ids is lost), so
     the lock holds pytest 9.1; this fails if an upgrade breaks it again."""
     (tmp_path / "test_grouped.py").write_text(GROUPED_TESTS)
-    completed = subprocess.run([sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "-v",
+    # Only pytest and xdist: the other installed plugins (nbval, hypothesis, …) cost each of the three processes
+    # seconds of imports (19 s against 1 s) and have no part in how xdist hands out groups.
+    completed = subprocess.run([sys.executable, "-m", "pytest", "-p", "xdist", "-n", "2", "--dist", "loadgroup", "-v",
                                 "-p", "no:cacheprovider", "test_grouped.py"], cwd=tmp_path, capture_output=True,
-                               text=True, timeout=300)
+                               text=True, timeout=300, env={**os.environ, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
     assert completed.returncode == 0, completed.stdout[-2000:]
     workers = set(re.findall(r"\[(gw\d)\] .*PASSED test_grouped\.py::test_grouped", completed.stdout))
     assert len(workers) == 1, completed.stdout[-2000:]

@@ -570,18 +570,19 @@ def test_exercises_left_when_the_budget_runs_out_are_not_graded_and_a_rerun_grad
     "not graded: the grading budget ran out", and the row is one a rerun grades again."""
     from model_health.authoring import solved_learner_notebook
 
-    notebook = solved_learner_notebook("01_model_health_dashboard")
-    answer = next(cell for cell in notebook.cells if "def find_worst_slice" in cell.source
+    notebook = solved_learner_notebook("08_resume_screening_audit")  # the lightest notebook to run
+    answer = next(cell for cell in notebook.cells if "def gap_at_equal_skill" in cell.source
                   and cell.metadata.get("model_health", {}).get("role") == "answer")
-    answer.source += ("\nimport sys as _sys, time as _time\n_solved = find_worst_slice\n"
-                      "def find_worst_slice(table, min_positives):\n"
+    answer.source += ("\nimport sys as _sys, time as _time\n_solved = gap_at_equal_skill\n"
+                      "def gap_at_equal_skill(score, skill, groups):\n"
                       "    if _sys._getframe(1).f_code.co_name == 'call':  # asked by the grader\n"
                       "        _time.sleep(10 ** 6)\n"
-                      "    return _solved(table, min_positives)\n")
+                      "    return _solved(score, skill, groups)\n")
     submission = batch_grading.Submission("slow.ipynb", nbformat.writes(notebook).encode())
     options = batch_grading.Options(cell_timeout=120, notebook_timeout=600, call_timeout=600, grading_budget=20)
     graded = batch_grading.grade_submission(submission, options, tmp_path)
     budget = "the grading budget ran out (20 s, Options.grading_budget)"
-    assert graded.results["q9"] == ("not graded", budget) and graded.results["q12"] == ("not graded", budget)
+    assert graded.results["q5"] == ("not graded", budget) and graded.results["q8"] == ("not graded", budget)
+    assert graded.results["q4"][0] == "correct"  # graded before the budget ran out
     assert any(problem.startswith(f"{batch_grading.RERUN}: {budget}") for problem in graded.problems)
     assert batch_grading._unfinished(graded) and graded.state == "partly graded"
