@@ -10,7 +10,6 @@ import decimal
 import fractions
 import functools
 import io
-import json
 import mmap
 import operator
 import os
