@@ -22,6 +22,7 @@ with pip; --pip always uses pip.
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import hashlib
 import os
@@ -194,18 +195,38 @@ def test_commands(python: Path, quick: bool, rest: list[str]) -> list[list[objec
     return [[*with_nbval, *rest], [*again, *rest]]
 
 
+COMMANDS = ("lab", "setup", "grade", "variant", "test", "build", "bench", "quiz", "wheelhouse", "progress", "help")
+
+
+def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """The command and the workbook's own flags, wherever they stand; the other words go, in order, to the tool the
+    command runs (pytest, the grader, …), so ``grade -h`` is the grader's help."""
+    parser = argparse.ArgumentParser(prog="python3 workbook.py", description=__doc__, add_help=False,
+                                     allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", nargs="?", default="lab", choices=COMMANDS)
+    parser.add_argument("--here", action="store_true", help="use this Python environment (e.g. conda), not .venv")
+    parser.add_argument("--scale", action="store_true", help="install the `scale` extra too (pyspark; needs Java)")
+    parser.add_argument("--pip", action="store_true", help="install with pip, never uv")
+    parser.add_argument("--offline", action="store_true", help="install from wheelhouse/ only, never the network")
+    parser.add_argument("--quick", action="store_true", help="test: the unit tests and the touched notebooks' checks")
+    if argv[:1] in (["-h"], ["--help"]):
+        argv = ["help"]
+    options, rest = parser.parse_known_args(argv)
+    if options.command == "help":
+        parser.print_help()
+    return options, rest
+
+
 def main(argv: list[str]) -> None:
-    here = "--here" in argv
-    args = [arg for arg in argv if arg not in ("--here", "--scale", "--pip", "--offline", "--quick")]
-    command, rest = (args[0], args[1:]) if args else ("lab", [])
-    if command in ("-h", "--help", "help"):
-        print(__doc__)
+    options, rest = parse(argv)
+    command = options.command
+    if command == "help":
         return
     if command == "wheelhouse":
-        wheelhouse(scale="--scale" in argv)
+        wheelhouse(scale=options.scale)
         return
-    python = setup(here, scale="--scale" in argv or command == "test", use_uv="--pip" not in argv,
-                   offline="--offline" in argv)
+    python = setup(options.here, scale=options.scale or command == "test", use_uv=not options.pip,
+                   offline=options.offline)
     if command in ("test", "grade", "bench"):
         # These run the solutions, checking every exercise: keep that out of the learner's own progress file.
         os.environ["MODEL_HEALTH_PROGRESS"] = str(temporary_folder("model-health-progress-"))
@@ -238,10 +259,8 @@ def main(argv: list[str]) -> None:
         run(python, "benchmarks/monitor_job.py")
         run(python, "benchmarks/serve_load.py")
     elif command == "test":
-        for step in test_commands(python, "--quick" in argv, rest):
+        for step in test_commands(python, options.quick, rest):
             run(*step)
-    else:
-        sys.exit(f"Unknown command {command!r}.\n{__doc__}")
 
 
 if __name__ == "__main__":

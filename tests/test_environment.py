@@ -9,6 +9,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -120,6 +122,31 @@ def test_install_falls_back_to_pip(monkeypatch):
         workbook.install(Path("python"), "-r", "lock.txt", use_uv=use_uv)
         assert run.tools() == tools
         assert run.commands[-1][1:4] == ["-m", "pip", "install"] and run.commands[-1][-2:] == ["-r", "lock.txt"]
+
+
+@pytest.mark.parametrize("argv, command, flags, rest", [
+    ([], "lab", set(), []),
+    (["--scale"], "lab", {"scale"}, []),
+    (["grade", "--here", "class", "--out", "book.csv"], "grade", {"here"}, ["class", "--out", "book.csv"]),
+    (["variant", "--learner", "ada", "--here", "--out", "copies"], "variant", {"here"},
+     ["--learner", "ada", "--out", "copies"]),
+    (["test", "-k", "drift", "--quick", "-x"], "test", {"quick"}, ["-k", "drift", "-x"]),
+    (["setup", "--offline", "--pip"], "setup", {"offline", "pip"}, []),
+    (["grade", "-h"], "grade", set(), ["-h"]),  # the grader's own help
+    (["--help"], "help", set(), []),
+])
+def test_the_command_line_takes_the_workbook_s_flags_anywhere_and_passes_the_rest_on(argv, command, flags, rest,
+                                                                                    capsys):
+    options, passed = load_workbook().parse(argv)
+    assert options.command == command and passed == rest
+    assert {flag for flag in ("here", "scale", "pip", "offline", "quick") if getattr(options, flag)} == flags
+    assert ("usage: python3 workbook.py" in capsys.readouterr().out) == (command == "help")
+
+
+def test_an_unknown_command_is_refused_with_the_known_ones(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        load_workbook().parse(["serve"])
+    assert exit_.value.code == 2 and "invalid choice: 'serve'" in capsys.readouterr().err
 
 
 GROUPED_TESTS = """
