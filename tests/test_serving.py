@@ -427,15 +427,19 @@ def test_malformed_log_rows_are_counted_skipped_and_named(world, tmp_path):
 def test_the_monitor_command_exit_codes(world, tmp_path, capsys):
     _, _, reference = world
     log_with_traffic(world, tmp_path / "log.db")
-    command = ["monitor", "--db", str(tmp_path / "log.db"), "--reference", str(reference), "--out",
-               str(tmp_path / "out"), "--min-labels", "100", "--no-evidently"]
-    alert = subprocess.run([sys.executable, "-m", "model_health", *command, "--end", "2026-04-20", "--f1-threshold",
-                            "0.42"], capture_output=True, text=True, timeout=300)  # as cron runs it
+
+    def monitor(db: Path, *more: str) -> list[str]:
+        return ["monitor", "--db", str(db), "--reference", str(reference), "--out", str(tmp_path / "out"),
+                "--min-labels", "100", "--no-evidently", *more]
+
+    alert = subprocess.run([sys.executable, "-m", "model_health",
+                            *monitor(tmp_path / "log.db", "--end", "2026-04-20", "--f1-threshold", "0.42")],
+                           capture_output=True, text=True, timeout=300)  # as cron runs it
     assert alert.returncode == EXIT_ALERT, alert.stderr
     assert "ALERT" in alert.stdout and "seconds per stage: deliver spooled alerts" in alert.stdout
-    invalid = run_command(capsys, *command, "--end", "someday")
+    invalid = run_command(capsys, *monitor(tmp_path / "log.db", "--end", "someday"))
     assert invalid.returncode == EXIT_INVALID and "'someday'" in invalid.stderr
-    missing = run_command(capsys, *command[:2], tmp_path / "none.db", *command[3:], "--end", "2026-04-20")
+    missing = run_command(capsys, *monitor(tmp_path / "none.db", "--end", "2026-04-20"))
     assert missing.returncode == EXIT_INVALID and "no such prediction log" in missing.stderr
 
 
