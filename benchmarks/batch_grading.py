@@ -16,6 +16,7 @@ most 3 minutes on 2 cores.
 from __future__ import annotations
 
 import argparse
+import copy
 import tempfile
 import time
 from pathlib import Path
@@ -33,12 +34,12 @@ def handed_in(name: str) -> dict[str, nbformat.NotebookNode]:
     solved = solved_learner_notebook(name)
     answers = [index for index, cell in enumerate(solved.cells)
                if cell.metadata.get("model_health", {}).get("role") == "answer"]
-    half = solved_learner_notebook(name)
+    half = copy.deepcopy(solved)
     for index in answers[len(answers) // 2:]:
         half.cells[index] = delivered.cells[index]
-    reordered = solved_learner_notebook(name)
-    reordered.cells = [cell for index, cell in enumerate(reordered.cells) if index not in answers] + \
-        [reordered.cells[index] for index in reversed(answers)]
+    reordered = copy.deepcopy(solved)
+    reordered.cells = [cell for index, cell in enumerate(solved.cells) if index not in answers] + \
+        [solved.cells[index] for index in reversed(answers)]
     return {"correct": solved, "half_solved": half, "empty": delivered, "cells_reordered": reordered}
 
 
@@ -51,11 +52,12 @@ def main() -> None:
     args = parser.parse_args()
     (name,) = notebook_names([args.notebook])
     kinds = handed_in(name)
+    names = list(kinds)
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         (folder / "class").mkdir()
         for number in range(args.submissions):
-            kind = list(kinds)[number % len(kinds)]
+            kind = names[number % len(names)]
             nbformat.write(kinds[kind], folder / "class" / f"learner-{number:02d}-{kind}.ipynb")
         started = time.perf_counter()
         rows = grade_all(collect([folder / "class"]), folder / "gradebook.csv",
