@@ -18,11 +18,14 @@ Modules, each thin over the library that does the real work:
 
 Importing the package imports none of them, so ``import model_health`` stays fast. It only
 switches the tools' telemetry and update checks off by default (``_offline``): the workbook
-runs offline and sends nothing.
+runs offline and sends nothing; and it defers a dependency's costly import until it is used
+(``_deferred_imports``).
 """
 
+from model_health._deferred_imports import defer_rfc3987_syntax as _defer_rfc3987_syntax
 from model_health._offline import quiet_by_default as _quiet_by_default
 
 __version__ = "0.1.0"
 
 _quiet_by_default()
+_defer_rfc3987_syntax()
