@@ -40,15 +40,18 @@ WHEELHOUSE = Path(os.environ.get("MODEL_HEALTH_WHEELHOUSE") or ROOT / "wheelhous
 LOCK = ROOT / "requirements.lock"
 SCALE_MARKER = "# [scale]"  # the lock's lines after this one are the `scale` extra's packages
 UV = "uv==0.13.9"  # pip's interface with parallel downloads and byte-compilation
+# Builds the wheelhouse: pip 23 (Python 3.11's own) spends most of a minute matching every file on the index pages
+# against the platform's tags; this pip does it in a quarter of the time.
+WHEEL_BUILDER = "pip==26.3"
 
 
 def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def run(*command: object, cwd: Path = ROOT) -> None:
+def run(*command: object, cwd: Path = ROOT, env: dict[str, str] | None = None) -> None:
     print("+", " ".join(str(part) for part in command), flush=True)
-    completed = subprocess.run([str(part) for part in command], cwd=cwd)
+    completed = subprocess.run([str(part) for part in command], cwd=cwd, env=env)
     if completed.returncode:
         sys.exit(completed.returncode)
 
@@ -90,10 +93,14 @@ def wheelhouse(scale: bool) -> None:
     lock = LOCK if scale else base_lock(WHEELHOUSE)
     backend = re.search(r'requires = \[(.*?)\]', (ROOT / "pyproject.toml").read_text())[1]
     requirements = [part.strip().strip('"') for part in backend.split(",") if part.strip()]
-    # --no-deps: the lock pins every package already (pip freeze), so there is nothing to resolve; a package missing
-    # from it would fail `setup --offline`, which tests/test_offline_install.py runs.
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--disable-pip-version-check", "--no-deps", "--wheel-dir",
-        WHEELHOUSE, "-r", lock, *requirements, UV)  # uv installs the room's lock several times faster than pip
+    quiet = ["--quiet", "--disable-pip-version-check"]
+    with tempfile.TemporaryDirectory(prefix="wheel-builder-") as builder:
+        run(sys.executable, "-m", "pip", "install", *quiet, "--target", builder, WHEEL_BUILDER)
+        first = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [builder, os.environ.get("PYTHONPATH")]))}
+        # --no-deps: the lock pins every package already (pip freeze), so there is nothing to resolve; a package
+        # missing from it would fail `setup --offline`, which tests/test_offline_install.py runs.
+        run(sys.executable, "-m", "pip", "wheel", *quiet, "--no-deps", "--wheel-dir", WHEELHOUSE, "-r", lock,
+            *requirements, UV, env=first)  # uv installs the room's lock several times faster than pip
     wheels = sorted(WHEELHOUSE.glob("*.whl"))
     size = sum(wheel.stat().st_size for wheel in wheels) / 1024 ** 2
     print(f"{len(wheels)} wheels ({size:.0f} MiB) in {WHEELHOUSE}. In the room: copy the repository with this folder, "
