@@ -13,6 +13,7 @@ its notebooks), and benchmarks/vet_variant_seeds.py runs every solution on every
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -28,8 +29,9 @@ from model_health.authoring import solved_learner_notebook
 from model_health.batch_grading import Options, collect, grade_all
 from model_health.grading import WrittenAnswer
 from model_health.paths import notebook_names
-from model_health.variants import (PUBLISHED_SEED, VARIANT_SEEDS, learner_key, learner_variant, read_roster,
-                                   variant_seed, with_seed)
+from model_health import variants
+from model_health.variants import (CURRENT_SEED_LIST, PUBLISHED_SEED, VARIANT_SEEDS, graded_seed, learner_key,
+                                   learner_variant, read_roster, variant_seed, with_seed)
 
 from conftest import needs_bubblewrap, run_command
 
@@ -60,7 +62,8 @@ def answer_slots(notebook) -> list[tuple[int, tuple[str, ...]]]:
 
 def solved_variant(name: str, learner: str) -> nbformat.NotebookNode:
     solved = with_seed(solved_learner_notebook(name), variant_seed(learner, name))
-    solved.metadata["model_health"].update(learner=learner, variant=variant_seed(learner, name))
+    solved.metadata["model_health"].update(learner=learner, variant=variant_seed(learner, name),
+                                           variant_list=CURRENT_SEED_LIST)
     return solved
 
 
@@ -129,6 +132,66 @@ def test_a_learner_always_gets_the_same_vetted_seed_and_learners_differ():
     assert len({seed for row in seeds.values() for seed in row}) > 1
 
 
+LEARNERS = [f"learner{number}@example.org" for number in range(3000)]
+NAME = "01_model_health_dashboard"
+
+
+@pytest.fixture
+def grown(monkeypatch):
+    """The seed lists after a tenth seed, 997, was vetted: list 2, the current one."""
+    lists = {1: VARIANT_SEEDS, 2: (*VARIANT_SEEDS, 997)}
+    monkeypatch.setattr(variants, "VARIANT_SEED_LISTS", lists)
+    monkeypatch.setattr(variants, "CURRENT_SEED_LIST", 2)
+    return lists
+
+
+def test_learners_are_spread_evenly_over_the_seeds():
+    counts = {seed: 0 for seed in VARIANT_SEEDS}
+    for learner in LEARNERS:
+        counts[variant_seed(learner, NAME)] += 1
+    expected = len(LEARNERS) / len(VARIANT_SEEDS)
+    assert all(abs(count - expected) < 0.25 * expected for count in counts.values()), counts
+
+
+def test_a_seed_added_to_the_next_list_takes_only_the_learners_it_wins(grown):
+    moved = {learner: variant_seed(learner, NAME, 2) for learner in LEARNERS
+             if variant_seed(learner, NAME, 2) != variant_seed(learner, NAME, 1)}
+    assert set(moved.values()) == {997}  # nobody moves between the old seeds
+    assert 0.5 / len(grown[2]) < len(moved) / len(LEARNERS) < 1.5 / len(grown[2])
+
+
+def test_a_seed_dropped_gives_back_only_its_own_learners(monkeypatch):
+    dropped = VARIANT_SEEDS[3]
+    monkeypatch.setattr(variants, "VARIANT_SEED_LISTS", {1: VARIANT_SEEDS,
+                                                         2: tuple(s for s in VARIANT_SEEDS if s != dropped)})
+    assert all(variant_seed(learner, NAME, 1) == dropped for learner in LEARNERS
+               if variant_seed(learner, NAME, 2) != variant_seed(learner, NAME, 1))
+
+
+def test_a_copy_is_graded_on_the_seed_list_it_was_made_from(grown):
+    mover = next(learner for learner in LEARNERS if variant_seed(learner, NAME, 2) == 997)
+    old_seed = variant_seed(mover, NAME, 1)
+    assert graded_seed({"variant": old_seed, "variant_list": 1}, mover, NAME) == (old_seed, [])
+    assert learner_variant(NAME, mover).metadata["model_health"]["variant_list"] == 2
+    assert graded_seed({}, mover, NAME) == (997, [])  # no variant handed out: the current list
+    seed, notes = graded_seed({"variant": old_seed, "variant_list": 7}, mover, NAME)
+    assert seed == 997 and notes[0].startswith("its metadata names seed list 7, which this workbook does not have")
+    assert "but learner" in notes[1]  # and the seed it names is not this learner's on the list graded
+
+
+def test_a_copy_made_before_lists_had_numbers_is_graded_on_its_old_seed(grown):
+    def modulo_seed(learner):  # the rule those copies were made by
+        digest = hashlib.sha256(f"{NAME}\0{learner_key(learner)}".encode()).digest()
+        return VARIANT_SEEDS[int.from_bytes(digest[:8], "big") % len(VARIANT_SEEDS)]
+
+    for learner in LEARNERS[:50]:
+        seed = modulo_seed(learner)
+        assert graded_seed({"variant": seed}, learner, NAME) == (
+            seed, [f"a copy made before seed lists had numbers: graded on its seed by that rule, {seed}"])
+    assert graded_seed({"variant": "x", "variant_list": True}, "ada", NAME)[0] == variant_seed("ada", NAME, 2)
+    assert graded_seed({"variant_list": "7"}, "ada", NAME) == (variant_seed("ada", NAME, 2), [])
+
+
 @pytest.mark.parametrize("bad", ["", "  ", "a/b", "../x", ".hidden", "x" * 65])
 def test_a_learner_id_that_cannot_name_a_folder_is_refused(bad):
     with pytest.raises(ValueError, match="can't name a folder"):
@@ -146,7 +209,7 @@ def test_a_variant_changes_only_the_seed_and_says_whose_it_is():
     variant = learner_variant(name, "ada")
     seed = variant_seed("ada", name)
     assert variant.metadata["model_health"] == {**original.metadata["model_health"], "learner": "ada",
-                                                "variant": seed}
+                                                "variant": seed, "variant_list": CURRENT_SEED_LIST}
     changed = [(a.source, b.source) for a, b in zip(original.cells, variant.cells[:1] + variant.cells[2:])
                if a.source != b.source]
     assert changed == [(changed[0][0], changed[0][0].replace("setup(seed=2026)", f"setup(seed={seed})"))]

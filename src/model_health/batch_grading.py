@@ -793,18 +793,16 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
         graded.problems.append(f"made with another version of the workbook ({version}); graded against this one {how}")
     elif not with_ids:
         graded.problems.append(f"its cells carry no exercise ids; graded {how}")
-    claimed = submitted.metadata.get("model_health", {}).get("variant")
-    if options.variants or claimed is not None:
-        from model_health.variants import variant_seed, with_seed
+    metadata = submitted.metadata.get("model_health", {})
+    if options.variants or metadata.get("variant") is not None:
+        from model_health.variants import graded_seed, with_seed
 
         try:
-            seed = variant_seed(graded.learner, name)
+            seed, notes = graded_seed(metadata, graded.learner, name)
         except ValueError as error:
             graded.problems.append(f"no variant to grade against: {error}")
             return graded
-        if claimed is not None and str(claimed) != str(seed):
-            graded.problems.append(f"its metadata names variant {claimed}, but learner {graded.learner}'s variant is "
-                                   f"{seed}: graded against {seed}")
+        graded.problems.extend(notes)
         pristine = with_seed(pristine, seed)  # the set-up cell is given: the learner's own edits are not run
         graded.variant = str(seed)
     exercises = _exercise_set(name)

@@ -12,6 +12,11 @@ learner named in the submission (the seed written in the notebook's metadata is 
 a learner who edits it is still graded on their own data). Seeds come from ``VARIANT_SEEDS``, each
 vetted on every notebook (``benchmarks/vet_variant_seeds.py`` runs each solution on each seed and
 prints its score): on some seeds a simulated scenario stops showing what its exercise teaches.
+
+The list of seeds grows as seeds are vetted, without moving a learner who has their copy: each list
+is kept under its number in ``VARIANT_SEED_LISTS``, a copy records the number it was made from, and
+it is graded on its seed in that list. Within a list, the seed is chosen by rendezvous hashing, so
+a seed added to the next list takes only the learners it wins (about 1 in n + 1 of them).
 """
 
 from __future__ import annotations
@@ -22,19 +27,26 @@ import hashlib
 import re
 import sys
 from pathlib import Path
+from types import MappingProxyType
 
 import nbformat
 
 from model_health.paths import NOTEBOOKS, notebook_names
 
-__all__ = ["PUBLISHED_SEED", "VARIANT_SEEDS", "learner_variant", "variant_seed", "with_seed", "write_variants"]
+__all__ = ["CURRENT_SEED_LIST", "PUBLISHED_SEED", "VARIANT_SEEDS", "VARIANT_SEED_LISTS", "learner_variant",
+           "variant_seed", "with_seed", "write_variants"]
 
 PUBLISHED_SEED = 2026  # the seed of the notebooks and solutions as shipped
 # Every solution scores full marks on each of these (benchmarks/vet_variant_seeds.py); 2026 is not one of them.
 # Rejected: 13, 17, 23, 31, 37, 53 (German credit's test split leaves a group with one class; no group gap in nb08);
 # 47 and 71 (notebook 03: the young are not behind on equal opportunity, so its sign tells no story and dropping it
 # gives the right number); 73 (a cell of notebook 08 raised StopIteration).
-VARIANT_SEEDS = (7, 11, 19, 29, 41, 43, 59, 61, 101)
+# Each list, by number: a list is never edited once copies are made from it; a new list is added instead.
+VARIANT_SEED_LISTS = MappingProxyType({
+    1: (7, 11, 19, 29, 41, 43, 59, 61, 101),
+})
+CURRENT_SEED_LIST = max(VARIANT_SEED_LISTS)  # the list new copies are made from
+VARIANT_SEEDS = VARIANT_SEED_LISTS[CURRENT_SEED_LIST]
 SETUP_CALL = re.compile(r"\bsetup\(seed=(?P<seed>\d+)\)")
 LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
@@ -50,10 +62,45 @@ def learner_key(learner: str) -> str:
     return key
 
 
-def variant_seed(learner: str, notebook: str) -> int:
-    """The seed of ``learner``'s variant of ``notebook`` (a name such as "01_model_health_dashboard")."""
+def variant_seed(learner: str, notebook: str, seed_list: int | None = None) -> int:
+    """The seed of ``learner``'s variant of ``notebook`` (a name such as "01_model_health_dashboard"), from
+    ``VARIANT_SEED_LISTS[seed_list]`` (default: the current list): each seed scores a hash of (notebook,
+    learner, seed), and the highest wins."""
+    seed_list = CURRENT_SEED_LIST if seed_list is None else seed_list
+    if seed_list not in VARIANT_SEED_LISTS:
+        raise ValueError(f"No seed list {seed_list!r}: this workbook has lists {list(VARIANT_SEED_LISTS)}.")
+    key = learner_key(learner)
+    return max(VARIANT_SEED_LISTS[seed_list],
+               key=lambda seed: hashlib.sha256(f"{notebook}\0{key}\0{seed}".encode()).digest())
+
+
+def _unnumbered_seed(learner: str, notebook: str) -> int:
+    """The seed of a copy made before seed lists had numbers: the hash modulo list 1's length."""
     digest = hashlib.sha256(f"{notebook}\0{learner_key(learner)}".encode()).digest()
-    return VARIANT_SEEDS[int.from_bytes(digest[:8], "big") % len(VARIANT_SEEDS)]
+    return VARIANT_SEED_LISTS[1][int.from_bytes(digest[:8], "big") % len(VARIANT_SEED_LISTS[1])]
+
+
+def graded_seed(metadata: dict, learner: str, notebook: str) -> tuple[int, list[str]]:
+    """The seed a submission of ``notebook`` by ``learner`` is graded on, and notes for the gradebook, from its
+    ``model_health`` metadata: the seed list it names (a copy made before lists had numbers: the old rule; no
+    variant at all: the current list). The seed it names is only cross-checked: the learner ID decides."""
+    claimed, listed = metadata.get("variant"), metadata.get("variant_list")
+    notes = []
+    if claimed is None:
+        seed = variant_seed(learner, notebook)
+    elif listed is None:
+        seed = _unnumbered_seed(learner, notebook)
+        notes.append(f"a copy made before seed lists had numbers: graded on its seed by that rule, {seed}")
+    elif type(listed) is int and listed in VARIANT_SEED_LISTS:
+        seed = variant_seed(learner, notebook, listed)
+    else:
+        notes.append(f"its metadata names seed list {repr(listed)[:20]}, which this workbook does not have: graded "
+                     f"on list {CURRENT_SEED_LIST}")
+        seed = variant_seed(learner, notebook)
+    if claimed is not None and str(claimed) != str(seed):
+        notes.append(f"its metadata names variant {str(claimed)[:20]}, but learner {learner}'s variant is {seed}: "
+                     f"graded against {seed}")
+    return seed, notes
 
 
 def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNode:
@@ -73,7 +120,8 @@ def learner_variant(name: str, learner: str) -> nbformat.NotebookNode:
     notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     seed = variant_seed(learner, name)
     variant = with_seed(notebook, seed)
-    variant.metadata.setdefault("model_health", {}).update(learner=learner.strip(), variant=seed)
+    variant.metadata.setdefault("model_health", {}).update(learner=learner.strip(), variant=seed,
+                                                           variant_list=CURRENT_SEED_LIST)
     note = nbformat.v4.new_markdown_cell(
         f"> **Your own copy**, made for *{learner.strip()}*: its data are drawn with seed {seed}, so your numbers "
         "differ from other learners'. Every check grades against your data. Hand it back as it is: the grader "
