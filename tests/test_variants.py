@@ -1,14 +1,13 @@
 """Per-learner variants: the seed each learner gets, the notebooks written, and grading a class of variants.
 
-The class test grades, through the batch grader, on a sample of notebooks (VARIANT_NOTEBOOKS): two learners'
-variants solved with the solution code (full marks, each on its own seed; the solvers take turns), one of them on
-the copier's seed, and a learner who pasted the other's answer values into their own variant (graded wrong on most
-exercises whose answer depends on the data, and flagged as copied); and the published solutions of
-PUBLISHED_NOTEBOOKS, none by default: their answers cross from the kernel as the variants' do, test_batch_grading.py's
-fixtures grade a published solution through the same path, and test_exercises.py crosses every notebook's answers
-through the same transfer in-process. MODEL_HEALTH_VARIANT_NOTEBOOKS=all runs the variants of every notebook,
-MODEL_HEALTH_PUBLISHED_NOTEBOOKS=all the published solutions of every notebook (CI's run under load does both for
-its notebooks), and benchmarks/vet_variant_seeds.py runs every solution on every vetted seed.
+The class test grades, through the batch grader, on a sample of notebooks (VARIANT_NOTEBOOKS): their published
+solutions, two learners' variants solved with the solution code (full marks, each on its own seed; the solvers
+take turns), one of them on the copier's seed, and a learner who pasted the other's answer values into their own
+variant (graded wrong on most exercises whose answer depends on the data, and flagged as copied).
+MODEL_HEALTH_VARIANT_NOTEBOOKS=all runs the variants of every notebook, MODEL_HEALTH_PUBLISHED_NOTEBOOKS=all the
+published solutions of every notebook (CI's run under load does); test_exercises.py crosses every notebook's
+answers through the same transfer in-process, and benchmarks/vet_variant_seeds.py runs every solution on every
+vetted seed.
 """
 
 from __future__ import annotations
@@ -39,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 # The sample covers the kinds of answer that cross from the kernel: tables, models, figures and functions (01), a
 # live DuckDB connection, routes and policies (11). CI's run under load adds 07 (week series, alert rules).
 VARIANT_NOTEBOOKS = os.environ.get("MODEL_HEALTH_VARIANT_NOTEBOOKS", "01,11")
-PUBLISHED_NOTEBOOKS = os.environ.get("MODEL_HEALTH_PUBLISHED_NOTEBOOKS", "")
+PUBLISHED_NOTEBOOKS = os.environ.get("MODEL_HEALTH_PUBLISHED_NOTEBOOKS", VARIANT_NOTEBOOKS)
 SOLVERS = ("ada", "grace", "alan")
 COPIER = "mallory"
 
@@ -264,8 +263,7 @@ def solver_of(name: str, index: int) -> str:
 def graded_class(tmp_path_factory):
     folder = tmp_path_factory.mktemp("class")
     names = notebook_names(None if VARIANT_NOTEBOOKS == "all" else VARIANT_NOTEBOOKS.split(","))
-    published = (notebook_names(None if PUBLISHED_NOTEBOOKS == "all" else PUBLISHED_NOTEBOOKS.split(","))
-                 if PUBLISHED_NOTEBOOKS else [])
+    published = notebook_names(None if PUBLISHED_NOTEBOOKS == "all" else PUBLISHED_NOTEBOOKS.split(","))
     pasted = {}
     for name in published:
         nbformat.write(solved_learner_notebook(name), folder / f"published-{name}.ipynb")
@@ -292,7 +290,7 @@ def test_every_variant_solved_with_the_solution_code_scores_full_marks(graded_cl
     names, rows, _, published = graded_class
     solvers = [row for row in rows if row.learner != COPIER]
     assert len(solvers) == len(published) + len(names) * 2
-    assert len({row.variant for row in solvers}) >= 2 + bool(published)  # several variants, and the published seed
+    assert len({row.variant for row in solvers}) >= 3  # the published seed and several variants
     wrong = {(row.learner, row.notebook): (row.state, row.score, row.out_of, row.problems, {
         q: message for q, (status, message) in row.results.items() if status not in ("correct", "written")})
         for row in solvers if row.state != "graded" or row.score != row.out_of or row.problems or row.copied}
