@@ -17,8 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from model_health.monitor_job import run_monitor
 from model_health.serving import open_log
 from model_health.simulators import CHURN_FEATURES, churn_model, simulate_churn

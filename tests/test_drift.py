@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import zlib
 
 import numpy as np
@@ -10,7 +11,6 @@ import pandas as pd
 import pytest
 from scipy.stats import ks_2samp, kstwo
 
-from model_health._validation import UndefinedValueWarning
 from model_health.drift import (
     MIN_SHARE,
     DriftReference,
@@ -19,8 +19,10 @@ from model_health.drift import (
     drift_table_reference,
     population_stability_index,
     psi_band,
+    psi_from_counts,
 )
 from model_health.drift import _ks_p_value  # the fast p-value, tested against scipy directly
+from model_health.exceptions import UndefinedValueWarning
 
 
 def frames(seed: int, n_reference: int, n_current: int, shift: float):
@@ -403,3 +405,23 @@ class TestDriftTableErrors:
         """`columns` limits the table to those columns."""
         reference, current = frames(8, 100, 100, 0)
         assert list(drift_table(reference, current, columns=["count"]).index) == ["count"]
+
+
+@pytest.mark.parametrize("reference, current, problem", [
+    ([1, 2], [1, 2, 3], "has 2 bins and `current_counts` 3"),
+    ([0, 0], [1, 2], "`reference_counts` holds counts per bin"),
+    ([1, -2], [1, 2], "`reference_counts` holds counts per bin"),
+    ([1, 2], ["a", "b"], "current_counts"),
+    ([], [1], "reference_counts"),
+])
+def test_psi_from_counts_names_the_bad_histogram(reference, current, problem):
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        psi_from_counts(reference, current)
+
+
+def test_psi_from_counts_is_the_psi_of_the_binned_values():
+    rng = np.random.default_rng(0)
+    reference, current = rng.normal(size=2000), rng.normal(0.3, 1, size=2000)
+    edges = np.quantile(reference, np.linspace(0, 1, 11)[1:-1])
+    counts = [np.bincount(np.searchsorted(edges, values), minlength=10) for values in (reference, current)]
+    assert psi_from_counts(*counts) == pytest.approx(population_stability_index(reference, current))

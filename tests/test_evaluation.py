@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from sklearn import metrics
 
-from model_health._validation import UndefinedValueWarning
 from model_health.evaluation import (
     classification_metrics,
     majority_class_accuracy,
@@ -15,6 +14,7 @@ from model_health.evaluation import (
     threshold_for_recall,
     worst_slice,
 )
+from model_health.exceptions import UndefinedValueWarning
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from model_health._validation import ApproximateValueWarning, UndefinedValueWarning
+from model_health.exceptions import ApproximateValueWarning, UndefinedValueWarning
 from model_health.explain import change_needed, linear_shap, narrate, top_reasons
 from model_health.simulators import HR_FEATURES, simulate_hr_screening
 from model_health.whatif import CandidateExplorer, ThresholdExplorer

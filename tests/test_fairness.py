@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from fairlearn.metrics import demographic_parity_difference, equalized_odds_difference
 
-from model_health._validation import UndefinedValueWarning
+from model_health.exceptions import UndefinedValueWarning
 from model_health.fairness import (
     GROUP_RATE_METRICS,
     aif360_group_metrics,

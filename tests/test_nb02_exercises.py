@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from scipy.stats import chi2_contingency
 
 from model_health.exercises import nb02_lifecycle_data_bias as nb02

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from model_health.exercises import nb07_bias_drift_alerting as nb07
 from model_health.grading import Status

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from model_health.exercises import nb08_resume_screening_audit as nb08
 from model_health.grading import Status

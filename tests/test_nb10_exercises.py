@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from model_health.exercises import nb10_responsible_ai_governance as nb10
 from model_health.grading import Status

@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-import pytest
 
 from model_health.exercises import nb11_observability_platform as nb11
 from model_health.grading import Status

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from model_health.exercises import nb12_failure_mode_response as nb12
 from model_health.grading import Status

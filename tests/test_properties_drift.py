@@ -22,7 +22,6 @@ import pandas as pd
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from model_health._validation import UndefinedValueWarning
 from model_health.drift import (
     PSI_ALERT,
     PSI_WATCH,
@@ -33,6 +32,7 @@ from model_health.drift import (
     population_stability_index,
     psi_band,
 )
+from model_health.exceptions import UndefinedValueWarning
 
 FAST = settings(max_examples=60)  # the rest comes from the "workbook" profile (conftest.py)
 TABLES = settings(FAST, max_examples=30)  # each example builds two or three tables

@@ -20,7 +20,6 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from model_health._validation import UndefinedValueWarning
 from model_health.evaluation import (
     classification_metrics,
     majority_class_accuracy,
@@ -28,6 +27,7 @@ from model_health.evaluation import (
     threshold_for_recall,
     worst_slice,
 )
+from model_health.exceptions import UndefinedValueWarning
 from model_health.fairness import aif360_group_metrics, disparity_summary, group_rates, intersectional_rates
 from model_health.monitoring import MonitoringPolicy, replay_policy
 from model_health.reports import check_risk_assessment, evaluate_kpis

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from scipy.stats import chisquare
 
-from model_health.drift import MIN_SHARE, PSI_ALERT, PSI_WATCH, drift_table
+from model_health.drift import PSI_ALERT, PSI_WATCH, drift_table
 from model_health.simulators import simulate_credit_portfolio
 
 CATEGORICAL = ["region", "loan_purpose"]

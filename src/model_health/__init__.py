@@ -15,6 +15,7 @@ Modules, each thin over the library that does the real work:
 - ``exercises``: one module per notebook with that notebook's exercises.
 - ``authoring``: builds learner notebooks from the solution notebooks.
 - ``paths``: where the checkout's notebooks, solutions and data are, and the list of notebooks.
+- ``exceptions``: the warnings the helpers give (``UndefinedValueWarning``: NaN, and why).
 
 Importing the package imports none of them, so ``import model_health`` stays fast. It only
 switches the tools' telemetry and update checks off by default (``_offline``): the workbook

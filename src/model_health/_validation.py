@@ -16,13 +16,6 @@ import numpy as np
 import pandas as pd
 
 
-class UndefinedValueWarning(UserWarning):
-    """A quantity is undefined for the data given, so NaN is returned; the message says why.
-
-    An undefined value is never reported as 0, and a verdict computed from it is "unknown".
-    """
-
-
 def shorten(text: str, limit: int = 80) -> str:
     """``text``, or its start and its length when longer than ``limit``: an error never echoes a huge value.
 
@@ -256,10 +249,6 @@ def as_numeric_series(name: str, values) -> pd.Series:
                          f"{values.index.tolist()[position]!r}. Convert it with pd.to_numeric(...) if these are "
                          "numbers.")
     return values.astype("Float64").astype(float)
-
-
-class ApproximateValueWarning(UserWarning):
-    """A value was found by a numerical search, not in closed form; the message says how far to trust it."""
 
 
 # Argument domains: one declaration per argument, checked at the public boundary by

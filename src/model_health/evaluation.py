@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from model_health._validation import (
-    UndefinedValueWarning,
     as_binary_labels,
     as_groups,
     as_real_number,
@@ -20,6 +19,7 @@ from model_health._validation import (
     check_columns,
     check_same_length,
 )
+from model_health.exceptions import UndefinedValueWarning
 
 __all__ = [
     "classification_metrics",

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from model_health._validation import ApproximateValueWarning, UndefinedValueWarning, as_real_number, as_whole_number
+from model_health._validation import as_real_number, as_whole_number
+from model_health.exceptions import ApproximateValueWarning, UndefinedValueWarning
 
 __all__ = ["change_needed", "linear_shap", "narrate", "top_reasons"]
 

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 
 from model_health._validation import (
-    UndefinedValueWarning,
     as_binary_labels,
     as_groups,
     as_real_number,
     as_whole_number,
     check_same_length,
 )
+from model_health.exceptions import UndefinedValueWarning
 
 __all__ = ["GROUP_RATE_METRICS", "aif360_group_metrics", "aif360_reweighing_weights", "disparity_summary", "group_rates", "intersectional_rates"]
 

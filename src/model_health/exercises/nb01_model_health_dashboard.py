@@ -24,14 +24,13 @@ from model_health.evaluation import (
     worst_slice,
 )
 from model_health.fairness import GROUP_RATE_METRICS, disparity_summary, group_rates
-from model_health.grading._cache import cached_by_data_digest
 from model_health.grading import (
     Claim,
     Exercise,
     ExerciseSet,
     Incorrect,
-    NotAttempted,
     WrittenAnswer,
+    cached_by_data_digest,
     call_learner_function,
     close_enough,
     expect_binary_labels,

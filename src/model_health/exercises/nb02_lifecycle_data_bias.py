@@ -22,6 +22,7 @@ from model_health.grading import (
     Incorrect,
     WrittenAnswer,
     as_option,
+    cached_by_data_digest,
     call_learner_function,
     close_enough,
     expect_close,
@@ -31,7 +32,6 @@ from model_health.grading import (
     format_distinct,
     kind_of,
 )
-from model_health.grading._cache import cached_by_data_digest
 
 NOTEBOOK = "02_lifecycle_data_bias"
 OVERFITTING_GAP = 0.10  # train F1 - validation F1 above this: overfitting

@@ -23,6 +23,7 @@ from model_health.grading import (
     ExerciseSet,
     Incorrect,
     WrittenAnswer,
+    cached_by_data_digest,
     call_learner_function,
     close_enough,
     expect_close,
@@ -32,7 +33,6 @@ from model_health.grading import (
     kind_of,
     refuse_the_wrong_method,
 )
-from model_health.grading._cache import cached_by_data_digest
 
 NOTEBOOK = "04_monitor_rest_api"
 START = pd.Timestamp("2026-03-02")  # Monday of week 1

@@ -25,7 +25,7 @@ from model_health.drift import (
     population_stability_index,
     psi_band,
 )
-from model_health.drift import _psi_from_counts  # the one PSI formula, for the wrong-bins mistakes
+from model_health.drift import psi_from_counts  # the one PSI formula, for the wrong-bins mistakes
 from model_health.grading import (
     Claim,
     Exercise,
@@ -33,13 +33,13 @@ from model_health.grading import (
     Incorrect,
     WrittenAnswer,
     as_option,
+    cached_by_data_digest,
     call_learner_function,
     close_enough,
     expect_close,
     expect_number,
     format_distinct,
 )
-from model_health.grading._cache import cached_by_data_digest
 from model_health.monitoring import MonitoringPolicy, replay_policy
 from model_health.simulators import MONTH_NAMES, credit_model
 
@@ -266,7 +266,7 @@ def _psi_with_edges(reference, current, *, side: str) -> float:
     (np.digitize's default)."""
     reference, current = np.asarray(reference, dtype=float), np.asarray(current, dtype=float)
     edges = np.unique(np.quantile(reference, DECILES))
-    return _psi_from_counts(*(np.bincount(np.searchsorted(edges, sample, side=side), minlength=len(edges) + 1)
+    return psi_from_counts(*(np.bincount(np.searchsorted(edges, sample, side=side), minlength=len(edges) + 1)
                               for sample in (reference, current)))
 
 
@@ -310,7 +310,7 @@ class PsiFunction(Exercise):
                              "bin on the reference, the first argument.":
                                  population_stability_index(current, reference),
                              "your bins look equal-width; this workbook pins reference deciles.":
-                                 _psi_from_counts(*width_counts),
+                                 psi_from_counts(*width_counts),
                              UPPER_BIN_MESSAGE: _psi_with_edges(reference, current, side="right"),
                          }, otherwise="that does not match PSI with reference-decile bins (a, b] and shares "
                                       "floored at MIN_SHARE.")

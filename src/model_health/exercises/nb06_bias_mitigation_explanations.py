@@ -28,6 +28,7 @@ from model_health.grading import (
     Incorrect,
     WrittenAnswer,
     as_option,
+    cached_by_data_digest,
     call_learner_function,
     close_enough,
     expect_binary_labels,
@@ -41,7 +42,6 @@ from model_health.grading import (
     expect_vector,
     kind_of,
 )
-from model_health.grading._cache import cached_by_data_digest
 
 NOTEBOOK = "06_bias_mitigation_explanations"
 MINORITY, MAJORITY = "under-represented", "majority"

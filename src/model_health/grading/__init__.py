@@ -33,6 +33,7 @@ from model_health.grading._core import (
     bind,
     call_learner_function,
 )
+from model_health.grading._cache import cached_by_data_digest
 from model_health.grading._written import STAR_PARTS, RubricPoint, rubric_coverage, split_star
 from model_health.grading._expect import (
     SIGNIFICANT_DIGITS,
@@ -69,6 +70,7 @@ __all__ = [
     "WrittenAnswer",
     "bind",
     "as_option",
+    "cached_by_data_digest",
     "call_learner_function",
     "close_enough",
     "expect_binary_labels",
