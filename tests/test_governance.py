@@ -4,6 +4,7 @@ file and the field; evaluation fails closed; the command's exit codes; approval 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -146,8 +147,12 @@ def run_gate(capsys, *args) -> subprocess.CompletedProcess:
 
 
 def test_the_command_runs_from_a_shell(tmp_path):
+    """As `model-health gate`, the entry point installed with the package (`python -m model_health gate` runs in
+    notebook 10)."""
+    script = Path(sys.executable).with_name("model-health.exe" if os.name == "nt" else "model-health")
+    assert script.exists(), f"no {script.name} next to {sys.executable}: run `python3 workbook.py setup` again"
     good = write(tmp_path / "good.yml", {"models": [passing_model()]})
-    approved = subprocess.run([sys.executable, "-m", "model_health", "gate", "--evidence", str(good)],
+    approved = subprocess.run([script, "gate", "--evidence", str(good)],
                               capture_output=True, text=True, timeout=300, cwd=REPO)
     assert approved.returncode == EXIT_PASSED, approved.stderr
     assert "APPROVED hr-screening v1 (tier high)" in approved.stdout

@@ -1,4 +1,4 @@
-"""Command-line entry: ``python -m model_health <command> [--help]``.
+"""Command-line entry: ``model-health <command> [--help]``, or ``python -m model_health <command> [--help]``.
 
 Commands:
   gate       check model candidates against the risk policy (model_health.governance)
@@ -19,7 +19,8 @@ COMMANDS = {"gate": ("model_health.governance", "gate"), "serve": ("model_health
             "grade": ("model_health.batch_grading", "main"), "variant": ("model_health.variants", "main")}
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(__doc__)
         return 0
