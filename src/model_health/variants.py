@@ -40,10 +40,13 @@ PUBLISHED_SEED = 2026  # the seed of the notebooks and solutions as shipped
 # Every solution scores full marks on each of these (benchmarks/vet_variant_seeds.py); 2026 is not one of them.
 # Rejected: 13, 17, 23, 31, 37, 53 (German credit's test split leaves a group with one class; no group gap in nb08);
 # 47 and 71 (notebook 03: the young are not behind on equal opportunity, so its sign tells no story and dropping it
-# gives the right number); 73 (a cell of notebook 08 raised StopIteration).
+# gives the right number); 73 (a cell of notebook 08 raised StopIteration); 79 (notebook 04: the billing week of
+# month one is not behind, so a static threshold does not page every month-end); 89 (notebook 08: the point
+# estimate gives the interval's four-fifths verdict, so q2's wrong method passes).
 # Each list, by number: a list is never edited once copies are made from it; a new list is added instead.
 VARIANT_SEED_LISTS = MappingProxyType({
     1: (7, 11, 19, 29, 41, 43, 59, 61, 101),
+    2: (7, 11, 19, 29, 41, 43, 59, 61, 67, 83, 97, 101),
 })
 CURRENT_SEED_LIST = max(VARIANT_SEED_LISTS)  # the list new copies are made from
 VARIANT_SEEDS = VARIANT_SEED_LISTS[CURRENT_SEED_LIST]
