@@ -16,15 +16,6 @@ import numpy as np
 import pandas as pd
 
 
-def shorten(text: str, limit: int = 80) -> str:
-    """``text``, or its start and its length when longer than ``limit``: an error never echoes a huge value.
-
-    >>> shorten("x" * 100, 5)
-    'xxxxx... (100 characters)'
-    """
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
-
-
 def _described(value) -> str:
     """``value`` as an error message shows it: its type, and the value itself when short."""
     shown = repr(value)

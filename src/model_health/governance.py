@@ -44,7 +44,8 @@ from urllib.request import url2pathname
 import pandas as pd
 import yaml
 
-from model_health._validation import as_real_number, shorten
+from model_health._documents import field_name, schema_problems, shorten
+from model_health._validation import as_real_number
 
 __all__ = ["EXIT_INVALID", "EXIT_PASSED", "EXIT_VIOLATIONS", "PolicyError", "approve_in_mlflow", "checklist",
            "default_policy_path", "evaluate", "evidence_from_mlflow", "gate", "load_evidence", "load_policy",
@@ -211,25 +212,13 @@ def _read(path) -> object:
             loader.dispose()
 
 
-def _field(path) -> str:
-    """jsonschema's error path as a field name: tiers.high.rules[1].metric."""
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else f"{'.' if text else ''}{part}"
-    return text or "(top level)"
-
-
 def _validate(instance, schema_name: str, source) -> None:
-    from jsonschema import Draft202012Validator
-
-    errors = sorted(Draft202012Validator(_schema(schema_name)).iter_errors(instance),
-                    key=lambda error: [(isinstance(part, str), part) for part in error.path])
-    if errors:
-        lines = [f"{source}: {shorten(_field(error.path), 120)}: {shorten(error.message, 200)}"
-                 for error in errors[:MAX_PROBLEMS_SHOWN]]
-        if len(errors) > MAX_PROBLEMS_SHOWN:
-            lines.append(f"... and {len(errors) - MAX_PROBLEMS_SHOWN} more")
-        raise PolicyError(f"{len(errors)} problem(s) in {source}:\n" + "\n".join(f"  - {line}" for line in lines))
+    problems = schema_problems(instance, _schema(schema_name))
+    if problems:
+        lines = [f"{source}: {problem}" for problem in problems[:MAX_PROBLEMS_SHOWN]]
+        if len(problems) > MAX_PROBLEMS_SHOWN:
+            lines.append(f"... and {len(problems) - MAX_PROBLEMS_SHOWN} more")
+        raise PolicyError(f"{len(problems)} problem(s) in {source}:\n" + "\n".join(f"  - {line}" for line in lines))
 
 
 def _floats(value, path=()):
@@ -274,7 +263,7 @@ def validate_policy(policy: dict, source="the policy") -> None:
     _validate(policy, "policy", source)
     for path, number in _floats(policy):
         try:
-            as_real_number(_field(path), number)
+            as_real_number(field_name(path), number)
         except ValueError as error:
             raise PolicyError(f"{source}: {error}") from None
     for tier, spec in policy["tiers"].items():

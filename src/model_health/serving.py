@@ -37,7 +37,7 @@ from typing import Annotated, Callable, Literal
 
 import pandas as pd
 
-from model_health._validation import shorten
+from model_health._documents import shorten
 
 __all__ = ["LocalServer", "ModelBundle", "create_app", "free_port", "open_log", "save_bundle"]
 

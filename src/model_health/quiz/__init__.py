@@ -22,6 +22,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
+from model_health._documents import schema_problems
 from model_health.progress import read_record, update_record
 
 __all__ = ["Progress", "ask", "draw", "is_right", "load_bank", "main", "parse", "pick", "right_answer", "show"]
@@ -44,22 +45,15 @@ PROGRESS_SCHEMA = {
 NUMBER = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?")
 
 
-def _located(error) -> str:
-    """A JSON Schema error with where it is: "3/level: 'expert' is not one of [...]"."""
-    return f"{'/'.join(map(str, error.path)) or '(top level)'}: {error.message}"
-
-
 def load_bank(path=None) -> list[dict]:
     """The question bank (the workbook's, or ``path``), validated against ``bank.schema.json``."""
     import yaml
-    from jsonschema import Draft202012Validator
 
     folder = resources.files("model_health") / "quiz"
     text = Path(path).read_text(encoding="utf-8") if path else (folder / BANK).read_text(encoding="utf-8")
     bank = yaml.safe_load(text)
     schema = json.loads((folder / "bank.schema.json").read_text(encoding="utf-8"))
-    errors = sorted(Draft202012Validator(schema).iter_errors(bank), key=lambda error: list(error.path))
-    problems = [_located(error) for error in errors]
+    problems = schema_problems(bank, schema)
     ids = [question.get("id") for question in bank] if isinstance(bank, list) else []
     problems += [f"id {question_id!r} is used twice" for question_id in sorted({i for i in ids if ids.count(i) > 1})]
     for question in bank if isinstance(bank, list) else []:
@@ -72,11 +66,8 @@ def load_bank(path=None) -> list[dict]:
 
 def _progress_problem(data: object) -> str | None:
     """What makes ``data`` no quiz record (``PROGRESS_SCHEMA``), or None."""
-    from jsonschema import Draft202012Validator
-    from jsonschema.exceptions import best_match
-
-    error = best_match(Draft202012Validator(PROGRESS_SCHEMA).iter_errors(data))
-    return None if error is None else _located(error)
+    problems = schema_problems(data, PROGRESS_SCHEMA)
+    return problems[0] if problems else None
 
 
 class Progress:
