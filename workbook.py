@@ -96,11 +96,12 @@ def wheelhouse(scale: bool) -> None:
     quiet = ["--quiet", "--disable-pip-version-check"]
     with tempfile.TemporaryDirectory(prefix="wheel-builder-") as builder:
         run(sys.executable, "-m", "pip", "install", *quiet, "--target", builder, WHEEL_BUILDER)
-        first = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [builder, os.environ.get("PYTHONPATH")]))}
+        with_builder = {**os.environ,
+                        "PYTHONPATH": os.pathsep.join(filter(None, [builder, os.environ.get("PYTHONPATH")]))}
         # --no-deps: the lock pins every package already (pip freeze), so there is nothing to resolve; a package
         # missing from it would fail `setup --offline`, which tests/test_offline_install.py runs.
         run(sys.executable, "-m", "pip", "wheel", *quiet, "--no-deps", "--wheel-dir", WHEELHOUSE, "-r", lock,
-            *requirements, UV, env=first)  # uv installs the room's lock several times faster than pip
+            *requirements, UV, env=with_builder)  # uv installs the room's lock several times faster than pip
     wheels = sorted(WHEELHOUSE.glob("*.whl"))
     size = sum(wheel.stat().st_size for wheel in wheels) / 1024 ** 2
     print(f"{len(wheels)} wheels ({size:.0f} MiB) in {WHEELHOUSE}. In the room: copy the repository with this folder, "

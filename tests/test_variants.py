@@ -188,6 +188,23 @@ def test_a_copy_is_graded_on_the_seed_list_it_was_made_from(grown):
     assert "but learner" in notes[1]  # and the seed it names is not this learner's on the list graded
 
 
+def test_without_metadata_a_copy_is_graded_on_the_seed_its_set_up_cell_still_calls(grown):
+    """An editor that drops the notebook's metadata must not move its learner to the newest list's seed; a set-up
+    cell edited to a seed that is not the learner's own picks nothing."""
+    mover = next(learner for learner in LEARNERS if variant_seed(learner, NAME, NEW) == 997)
+    old_seed = variant_seed(mover, NAME, OLD)
+    assert graded_seed({}, mover, NAME, written=old_seed) == (old_seed, [])
+    assert graded_seed({}, mover, NAME, written=997) == (997, [])
+    own = (old_seed, 997, variants._unnumbered_seed(mover, NAME))  # its seed on each list, and by the old rule
+    stranger = next(seed for seed in VARIANT_SEEDS if seed not in own)
+    assert graded_seed({}, mover, NAME, written=stranger) == (997, [])
+    assert graded_seed({}, mover, NAME, written=PUBLISHED_SEED) == (997, [])
+    copy = learner_variant(NAME, mover)
+    assert variants.written_seed(copy) == 997
+    copy.cells.append(nbformat.v4.new_code_cell("setup(seed=7)"))
+    assert variants.written_seed(copy) is None  # two set-up calls: no seed to go by
+
+
 def test_a_copy_made_before_lists_had_numbers_is_graded_on_its_old_seed(grown):
     def modulo_seed(learner):  # the rule those copies were made by, over list 1
         digest = hashlib.sha256(f"{NAME}\0{learner_key(learner)}".encode()).digest()

@@ -795,10 +795,10 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
         graded.problems.append(f"its cells carry no exercise ids; graded {how}")
     metadata = submitted.metadata.get("model_health", {})
     if options.variants or metadata.get("variant") is not None:
-        from model_health.variants import graded_seed, with_seed
+        from model_health.variants import graded_seed, with_seed, written_seed
 
         try:
-            seed, notes = graded_seed(metadata, graded.learner, name)
+            seed, notes = graded_seed(metadata, graded.learner, name, written_seed(submitted))
         except ValueError as error:
             graded.problems.append(f"no variant to grade against: {error}")
             return graded

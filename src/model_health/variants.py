@@ -83,14 +83,26 @@ def _unnumbered_seed(learner: str, notebook: str) -> int:
     return VARIANT_SEED_LISTS[1][int.from_bytes(digest[:8], "big") % len(VARIANT_SEED_LISTS[1])]
 
 
-def graded_seed(metadata: dict, learner: str, notebook: str) -> tuple[int, list[str]]:
-    """The seed a submission of ``notebook`` by ``learner`` is graded on, and notes for the gradebook, from its
-    ``model_health`` metadata: the seed list it names (a copy made before lists had numbers: the old rule; no
-    variant at all: the current list). The seed it names is only cross-checked: the learner ID decides."""
+def written_seed(notebook: nbformat.NotebookNode) -> int | None:
+    """The seed the notebook's set-up cell calls ``setup`` with, if it has one such cell."""
+    found = [match for cell in notebook.cells if cell.get("cell_type") == "code"
+             for match in SETUP_CALL.finditer(str(cell.get("source", "")))]
+    return int(found[0]["seed"]) if len(found) == 1 else None
+
+
+def graded_seed(metadata: dict, learner: str, notebook: str, written: int | None = None) -> tuple[int, list[str]]:
+    """The seed a submission of ``notebook`` by ``learner`` is graded on, and notes for the gradebook.
+
+    From its ``model_health`` metadata: the seed list it names (a copy made before lists had numbers: the old
+    rule). Without a variant there (removed, or never handed out): the learner's seed on the list whose seed the
+    set-up cell still calls ``setup`` with (``written``), else on the current list; so a copy whose metadata an
+    editor dropped keeps its data, and a learner can at most pick among their own seeds. The seed the metadata
+    names is only cross-checked: the learner ID decides."""
     claimed, listed = metadata.get("variant"), metadata.get("variant_list")
     notes = []
     if claimed is None:
-        seed = variant_seed(learner, notebook)
+        own = [variant_seed(learner, notebook, number) for number in sorted(VARIANT_SEED_LISTS, reverse=True)]
+        seed = written if written in [*own, _unnumbered_seed(learner, notebook)] else own[0]
     elif listed is None:
         seed = _unnumbered_seed(learner, notebook)
         notes.append(f"a copy made before seed lists had numbers: graded on its seed by that rule, {seed}")
