@@ -53,6 +53,17 @@ def test_a_broken_bank_is_an_error_naming_the_question(tmp_path, change, message
         load_bank(path)
 
 
+def test_a_bank_is_read_as_strictly_as_a_policy(tmp_path):
+    """YAML keeps the last of a key given twice, silently: a bank author would lose an answer without knowing."""
+    path = tmp_path / "bank.yml"
+    path.write_text("- id: q1\n  answer: 1\n  answer: 2\n")
+    with pytest.raises(ValueError, match=re.escape("line 3: the key 'answer' is given again (first on line 2)")):
+        load_bank(path)
+    path.write_text("- " * 40 + "x\n")
+    with pytest.raises(ValueError, match="nested more than 32 levels deep; a question bank needs a handful"):
+        load_bank(path)
+
+
 def test_spaced_repetition_brings_wrong_answers_back_first(tmp_path):
     bank = load_bank()
     progress = Progress(tmp_path / "progress.json")

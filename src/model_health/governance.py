@@ -44,7 +44,7 @@ from urllib.request import url2pathname
 import pandas as pd
 import yaml
 
-from model_health._documents import field_name, schema_problems, shorten
+from model_health._documents import DocumentReader, field_name, schema_problems, shorten, shown
 from model_health._validation import as_real_number
 
 __all__ = ["EXIT_INVALID", "EXIT_PASSED", "EXIT_VIOLATIONS", "PolicyError", "approve_in_mlflow", "checklist",
@@ -53,16 +53,14 @@ __all__ = ["EXIT_INVALID", "EXIT_PASSED", "EXIT_VIOLATIONS", "PolicyError", "app
 
 EXIT_PASSED, EXIT_VIOLATIONS, EXIT_INVALID = 0, 1, 2
 ARTIFACT_DOCUMENTS = {"model_card.md": "model_card", "datasheet.md": "datasheet"}
-# Bounds on a policy or evidence document: far above any real one (the example policy is 3 KB, 200 values),
-# far below what exhausts a machine (540 bytes of YAML aliases expand to a billion values).
-MAX_DOCUMENT_BYTES = 1_000_000
-MAX_VALUES = 200_000
-MAX_DEPTH = 32
 MAX_PROBLEMS_SHOWN = 20
 
 
 class PolicyError(ValueError):
     """A policy or evidence input that cannot be used; the message names the file and the field."""
+
+
+_READER = DocumentReader(PolicyError, "a policy or evidence file")
 
 
 def default_policy_path() -> Path:
@@ -92,124 +90,6 @@ def _domain_text(metric: str) -> str:
 def _possible(metric: str, value: float) -> bool:
     domain = _metric_domains()[metric]
     return math.isfinite(value) and domain["min"] <= value <= domain.get("max", math.inf)
-
-
-def _shown(value) -> str:
-    """``value`` as a message quotes it: its repr, cut when long (a name or tier can be any length)."""
-    return shorten(repr(value), 80)
-
-
-def _yaml_children(node) -> list:
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return node.value if isinstance(node, yaml.SequenceNode) else []
-
-
-def _data_children(value) -> list:
-    return list(value.values()) if isinstance(value, dict) else value if isinstance(value, list) else []
-
-
-def _check_shape(root, children, source) -> list:
-    """The distinct values of a parsed document, once it is known to be at most MAX_DEPTH levels deep, to hold
-    at most MAX_VALUES values when each YAML alias counts as a copy of what it names, and not to contain itself.
-
-    Walks each distinct value once (with a stack, not recursion), so an alias bomb is measured, not expanded.
-    """
-    end = object()
-    sizes, visited, on_path, stack = {}, [], {id(root)}, [(root, iter(children(root)))]
-    while stack:
-        node, pending = stack[-1]
-        child = next(pending, end)
-        if child is end:
-            stack.pop()
-            on_path.discard(id(node))
-            visited.append(node)
-            sizes[id(node)] = 1 + sum(sizes[id(part)] for part in children(node))
-            if sizes[id(node)] > MAX_VALUES:
-                raise PolicyError(f"{source}: holds more than {MAX_VALUES:,} values, counting each alias (*name) as "
-                                  "what it stands for; a policy or evidence file holds far fewer.")
-        elif id(child) in on_path:
-            raise PolicyError(f"{source}: an alias (*name) refers to a value that contains it; write the value out.")
-        elif id(child) not in sizes:
-            if len(stack) >= MAX_DEPTH:
-                raise PolicyError(f"{source}: nested more than {MAX_DEPTH} levels deep; a policy or evidence file "
-                                  "needs a handful.")
-            on_path.add(id(child))
-            stack.append((child, iter(children(child))))
-    return visited
-
-
-class _StrictYAMLLoader(yaml.SafeLoader):
-    """yaml.SafeLoader that refuses a key given twice in a mapping (YAML would keep the last silently), and checks
-    the document's size and depth (:func:`_check_shape`) before building anything from it."""
-
-    def __init__(self, stream: str, name: str):
-        super().__init__(stream)
-        self.name = name  # its marks name the file, not "<unicode string>"
-
-    def construct_document(self, node):
-        for mapping in _check_shape(node, _yaml_children, self.name):
-            if isinstance(mapping, yaml.MappingNode):
-                self._refuse_repeated_keys(mapping)
-        return super().construct_document(node)
-
-    def _refuse_repeated_keys(self, node: yaml.MappingNode) -> None:
-        lines = {}
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                key, line = self.construct_object(key_node), key_node.start_mark.line + 1
-                if key in lines:
-                    raise PolicyError(f"{self.name}, line {line}: the key {_shown(key)} is given again (first on "
-                                      f"line {lines[key]}); give each key once.")
-                lines[key] = line
-
-
-def _load_json(text: str, source) -> object:
-    def unique_keys(pairs):
-        seen = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise PolicyError(f"{source}: the key {_shown(key)} is given twice in one object; give each key once.")
-            seen.add(key)
-        return dict(pairs)
-
-    document = json.loads(text, object_pairs_hook=unique_keys)
-    _check_shape(document, _data_children, source)
-    return document
-
-
-def _read(path) -> object:
-    """The document in ``path`` (JSON for a .json file, else YAML), refused if it is larger than
-    MAX_DOCUMENT_BYTES, repeats a key, or breaks :func:`_check_shape`'s bounds."""
-    path = Path(path)
-    try:
-        with path.open("rb") as file:
-            data = file.read(MAX_DOCUMENT_BYTES + 1)
-    except FileNotFoundError:
-        raise PolicyError(f"{path}: no such file.") from None
-    except OSError as error:
-        raise PolicyError(f"{path}: cannot be read ({error.strerror or error}).") from None
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise PolicyError(f"{path}: larger than {MAX_DOCUMENT_BYTES:,} bytes; a policy or evidence file is far "
-                          "smaller. Is it the right file?")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise PolicyError(f"{path}: cannot be read as UTF-8 text ({error}).") from None
-    kind, loader = ("JSON" if path.suffix == ".json" else "YAML"), None
-    try:
-        if kind == "JSON":
-            return _load_json(text, path)
-        loader = _StrictYAMLLoader(text, str(path))  # it reads the text at once: a control character raises here
-        return loader.get_single_data()
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        raise PolicyError(f"{path}: not valid {kind}: {shorten(str(error), 500)}") from None
-    except RecursionError:  # the parser recurses per level of nesting: it gives up before _check_shape runs
-        raise PolicyError(f"{path}: nested more than {MAX_DEPTH} levels deep; a policy or evidence file needs "
-                          "a handful.") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
 
 
 def _validate(instance, schema_name: str, source) -> None:
@@ -250,7 +130,7 @@ def _check_rule(rule: dict, where: str) -> None:
     if "metric" in rule:
         metric = rule["metric"]
         if metric not in _metric_domains():
-            raise PolicyError(f"{where}: unknown metric {_shown(metric)}; one of {sorted(_metric_domains())}.")
+            raise PolicyError(f"{where}: unknown metric {shown(metric)}; one of {sorted(_metric_domains())}.")
         domain = _metric_domains()[metric]
         if low > domain.get("max", math.inf) or high < domain["min"]:
             raise PolicyError(f"{where}: {_domain_text(metric)}; no value can pass {_rule_text(rule)}.")
@@ -274,14 +154,14 @@ def validate_policy(policy: dict, source="the policy") -> None:
 def load_policy(path=None) -> dict:
     """The policy in ``path`` (default: the workbook's example), validated (:func:`validate_policy`)."""
     path = Path(path) if path is not None else default_policy_path()
-    policy = _read(path)
+    policy = _READER.read(path)
     validate_policy(policy, path)
     return policy
 
 
 def load_evidence(path) -> list[dict]:
     """The models described in an evidence file (YAML or JSON), validated against its schema."""
-    evidence = _read(path)
+    evidence = _READER.read(path)
     _validate(evidence, "evidence", path)
     return evidence["models"]
 
@@ -374,7 +254,7 @@ def _latest_version(client, tracking_uri: str, name: str):
     versions = [version for version in _every_page(client.search_model_versions, filter_string=query)
                 if version.name == name]
     if not versions:
-        raise PolicyError(f"{tracking_uri}: model {_shown(name)} has no version to judge; register one with "
+        raise PolicyError(f"{tracking_uri}: model {shown(name)} has no version to judge; register one with "
                           "mlflow.register_model, or delete the empty model.")
     return max(versions, key=lambda version: int(version.version))
 
@@ -382,7 +262,7 @@ def _latest_version(client, tracking_uri: str, name: str):
 def _model_evidence(client, tracking_uri: str, name: str) -> dict:
     """The evidence for the latest version of registered model ``name`` (see :func:`evidence_from_mlflow`)."""
     version = _latest_version(client, tracking_uri, name)
-    where = f"{tracking_uri}: model {_shown(name)} version {version.version}"
+    where = f"{tracking_uri}: model {shown(name)} version {version.version}"
     if not version.run_id:
         raise PolicyError(f"{where}: has no run, so no evidence; register the model from the run that logged its "
                           "metrics (mlflow.register_model('runs:/<run_id>/model', name)).")
@@ -458,7 +338,7 @@ def evaluate(policy: dict, evidence: list[dict]) -> pd.DataFrame:
     rows = []
     for item in evidence:
         if item["tier"] not in policy["tiers"]:
-            raise PolicyError(f"evidence for model {_shown(item['model'])}: tier {_shown(item['tier'])} is not in the "
+            raise PolicyError(f"evidence for model {shown(item['model'])}: tier {shown(item['tier'])} is not in the "
                               f"policy (tiers: {', '.join(policy['tiers'])}).")
         tier = policy["tiers"][item["tier"]]
         base = {"model": item["model"], "version": str(item.get("version", "")), "tier": item["tier"]}
@@ -480,9 +360,9 @@ def evaluate(policy: dict, evidence: list[dict]) -> pd.DataFrame:
                      "allowed": "none or " + ", ".join(tier["mitigations"]),
                      "status": "pass" if mitigation in (None, *tier["mitigations"]) else "fail", "reason": ""})
         for field, required in (("explainability", tier["explainability"]), ("documentation", tier["documentation"])):
-            shown = set(item.get(field, []))
-            lacking = [kind for kind in required if kind not in shown]
-            rows.append({**base, "requirement": field, "measured": ", ".join(sorted(shown)) or "none",
+            given = set(item.get(field, []))
+            lacking = [kind for kind in required if kind not in given]
+            rows.append({**base, "requirement": field, "measured": ", ".join(sorted(given)) or "none",
                          "allowed": ", ".join(required) or "nothing required",
                          "status": "fail" if lacking else "pass", "reason": ""})
     return pd.DataFrame(rows, columns=["model", "version", "tier", "requirement", "measured", "allowed", "status",
@@ -516,16 +396,16 @@ def approve_in_mlflow(tracking_uri: str, findings: pd.DataFrame, evidence: list[
         try:
             if approved:
                 client.set_registered_model_alias(model, alias, versions[model])
-                done.append(f"{_shown(model)}: alias '{alias}' on version {versions[model]} (approved)")
+                done.append(f"{shown(model)}: alias '{alias}' on version {versions[model]} (approved)")
                 continue
             held = client.get_registered_model(model).aliases.get(alias)
             if held is not None:
                 client.delete_registered_model_alias(model, alias)
-                done.append(f"{_shown(model)}: alias '{alias}' removed from version {held} ({why})")
+                done.append(f"{shown(model)}: alias '{alias}' removed from version {held} ({why})")
             elif model not in decided.index:
-                done.append(f"{_shown(model)}: no version carries the alias '{alias}' ({why})")
+                done.append(f"{shown(model)}: no version carries the alias '{alias}' ({why})")
         except MlflowException as error:
-            failed.append(f"{_shown(model)}: " + (f"could not set the alias '{alias}' on version {versions[model]}"
+            failed.append(f"{shown(model)}: " + (f"could not set the alias '{alias}' on version {versions[model]}"
                                           if approved else f"could not check or remove the alias '{alias}' ({why}); "
                                           "it may still be on an older version") + f": {shorten(str(error), 300)}")
     return done, failed
@@ -590,7 +470,7 @@ def _gate_mlflow(policy: dict, tracking_uri: str, names, approve: bool) -> int:
         except PolicyError as error:
             unjudged[name] = str(error)
         except MlflowException as error:
-            unjudged[name] = f"{tracking_uri}: model {_shown(name)}: {shorten(str(error), 500)}"
+            unjudged[name] = f"{tracking_uri}: model {shown(name)}: {shorten(str(error), 500)}"
     findings = pd.concat(judged, ignore_index=True) if judged else evaluate(policy, [])
     if judged:
         print(report(findings))

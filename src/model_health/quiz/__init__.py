@@ -22,7 +22,7 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from model_health._documents import schema_problems
+from model_health._documents import DocumentReader, schema_problems
 from model_health.progress import read_record, update_record
 
 __all__ = ["Progress", "ask", "draw", "is_right", "load_bank", "main", "parse", "pick", "right_answer", "show"]
@@ -47,11 +47,8 @@ NUMBER = re.compile(r"[+-]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)([eE][+-]?[0-9]+)?")
 
 def load_bank(path=None) -> list[dict]:
     """The question bank (the workbook's, or ``path``), validated against ``bank.schema.json``."""
-    import yaml
-
     folder = resources.files("model_health") / "quiz"
-    text = Path(path).read_text(encoding="utf-8") if path else (folder / BANK).read_text(encoding="utf-8")
-    bank = yaml.safe_load(text)
+    bank = DocumentReader(ValueError, "a question bank").read(path or str(folder / BANK))
     schema = json.loads((folder / "bank.schema.json").read_text(encoding="utf-8"))
     problems = schema_problems(bank, schema)
     ids = [question.get("id") for question in bank] if isinstance(bank, list) else []
