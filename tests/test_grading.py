@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from model_health import batch_grading, grading
@@ -372,3 +373,17 @@ class TestScoreSummary:
         exercise_set.score_summary()
         out = capsys.readouterr().out
         assert "  ✎ q2 Explain: self-assessed" in out and out.strip().endswith("Open: none. Well done.")
+
+
+def test_a_learner_function_that_edits_its_input_changes_nothing_outside_the_call():
+    """Checks hand learner functions the notebook's own objects: edited in place, they would change what every later
+    check judges (issue 25)."""
+    frame, labels = pd.DataFrame({"x": [1.0, 2.0]}), [0, 1]
+
+    def scores(table, y):
+        table["x"] *= 10
+        y.append(1)
+        return table["x"].tolist()
+
+    assert call_learner_function(scores, frame, labels, name="scores") == [10.0, 20.0]
+    assert frame["x"].tolist() == [1.0, 2.0] and labels == [0, 1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import enum
 import html
 import json
@@ -127,14 +128,25 @@ def _result_html(result: Result, extra: str = "") -> str:
     )
 
 
+def _own_copy(value: Any) -> Any:
+    """A copy of ``value`` that a learner's function may change without changing the notebook's data."""
+    try:
+        return copy.deepcopy(value)
+    except Exception:  # a database connection, a lock: nothing a function could be handed a copy of
+        return value
+
+
 def call_learner_function(function: Any, *args: Any, name: str) -> Any:
-    """Call a function the learner wrote; their exceptions become feedback, not tracebacks."""
+    """Call a function the learner wrote, on copies of ``args``; their exceptions become feedback, not tracebacks.
+
+    The copies keep the check from changing what it judges: a function that edits its input in place (a column
+    added to a table the notebook passed) would otherwise change the notebook's data for every later check."""
     if function is ____:
         raise NotAttempted(f"Define the function `{name}`.")
     if not callable(function):
         raise Incorrect(f"`{name}` should be a function, got {type(function).__name__}.")
     try:
-        value = function(*args)
+        value = function(*map(_own_copy, args))
     except Exception as error:
         line = None
         traceback = error.__traceback__
@@ -221,7 +233,7 @@ class Exercise:
         self.notebook = "?"
         self._hints_shown = 0
         # After carry_forward hands out the reference, those objects must not grade as the learner's.
-        self._carried: tuple[set[int], Result] | None = None
+        self._carried: tuple[tuple[Any, ...], Result] | None = None
 
     # --- to implement -------------------------------------------------------------
     def expect(self, namespace: Mapping[str, Any], **answers: Any) -> str | None:
@@ -239,8 +251,9 @@ class Exercise:
             names = ", ".join(f"`{name}`" for name in blank)
             return self._result(Status.NOT_ATTEMPTED, f"Fill in {names} (still ____).")
         answers = {name: namespace[name] for name in self.reads}
-        if self._carried is not None and {id(value) for value in answers.values()} <= self._carried[0]:
-            return self._carried[1]
+        if self._carried is not None and all(any(value is held for held in self._carried[0])
+                                             for value in answers.values()):
+            return self._carried[1]  # the reference this exercise handed on: still the learner's result
         return self._judged(namespace, answers)
 
     def _verdict(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> Result:
@@ -379,7 +392,7 @@ class Exercise:
         if result.status is not Status.CORRECT:
             _show(f"({self.name} is {result.status.value}: the cells below continue with the reference answer.)")
             values = reference if isinstance(reference, tuple) else (reference,)
-            self._carried = ({id(value) for value in values}, result)
+            self._carried = (values, result)  # the objects themselves: an id() can be reused once one is freed
         return reference
 
     def _result(self, status: Status, message: str) -> Result:

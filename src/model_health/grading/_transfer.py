@@ -366,6 +366,11 @@ class _Remote:
         # Plain pickling (a cache's digest) sees a stable name; a request to the kernel sends the key.
         return (str, (f"<in the submission's kernel: {self._key}>",))
 
+    def __deepcopy__(self, memo):
+        # The object lives in the kernel: a copy would be another reference to it (a check copies what it hands a
+        # learner's function; a call sends the kernel data, which it receives as its own copy).
+        return self
+
 
 class RemoteFunction(_Remote):
     """A function of the submission (the learner's, or one in its data), called in its kernel; only data
