@@ -148,6 +148,16 @@ class TestCheckFailed:
         assert result.message == ("The check failed: please report it (demo q1: ZeroDivisionError: division by zero). "
                                   "This is a fault in the workbook's check, not a verdict on your answer.")
 
+    def test_a_check_cannot_assign_to_the_notebook(self, lenient):
+        """Checks read the notebook's variables through a read-only view (issue 25)."""
+        class Assigning(Buggy):
+            def expect(self, ns, doubled):
+                ns["x"] = doubled  # a check that would change what later checks read
+
+        namespace = {"x": 3, "doubled": 6}
+        assert in_a_set(Assigning()).grade(namespace).status is Status.CHECK_FAILED
+        assert namespace == {"x": 3, "doubled": 6}
+
     def test_without_a_reference_an_unexpected_exception_is_the_checks_fault(self, lenient):
         """With no reference to try, the check cannot show the answer is to blame."""
         class NoReference(Buggy):

@@ -136,6 +136,11 @@ def _own_copy(value: Any) -> Any:
         return value
 
 
+def _read_only(namespace: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The notebook's variables as a check reads them: assigning to them is a fault in the check, not a change."""
+    return namespace if isinstance(namespace, MappingProxyType) else MappingProxyType(namespace)
+
+
 def call_learner_function(function: Any, *args: Any, name: str) -> Any:
     """Call a function the learner wrote, on copies of ``args``; their exceptions become feedback, not tracebacks.
 
@@ -244,7 +249,9 @@ class Exercise:
 
     # --- what the learner calls -----------------------------------------------------
     def grade(self, namespace: Mapping[str, Any] | None = None) -> Result:
-        """Judge the answers in ``namespace`` (default: the bound notebook) without printing."""
+        """Judge the answers in ``namespace`` (default: the bound notebook) without printing. The check reads it
+        through a read-only view: a check that assigns to it is a fault in the workbook, never a change to the
+        notebook."""
         namespace = _namespace() if namespace is None else namespace
         blank = [name for name in self.reads if namespace.get(name, ____) is ____]
         if blank:
@@ -258,7 +265,7 @@ class Exercise:
 
     def _verdict(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> Result:
         try:
-            insight = self.expect(namespace, **answers)
+            insight = self.expect(_read_only(namespace), **answers)
         except NotAttempted as reason:
             return self._result(Status.NOT_ATTEMPTED, str(reason))
         except Incorrect as reason:
@@ -287,7 +294,7 @@ class Exercise:
         """The answers written in another form than the reference's, in its form (see :func:`as_reference_form`):
         a check judges the value, and an answer judged wrong is judged again in this form."""
         try:
-            references = self._by_read(self.reference(namespace))
+            references = self._by_read(self.reference(_read_only(namespace)))
         except Exception:  # no reference (or none on these data): the verdict stands as judged
             return {}
         reformed = {name: as_reference_form(answers[name], references[name]) for name in references}
@@ -316,7 +323,7 @@ class Exercise:
         """Whether the same check runs on the reference answer; with no reference, whether the error is about the
         type of an answer ("unhashable type: 'list'", "'str' object has no attribute 'shape'")."""
         try:
-            reference = self.reference(namespace)
+            reference = self.reference(_read_only(namespace))
         except NotImplementedError:
             return isinstance(error, (TypeError, AttributeError)) and any(
                 f"'{type(answer).__name__}'" in str(error) for answer in answers.values())
@@ -383,12 +390,12 @@ class Exercise:
         namespace = _namespace()
         if os.environ.get(GRADING_KERNEL) and not self.carries_own_answer:
             # A kernel grading a submission: the grader captured the answer before this cell and judges it itself.
-            return self.reference(namespace)
+            return self.reference(_read_only(namespace))
         result = self.grade(namespace)
         if self.carries_own_answer and result.status is Status.CORRECT:
             values = tuple(namespace[name] for name in self.reads)
             return values if len(values) > 1 else values[0]
-        reference = self.reference(namespace)
+        reference = self.reference(_read_only(namespace))
         if result.status is not Status.CORRECT:
             _show(f"({self.name} is {result.status.value}: the cells below continue with the reference answer.)")
             values = reference if isinstance(reference, tuple) else (reference,)
