@@ -83,10 +83,15 @@ def _unnumbered_seed(learner: str, notebook: str) -> int:
     return VARIANT_SEED_LISTS[1][int.from_bytes(digest[:8], "big") % len(VARIANT_SEED_LISTS[1])]
 
 
+def _setup_cells(notebook: nbformat.NotebookNode) -> list:
+    """The code cells that call ``setup(seed=…)`` (a submitted notebook's cells may lack any field)."""
+    return [cell for cell in notebook.cells
+            if cell.get("cell_type") == "code" and SETUP_CALL.search(str(cell.get("source", "")))]
+
+
 def written_seed(notebook: nbformat.NotebookNode) -> int | None:
-    """The seed the notebook's set-up cell calls ``setup`` with, if it has one such cell."""
-    found = [match for cell in notebook.cells if cell.get("cell_type") == "code"
-             for match in SETUP_CALL.finditer(str(cell.get("source", "")))]
+    """The seed the notebook's set-up cell calls ``setup`` with, if it makes exactly one such call."""
+    found = [match for cell in _setup_cells(notebook) for match in SETUP_CALL.finditer(str(cell["source"]))]
     return int(found[0]["seed"]) if len(found) == 1 else None
 
 
@@ -120,13 +125,12 @@ def graded_seed(metadata: dict, learner: str, notebook: str, written: int | None
 
 def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNode:
     """A copy of ``notebook`` whose set-up cell seeds with ``seed``; nothing else changes."""
-    found = [cell for cell in notebook.cells if cell.cell_type == "code" and SETUP_CALL.search(cell.source)]
-    if len(found) != 1:
-        raise ValueError(f"Expected one set-up cell calling setup(seed=…), found {len(found)}.")
+    found = len(_setup_cells(notebook))
+    if found != 1:
+        raise ValueError(f"Expected one set-up cell calling setup(seed=…), found {found}.")
     variant = copy.deepcopy(notebook)
-    for cell in variant.cells:
-        if cell.cell_type == "code" and SETUP_CALL.search(cell.source):
-            cell.source = SETUP_CALL.sub(f"setup(seed={int(seed)})", cell.source)
+    for cell in _setup_cells(variant):
+        cell.source = SETUP_CALL.sub(f"setup(seed={int(seed)})", cell.source)
     return variant
 
 
