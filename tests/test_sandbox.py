@@ -126,9 +126,14 @@ def group():
 def test_memory_is_limited_for_the_sandbox_as_a_whole(tmp_path, group):
     """Three children of 300 MB each stay under a 1,024 MB limit per process, not under 600 MB for the whole (without
     the group, all three exit 0)."""
-    child = "import numpy as np, time\nnp.ones(300 * 1024**2, dtype=np.uint8)\ntime.sleep(2)"
+    # Each child holds its 300 MB until all three have allocated (or been killed): the three overlap whatever the
+    # machine's speed. An unbound np.ones(...) was freed at once, so on a busy machine the three could miss each other.
+    child = "import numpy as np, sys\nheld = np.ones(300 * 1024**2, dtype=np.uint8)\nprint(flush=True)\nsys.stdin.read()"
     code = ("import subprocess, sys\n"
-            f"children = [subprocess.Popen([sys.executable, '-c', {child!r}]) for _ in range(3)]\n"
+            f"children = [subprocess.Popen([sys.executable, '-c', {child!r}], stdin=subprocess.PIPE, "
+            "stdout=subprocess.PIPE) for _ in range(3)]\n"
+            "for child in children:\n    child.stdout.readline()  # allocated, or killed (end of file)\n"
+            "for child in children:\n    child.stdin.close()\n"
             "print(sorted(child.wait() for child in children))")
     completed = sandboxed(tmp_path, code, "--memory-mb", "1024", *[f"--join={file}" for file in group.join_files])
     assert "-9" in completed.stdout, (completed.stdout, completed.stderr)  # a child killed: the group ran out
