@@ -42,7 +42,7 @@ def case(request):
 def test_solution_grades_correct(case):
     """The solution notebook's answer is correct (self-assessed for written answers)."""
     namespace, exercise = case
-    expected = Status.SELF_ASSESSED if isinstance(exercise, WrittenAnswer) else Status.CORRECT
+    expected = Status.WRITTEN if isinstance(exercise, WrittenAnswer) else Status.CORRECT
     result = exercise.grade(namespace)
     assert result.status is expected, result.message
 
@@ -437,7 +437,7 @@ def test_an_answer_of_the_requested_length_is_self_assessed(written):
     _, exercise = written
     (variable,) = exercise.reads
     result = exercise.grade({variable: answer_of_the_requested_length(exercise)})
-    assert result.status is Status.SELF_ASSESSED, result.message
+    assert result.status is Status.WRITTEN, result.message
 
 
 def test_four_sentences_of_43_words_for_the_product_team_are_self_assessed():
@@ -449,7 +449,7 @@ def test_four_sentences_of_43_words_for_the_product_team_are_self_assessed():
                "we will retrain on recent weeks and watch.")
     assert (len(message.split()), len(re.findall(r"[.!?](?:\s|$)", message))) == (43, 4)
     result = q11.grade({"message_to_team": message})
-    assert result.status is Status.SELF_ASSESSED
+    assert result.status is Status.WRITTEN
     assert "Advice, not a verdict" in result.message
 
 
@@ -479,7 +479,7 @@ def test_every_star_form_splits_into_its_four_parts(star, form, labels):
         {part: " ".join(said.split()) for part, said in parts.items()}
     (variable,) = exercise.reads
     result = exercise.grade({variable: text})
-    assert result.status is Status.SELF_ASSESSED and result.message.startswith("All four STAR parts are there")
+    assert result.status is Status.WRITTEN and result.message.startswith("All four STAR parts are there")
 
 
 @pytest.mark.parametrize("star", STARS, ids=[case_id(case) for case in STARS])
@@ -490,7 +490,7 @@ def test_a_star_dict_may_use_the_synonyms(star):
     answer = dict(zip(LABELS["synonyms"], parts.values()))
     assert split_star(answer) == parts
     (variable,) = exercise.reads
-    assert exercise.grade({variable: answer}).status is Status.SELF_ASSESSED
+    assert exercise.grade({variable: answer}).status is Status.WRITTEN
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
@@ -514,7 +514,7 @@ def test_every_answer_grades_the_same_after_crossing_from_a_kernel(notebook, tmp
         assert refused_answers == {}
         graded = {}
         for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES:
-            expected = Status.SELF_ASSESSED if isinstance(exercise, WrittenAnswer) else Status.CORRECT
+            expected = Status.WRITTEN if isinstance(exercise, WrittenAnswer) else Status.CORRECT
             result = exercise.grade({**variables, **{read: answers.get(read, variables.get(read, ____))
                                                      for read in exercise.reads}})
             if result.status is not expected:

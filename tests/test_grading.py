@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -19,6 +21,7 @@ from model_health.grading import (
     call_learner_function,
 )
 from model_health.grading._core import STRICT_CHECKS_VARIABLE, solution_code
+from model_health.results import RESULT_MEDIA_TYPE, SUMMARY_MEDIA_TYPE, summary_in_outputs
 
 
 class Double(Exercise):
@@ -198,25 +201,25 @@ class TestCheckFailed:
         assert isinstance(raised.value.__cause__, ZeroDivisionError)
         assert Letters().grade({"words": 5}).status is Status.INCORRECT  # a learner's wrong type is still feedback
 
-    def test_check_shows_it_distinctly_without_a_hint_pointer(self, lenient, capsys):
+    def test_check_shows_it_distinctly_without_a_hint_pointer(self, lenient):
         """The notebook shows ⚠ and "Check failed", not ✘, and sends no one to the hints."""
         grading.bind({"x": 3, "zero": 0, "doubled": 6})
         try:
-            in_a_set(Buggy()).check()
+            shown = str(in_a_set(Buggy()).check())
         finally:
             grading.bind(None)
-        shown = capsys.readouterr().out.strip()
         assert shown.startswith("⚠ q1 Check failed: The check failed: please report it (demo q1: ZeroDivisionError")
         assert "✘" not in shown and "hint" not in shown
 
-    def test_summary_counts_it_neither_correct_nor_incorrect(self, lenient, capsys):
+    def test_summary_counts_it_neither_correct_nor_incorrect(self, lenient):
         """The score leaves it out of both counts and names it apart from the open exercises."""
         grading.bind({"x": 3, "zero": 0, "doubled": 6})
         try:
-            ExerciseSet("demo", [Double(), Buggy()]).score_summary()
+            summary = ExerciseSet("demo", [Double(), Buggy()]).score_summary()
         finally:
             grading.bind(None)
-        lines = capsys.readouterr().out.strip().split("\n")
+        assert (summary.correct, summary.out_of, summary.open, summary.check_failed) == (1, 1, (), ("q2",))
+        lines = str(summary).split("\n")
         assert lines[0] == "Score: 1/1 auto-graded exercises correct."
         assert "  ⚠ q2 Broken check: check failed" in lines
         assert lines[-2:] == ["Open: none. Well done.",
@@ -234,12 +237,17 @@ class TestCheckFailed:
 
 
 class TestCheckHintSolution:
-    def test_check_prints_status_and_hint_pointer(self, exercises, capsys):
-        """Outside a notebook, check prints one line with the status and where to get a hint."""
+    def test_check_returns_the_result_with_a_hint_pointer(self, exercises):
+        """check() returns the result: one line with the status and where to get a hint, and the same as data."""
         (double, _), namespace = exercises
         namespace["doubled"] = 5
-        double.check()
-        assert capsys.readouterr().out.strip() == "✘ q1 Incorrect: Not twice x. Need a nudge? Run q1.hint()."
+        result = double.check()
+        assert str(result) == "✘ q1 Incorrect: Not twice x. Need a nudge? Run q1.hint()."
+        assert result.to_dict() == {"exercise": "q1", "title": result.title, "status": "incorrect",
+                                    "message": "Not twice x."}
+        bundle = result._repr_mimebundle_()
+        assert bundle["text/plain"] == str(result) and bundle[RESULT_MEDIA_TYPE] == result.to_dict()
+        assert "Need a nudge? Run q1.hint()." in bundle["text/html"]
 
     def test_hints_escalate_then_stay_at_the_last(self, exercises, capsys):
         """Each call shows the next hint; past the last, the last repeats."""
@@ -315,9 +323,9 @@ class TestWrittenAnswer:
     @pytest.mark.parametrize(("text", "status"), [
         (____, Status.NOT_ATTEMPTED),
         ("   ", Status.NOT_ATTEMPTED),
-        ("too short", Status.SELF_ASSESSED),
+        ("too short", Status.WRITTEN),
         (42, Status.INCORRECT),
-        ("Long enough to count here", Status.SELF_ASSESSED),
+        ("Long enough to count here", Status.WRITTEN),
     ])
     def test_statuses(self, exercises, text, status):
         """Written answers are done (self-assessed) or not attempted; only an answer that is not text is incorrect."""
@@ -329,23 +337,22 @@ class TestWrittenAnswer:
         """Under min_words the answer is still self-assessed; the check only advises (it was "✘ Incorrect")."""
         (_, essay), namespace = exercises
         namespace["essay"] = "too short"
-        assert essay.grade().message == ("Written (2 words). Compare it with q2.solution() using the rubric below. "
+        assert essay.grade().message == ("2 words. Compare it with q2.solution() using the rubric below. "
                                          "Advice, not a verdict: answers that make every rubric point usually take "
                                          "3 words or more; check yours against each point.")
         namespace["essay"] = "Long enough to count here"
         assert "Advice" not in essay.grade().message
 
-    def test_a_rubric_without_key_terms_says_so_and_ticks_nothing(self, exercises, capsys):
+    def test_a_rubric_without_key_terms_says_so_and_ticks_nothing(self, exercises):
         """No unticked boxes that look like a verdict when there is nothing to match (it showed "[ ] Says why.")."""
         (_, essay), namespace = exercises
         namespace["essay"] = "Because the data says so."
-        essay.check()
-        shown = capsys.readouterr().out
+        shown = str(essay.check())
         assert "This rubric has no key terms, so nothing is marked: compare your answer with each point yourself." \
             in shown
         assert "  - Says why." in shown and "[ ]" not in shown
 
-    def test_the_self_check_says_every_term_it_matched(self, capsys):
+    def test_the_self_check_says_every_term_it_matched(self):
         """A covered point lists each of its terms the answer uses, not only the first."""
         class Proxies(WrittenAnswer):
             reads = ("essay",)
@@ -354,35 +361,48 @@ class TestWrittenAnswer:
 
         grading.bind({"essay": "A correlated feature is a proxy."})
         try:
-            Proxies().check()
+            result = Proxies().check()
         finally:
             grading.bind(None)
-        shown = capsys.readouterr().out
+        shown = str(result)
+        assert "<li>☐ Money.  (no key term found)</li>" in result._repr_html_()
         assert "[~] Names proxies.  (mentions 'proxy', 'correlated')" in shown
         assert "[ ] Money.  (no key term found)" in shown
         assert "  - Is kind." in shown and "Points marked - have no key terms: judge those yourself." in shown
 
 
 class TestScoreSummary:
-    def test_counts_auto_graded_and_lists_open_items(self, exercises, capsys):
+    def test_counts_auto_graded_and_lists_open_items(self, exercises):
         """The summary counts only auto-graded exercises and names what is open."""
         exercise_set, namespace = exercises
-        exercise_set.score_summary()
-        out = capsys.readouterr().out
+        out = str(exercise_set.score_summary())
         assert out.startswith("Score: 0/1 auto-graded exercises correct.")
         assert out.strip().endswith("Open: q1, q2")
         namespace.update(doubled=6, essay="A fine answer here")
-        exercise_set.score_summary()
-        out = capsys.readouterr().out
-        assert out.startswith("Score: 1/1") and out.strip().endswith("Open: none. Well done.")
+        summary = exercise_set.score_summary()
+        assert str(summary).startswith("Score: 1/1") and str(summary).endswith("Open: none. Well done.")
+        assert summary.finished and (summary.correct, summary.out_of) == (1, 1)
 
-    def test_a_short_written_answer_is_done_not_open(self, exercises, capsys):
+    def test_it_travels_as_data(self, exercises):
+        """The summary's JSON, as a notebook's output carries it, reads back as the same summary (the runner reads
+        it so: no parsing of printed text)."""
+        exercise_set, namespace = exercises
+        namespace.update(doubled=5)
+        summary = exercise_set.score_summary()
+        bundle = summary._repr_mimebundle_()
+        assert bundle["text/plain"] == str(summary)
+        data = json.loads(json.dumps(bundle[SUMMARY_MEDIA_TYPE]))
+        assert data["correct"] == 0 and data["open"] == ["q1", "q2"] and data["scored"] == ["q1"]
+        cells = [{"outputs": [{"output_type": "execute_result", "data": bundle}]}]
+        assert summary_in_outputs(cells) == summary
+        assert summary_in_outputs([{"outputs": [{"output_type": "stream", "text": str(summary)}]}]) is None
+
+    def test_a_short_written_answer_is_done_not_open(self, exercises):
         """A written answer under the word advice is self-assessed, not listed as open (it was, as ✘)."""
         exercise_set, namespace = exercises
         namespace.update(doubled=6, essay="Short.")
-        exercise_set.score_summary()
-        out = capsys.readouterr().out
-        assert "  ✎ q2 Explain: self-assessed" in out and out.strip().endswith("Open: none. Well done.")
+        out = str(exercise_set.score_summary())
+        assert "  ✎ q2 Explain: written" in out and out.strip().endswith("Open: none. Well done.")
 
 
 def test_a_learner_function_that_edits_its_input_changes_nothing_outside_the_call():

@@ -528,7 +528,7 @@ def test_no_reference_to_notebooks_that_do_not_exist():
 class TestRecommendation:
     @pytest.mark.parametrize(("text", "status"), [
         (____, Status.NOT_ATTEMPTED),
-        ("Ship it.", Status.SELF_ASSESSED),
+        ("Ship it.", Status.WRITTEN),
         (3.5, Status.INCORRECT),
     ])
     def test_statuses(self, solved_nb01, text, status):
@@ -537,7 +537,7 @@ class TestRecommendation:
 
     def test_worked_answer_is_self_assessed(self, solved_nb01):
         """The worked answer is long enough to be self-assessed against the rubric."""
-        assert nb01.q13.grade(solved_nb01).status is Status.SELF_ASSESSED
+        assert nb01.q13.grade(solved_nb01).status is Status.WRITTEN
 
 
 def test_reseeded_split_still_grades_correct(solved_nb01):

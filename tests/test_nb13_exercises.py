@@ -249,7 +249,7 @@ def test_reseeded_notebook_grades_correct(tmp_path):
     try:
         assert ns["SEED"] == 7
         for exercise in nb13.EXERCISES:
-            expected = Status.SELF_ASSESSED if isinstance(exercise, WrittenAnswer) else Status.CORRECT
+            expected = Status.WRITTEN if isinstance(exercise, WrittenAnswer) else Status.CORRECT
             result = exercise.grade(ns)
             assert result.status is expected, f"{exercise.name}: {result.message}"
     finally:
@@ -273,17 +273,16 @@ class TestRubricSelfCheck:
         with pytest.raises(ValueError, match="at least one term"):
             RubricPoint("empty", ())
 
-    def test_the_check_lists_covered_points_and_says_it_is_a_heuristic(self, solved_nb13, capsys):
+    def test_the_check_lists_covered_points_and_says_it_is_a_heuristic(self, solved_nb13):
         answer = ("I understand the concern. Removing gender does not make the model fair, because career "
                   "breaks are a proxy for it; past decisions taught the model to penalise them and it still does so. "
                   "Dropping the column only hides the problem from us, while the people refused keep paying for it, "
                   "so the work is not done by deleting one field from a table.")
         bind({**solved_nb13, "answer_unawareness": answer})
         try:
-            nb13.q5.check()
+            shown = str(nb13.q5.check())
         finally:
             bind(solved_nb13)
-        shown = capsys.readouterr().out
         assert "heuristic aid and not a grade" in shown
         assert ("[~] Names proxies: other features correlated with the attribute carry it.  "
                 "(mentions 'proxy', 'career break')") in shown
@@ -318,15 +317,15 @@ class TestStar:
 
     def test_the_four_parts_as_text_or_dict_are_self_assessed(self, solved_nb13):
         text = "\n".join(f"{part}: {said} We measured it and reported it to the board." for part, said in self.STORY.items())
-        assert self.grade(solved_nb13, text).status is Status.SELF_ASSESSED
+        assert self.grade(solved_nb13, text).status is Status.WRITTEN
         padded = {part: said + " We measured it and reported it to the board." for part, said in self.STORY.items()}
-        assert self.grade(solved_nb13, padded).status is Status.SELF_ASSESSED
+        assert self.grade(solved_nb13, padded).status is Status.WRITTEN
 
     def test_the_missing_part_is_named(self, solved_nb13):
         text = "\n".join(f"{part}: {said} We measured it and reported it to the board." for part, said in
                          self.STORY.items() if part != "Result")
         result = self.grade(solved_nb13, text)
-        assert result.status is Status.SELF_ASSESSED  # advice, not a verdict (issue 22)
+        assert result.status is Status.WRITTEN  # advice, not a verdict (issue 22)
         assert "no Result" in result.message and "Situation (" not in result.message
 
     def test_unlabelled_text_and_thin_parts_get_specific_feedback(self, solved_nb13):
@@ -334,5 +333,5 @@ class TestStar:
         assert "no STAR part is labelled" in self.grade(solved_nb13, prose).message
         thin = {**self.STORY, "Task": "Explain."}
         result = self.grade(solved_nb13, {k: v * (1 if k == "Task" else 3) for k, v in thin.items()})
-        assert result.status is Status.SELF_ASSESSED and "Task" in result.message and "too short" in result.message
+        assert result.status is Status.WRITTEN and "Task" in result.message and "too short" in result.message
         assert self.grade(solved_nb13, {"Background": "x"}).message.startswith("Unknown STAR part")

@@ -11,7 +11,8 @@ import nbformat
 import pytest
 
 from model_health.authoring import build_all
-from model_health.runner import execute_notebook, output_text
+from model_health.results import RESULT_MEDIA_TYPE, Status, summary_in_outputs
+from model_health.runner import execute_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 LEARNER_NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -66,22 +67,13 @@ def test_learner_notebook_runs_as_delivered(notebook, tmp_path, monkeypatch):
     errors = [output for cell in executed.cells for output in cell.get("outputs", [])
               if output.output_type == "error"]
     assert not errors, f"{errors[0].ename}: {errors[0].evalue}"
-    text = output_text(executed)
-    exercises = exercise_module(notebook).EXERCISES.exercises
-    for exercise in exercises:
-        assert re.search(rf"… {exercise.name} Not attempted", text), f"{exercise.name} did not report"
-    graded = sum(1 for line in text.splitlines() if re.match(r"  … q\d+ .*: not attempted$", line))
-    assert graded == len(exercises)
-    assert "Traceback" not in text
-
-
-def test_output_text_reads_streams_and_displays():
-    """The grade command reads stdout and plain-text displays, in cell order."""
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[
-        nbformat.v4.new_output("stream", name="stdout", text="Score: 1/2\n"),
-        nbformat.v4.new_output("display_data", data={"text/plain": "Open: q2", "text/html": "<b>x</b>"}),
-    ])])
-    assert output_text(notebook) == "Score: 1/2\n\nOpen: q2"
+    checked = {output.data[RESULT_MEDIA_TYPE]["exercise"]: output.data[RESULT_MEDIA_TYPE]["status"]
+               for cell in executed.cells for output in cell.get("outputs", [])
+               if RESULT_MEDIA_TYPE in output.get("data", {})}
+    names = [exercise.name for exercise in exercise_module(notebook).EXERCISES.exercises]
+    assert checked == dict.fromkeys(names, Status.NOT_ATTEMPTED.value), "each check cell reports not attempted"
+    summary = summary_in_outputs(executed.cells)
+    assert summary is not None and summary.open == tuple(names) and summary.correct == 0
 
 
 def test_workshop_kit_states_each_notebooks_own_time_estimate():

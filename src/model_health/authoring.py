@@ -177,6 +177,7 @@ def learner_version(solution: nbformat.NotebookNode, *, name: str = "notebook"):
             cell.metadata["model_health"] = {"role": "given", "id": f"given-{given}"}
         cell.outputs = []
         cell.execution_count = None
+    learner.metadata.pop("widgets", None)  # the state of the solution run's progress bars: outputs a learner lacks
     cells = json.dumps([[cell.cell_type, cell.source] for cell in learner.cells], ensure_ascii=False)
     learner.metadata["model_health"] = {"notebook": name.removesuffix(".ipynb"),
                                         "version": hashlib.sha256(cells.encode("utf-8")).hexdigest()[:12]}

@@ -59,12 +59,14 @@ from pathlib import Path
 import nbformat
 
 from model_health.paths import DATA, NOTEBOOKS, notebook_names
+from model_health.results import Status
 
 PACKAGE = Path(__file__).resolve().parent
 NOTEBOOK_NAME = re.compile(r"^(?P<number>\d{2})_[a-z0-9_]+$")
 MARKER = re.compile(r"#\s*Your code here \((?P<exercise>q\d+)\)")
 SUMMARY_COLUMNS = ["submission", "learner", "notebook", "variant", "state", "score", "out_of", "problems", "copied",
                    "sandbox", "digest"]
+NOT_GRADED = Status.NOT_GRADED.value  # an exercise's status in the gradebook, as in the notebook (grading.Status)
 RERUN = "not graded, rerun"  # the machine, not the submission, stopped grading: no score, and a rerun retries it
 PUBLISHED = "the published solutions"  # the learner named when answers match the workbook's own solutions
 SOCKETS_PREFIX = "mh-"  # a kernel's socket folder in /tmp: mh-<the grading process's pid>-<random>, a short path
@@ -622,7 +624,7 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                                                f"the notebook's {options.notebook_timeout:.0f} s ran out (a busy "
                                                "machine?)")
                         for q in exercises:
-                            graded.results[q] = ("not graded", f"{RERUN}: the machine was too busy to finish the "
+                            graded.results[q] = (NOT_GRADED, f"{RERUN}: the machine was too busy to finish the "
                                                  "workbook's own cells")
                         return None
                     graded.problems.append(f"cell {index + 1} ran longer than {options.cell_timeout:.0f} s and was "
@@ -657,13 +659,13 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                     try:
                         answers[q] = session.transfer.load_snapshot(folder, session)[0]
                     except TransferRefused as error:
-                        graded.results[q] = ("not graded", f"its answer could not be read: {error}")
+                        graded.results[q] = (NOT_GRADED, f"its answer could not be read: {error}")
                 namespace, _ = session.transfer.load_snapshot(session.folder / "variables", session)
                 _grade_exercises(name, namespace, answers, graded, budget)
         except GradingBudgetSpent as spent:
             left = [q for q in captured if q not in graded.results]
             for q in left:
-                graded.results[q] = ("not graded", str(spent))
+                graded.results[q] = (NOT_GRADED, str(spent))
             if left:
                 graded.problems.append(f"{RERUN}: {spent}; {', '.join(left)} not graded")
         finally:
@@ -683,7 +685,7 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
 def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], graded: Graded, budget=None) -> None:
     """Judge every exercise whose answer cells ran, on its captured answer and the notebook's variables
     (:class:`~model_health.grading._transfer.GradingBudgetSpent` once ``budget`` is spent)."""
-    from model_health.grading import ____, Status, WrittenAnswer
+    from model_health.grading import ____
     from model_health.grading._transfer import Opaque
 
     for exercise in _exercise_set(name):
@@ -696,17 +698,14 @@ def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], grade
         own = {**namespace, **{read: answers[exercise.name].get(read, ____) for read in exercise.reads}}
         opaque = [own[read] for read in exercise.reads if isinstance(own.get(read), Opaque)]
         if opaque:
-            graded.results[exercise.name] = ("not graded", opaque[0].reason)
+            graded.results[exercise.name] = (NOT_GRADED, opaque[0].reason)
             continue
         result = exercise.grade(own)
         graded.answer_digests[exercise.name] = answer_digest([own[read] for read in exercise.reads])
-        status = result.status.value
-        if isinstance(exercise, WrittenAnswer) and result.status is Status.SELF_ASSESSED:
-            status = "written"
-        elif result.status is Status.CHECK_FAILED:  # the workbook's fault: no verdict, and the row says so
+        if result.status is Status.CHECK_FAILED:  # the workbook's fault: no verdict, and the row says so
             graded.problems.append(f"{exercise.name}: check failed (a fault in the workbook's check, not in the "
                                    "answer; its feedback says what to report)")
-        graded.results[exercise.name] = (status, result.message)
+        graded.results[exercise.name] = (result.status.value, result.message)
 
 
 def _answer_parts(value, found: list[str]) -> None:
@@ -827,12 +826,12 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
     finally:
         shutil.rmtree(work.parent, ignore_errors=True)
     for exercise in exercises:
-        graded.results.setdefault(exercise.name, ("not graded", "the notebook stopped before this exercise"))
+        graded.results.setdefault(exercise.name, (NOT_GRADED, "the notebook stopped before this exercise"))
     graded.problems = list(dict.fromkeys(graded.problems))  # a rerun after a crash repeats some
-    graded.score = sum(status == "correct" for status, _ in graded.results.values())
+    graded.score = sum(status == Status.CORRECT.value for status, _ in graded.results.values())
     graded.out_of = sum(not isinstance(exercise, WrittenAnswer) for exercise in exercises)
-    graded.state = ("graded" if not any(s == "not graded" for s, _ in graded.results.values()) else
-                    "partly graded" if any(s != "not graded" for s, _ in graded.results.values()) else "not graded")
+    graded.state = ("graded" if not any(s == NOT_GRADED for s, _ in graded.results.values()) else
+                    "partly graded" if any(s != NOT_GRADED for s, _ in graded.results.values()) else "not graded")
     return graded
 
 # --- the gradebook ----------------------------------------------------------------------------------------------
@@ -931,10 +930,10 @@ def pass_rates(rows: list[Graded], notebook: str) -> dict[str, float]:
     rates = {}
     for exercise in _exercise_set(notebook):
         statuses = [row.results[exercise.name][0] for row in graded if exercise.name in row.results
-                    and row.results[exercise.name][0] not in ("not graded", "check failed")]
+                    and row.results[exercise.name][0] not in (NOT_GRADED, Status.CHECK_FAILED.value)]
         if isinstance(exercise, WrittenAnswer) or not statuses:
             continue  # a written answer is self-assessed: no pass rate
-        rates[exercise.name] = sum(status == "correct" for status in statuses) / len(statuses)
+        rates[exercise.name] = sum(status == Status.CORRECT.value for status in statuses) / len(statuses)
     return rates
 
 
@@ -1033,7 +1032,7 @@ def flag_copies(rows: list[Graded], references: list[Graded] = ()) -> None:
                 continue
             for other in [*rows, *references]:
                 if other is not row and other.notebook == row.notebook and other.variant != row.variant \
-                        and other.answer_digests.get(q) == digest and other.results.get(q, ("", ""))[0] == "correct":
+                        and other.answer_digests.get(q) == digest and other.results.get(q, ("", ""))[0] == Status.CORRECT.value:
                     matches.setdefault((other.learner, other.variant or str(PUBLISHED_SEED)), set()).add(q)
         if matches:
             (learner, seed), exercises = max(matches.items(), key=lambda item: (len(item[1]), item[0]))

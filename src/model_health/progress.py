@@ -148,7 +148,7 @@ def record(notebook: str, exercise: str, status: str, *, now: datetime | None = 
 def _state(status: str | None) -> str:
     """Where an exercise stands after its last check: an answer whose check broke was attempted (the workbook's
     fault, to report), never "not attempted"."""
-    if status in ("correct", "self-assessed"):
+    if status in ("correct", "written", "self-assessed"):  # "self-assessed": earlier versions
         return "done"
     return {"incorrect": "open", "check failed": "check failed"}.get(status, "not attempted")
 

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import resource
 import subprocess
 import sys
@@ -17,9 +16,7 @@ from pathlib import Path
 import nbformat
 
 from model_health.paths import NOTEBOOKS, REPO, SOLUTIONS, notebook_names
-
-SCORE_LINE = re.compile(r"^Score: .*$", re.MULTILINE)
-OPEN_LINE = re.compile(r"^Open: .*$", re.MULTILINE)
+from model_health.results import summary_in_outputs
 
 
 def execute_notebook(path: Path, *, timeout: int = 600) -> nbformat.NotebookNode:
@@ -32,28 +29,17 @@ def execute_notebook(path: Path, *, timeout: int = 600) -> nbformat.NotebookNode
     return notebook
 
 
-def output_text(notebook: nbformat.NotebookNode) -> str:
-    """All plain-text output of a notebook, in cell order."""
-    parts = []
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            if output.output_type == "stream":
-                parts.append(output.text)
-            elif output.output_type in ("display_data", "execute_result"):
-                parts.append(output.data.get("text/plain", ""))
-    return "\n".join(parts)
-
-
 def notebooks() -> list[Path]:
     return [folder / f"{name}.ipynb" for folder in (NOTEBOOKS, SOLUTIONS) for name in notebook_names()]
 
 
 def grade() -> int:
     for path in notebooks():
-        text = output_text(execute_notebook(path))
-        score, open_items = SCORE_LINE.search(text), OPEN_LINE.search(text)
-        summary = f"{score.group(0)} {open_items.group(0)}" if score and open_items else "no score summary found"
-        print(f"{path.relative_to(REPO)}: {summary}", flush=True)
+        summary = summary_in_outputs(execute_notebook(path).cells)
+        headline = "no score summary found" if summary is None else (
+            f"{summary.correct}/{summary.out_of} auto-graded exercises correct; open: "
+            f"{', '.join(summary.open) or 'none'}{'; check failed: ' + ', '.join(summary.check_failed) if summary.check_failed else ''}")
+        print(f"{path.relative_to(REPO)}: {headline}", flush=True)
     return 0
 
 

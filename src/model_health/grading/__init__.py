@@ -26,14 +26,13 @@ from model_health.grading._core import (
     ExerciseSet,
     Incorrect,
     NotAttempted,
-    Result,
     StarAnswer,
-    Status,
     WrittenAnswer,
     bind,
     call_learner_function,
 )
 from model_health.grading._cache import cached_by_data_digest
+from model_health.results import Result, ScoreSummary, Status
 from model_health.grading._written import STAR_PARTS, RubricPoint, rubric_coverage, split_star
 from model_health.grading._expect import (
     SIGNIFICANT_DIGITS,
@@ -64,6 +63,7 @@ __all__ = [
     "NotAttempted",
     "Result",
     "RubricPoint",
+    "ScoreSummary",
     "STAR_PARTS",
     "StarAnswer",
     "Status",

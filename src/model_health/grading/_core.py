@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import copy
-import enum
+import dataclasses
 import html
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -17,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.grading._written import RubricPoint, split_star
+from model_health.results import Result, ScoreSummary, Status
 
 SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "exercises" / "solutions"
 # Set in the kernel of a submission the batch grader runs: the grader judges the answers, and the solutions are hidden.
@@ -40,43 +40,6 @@ class _Placeholder:
 
 
 ____ = _Placeholder()
-
-
-class Status(enum.Enum):
-    CORRECT = "correct"
-    INCORRECT = "incorrect"
-    NOT_ATTEMPTED = "not attempted"
-    SELF_ASSESSED = "self-assessed"
-    CHECK_FAILED = "check failed"  # the check itself broke: a fault in the workbook, no verdict on the answer
-
-
-_SYMBOL = {
-    Status.CORRECT: "✔",
-    Status.INCORRECT: "✘",
-    Status.NOT_ATTEMPTED: "…",
-    Status.SELF_ASSESSED: "✎",
-    Status.CHECK_FAILED: "⚠",
-}
-_COLOUR = {
-    Status.CORRECT: "#1a7f37",
-    Status.INCORRECT: "#cf222e",
-    Status.NOT_ATTEMPTED: "#6e7781",
-    Status.SELF_ASSESSED: "#0969da",
-    Status.CHECK_FAILED: "#9a6700",
-}
-
-
-@dataclass(frozen=True)
-class Result:
-    """What one check found."""
-
-    exercise: str
-    title: str
-    status: Status
-    message: str
-
-    def __str__(self) -> str:
-        return f"{_SYMBOL[self.status]} {self.exercise} {self.status.value.capitalize()}: {self.message}"
 
 
 class Incorrect(Exception):
@@ -117,15 +80,6 @@ def _show(text: str, html_text: str | None = None) -> None:
         display({"text/plain": text, "text/html": html_text}, raw=True)
     else:
         print(text)
-
-
-def _result_html(result: Result, extra: str = "") -> str:
-    colour = _COLOUR[result.status]
-    return (
-        f'<div style="border-left:4px solid {colour};padding:4px 10px">'
-        f'<b style="color:{colour}">{_SYMBOL[result.status]} {html.escape(result.exercise)} '
-        f"{result.status.value.capitalize()}</b>: {html.escape(result.message)}{extra}</div>"
-    )
 
 
 def _own_copy(value: Any) -> Any:
@@ -348,14 +302,14 @@ class Exercise:
 
         record(self.notebook, self.name, result.status.value)
 
-    def check(self) -> None:
-        """Check your answer now and say what, if anything, is wrong (and record it in your progress file)."""
+    def check(self) -> Result:
+        """Check your answer now and say what, if anything, is wrong (and record it in your progress file). The
+        result shows as the cell's output; it is also data (``.status``, ``.message``, ``.to_dict()``)."""
         result = self.grade()
         self._record(result)
-        extra = ""
         if result.status is Status.INCORRECT and self.hints:
-            extra = f" Need a nudge? Run {self.name}.hint()."
-        _show(str(result) + extra, _result_html(result, html.escape(extra)))
+            return dataclasses.replace(result, advice=f"Need a nudge? Run {self.name}.hint().")
+        return result
 
     def hint(self) -> None:
         """Show the next hint; call again for a stronger one."""
@@ -425,13 +379,13 @@ class WrittenAnswer(Exercise):
         (variable,) = self.reads
         return namespace.get(variable, ____)
 
-    def _self_assessed(self, found: str, words: int, advice: list[str]) -> Result:
+    def _written_result(self, found: str, words: int, advice: list[str]) -> Result:
         """The result of a written answer: what the check found, then its advice (length, form), never a verdict."""
         if words < self.min_words:
             advice = [*advice, f"answers that make every rubric point usually take {self.min_words} words or more; "
                                "check yours against each point"]
         said = f" Advice, not a verdict: {'; '.join(advice)}." if advice else ""
-        return self._result(Status.SELF_ASSESSED,
+        return self._result(Status.WRITTEN,
                             f"{found} Compare it with {self.name}.solution() using the rubric below.{said}")
 
     def _judge(self, text: Any) -> Result:
@@ -441,7 +395,7 @@ class WrittenAnswer(Exercise):
         if not isinstance(text, str):
             return self._result(Status.INCORRECT, f"`{variable}` should be text (a string), got {type(text).__name__}.")
         words = len(text.split())
-        return self._self_assessed(f"Written ({words} words).", words, [])
+        return self._written_result(f"{words} words.", words, [])
 
     def _verdict(self, namespace: Mapping[str, Any], answers: dict[str, Any]) -> Result:
         return self._judge(*answers.values())
@@ -475,24 +429,12 @@ class WrittenAnswer(Exercise):
             note += " Points marked - have no key terms: judge those yourself."
         return note
 
-    def check(self) -> None:
-        result = self.grade()
-        if result.status is not Status.SELF_ASSESSED:
-            super().check()
-            return
-        self._record(result)
-        lines = self.rubric_lines(_plain_text(self._text(_namespace())))
-        note = self._rubric_note()
-        text_lines = [str(result), note, "Rubric:"] + [f"  {line}" for line in lines]
-        items = "".join(f"<li>{html.escape(_rubric_item_html(line))}</li>" for line in lines)
-        _show("\n".join(text_lines), _result_html(result, f"<p><i>{html.escape(note)}</i></p><ul>{items}</ul>"))
-
-
-def _rubric_item_html(line: str) -> str:
-    """A rubric line as a list item: an unmarked point's box drawn, a plain point's dash left to the bullet."""
-    if line.startswith("[ ] "):
-        return "☐ " + line[4:]
-    return line[2:] if line.startswith("- ") else line
+    def check(self) -> Result:
+        result = super().check()
+        if result.status is not Status.WRITTEN:
+            return result
+        return dataclasses.replace(result, note=self._rubric_note(),
+                                   rubric=tuple(self.rubric_lines(_plain_text(self._text(_namespace())))))
 
 
 def _plain_text(answer: Any) -> str:
@@ -523,7 +465,7 @@ class StarAnswer(WrittenAnswer):
             text = _plain_text(answer)
         else:
             written = super()._judge(answer)
-            if written.status is not Status.SELF_ASSESSED:
+            if written.status is not Status.WRITTEN:
                 return written
             parts, text = split_star(answer), answer
         words = len(text.split())
@@ -538,8 +480,8 @@ class StarAnswer(WrittenAnswer):
         if thin:
             advice.append(f"these parts are too short to stand alone (under {self.min_words_per_part} words): "
                           f"{', '.join(thin)}")
-        found = f"All four STAR parts are there ({words} words)." if not advice else f"Written ({words} words)."
-        return self._self_assessed(found, words, advice)
+        found = f"All four STAR parts are there ({words} words)." if not advice else f"{words} words."
+        return self._written_result(found, words, advice)
 
 
 def solution_code(notebook: str, exercise: str) -> str:
@@ -553,7 +495,7 @@ def solution_code(notebook: str, exercise: str) -> str:
     return solutions.get(exercise, f"(No solution recorded for {exercise}.)")
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Claim:
     """A sentence of a notebook's prose that says something about its data ("a static threshold pages the team every
     month-end"), with the code that checks it on the solved notebook's variables.
@@ -584,27 +526,8 @@ class ExerciseSet:
     def grade_all(self, namespace: Mapping[str, Any] | None = None) -> list[Result]:
         return [exercise.grade(namespace) for exercise in self.exercises]
 
-    def score_summary(self) -> None:
-        """Grade every exercise now and show done / open / not attempted, and any check that failed."""
-        results = self.grade_all()
-        # A check that failed is no verdict: it counts neither for nor against the score.
-        graded = [r for e, r in zip(self.exercises, results)
-                  if not isinstance(e, WrittenAnswer) and r.status is not Status.CHECK_FAILED]
-        correct = sum(r.status is Status.CORRECT for r in graded)
-        lines = [f"Score: {correct}/{len(graded)} auto-graded exercises correct."]
-        for result in results:
-            lines.append(f"  {_SYMBOL[result.status]} {result.exercise} {result.title}: {result.status.value}")
-        open_items = [r.exercise for r in results if r.status in (Status.INCORRECT, Status.NOT_ATTEMPTED)]
-        failed = [r.exercise for r in results if r.status is Status.CHECK_FAILED]
-        closing = ["Open: " + (", ".join(open_items) if open_items else "none. Well done.")]
-        if failed:
-            closing.append(f"Check failed, a fault in the workbook and not your answer (please report it): "
-                           f"{', '.join(failed)}.")
-        text = "\n".join(lines + closing)
-        rows = "".join(
-            f'<tr><td style="color:{_COLOUR[r.status]}">{_SYMBOL[r.status]}</td><td>{r.exercise}</td>'
-            f"<td>{html.escape(r.title)}</td><td>{r.status.value}</td></tr>"
-            for r in results
-        )
-        _show(text, f"<b>{html.escape(lines[0])}</b><table>{rows}</table>"
-                    + "".join(f"<p>{html.escape(line)}</p>" for line in closing))
+    def score_summary(self) -> ScoreSummary:
+        """Grade every exercise now: done / open / not attempted, and any check that failed. It shows as the cell's
+        output, and is data too (``.correct``, ``.open``, ``.to_dict()``)."""
+        return ScoreSummary(self.notebook, tuple(self.grade_all()),
+                            frozenset(e.name for e in self.exercises if not isinstance(e, WrittenAnswer)))
