@@ -21,7 +21,7 @@ from model_health.drift import (
     psi_band,
     psi_from_counts,
 )
-from model_health.drift import _ks_p_value  # the fast p-value, tested against scipy directly
+from model_health.drift._fast import _ks_p_value  # the fast p-value, tested against scipy directly
 from model_health.exceptions import UndefinedValueWarning
 
 

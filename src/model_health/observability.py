@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from model_health._validation import as_real_number, as_whole_number, check_columns
-from model_health.drift import MIN_SHARE, PSI_BINS, _quantiles
+from model_health.drift import MIN_SHARE, PSI_BINS
+from model_health.drift._measures import _quantiles
 
 __all__ = ["LOG_COLUMNS", "METRICS", "evaluate_slos", "fleet_dashboard", "ingest_duckdb", "reference_bins",
            "run_metric", "spark_session", "stream_ingest_spark"]
