@@ -86,6 +86,8 @@ def change_in_standard_deviations(model, candidate, feature, threshold=0.5):
 def mistakes(ns):
     test, shortlist = ns["test"], ns["baseline_shortlist"]
     accuracy_vs_labels = (shortlist == test["past_hired"]).groupby(test["group"]).mean()
+    hired = test["past_hired"] == 1
+    tpr_vs_labels = pd.Series(shortlist, index=test.index)[hired].groupby(test["group"][hired]).mean()
     shap_values = ns["shap_values"]
     proba = ns["baseline"].predict_proba(test[ns["FEATURES"]])[:, 1]
     eligible = ns["tradeoff"][ns["tradeoff"]["eo_difference"].abs() <= nb06.MAX_GAP]
@@ -95,8 +97,12 @@ def mistakes(ns):
         ("q1", dict(equal_opportunity_difference=eo_of_selection_rates), "TPR counts only"),
         ("q1", dict(baseline_accuracy=accuracy_vs_labels), "against past_hired"),
         ("q1", dict(baseline_eo_difference=-ns["baseline_eo_difference"]), "sign is reversed"),
-        ("q1", dict(baseline_eo_difference=nb06.reference_eo_difference(
+        # Judged against past_hired throughout: the TPRs show it on every seed, where their difference alone can
+        # agree with the right one to 3 digits (seed 43).
+        ("q1", dict(baseline_tpr=tpr_vs_labels, baseline_eo_difference=nb06.reference_eo_difference(
             test["past_hired"], shortlist, test["group"], nb06.MINORITY, nb06.MAJORITY)), "measured against past_hired"),
+        ("q1", dict(baseline_tpr=pd.Series(shortlist, index=test.index).groupby(test["group"]).mean()),
+         "should be"),  # the selection rate per group
         ("q1", dict(baseline_eo_difference=float(np.mean(shortlist[test["group"] == nb06.MINORITY])
                                                  - np.mean(shortlist[test["group"] == nb06.MAJORITY]))),
          "difference of selection rates"),
@@ -170,6 +176,7 @@ def correct_in_another_form(ns):
     return [
         ("q1", dict(equal_opportunity_difference=eo_as_float32,
                     baseline_accuracy={k: significant(v) for k, v in reversed(list(ns["baseline_accuracy"].items()))},
+                    baseline_tpr={k: significant(v) for k, v in reversed(list(ns["baseline_tpr"].items()))},
                     baseline_eo_difference=significant(ns["baseline_eo_difference"]))),
         ("q2", dict(reweighing_weights=lambda g, y: list(nb06.reference_reweighing_weights(g, y)),
                     train_weights=pd.Series(ns["train_weights"]).astype("float32"))),
