@@ -3,7 +3,6 @@ exercise shares are in test_exercises.py)."""
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pandas as pd
@@ -423,7 +422,8 @@ def test_q5_watch_half_is_exercised(solved_nb05):
 
 
 def test_refits_are_cached_by_data(solved_nb05, monkeypatch):
-    """Issue 8: q7 and q8 refit a model per check (17-19 s on a busy machine); a repeat uses the cache."""
+    """Issue 8: q7 and q8 refit a model per check (17-19 s on a busy machine); a repeat uses the cache (no refit: how
+    long a check takes is measured by benchmarks/check_times.py, not asserted here)."""
     for exercise in (nb05.q7, nb05.q8):
         exercise.grade(solved_nb05)
 
@@ -432,10 +432,8 @@ def test_refits_are_cached_by_data(solved_nb05, monkeypatch):
 
     monkeypatch.setattr(nb05, "credit_model", no_refit)
     for exercise in (nb05.q7, nb05.q8):
-        started = time.perf_counter()
         result = exercise.grade(solved_nb05)
         assert result.status is Status.CORRECT, result.message
-        assert time.perf_counter() - started < 3
 
 
 # --- Issue 22: the scenario tells the wrong methods apart on every vetted seed -------------------------------
