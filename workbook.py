@@ -2,7 +2,7 @@
 """Set up, open, check and test the Model Health Workbook. Needs only Python 3.11+ and pip.
 
     python workbook.py lab      # create .venv if missing, install pinned packages, open JupyterLab
-    python workbook.py grade    # run every notebook headless and print each one's score
+    python workbook.py selfcheck  # run every notebook headless and print each one's score
     python workbook.py grade SUBMISSIONS… --out gradebook.csv   # grade a class's notebooks (see README)
     python workbook.py variant --learner ID …   # a learner's own copy of the notebooks, on their own data
     python workbook.py test     # unit tests, learner notebooks as delivered, nbval over solutions (twice)
@@ -203,7 +203,8 @@ def test_commands(python: Path, quick: bool, rest: list[str]) -> list[list[objec
     return [[*with_nbval, *rest], [*again, *rest]]
 
 
-COMMANDS = ("lab", "setup", "grade", "variant", "test", "build", "bench", "quiz", "wheelhouse", "progress", "help")
+COMMANDS = ("lab", "setup", "selfcheck", "grade", "variant", "test", "build", "bench", "quiz", "wheelhouse", "progress",
+            "help")
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -233,9 +234,13 @@ def main(argv: list[str]) -> None:
     if command == "wheelhouse":
         wheelhouse(scale=options.scale)
         return
+    if command == "grade" and not rest:
+        sys.exit("grade grades a class's notebooks: python3 workbook.py grade SUBMISSIONS… --out gradebook.csv "
+                 "(files, folders or zip files). The workbook's own self-check, every notebook run headless with "
+                 "its score, is: python3 workbook.py selfcheck")
     python = setup(options.here, scale=options.scale or command == "test", use_uv=not options.pip,
                    offline=options.offline)
-    if command in ("test", "grade", "bench"):
+    if command in ("test", "selfcheck", "grade", "bench"):
         # These run the solutions, checking every exercise: keep that out of the learner's own progress file.
         os.environ["MODEL_HEALTH_PROGRESS"] = str(temporary_folder("model-health-progress-"))
     if command == "test":
@@ -247,12 +252,12 @@ def main(argv: list[str]) -> None:
         as_root = ["--allow-root"] if hasattr(os, "geteuid") and os.geteuid() == 0 else []
         run(python, "-m", "jupyterlab", "--notebook-dir", ROOT, *as_root,
             "notebooks", *rest)
-    elif command == "grade" and rest:
+    elif command == "grade":
         # In the caller's folder, which its paths (submissions, --out) are relative to; -P keeps that folder off
         # the import path (a submitted nbformat.py must not be imported).
         run(python, "-P", "-m", "model_health.batch_grading", *rest, cwd=Path.cwd())
-    elif command == "grade":
-        run(python, "-m", "model_health.runner", "grade")
+    elif command == "selfcheck":
+        run(python, "-m", "model_health.runner", "selfcheck")
     elif command == "build":
         run(python, "-m", "model_health.authoring", *rest)
     elif command == "quiz":

@@ -133,6 +133,7 @@ def test_install_falls_back_to_pip(monkeypatch):
     (["test", "-k", "drift", "--quick", "-x"], "test", {"quick"}, ["-k", "drift", "-x"]),
     (["setup", "--offline", "--pip"], "setup", {"offline", "pip"}, []),
     (["grade", "-h"], "grade", set(), ["-h"]),  # the grader's own help
+    (["selfcheck", "--here"], "selfcheck", {"here"}, []),
     (["--help"], "help", set(), []),
 ])
 def test_the_command_line_takes_the_workbook_s_flags_anywhere_and_passes_the_rest_on(argv, command, flags, rest,
@@ -141,6 +142,15 @@ def test_the_command_line_takes_the_workbook_s_flags_anywhere_and_passes_the_res
     assert options.command == command and passed == rest
     assert {flag for flag in ("here", "scale", "pip", "offline", "quick") if getattr(options, flag)} == flags
     assert ("usage: python3 workbook.py" in capsys.readouterr().out) == (command == "help")
+
+
+def test_grade_without_submissions_points_to_the_self_check_before_setting_anything_up(monkeypatch):
+    """`grade` means one thing, grading a class; with nothing to grade it names `selfcheck` (it used to run it)."""
+    workbook = load_workbook()
+    monkeypatch.setattr(workbook, "setup", lambda *args, **kwargs: pytest.fail("set up before refusing"))
+    with pytest.raises(SystemExit) as exit_:
+        workbook.main(["grade"])
+    assert "python3 workbook.py selfcheck" in str(exit_.value.code)
 
 
 def test_an_unknown_command_is_refused_with_the_known_ones(capsys):

@@ -11,7 +11,8 @@ import nbformat
 import pytest
 
 from model_health.authoring import build_all
-from model_health.results import RESULT_MEDIA_TYPE, Status, summary_in_outputs
+from model_health import runner
+from model_health.results import RESULT_MEDIA_TYPE, Result, ScoreSummary, Status, summary_in_outputs
 from model_health.runner import execute_notebook
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,6 +75,25 @@ def test_learner_notebook_runs_as_delivered(notebook, tmp_path, monkeypatch):
     assert checked == dict.fromkeys(names, Status.NOT_ATTEMPTED.value), "each check cell reports not attempted"
     summary = summary_in_outputs(executed.cells)
     assert summary is not None and summary.open == tuple(names) and summary.correct == 0
+
+
+def test_the_self_check_reads_each_score_from_the_summary_it_carries(monkeypatch, capsys):
+    """`selfcheck` reads the score summary's JSON from a notebook's outputs; printed text that looks like one is not
+    read (there was a regex over the printed "Score:" line)."""
+    summary = ScoreSummary("demo", (Result("q1", "One", Status.CORRECT, "Yes."),
+                                    Result("q2", "Two", Status.NOT_ATTEMPTED, "Fill it in.")), frozenset({"q1", "q2"}))
+    executed = {
+        "solutions/carried.ipynb": [nbformat.v4.new_output("execute_result", data=summary._repr_mimebundle_(),
+                                                           execution_count=1)],
+        "solutions/printed.ipynb": [nbformat.v4.new_output("stream", name="stdout", text=str(summary))],
+    }
+    monkeypatch.setattr(runner, "notebooks", lambda: [REPO / name for name in executed])
+    monkeypatch.setattr(runner, "execute_notebook", lambda path: nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(outputs=executed[path.relative_to(REPO).as_posix()])]))
+    runner.selfcheck()
+    assert capsys.readouterr().out.splitlines() == [
+        "solutions/carried.ipynb: 1/2 auto-graded exercises correct; open: q2",
+        "solutions/printed.ipynb: no score summary found"]
 
 
 def test_workshop_kit_states_each_notebooks_own_time_estimate():

@@ -1,6 +1,6 @@
-"""Run notebooks headless: grade them, or benchmark them.
+"""Run notebooks headless: check them, or benchmark them.
 
-    python -m model_health.runner grade   # each notebook's score, learner and solution versions
+    python -m model_health.runner selfcheck   # each notebook's score, learner and solution versions
     python -m model_health.runner bench   # execution time per notebook, total, peak memory, import time
 """
 
@@ -33,7 +33,8 @@ def notebooks() -> list[Path]:
     return [folder / f"{name}.ipynb" for folder in (NOTEBOOKS, SOLUTIONS) for name in notebook_names()]
 
 
-def grade() -> int:
+def selfcheck() -> int:
+    """Run every learner and solution notebook and print its score (learner versions 0, solutions full marks)."""
     for path in notebooks():
         summary = summary_in_outputs(execute_notebook(path).cells)
         headline = "no score summary found" if summary is None else (
@@ -68,8 +69,8 @@ def bench() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=("grade", "bench"))
-    return {"grade": grade, "bench": bench}[parser.parse_args(argv).command]()
+    parser.add_argument("command", choices=("selfcheck", "bench"))
+    return {"selfcheck": selfcheck, "bench": bench}[parser.parse_args(argv).command]()
 
 
 if __name__ == "__main__":
