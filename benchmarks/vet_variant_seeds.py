@@ -82,7 +82,8 @@ def vetted_files(name: str) -> list[Path]:
         pending |= _imported_modules(_module_file(module).read_text(encoding="utf-8")) - seen
     solutions = REPO / "src" / "model_health" / "exercises" / "solutions"  # each notebook's own, written by the build
     shipped = [path for folder in ("data", "examples", "src/model_health") for path in (REPO / folder).rglob("*")
-               if path.is_file() and path.suffix not in (".py", ".pyc") and path.parent != solutions]
+               if path.is_file() and path.suffix not in (".py", ".pyc") and path.parent != solutions
+               and not any(part.startswith(".") for part in path.relative_to(REPO).parts)]  # editor checkpoints
     return sorted({_module_file(module) for module in seen} | {mistakes, REPO / "requirements.lock", *shipped,
                                                                solutions / f"{name}.json"})
 
