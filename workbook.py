@@ -175,6 +175,8 @@ def prepare_test_environment() -> None:
         os.environ["MODEL_HEALTH_PROGRESS"] = str(temporary_folder("model-health-progress-"))
     # The notebooks' files (stores, logs, reports) go to a temporary folder: a learner's own output/ is left alone.
     os.environ["MODEL_HEALTH_OUTPUT"] = str(temporary_folder("model-health-test-") / "output")
+    # References the grader records from the published solutions: the tests' own, not the instructor's cache.
+    os.environ.setdefault("MODEL_HEALTH_REFERENCES", str(temporary_folder("model-health-references-")))
     # One thread per process: the workers already fill the cores, and OpenMP threads that spin-wait for a core
     # another worker holds made nbval on two workers slower than on one (184 s against 91 s).
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):

@@ -50,6 +50,8 @@ os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="progress-", dir=S
 # The notebooks' files (MLflow stores, prediction logs, reports) go to a temporary output/ folder, never the
 # repository's; each run of a notebook in the tests sets its own (run_code_cells, the learner runs).
 os.environ["MODEL_HEALTH_OUTPUT"] = str(Path(tempfile.mkdtemp(prefix="run-", dir=SCRATCH)) / "output")
+# The references batch grading records (batch_grading.published_references): this run's, not the user's cache.
+os.environ.setdefault("MODEL_HEALTH_REFERENCES", tempfile.mkdtemp(prefix="references-", dir=SCRATCH))
 # A check that breaks fails the test (CheckFailed) instead of telling a learner "check failed: please report".
 os.environ["MODEL_HEALTH_STRICT_CHECKS"] = "1"
 

@@ -158,7 +158,7 @@ def test_only_learner_code_has_the_cell_limit_and_a_slow_workbook_cell_means_rer
         cell("time.sleep(600)", "given")])
     graded = batch_grading.Graded("x.ipynb", "digest")
     options = Options(cell_timeout=2, notebook_timeout=15, memory_mb=3072)
-    batch_grading._run_and_grade(notebook, "01_model_health_dashboard", work, options, graded)
+    batch_grading._run_and_grade(notebook, "01_model_health_dashboard", work, options, graded, tmp_path / "none")
     assert not any("cell 1 " in problem for problem in graded.problems), graded.problems
     assert "cell 2 ran longer than 2 s and was interrupted (an endless loop?)" in graded.problems
     assert any(problem.startswith(batch_grading.RERUN) and "cell 3" in problem for problem in graded.problems)
@@ -250,8 +250,9 @@ def test_a_kernel_that_cannot_start_leaves_no_control_group_or_sockets(monkeypat
     def fail(self, **options):
         raise OSError("no kernel today")
 
+    batch_grading.published_references(LIGHT, None, OPTIONS, tmp_path)  # recorded: the submission's kernel fails
     monkeypatch.setattr(KernelManager, "start_kernel", fail)
-    submission = batch_grading.Submission("a.ipynb", (REPO / "notebooks" / f"{NB01}.ipynb").read_bytes())
+    submission = batch_grading.Submission("a.ipynb", (REPO / "notebooks" / f"{LIGHT}.ipynb").read_bytes())
     graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
     assert "grading stopped: OSError: no kernel today" in graded.problems
     assert not left_by_a_killed_grader.exists()
@@ -634,3 +635,34 @@ def test_a_batch_s_own_published_solutions_are_its_copy_reference_without_gradin
     assert (found[NB01].learner, rows[0].learner) == (batch_grading.PUBLISHED, "ada")  # a copy is relabelled
     rows[0].variant = "7"  # graded on a learner's variant: not what the published solutions carry
     assert batch_grading._published_rows(rows, [published, learner], [NB01]) == {}
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+def test_an_answer_cell_gets_no_reference_of_its_own_exercise(tmp_path):
+    """Issue 23 §1: in the grading kernel `q2.carry_forward()` returned the reference, so an answer cell that called
+    it scored. The kernel now has the exercises' release build (no checks, no references) and each reference is
+    handed in only after its exercise's answer was read: carrying it forward, calling `reference()` or a check's
+    helper from the answer cell earns nothing, and the feedback says why. A later exercise may still carry an
+    earlier one forward, as the given cells do."""
+    notebook = solved_learner_notebook(LIGHT)
+    answers = {tuple(cell.metadata["model_health"]["exercises"]): cell for cell in notebook.cells
+               if cell.metadata.get("model_health", {}).get("role") == "answer"}
+    answers[("q2",)].source = ("minority = (test['group'] == 'under-represented').to_numpy()\n"
+                               "impact_ratio_interval, four_fifths_verdict = q2.carry_forward()")
+    answers[("q3",)].source = "gap_by_stage, stage_adding_most, _ = q3.reference(globals())"
+    answers[("q6",)].source = ("import model_health.exercises.nb08_resume_screening_audit as checks\n"
+                               "MIN_CATEGORY_SIZE = 100\n"
+                               "intersectional = checks._intersectional(globals())\n"
+                               "lowest_category = q1.carry_forward()[1]")
+    submission = batch_grading.Submission("carried.ipynb", nbformat.writes(notebook).encode())
+    graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
+    assert {q: graded.results[q][0] for q in ("q2", "q3", "q6")} == dict.fromkeys(("q2", "q3", "q6"), "not attempted")
+    handed_in_late = "NotHandedIn: while graded, q2's reference is handed in only after its answer is read"
+    assert any("q2 (cell" in problem and handed_in_late in problem for problem in graded.problems), graded.problems
+    assert any("q3 (cell" in problem and "NotHandedIn" in problem for problem in graded.problems), graded.problems
+    assert any("q6 (cell" in problem and "grader checks the answers, outside the kernel" in problem
+               for problem in graded.problems), graded.problems
+    # the cells after each carried the reference in: every other exercise is graded, and correct
+    assert all(graded.results[q][0] == "correct" for q in ("q1", "q4", "q5", "q7", "q8")), graded.results
+    assert graded.score == graded.out_of - 3

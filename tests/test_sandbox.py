@@ -57,17 +57,25 @@ def test_the_memory_limit_turns_a_huge_allocation_into_a_memory_error(tmp_path, 
 
 
 @needs_bubblewrap
-def test_hidden_folders_are_empty_inside_a_readable_one(tmp_path):
-    """The grader hides the package's solutions this way (`exec(solution_code(NB, "q3"))` scored 12/12 once)."""
-    tree = tmp_path / "package"
+def test_a_replaced_folder_shows_the_other_folder_s_files_read_only(tmp_path):
+    """The grader mounts the exercises' release build (no checks, no references, no solutions) in place of the
+    package's exercises this way: the kernel finds neither the original modules nor the solutions
+    (`exec(solution_code(NB, "q3"))` scored 12/12 once, when it could read them), and cannot write the build."""
+    tree, release = tmp_path / "package", tmp_path / "release"
     (tree / "exercises" / "solutions").mkdir(parents=True)
     (tree / "exercises" / "solutions" / "01.json").write_text('{"q3": "answer"}')
     (tree / "exercises" / "nb01.py").write_text("checks")
-    code = (f"import pathlib\nroot = pathlib.Path({str(tree)!r})\n"
-            "print((root / 'exercises' / 'nb01.py').read_text(), list((root / 'exercises' / 'solutions').iterdir()))")
-    completed = sandboxed(tmp_path, code, "--read", str(tree), "--hide", str(tree / "exercises" / "solutions"))
+    release.mkdir()
+    (release / "nb01.py").write_text("released")
+    exercises = tree / "exercises"
+    code = (f"import pathlib\nfolder = pathlib.Path({str(exercises)!r})\n"
+            "print((folder / 'nb01.py').read_text(), sorted(path.name for path in folder.iterdir()))\n"
+            "try:\n    (folder / 'nb01.py').write_text('changed')\nexcept OSError as error:\n"
+            "    print(type(error).__name__)")
+    completed = sandboxed(tmp_path, code, "--read", str(tree), f"--replace={exercises}={release}")
     assert completed.returncode == 0, completed.stderr
-    assert completed.stdout.split() == ["checks", "[]"]
+    assert completed.stdout.split() == ["released", "['nb01.py']", "OSError"]
+    assert (release / "nb01.py").read_text() == "released"
 
 
 @needs_bubblewrap

@@ -12,8 +12,10 @@ notebook over ``--max-notebook-mb`` is not read: their rows say so. For each sub
    without ids (another version of the workbook) is matched by the variables each exercise asks for.
 2. **Run** the spliced notebook in a fresh kernel, in a bubblewrap sandbox (:mod:`model_health.sandbox`): no
    network, no other process in sight, a clean environment, nothing writable but its working copy, nothing
-   readable but the system, the Python installation, the workbook's package (its solutions hidden) and data;
-   memory and processes limited for the sandbox as a whole, and time per cell and per notebook.
+   readable but the system, the Python installation, the workbook's package and data; of the exercises, only
+   their release build (:mod:`model_health.release`: no solutions, checks or references), each exercise's
+   reference handed in once its answer was read; memory and processes limited for the sandbox as a whole, and
+   time per cell and per notebook.
 3. **Grade** in this process, which never runs learner code: the kernel's variables come back as
    data (:mod:`model_health.grading._transfer`), functions as calls into the kernel, and each
    exercise is judged by the exercise module this process imported. Outputs the learner saved,
@@ -518,24 +520,35 @@ def _remote_error(name: str, message: str) -> Exception:
     return type(name, (Exception,), {})(message)
 
 
-def _kernel_spec(folder: Path, work: Path, options: Options, group=None, sockets: Path | None = None) -> str:
+def _kernel_spec(folder: Path, work: Path, options: Options, group=None, sockets: Path | None = None,
+                 graded: bool = True) -> str:
     """The kernel spec of a submission's kernel: in the sandbox (:mod:`model_health.sandbox`), which sees the
-    workbook's package with its solutions hidden, its data, ``work`` and the folder of its ``sockets``; in
-    ``group``'s limits where there is one."""
-    from model_health.grading._core import GRADING_KERNEL, SOLUTIONS_DIR
+    workbook's package with the release build of its exercises (:mod:`model_health.release`, written to
+    ``folder``/release), the references handed in (``folder``/handed-in), its data, ``work`` and the folder of its
+    ``sockets``; in ``group``'s limits where there is one. Not ``graded``: the kernel of a run of the published
+    solutions, which records their references, with the memory limit only."""
+    from model_health.grading._core import GRADING_KERNEL
+    from model_health.release import EXERCISES, HANDED_IN, write_release
 
     spec = folder / "kernels" / "model-health-sandbox"
     spec.mkdir(parents=True, exist_ok=True)
     environment = {"HOME": str(work), "TMPDIR": str(work / "tmp"), "MPLCONFIGDIR": str(work / ".matplotlib"),
                    "IPYTHONDIR": str(work / ".ipython"), "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
                    "MODEL_HEALTH_PROGRESS": str(work / ".progress"), "MODEL_HEALTH_OUTPUT": str(work / "output"),
-                   "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", GRADING_KERNEL: "1"}
+                   "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
     for name in ("tmp", ".matplotlib", ".ipython", ".runtime", ".progress"):
         (work / name).mkdir(exist_ok=True)
-    argv = [sys.executable, "-m", "model_health.sandbox", "--isolation", "none" if options.unsandboxed else "bubblewrap",
+    isolation = []
+    if graded:
+        environment |= {GRADING_KERNEL: "1", HANDED_IN: str(folder / "handed-in")}
+        (folder / "handed-in").mkdir(exist_ok=True)
+        isolation = ["--read", str(folder / "handed-in"),
+                     f"--replace={EXERCISES}={write_release(folder / 'release')}"]
+    argv = [sys.executable, "-m", "model_health.sandbox",
+            "--isolation", "none" if options.unsandboxed or not graded else "bubblewrap",
             "--write", str(work),
             *([f"--write={sockets}"] if sockets else []),
-            "--read", str(DATA), "--hide", str(SOLUTIONS_DIR), "--chdir", str(work / "notebooks"),
+            "--read", str(DATA), *isolation, "--chdir", str(work / "notebooks"),
             "--memory-mb", str(options.memory_mb),
             *[f"--setenv={name}={value}" for name, value in environment.items()],
             *[f"--join={file}" for file in (group.join_files if group else [])],
@@ -560,12 +573,13 @@ def _slot(cell) -> tuple:
 
 
 def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, options: Options, graded: Graded,
-                   stop_before: int | None = None) -> tuple[int, KernelDied] | None:
+                   references: Path, stop_before: int | None = None) -> tuple[int, KernelDied] | None:
     """Run the cells (all, or those before ``stop_before``) and grade; the index of a cell the kernel died in, and
     how it died.
 
-    Right after an exercise's answer cells run, the variables it reads are captured: later cells
-    may replace a wrong answer with the reference (``carry_forward``), and the grade is the learner's.
+    Right after an exercise's answer cells run, the variables it reads are captured, and only then is its reference
+    (from ``references``, :func:`published_references`) handed in: later cells may replace a wrong answer with it
+    (``carry_forward``), and the grade is the learner's.
     """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import KernelManager
@@ -589,6 +603,8 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
         for stale in stale_folders(Path("/tmp"), SOCKETS_PREFIX):  # a killed grading process's
             shutil.rmtree(stale, ignore_errors=True)
         sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-", dir="/tmp"))
+    handed_in = work.parent / "handed-in"
+    shutil.rmtree(handed_in, ignore_errors=True)  # a rerun after a crash hands each reference in again
     manager = session = None
     try:  # from here on, whatever fails, the kernel, its group and its sockets are gone at the end
         specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options, group, sockets)])
@@ -640,6 +656,8 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                         else:
                             graded.problems.append(f"the answer of {q} could not be read ({reply.get('ename')}: "
                                                    f"{str(reply.get('evalue'))[:120]})")
+                        if (references / f"{q}.pickle").is_file():
+                            shutil.copyfile(references / f"{q}.pickle", handed_in / f"{q}.pickle")
             session.run(f"__mh_snapshot({str(session.folder / 'variables')!r}, globals())", 300)
         except KernelDied as died:
             if group is not None and group.reached_memory_limit():
@@ -680,6 +698,80 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
         if sockets is not None:
             shutil.rmtree(sockets, ignore_errors=True)
     return None
+
+
+def _working_copy(prefix: str, scratch: Path) -> Path:
+    """A new folder in ``scratch`` for a notebook to run in (``copy/notebooks``), with the workbook's ``examples``
+    beside it, as in the repository (notebook 10 prints ``../examples/ci/deploy-with-gate.yml``)."""
+    work = Path(tempfile.mkdtemp(prefix=prefix, dir=scratch)) / "copy"
+    (work / "notebooks").mkdir(parents=True)
+    shutil.copytree(NOTEBOOKS.parent / "examples", work / "examples")
+    return work
+
+
+def _references_cache() -> Path:
+    """Where recorded references are kept: ``$MODEL_HEALTH_REFERENCES``, else the user's cache folder (which no
+    sandboxed kernel can see)."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "model-health" / "references"
+    return Path(os.environ.get("MODEL_HEALTH_REFERENCES") or cache)
+
+
+def published_references(name: str, seed: int | None, options: Options, scratch: Path) -> Path:
+    """The folder of the references (``q3.pickle``, …) the published solutions of ``name`` hand on when they run on
+    ``seed`` (None: the published seed), which graded kernels are handed in (:mod:`model_health.release`).
+
+    A run of the solutions records them, in a kernel of their own outside the sandbox (the workbook's code, not a
+    learner's); it is kept, and run again only when the package, the solutions, the seed or the data change."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    from model_health.authoring import solved_learner_notebook
+    from model_health.variants import with_seed
+
+    solved = solved_learner_notebook(name)
+    if seed is not None:
+        solved = with_seed(solved, seed)
+    key = hashlib.sha256(package_digest().encode() + nbformat.writes(solved).encode())
+    for path in sorted(DATA.rglob("*")):
+        if path.is_file():
+            key.update(str(path.relative_to(DATA)).encode() + path.read_bytes())
+    run = f"{name}-{'published' if seed is None else seed}"
+    kept = _references_cache() / f"{run}-{key.hexdigest()[:24]}"
+    if kept.is_dir():
+        return kept
+    work = _working_copy("references-", scratch)
+    recorded = work.parent / "recorded"
+    recorded.mkdir()
+    manager = session = None
+    try:
+        specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options, graded=False)])
+        manager = KernelManager(kernel_name="model-health-sandbox", kernel_spec_manager=specs,
+                                connection_file=str(work / ".runtime" / "connection.json"))
+        manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        session = KernelSession(manager, work, options.call_timeout)
+        code = [f"from model_health.release import record_carried\nrecord_carried({str(recorded)!r})",
+                *(cell.source for cell in solved.cells if cell.cell_type == "code")]
+        for index, source in enumerate(code):
+            reply = session.run(source, options.notebook_timeout)
+            if reply.get("status") == "error":
+                raise RuntimeError(f"the published solutions of {name} failed in cell {index} while recording their "
+                                   f"references ({reply.get('ename')}: {str(reply.get('evalue'))[:200]})")
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            recorded.rename(kept)
+        except OSError:  # another grading process recorded them at the same time
+            if not kept.is_dir():
+                raise
+        for stale in kept.parent.glob(f"{run}-*"):  # recorded from an older package, solutions or data
+            if stale != kept:
+                shutil.rmtree(stale, ignore_errors=True)
+    finally:
+        if session is not None:
+            session.close()
+        if manager is not None and manager.has_kernel:
+            manager.shutdown_kernel(now=True)
+        shutil.rmtree(work.parent, ignore_errors=True)
+    return kept
 
 
 def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], graded: Graded, budget=None) -> None:
@@ -807,10 +899,10 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
     exercises = _exercise_set(name)
     spliced, notes = splice(pristine, submitted, exercises)
     graded.problems.extend(notes)
-    work = Path(tempfile.mkdtemp(prefix="submission-", dir=scratch)) / "copy"
-    (work / "notebooks").mkdir(parents=True)
+    work = _working_copy("submission-", scratch)
     try:
-        stopped = _run_and_grade(spliced, name, work, options, graded)
+        references = published_references(name, int(graded.variant) if graded.variant else None, options, scratch)
+        stopped = _run_and_grade(spliced, name, work, options, graded, references)
         if stopped is not None:
             died_at, died = stopped
             what = {KernelIgnoredInterrupt: f"cell {died_at + 1} ran past its time limit and ignored the interrupt, so "
@@ -820,7 +912,7 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
                     }.get(type(died), f"the kernel died in cell {died_at + 1} (out of memory, or a crash)")
             graded.problems.append(f"{what}; the answers before it were graded, the rest were not")
             if died_at > 0:
-                _run_and_grade(spliced, name, work, options, graded, stop_before=died_at)
+                _run_and_grade(spliced, name, work, options, graded, references, stop_before=died_at)
     except Exception as error:
         graded.problems.append(f"grading stopped: {type(error).__name__}: {str(error)[:200]}")
     finally:

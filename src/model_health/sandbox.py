@@ -1,7 +1,7 @@
 """Start a program in a bubblewrap sandbox: how batch grading runs a submission's kernel, without Docker or root.
 
-    python -m model_health.sandbox --read DIR… --write DIR… --hide DIR… --setenv NAME=VALUE… --chdir DIR
-                                   --memory-mb N --join FILE… -- ARGS…
+    python -m model_health.sandbox --read DIR… --write DIR… --replace DIR=BY… --setenv NAME=VALUE…
+                                   --chdir DIR --memory-mb N --join FILE… -- ARGS…
 
 runs ``python ARGS…`` (e.g. ``-m ipykernel_launcher -f conn.json``) inside bubblewrap (``bwrap``, the Debian and
 Ubuntu package ``bubblewrap``; the sandbox Flatpak uses), which gives it:
@@ -11,7 +11,9 @@ Ubuntu package ``bubblewrap``; the sandbox Flatpak uses), which gives it:
   (nothing it starts, even in a new session, outlives it);
 - a clean environment: only the variables ``--setenv`` names, and the thread counts set for the grader;
 - a read-only view of the system's programs and libraries, this Python and its packages, and the ``--read``
-  folders; ``--hide`` folders inside them are empty; it writes only to the ``--write`` folders and a private /tmp;
+  folders, where a ``--replace`` folder shows another folder's files (the grader's release build of the
+  exercises in place of the package's own, so the solutions and checks are not there); it writes only to the
+  ``--write`` folders and a private /tmp;
 - no capabilities, and a new terminal session (it cannot type into the grader's terminal).
 
 ``--memory-mb`` limits each process's address space (an allocation past it is a MemoryError the program sees);
@@ -86,7 +88,7 @@ def _mount(option: str, path: str) -> list[str]:
     return [option, path, path]
 
 
-def bubblewrap_command(command: list[str], *, read=(), write=(), hide=(), environment=None,
+def bubblewrap_command(command: list[str], *, read=(), write=(), replace=None, environment=None,
                        chdir: str | None = None) -> list[str]:
     """The bwrap command that runs ``command`` as the module docstring says."""
     argv = [shutil.which("bwrap") or "bwrap", "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop",
@@ -101,9 +103,8 @@ def bubblewrap_command(command: list[str], *, read=(), write=(), hide=(), enviro
             argv += ["--ro-bind", path, path]
     for path in write:  # after /tmp's own: a folder under /tmp is the host's, bound over the private one
         argv += ["--bind", os.path.realpath(path), os.path.realpath(path)]
-    for path in hide:
-        if os.path.isdir(path):
-            argv += ["--tmpfs", os.path.realpath(path), "--remount-ro", os.path.realpath(path)]
+    for path, by in (replace or {}).items():
+        argv += ["--ro-bind", os.path.realpath(by), os.path.realpath(path)]
     variables = {name: os.environ[name] for name in PASSED_ON if name in os.environ}
     variables |= {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin", **(environment or {})}
     for name, value in sorted(variables.items()):
@@ -241,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m model_health.sandbox", description=__doc__.split("\n")[0])
     parser.add_argument("--read", action="append", default=[], help="a folder the program may read (repeatable)")
     parser.add_argument("--write", action="append", default=[], help="a folder it may read and write (repeatable)")
-    parser.add_argument("--hide", action="append", default=[], help="a folder it sees empty, even inside a --read "
-                        "folder (repeatable)")
+    parser.add_argument("--replace", action="append", default=[], metavar="DIR=BY",
+                        help="a folder it sees with the files of the folder BY instead, read-only (repeatable)")
     parser.add_argument("--setenv", action="append", default=[], metavar="NAME=VALUE",
                         help="a variable of its environment (repeatable); no other is passed on")
     parser.add_argument("--chdir", help="the folder it starts in")
@@ -265,7 +266,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.chdir:
             os.chdir(args.chdir)
         os.execv(command[0], command)
-    argv = bubblewrap_command(command, read=args.read, write=args.write, hide=args.hide, environment=environment,
+    argv = bubblewrap_command(command, read=args.read, write=args.write,
+                              replace=dict(pair.split("=", 1) for pair in args.replace), environment=environment,
                               chdir=args.chdir)
     os.execv(argv[0], argv)
     return 0  # pragma: no cover - execv does not return

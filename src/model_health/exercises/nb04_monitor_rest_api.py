@@ -427,7 +427,8 @@ class SeasonalAlerts(Exercise):
         weekly = _weekly(ns)
         base = Threshold().reference(ns)[2]
         dip = reference_billing_dip(weekly, ns["BILLING_WEEKS"])
-        threshold = lambda week: base - dip if week in ns["BILLING_WEEKS"] else base  # noqa: E731
+        billing = ns["BILLING_WEEKS"]  # the weeks, not the notebook: graded kernels are handed this function
+        threshold = lambda week: base - dip if week in billing else base  # noqa: E731
         return threshold, _alerts(weekly, lambda week: base), _alerts(weekly, threshold)
 
 
