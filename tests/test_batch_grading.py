@@ -666,3 +666,21 @@ def test_an_answer_cell_gets_no_reference_of_its_own_exercise(tmp_path):
     # the cells after each carried the reference in: every other exercise is graded, and correct
     assert all(graded.results[q][0] == "correct" for q in ("q1", "q4", "q5", "q7", "q8")), graded.results
     assert graded.score == graded.out_of - 3
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+def test_checks_judge_by_the_workbook_s_given_data_not_the_submission_s(tmp_path):
+    """Issue 23 §2 ("context poisoning"): checks rebuilt their expected values from the notebook's final variables,
+    so a wrong impact ratio of 1.0 passed once a last cell set every callback to 1. The given variables the checks
+    read now come from the run of the published solutions: q1 is wrong, and the other answers, computed on the
+    real data before the change, stay right."""
+    notebook = solved_learner_notebook(LIGHT)
+    answer = next(cell for cell in notebook.cells if cell.metadata.get("model_health", {}).get("role") == "answer"
+                  and cell.metadata["model_health"]["exercises"] == ["q1"])
+    answer.source += "\ncallback_impact_ratio = 1.0"
+    notebook.cells.append(nbformat.v4.new_code_cell("callback = np.ones(len(test), dtype=int)"))
+    submission = batch_grading.Submission("poisoned.ipynb", nbformat.writes(notebook).encode())
+    graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
+    assert graded.results["q1"][0] == "incorrect", graded.results["q1"]
+    assert graded.score == graded.out_of - 1, graded.results

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import fcntl
 import hashlib
 import html
 import importlib
@@ -70,6 +71,7 @@ SUMMARY_COLUMNS = ["submission", "learner", "notebook", "variant", "state", "sco
                    "sandbox", "digest"]
 NOT_GRADED = Status.NOT_GRADED.value  # an exercise's status in the gradebook, as in the notebook (grading.Status)
 RERUN = "not graded, rerun"  # the machine, not the submission, stopped grading: no score, and a rerun retries it
+GIVEN = "given"  # the folder of a recording's given variables
 PUBLISHED = "the published solutions"  # the learner named when answers match the workbook's own solutions
 SOCKETS_PREFIX = "mh-"  # a kernel's socket folder in /tmp: mh-<the grading process's pid>-<random>, a short path
 MAX_NOTEBOOK_MB = 50  # a notebook (a file, or a zip file's member) larger than this is refused, never read whole
@@ -679,7 +681,7 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                     except TransferRefused as error:
                         graded.results[q] = (NOT_GRADED, f"its answer could not be read: {error}")
                 namespace, _ = session.transfer.load_snapshot(session.folder / "variables", session)
-                _grade_exercises(name, namespace, answers, graded, budget)
+                _grade_exercises(name, namespace, answers, graded, budget, given=_given_values(references))
         except GradingBudgetSpent as spent:
             left = [q for q in captured if q not in graded.results]
             for q in left:
@@ -709,6 +711,24 @@ def _working_copy(prefix: str, scratch: Path) -> Path:
     return work
 
 
+def _given_names(notebook: nbformat.NotebookNode) -> list[str]:
+    """The variables whose last value in ``notebook`` a given cell sets (the data, and answers carried forward): what
+    a check reads of them is the workbook's, not the learner's."""
+    last_role = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            for name in _assigned_names(cell.source):
+                last_role[name] = cell.metadata.get("model_health", {}).get("role")
+    return sorted(name for name, role in last_role.items() if role == "given")
+
+
+def _given_values(references: Path) -> dict:
+    """The given variables a run of the published solutions recorded (:func:`published_references`)."""
+    import pickle
+
+    return {path.stem: pickle.loads(path.read_bytes()) for path in sorted((references / GIVEN).glob("*.pickle"))}
+
+
 def _references_cache() -> Path:
     """Where recorded references are kept: ``$MODEL_HEALTH_REFERENCES``, else the user's cache folder (which no
     sandboxed kernel can see)."""
@@ -718,13 +738,11 @@ def _references_cache() -> Path:
 
 def published_references(name: str, seed: int | None, options: Options, scratch: Path) -> Path:
     """The folder of the references (``q3.pickle``, …) the published solutions of ``name`` hand on when they run on
-    ``seed`` (None: the published seed), which graded kernels are handed in (:mod:`model_health.release`).
+    ``seed`` (None: the published seed), which graded kernels are handed in (:mod:`model_health.release`), and of
+    their given variables at the end (``given/``), which the checks judge by.
 
     A run of the solutions records them, in a kernel of their own outside the sandbox (the workbook's code, not a
     learner's); it is kept, and run again only when the package, the solutions, the seed or the data change."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
-
     from model_health.authoring import solved_learner_notebook
     from model_health.variants import with_seed
 
@@ -739,8 +757,26 @@ def published_references(name: str, seed: int | None, options: Options, scratch:
     kept = _references_cache() / f"{run}-{key.hexdigest()[:24]}"
     if kept.is_dir():
         return kept
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    with open(kept.parent / f"{run}.lock", "a") as lock:  # one grading process records, the others wait for it
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not kept.is_dir():
+            _record_references(solved, name, kept, options, scratch)
+            for stale in kept.parent.glob(f"{run}-*"):  # recorded from an older package, solutions or data
+                if stale != kept:
+                    shutil.rmtree(stale, ignore_errors=True)
+    return kept
+
+
+def _record_references(solved: nbformat.NotebookNode, name: str, kept: Path, options: Options, scratch: Path) -> None:
+    """Run the published solutions ``solved`` of ``name``, and keep what they record in ``kept``: made whole, since
+    other grading processes use it as soon as it is there."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
     work = _working_copy("references-", scratch)
-    recorded = work.parent / "recorded"
+    recorded = kept.with_name(f".{kept.name}.{os.getpid()}")  # beside it: renamed into place in one step
+    shutil.rmtree(recorded, ignore_errors=True)
     recorded.mkdir()
     manager = session = None
     try:
@@ -750,33 +786,29 @@ def published_references(name: str, seed: int | None, options: Options, scratch:
         manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         session = KernelSession(manager, work, options.call_timeout)
         code = [f"from model_health.release import record_carried\nrecord_carried({str(recorded)!r})",
-                *(cell.source for cell in solved.cells if cell.cell_type == "code")]
+                *(cell.source for cell in solved.cells if cell.cell_type == "code"),
+                f"from model_health.release import record_given\nrecord_given(globals(), {_given_names(solved)!r}, "
+                f"{str(recorded / GIVEN)!r}, {str(work.parent)!r})"]
         for index, source in enumerate(code):
             reply = session.run(source, options.notebook_timeout)
             if reply.get("status") == "error":
                 raise RuntimeError(f"the published solutions of {name} failed in cell {index} while recording their "
                                    f"references ({reply.get('ename')}: {str(reply.get('evalue'))[:200]})")
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            recorded.rename(kept)
-        except OSError:  # another grading process recorded them at the same time
-            if not kept.is_dir():
-                raise
-        for stale in kept.parent.glob(f"{run}-*"):  # recorded from an older package, solutions or data
-            if stale != kept:
-                shutil.rmtree(stale, ignore_errors=True)
+        recorded.rename(kept)
     finally:
         if session is not None:
             session.close()
         if manager is not None and manager.has_kernel:
             manager.shutdown_kernel(now=True)
         shutil.rmtree(work.parent, ignore_errors=True)
-    return kept
+        shutil.rmtree(recorded, ignore_errors=True)  # a recording that failed
 
 
-def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], graded: Graded, budget=None) -> None:
-    """Judge every exercise whose answer cells ran, on its captured answer and the notebook's variables
-    (:class:`~model_health.grading._transfer.GradingBudgetSpent` once ``budget`` is spent)."""
+def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], graded: Graded, budget=None,
+                     given=None) -> None:
+    """Judge every exercise whose answer cells ran, on its captured answer and the notebook's variables, where the
+    ``given`` ones (recorded from the published solutions) stand for the submission's, whatever its cells did to
+    them (:class:`~model_health.grading._transfer.GradingBudgetSpent` once ``budget`` is spent)."""
     from model_health.grading import ____
     from model_health.grading._transfer import Opaque
 
@@ -787,7 +819,8 @@ def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], grade
             budget.check()
         # The answer is what its cells left; a name they did not set is unanswered, even if a later cell
         # filled it with the reference.
-        own = {**namespace, **{read: answers[exercise.name].get(read, ____) for read in exercise.reads}}
+        own = {**namespace, **(given or {}),
+               **{read: answers[exercise.name].get(read, ____) for read in exercise.reads}}
         opaque = [own[read] for read in exercise.reads if isinstance(own.get(read), Opaque)]
         if opaque:
             graded.results[exercise.name] = (NOT_GRADED, opaque[0].reason)

@@ -8,7 +8,9 @@ right one. Where a given cell needs an exercise's reference (``q3.carry_forward(
 :func:`handed_in` from a folder it can only read, into which the grader copies it after it has read that
 exercise's answer. The references come from a run of the published solutions on the same seed, which recorded
 what each ``carry_forward()`` handed on (:func:`record_carried`). So an answer cell that calls ``carry_forward()``,
-``reference()`` or a check's own helpers for its own exercise gets nothing to copy.
+``reference()`` or a check's own helpers for its own exercise gets nothing to copy. The same run records the given
+variables (:func:`record_given`), from which the grader's checks compute their expected values: a submission that
+changes ``y_test`` at its end changes nothing they judge by.
 """
 
 from __future__ import annotations
@@ -62,6 +64,25 @@ def record_carried(folder: str) -> None:
         return value
 
     Exercise.carry_forward = recorded
+
+
+def record_given(namespace: dict, names: list[str], folder: str, workspace: str) -> None:
+    """At the end of a run of the published solutions: save the given variables ``names`` (those whose last value a
+    given cell set) into ``folder`` (``y_test.pickle``), which the grader's checks read instead of a submission's.
+    Skipped, so that the submission's own is used: a value that cannot be pickled (a connection, a server) and a
+    path into this run's ``workspace`` (gone once it ends; the submission's points into its own)."""
+    import cloudpickle
+
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for name in names:
+        value = namespace.get(name)
+        if name not in namespace or isinstance(value, (str, os.PathLike)) and workspace in str(value):
+            continue
+        try:
+            data = cloudpickle.dumps(value)
+        except Exception:  # noqa: BLE001 - anything that cannot be pickled stays the submission's
+            continue
+        (Path(folder) / f"{name}.pickle").write_bytes(data)
 
 
 def _stub(node: ast.FunctionDef | ast.AsyncFunctionDef, body: list[ast.stmt]) -> None:
