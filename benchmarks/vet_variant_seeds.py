@@ -44,18 +44,26 @@ def _module_file(module: str) -> Path | None:
     return next((path for path in (base.with_suffix(".py"), base / "__init__.py") if path.is_file()), None)
 
 
-@functools.cache
-def _imported_modules(source: str) -> frozenset[str]:
-    """The model_health modules ``source`` imports, anywhere in it (a function's deferred import too), with the
-    packages they sit in (importing a module runs each package's __init__ first)."""
+def imported_names(source: str) -> set[str]:
+    """The modules ``source`` imports anywhere in it (a function's deferred import too), and each name a `from`
+    import takes from one (it may be a submodule): callers keep those that are modules. tests/test_layout.py builds
+    the package's import graph with it."""
     found = set()
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             found.add(node.module)
-            found.update(f"{node.module}.{alias.name}" for alias in node.names)  # a submodule imported by name
-    found = {module for module in found if module.split(".")[0] == "model_health" and _module_file(module)}
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+@functools.cache
+def _imported_modules(source: str) -> frozenset[str]:
+    """The model_health modules ``source`` imports (:func:`imported_names`), with the packages they sit in
+    (importing a module runs each package's __init__ first)."""
+    found = {module for module in imported_names(source)
+             if module.split(".")[0] == "model_health" and _module_file(module)}
     return frozenset(found | {".".join(module.split(".")[:depth])
                               for module in found for depth in range(1, module.count(".") + 1)})
 

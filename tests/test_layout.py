@@ -4,10 +4,12 @@ where the checkout's files are."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 from model_health import paths
+from conftest import benchmark_script
+
+imported_names = benchmark_script("vet_variant_seeds").imported_names  # the vetting digest's walk, one for both
 
 PACKAGE = Path(paths.__file__).resolve().parent
 
@@ -21,12 +23,7 @@ def import_graph() -> dict[str, set[str]]:
     modules = {module_name(path): path for path in PACKAGE.rglob("*.py")}
     graph = {}
     for name, path in modules.items():
-        imported = set()
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                imported |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
-            elif isinstance(node, ast.Import):
-                imported |= {alias.name for alias in node.names}
+        imported = imported_names(path.read_text(encoding="utf-8"))
         graph[name] = {module for module in imported if module in modules and module != name}
     return graph
 

@@ -10,7 +10,6 @@ import, its tests' mistakes, the data or the library lock makes its seeds unvett
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -18,11 +17,10 @@ import pytest
 
 from model_health.paths import notebook_names
 from model_health.variants import VARIANT_SEED_LISTS
+from conftest import benchmark_script
 
 REPO = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("vet_variant_seeds", REPO / "benchmarks" / "vet_variant_seeds.py")
-vetting = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(vetting)
+vetting = benchmark_script("vet_variant_seeds")
 
 # Every list a copy can have been made from: a copy is graded on its own list's seed.
 SEEDS_IN_USE = sorted(set().union(*VARIANT_SEED_LISTS.values()))
