@@ -236,10 +236,11 @@ def main(argv: list[str]) -> None:
     if command == "wheelhouse":
         wheelhouse(scale=options.scale)
         return
-    if command == "grade" and not rest:
-        sys.exit("grade grades a class's notebooks: python3 workbook.py grade SUBMISSIONS… --out gradebook.csv "
-                 "(files, folders or zip files). The workbook's own self-check, every notebook run headless with "
-                 "its score, is: python3 workbook.py selfcheck")
+    if command == "grade" and not rest:  # a usage error, as the grader's own are (exit status 2)
+        print("grade grades a class's notebooks: python3 workbook.py grade SUBMISSIONS… --out gradebook.csv "
+              "(files, folders or zip files). The workbook's own self-check, every notebook run headless with "
+              "its score, is: python3 workbook.py selfcheck", file=sys.stderr)
+        sys.exit(2)
     python = setup(options.here, scale=options.scale or command == "test", use_uv=not options.pip,
                    offline=options.offline)
     if command in ("test", "selfcheck", "grade", "bench"):

@@ -144,13 +144,15 @@ def test_the_command_line_takes_the_workbook_s_flags_anywhere_and_passes_the_res
     assert ("usage: python3 workbook.py" in capsys.readouterr().out) == (command == "help")
 
 
-def test_grade_without_submissions_points_to_the_self_check_before_setting_anything_up(monkeypatch):
-    """`grade` means one thing, grading a class; with nothing to grade it names `selfcheck` (it used to run it)."""
+def test_grade_without_submissions_points_to_the_self_check_before_setting_anything_up(monkeypatch, capsys):
+    """`grade` means one thing, grading a class; with nothing to grade it names `selfcheck` (it used to run it), and
+    exits as the grader does on a usage error (2)."""
     workbook = load_workbook()
     monkeypatch.setattr(workbook, "setup", lambda *args, **kwargs: pytest.fail("set up before refusing"))
     with pytest.raises(SystemExit) as exit_:
         workbook.main(["grade"])
-    assert "python3 workbook.py selfcheck" in str(exit_.value.code)
+    assert exit_.value.code == 2
+    assert "python3 workbook.py selfcheck" in capsys.readouterr().err
 
 
 def test_an_unknown_command_is_refused_with_the_known_ones(capsys):
