@@ -8,8 +8,10 @@ The suite runs checks strictly (tests/conftest.py): a check that breaks fails th
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import importlib
+import pickle
 import re
 from pathlib import Path
 
@@ -18,6 +20,7 @@ import pytest
 
 from model_health.grading import ____, STAR_PARTS, StarAnswer, Status, WrittenAnswer, split_star
 from model_health.grading._core import solution_code
+from model_health.release import by_value
 
 from conftest import significant, solved_namespace
 
@@ -349,6 +352,33 @@ def same_value(answer, reference) -> bool:
     return True if not isinstance(reference, str) else answer == reference
 
 
+@functools.cache
+def references(notebook: str) -> dict[str, object]:
+    """Each exercise's reference (those that have one), computed on the solved notebook's variables."""
+    found = {}
+    for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES:
+        try:
+            found[exercise.name] = exercise.reference(solved_namespace(notebook))
+        except NotImplementedError:
+            continue
+    return found
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_every_reference_can_be_handed_to_a_graded_kernel(notebook):
+    """Issue 23 §1: a graded kernel has no check code, and the grader hands it each reference pickled, what the
+    exercise module defines by value (model_health.release.by_value). 04 q8's reference closed over the notebook's
+    namespace, a SQLite connection in it, and could not be sent."""
+    module = f"model_health.exercises.nb{notebook}"
+    unsendable = []
+    for name, reference in references(notebook).items():
+        try:
+            pickle.loads(by_value(reference, module))
+        except Exception as error:  # noqa: BLE001 - each reason is reported
+            unsendable.append(f"{name}: {type(error).__name__}: {error}")
+    assert unsendable == []
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_the_reference_carried_forward_is_the_solution_s_answer(notebook):
     """Issue 22 §1: carry_forward() hands later cells the reference, so it must be the value the solution wrote
@@ -360,14 +390,12 @@ def test_the_reference_carried_forward_is_the_solution_s_answer(notebook):
     written = namespace[ANSWERS_AS_WRITTEN]
     differ = []
     for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES:
-        if isinstance(exercise, WrittenAnswer) or exercise.carries_own_answer:
+        if isinstance(exercise, WrittenAnswer) or exercise.carries_own_answer or exercise.name not in references(
+                notebook):
             continue
-        try:
-            reference = exercise.reference(namespace)
-        except NotImplementedError:
-            continue
-        references = reference if len(exercise.reads) > 1 else (reference,)
-        differ += [f"{exercise.name} {read}" for read, value in zip(exercise.reads, references)
+        reference = references(notebook)[exercise.name]
+        values = reference if len(exercise.reads) > 1 else (reference,)
+        differ += [f"{exercise.name} {read}" for read, value in zip(exercise.reads, values)
                    if not same_value(written.get(read, namespace[read]), value)]
     assert differ == []
 

@@ -45,22 +45,27 @@ def handed_in(exercise: str):
         return pickle.load(file)
 
 
-def record_carried(folder: str) -> None:
-    """In a run of the published solutions: save what each exercise's ``carry_forward()`` hands on into ``folder``
-    (``q3.pickle``), functions by value, so a kernel without the exercise modules' code can use them."""
+def by_value(value, module: str) -> bytes:
+    """``value`` pickled for a graded kernel, which lacks the code of the exercise module ``module``: what that module
+    defines (a reference function, a class) goes by value."""
     import sys
 
     import cloudpickle
 
+    cloudpickle.register_pickle_by_value(sys.modules[module])
+    return cloudpickle.dumps(value)
+
+
+def record_carried(folder: str) -> None:
+    """In a run of the published solutions: save what each exercise's ``carry_forward()`` hands on into ``folder``
+    (``q3.pickle``), so a kernel without the exercise modules' code can use them (:func:`by_value`)."""
     from model_health.grading import Exercise
 
     carry_forward = Exercise.carry_forward
 
     def recorded(self):
         value = carry_forward(self)
-        cloudpickle.register_pickle_by_value(sys.modules[type(self).__module__])
-        with open(Path(folder) / f"{self.name}.pickle", "wb") as file:
-            cloudpickle.dump(value, file)
+        (Path(folder) / f"{self.name}.pickle").write_bytes(by_value(value, type(self).__module__))
         return value
 
     Exercise.carry_forward = recorded
