@@ -23,6 +23,7 @@ from model_health import batch_grading
 from model_health.authoring import solved_learner_notebook
 from model_health.batch_grading import Graded, Options, collect, grade_all, read_gradebook, splice
 from model_health.paths import notebook_names
+from model_health.results import Status
 from model_health.exercises import nb08_resume_screening_audit as nb08
 from conftest import REPO, needs_bubblewrap
 
@@ -107,9 +108,9 @@ def test_a_rerun_resumes_and_a_changed_file_is_graded_again(graded, tmp_path):
 def test_a_pass_rate_counts_only_submissions_judged_on_the_exercise():
     """Not graded (cut short) and check failed are no verdict on the learner: they are not in the denominator."""
     rows = [Graded(f"{name}.ipynb", name, name, NB01, results={"q1": (status, "")})
-            for name, status in (("a", "correct"), ("b", "incorrect"), ("c", "not attempted"), ("d", "not graded"),
-                                 ("e", "check failed"))]
-    rows.append(Graded("f.ipynb", "f", "f", NB01, results={"q2": ("not graded", "")}))
+            for name, status in (("a", Status.CORRECT), ("b", Status.INCORRECT), ("c", Status.NOT_ATTEMPTED),
+                                 ("d", Status.NOT_GRADED), ("e", Status.CHECK_FAILED))]
+    rows.append(Graded("f.ipynb", "f", "f", NB01, results={"q2": (Status.NOT_GRADED, "")}))
     rates = batch_grading.pass_rates(rows, NB01)
     assert rates["q1"] == pytest.approx(1 / 3) and "q2" not in rates
 
@@ -162,7 +163,7 @@ def test_only_learner_code_has_the_cell_limit_and_a_slow_workbook_cell_means_rer
     assert not any("cell 1 " in problem for problem in graded.problems), graded.problems
     assert "cell 2 ran longer than 2 s and was interrupted (an endless loop?)" in graded.problems
     assert any(problem.startswith(batch_grading.RERUN) and "cell 3" in problem for problem in graded.problems)
-    assert {status for status, _ in graded.results.values()} == {"not graded"}
+    assert {status for status, _ in graded.results.values()} == {Status.NOT_GRADED}
     assert batch_grading._unfinished(graded)
 
 
@@ -426,8 +427,8 @@ def test_gradebook_cells_a_spreadsheet_would_run_are_quoted_and_read_back_as_the
     row = Graded("@SUM(1+1).ipynb", "digest", '=HYPERLINK("http://x","ada")', NB01,
                                problems=["-1+1", "+cmd", "'quoted", "\r=1", "raised ValueError: \udcff",
                                          "made elsewhere; graded by name", "two\nlines"],
-                               results={"q1": ("incorrect", "=1+1 is not the answer"),
-                                        "q2": ("correct", "two lines:\n-1")},
+                               results={"q1": (Status.INCORRECT, "=1+1 is not the answer"),
+                                        "q2": (Status.CORRECT, "two lines:\n-1")},
                                copied="@copied")
     out = tmp_path / "gradebook.csv"
     batch_grading.write_gradebook([row], out)
@@ -598,8 +599,8 @@ def test_an_answer_cell_that_runs_the_shipped_solution_earns_nothing(tmp_path):
                      f"shown = solution_code({LIGHT!r}, 'q3')")
     submission = batch_grading.Submission("copied.ipynb", nbformat.writes(notebook).encode())
     graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
-    assert graded.results["q3"][0] == "not attempted", graded.results["q3"]
-    assert graded.results["q2"][0] == "correct" and graded.score == graded.out_of - 1
+    assert graded.results["q3"][0] is Status.NOT_ATTEMPTED, graded.results["q3"]
+    assert graded.results["q2"][0] is Status.CORRECT and graded.score == graded.out_of - 1
 
 
 def test_two_learners_alone_sharing_wrong_answers_are_flagged_and_a_common_mistake_is_not():
@@ -607,7 +608,7 @@ def test_two_learners_alone_sharing_wrong_answers_are_flagged_and_a_common_mista
     answer that exactly two learners gave is evidence; one three learners share is a common mistake."""
     def row(learner, **answers):
         return Graded(f"{learner}.ipynb", "d", learner, "01_model_health_dashboard", "", "graded",
-                      results={q: ("correct" if digest.startswith("right") else "incorrect", "") for q, digest
+                      results={q: (Status.CORRECT if digest.startswith("right") else Status.INCORRECT, "") for q, digest
                                in answers.items()}, answer_digests=dict(answers))
 
     rows = [row("ada", q1="right1", q3="odd3", q5="odd5", q7="common"),
@@ -657,14 +658,15 @@ def test_an_answer_cell_gets_no_reference_of_its_own_exercise(tmp_path):
                                "lowest_category = q1.carry_forward()[1]")
     submission = batch_grading.Submission("carried.ipynb", nbformat.writes(notebook).encode())
     graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
-    assert {q: graded.results[q][0] for q in ("q2", "q3", "q6")} == dict.fromkeys(("q2", "q3", "q6"), "not attempted")
+    assert {q: graded.results[q][0] for q in ("q2", "q3", "q6")} == dict.fromkeys(("q2", "q3", "q6"),
+                                                                                  Status.NOT_ATTEMPTED)
     handed_in_late = "NotHandedIn: while graded, q2's reference is handed in only after its answer is read"
     assert any("q2 (cell" in problem and handed_in_late in problem for problem in graded.problems), graded.problems
     assert any("q3 (cell" in problem and "NotHandedIn" in problem for problem in graded.problems), graded.problems
     assert any("q6 (cell" in problem and "grader checks the answers, outside the kernel" in problem
                for problem in graded.problems), graded.problems
     # the cells after each carried the reference in: every other exercise is graded, and correct
-    assert all(graded.results[q][0] == "correct" for q in ("q1", "q4", "q5", "q7", "q8")), graded.results
+    assert all(graded.results[q][0] is Status.CORRECT for q in ("q1", "q4", "q5", "q7", "q8")), graded.results
     assert graded.score == graded.out_of - 3
 
 
@@ -682,5 +684,5 @@ def test_checks_judge_by_the_workbook_s_given_data_not_the_submission_s(tmp_path
     notebook.cells.append(nbformat.v4.new_code_cell("callback = np.ones(len(test), dtype=int)"))
     submission = batch_grading.Submission("poisoned.ipynb", nbformat.writes(notebook).encode())
     graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
-    assert graded.results["q1"][0] == "incorrect", graded.results["q1"]
+    assert graded.results["q1"][0] is Status.INCORRECT, graded.results["q1"]
     assert graded.score == graded.out_of - 1, graded.results

@@ -231,8 +231,8 @@ class TestCheckFailed:
         graded = batch_grading.Graded("submission.ipynb", "digest")
         batch_grading._grade_exercises("demo", {"x": 3, "zero": 0}, {"q1": {"doubled": 6}, "q2": {"doubled": 6}},
                                        graded)
-        assert graded.results["q1"][0] == "correct"
-        assert graded.results["q2"][0] == "check failed"
+        assert graded.results["q1"][0] is Status.CORRECT
+        assert graded.results["q2"][0] is Status.CHECK_FAILED
         assert [problem for problem in graded.problems if "q2" in problem and "check failed" in problem]
 
 

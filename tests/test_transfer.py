@@ -36,6 +36,7 @@ from sklearn.tree import DecisionTreeClassifier
 from model_health import batch_grading
 from model_health.data import TabularDataset
 from model_health.grading import ____
+from model_health.results import Status
 from model_health.grading._transfer import (
     ChargedClock,
     MIB,
@@ -581,7 +582,7 @@ def test_exercises_left_when_the_budget_runs_out_are_not_graded_and_a_rerun_grad
     options = batch_grading.Options(cell_timeout=120, notebook_timeout=600, call_timeout=600, grading_budget=20)
     graded = batch_grading.grade_submission(submission, options, tmp_path)
     budget = "the grading budget ran out (20 s, Options.grading_budget)"
-    assert graded.results["q5"] == ("not graded", budget) and graded.results["q8"] == ("not graded", budget)
-    assert graded.results["q4"][0] == "correct"  # graded before the budget ran out
+    assert graded.results["q5"] == (Status.NOT_GRADED, budget) and graded.results["q8"] == (Status.NOT_GRADED, budget)
+    assert graded.results["q4"][0] is Status.CORRECT  # graded before the budget ran out
     assert any(problem.startswith(f"{batch_grading.RERUN}: {budget}") for problem in graded.problems)
     assert batch_grading._unfinished(graded) and graded.state == "partly graded"

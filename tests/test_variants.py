@@ -27,6 +27,7 @@ from model_health import batch_grading
 from model_health.authoring import solved_learner_notebook
 from model_health.batch_grading import Options, collect, grade_all
 from model_health.grading import WrittenAnswer
+from model_health.results import Status
 from model_health.paths import notebook_names
 from model_health import variants
 from model_health.variants import (CURRENT_SEED_LIST, PUBLISHED_SEED, VARIANT_SEEDS, graded_seed, learner_key,
@@ -320,7 +321,7 @@ def test_every_variant_solved_with_the_solution_code_scores_full_marks(graded_cl
     assert len(solvers) == len(published) + len(names) * 2
     assert len({row.variant for row in solvers}) >= 3  # the published seed and several variants
     wrong = {(row.learner, row.notebook): (row.state, row.score, row.out_of, row.problems, {
-        q: message for q, (status, message) in row.results.items() if status not in ("correct", "written")})
+        q: message for q, (status, message) in row.results.items() if status not in (Status.CORRECT, Status.WRITTEN)})
         for row in solvers if row.state != "graded" or row.score != row.out_of or row.problems or row.copied}
     assert wrong == {}
     for row in solvers:
@@ -345,7 +346,7 @@ def test_answers_copied_from_another_variant_are_graded_wrong_and_flagged(graded
                   if not isinstance(exercise, WrittenAnswer)}
         varying = {q for q in pasted[name] & graded
                    if source.answer_digests.get(q) not in ("", own.answer_digests.get(q))}
-        caught = {q for q in varying if copier.results[q][0] != "correct"}
+        caught = {q for q in varying if copier.results[q][0] is not Status.CORRECT}
         report[name] = f"{len(caught)}/{len(varying)} caught ({len(pasted[name] & graded)} pasted); {copier.copied}"
         assert varying, name
         assert len(caught) > len(varying) / 2, (name, sorted(varying - caught))

@@ -69,7 +69,6 @@ NOTEBOOK_NAME = re.compile(r"^(?P<number>\d{2})_[a-z0-9_]+$")
 MARKER = re.compile(r"#\s*Your code here \((?P<exercise>q\d+)\)")
 SUMMARY_COLUMNS = ["submission", "learner", "notebook", "variant", "state", "score", "out_of", "problems", "copied",
                    "sandbox", "digest"]
-NOT_GRADED = Status.NOT_GRADED.value  # an exercise's status in the gradebook, as in the notebook (grading.Status)
 RERUN = "not graded, rerun"  # the machine, not the submission, stopped grading: no score, and a rerun retries it
 GIVEN = "given"  # the folder of a recording's given variables
 PUBLISHED = "the published solutions"  # the learner named when answers match the workbook's own solutions
@@ -125,7 +124,7 @@ class Graded:
     score: int = 0
     out_of: int = 0
     problems: list[str] = field(default_factory=list)
-    results: dict[str, tuple[str, str]] = field(default_factory=dict)  # exercise -> (status, message)
+    results: dict[str, tuple[Status, str]] = field(default_factory=dict)  # exercise -> (status, message)
     answer_digests: dict[str, str] = field(default_factory=dict)  # exercise -> digest of its answer's data
     copied: str = ""  # whose variant the answers match, if not this learner's own
     sandbox: str = ""  # what isolated its kernel (sandbox_mode), if one ran
@@ -642,7 +641,7 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                                                f"the notebook's {options.notebook_timeout:.0f} s ran out (a busy "
                                                "machine?)")
                         for q in exercises:
-                            graded.results[q] = (NOT_GRADED, f"{RERUN}: the machine was too busy to finish the "
+                            graded.results[q] = (Status.NOT_GRADED, f"{RERUN}: the machine was too busy to finish the "
                                                  "workbook's own cells")
                         return None
                     graded.problems.append(f"cell {index + 1} ran longer than {options.cell_timeout:.0f} s and was "
@@ -658,6 +657,7 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                         else:
                             graded.problems.append(f"the answer of {q} could not be read ({reply.get('ename')}: "
                                                    f"{str(reply.get('evalue'))[:120]})")
+                    for q in slot:  # once every answer of the cells is read: one may not be made from another's
                         if (references / f"{q}.pickle").is_file():
                             shutil.copyfile(references / f"{q}.pickle", handed_in / f"{q}.pickle")
             session.run(f"__mh_snapshot({str(session.folder / 'variables')!r}, globals())", 300)
@@ -679,13 +679,13 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                     try:
                         answers[q] = session.transfer.load_snapshot(folder, session)[0]
                     except TransferRefused as error:
-                        graded.results[q] = (NOT_GRADED, f"its answer could not be read: {error}")
+                        graded.results[q] = (Status.NOT_GRADED, f"its answer could not be read: {error}")
                 namespace, _ = session.transfer.load_snapshot(session.folder / "variables", session)
                 _grade_exercises(name, namespace, answers, graded, budget, given=_given_values(references))
         except GradingBudgetSpent as spent:
             left = [q for q in captured if q not in graded.results]
             for q in left:
-                graded.results[q] = (NOT_GRADED, str(spent))
+                graded.results[q] = (Status.NOT_GRADED, str(spent))
             if left:
                 graded.problems.append(f"{RERUN}: {spent}; {', '.join(left)} not graded")
         finally:
@@ -823,14 +823,14 @@ def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], grade
                **{read: answers[exercise.name].get(read, ____) for read in exercise.reads}}
         opaque = [own[read] for read in exercise.reads if isinstance(own.get(read), Opaque)]
         if opaque:
-            graded.results[exercise.name] = (NOT_GRADED, opaque[0].reason)
+            graded.results[exercise.name] = (Status.NOT_GRADED, opaque[0].reason)
             continue
         result = exercise.grade(own)
         graded.answer_digests[exercise.name] = answer_digest([own[read] for read in exercise.reads])
         if result.status is Status.CHECK_FAILED:  # the workbook's fault: no verdict, and the row says so
             graded.problems.append(f"{exercise.name}: check failed (a fault in the workbook's check, not in the "
                                    "answer; its feedback says what to report)")
-        graded.results[exercise.name] = (result.status.value, result.message)
+        graded.results[exercise.name] = (result.status, result.message)
 
 
 def _answer_parts(value, found: list[str]) -> None:
@@ -951,12 +951,13 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
     finally:
         shutil.rmtree(work.parent, ignore_errors=True)
     for exercise in exercises:
-        graded.results.setdefault(exercise.name, (NOT_GRADED, "the notebook stopped before this exercise"))
+        graded.results.setdefault(exercise.name, (Status.NOT_GRADED, "the notebook stopped before this exercise"))
     graded.problems = list(dict.fromkeys(graded.problems))  # a rerun after a crash repeats some
-    graded.score = sum(status == Status.CORRECT.value for status, _ in graded.results.values())
+    graded.score = sum(status is Status.CORRECT for status, _ in graded.results.values())
     graded.out_of = sum(not isinstance(exercise, WrittenAnswer) for exercise in exercises)
-    graded.state = ("graded" if not any(s == NOT_GRADED for s, _ in graded.results.values()) else
-                    "partly graded" if any(s != NOT_GRADED for s, _ in graded.results.values()) else "not graded")
+    graded.state = ("graded" if not any(s is Status.NOT_GRADED for s, _ in graded.results.values()) else
+                    "partly graded" if any(s is not Status.NOT_GRADED for s, _ in graded.results.values())
+                    else "not graded")
     return graded
 
 # --- the gradebook ----------------------------------------------------------------------------------------------
@@ -1031,7 +1032,7 @@ def write_gradebook(rows: list[Graded], out: Path) -> None:
                                           row.score, row.out_of]),
                          _problems_cell(row.problems),
                          *map(_csv_cell, [row.copied, row.sandbox, row.digest,
-                                          *(row.results.get(q, ("", ""))[0] for q in columns)])])
+                                          *(row.results[q][0].value if q in row.results else "" for q in columns)])])
     _write_atomically(out, buffer.getvalue())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -1039,7 +1040,7 @@ def write_gradebook(rows: list[Graded], out: Path) -> None:
     for row in rows:
         for q in sorted(row.results, key=lambda q: int(q[1:])):
             status, feedback = row.results[q]
-            writer.writerow([*map(_csv_cell, [row.submission, row.learner, row.notebook, q, status]),
+            writer.writerow([*map(_csv_cell, [row.submission, row.learner, row.notebook, q, status.value]),
                              _csv_cell(feedback, keep="\n"), _csv_cell(row.answer_digests.get(q, ""))])
     _write_atomically(out.with_suffix(".feedback.csv"), buffer.getvalue())
     _write_atomically(out.with_suffix(".html"), _summary_html(rows, notebooks))
@@ -1055,10 +1056,10 @@ def pass_rates(rows: list[Graded], notebook: str) -> dict[str, float]:
     rates = {}
     for exercise in _exercise_set(notebook):
         statuses = [row.results[exercise.name][0] for row in graded if exercise.name in row.results
-                    and row.results[exercise.name][0] not in (NOT_GRADED, Status.CHECK_FAILED.value)]
+                    and row.results[exercise.name][0] not in (Status.NOT_GRADED, Status.CHECK_FAILED)]
         if isinstance(exercise, WrittenAnswer) or not statuses:
             continue  # a written answer is self-assessed: no pass rate
-        rates[exercise.name] = sum(status == Status.CORRECT.value for status in statuses) / len(statuses)
+        rates[exercise.name] = sum(status is Status.CORRECT for status in statuses) / len(statuses)
     return rates
 
 
@@ -1090,7 +1091,7 @@ def _summary_html(rows: list[Graded], notebooks: list[str]) -> str:
             parts.append("<ul>" + "".join(f"<li>{escape(problem)}</li>" for problem in row.problems) + "</ul>")
         if row.results:
             parts.append("<table><tr><th>exercise</th><th>status</th><th>feedback</th></tr>" + "".join(
-                f"<tr><td>{q}</td><td>{escape(status)}</td><td>{escape(message)}</td></tr>"
+                f"<tr><td>{q}</td><td>{escape(status.value)}</td><td>{escape(message)}</td></tr>"
                 for q, (status, message) in sorted(row.results.items(), key=lambda item: int(item[0][1:])))
                 + "</table>")
     return "\n".join(parts) + "\n"
@@ -1105,13 +1106,17 @@ def read_gradebook(out: Path) -> list[Graded]:
     leading quote, added against formulas, is dropped)."""
     if not out.exists():
         return []
-    feedback: dict[str, dict[str, tuple[str, str]]] = {}
+    feedback: dict[str, dict[str, tuple[Status, str]]] = {}
     digests: dict[str, dict[str, str]] = {}
     feedback_path = out.with_suffix(".feedback.csv")
     if feedback_path.exists():
         with feedback_path.open(encoding="utf-8", newline="") as file:
             for entry in map(_csv_entry, csv.DictReader(file)):
-                feedback.setdefault(entry["submission"], {})[entry["exercise"]] = (entry["status"], entry["feedback"])
+                try:
+                    status = Status(entry["status"])
+                except ValueError:  # a gradebook of an older workbook ("self-assessed"): grade everything again
+                    return []
+                feedback.setdefault(entry["submission"], {})[entry["exercise"]] = (status, entry["feedback"])
                 digests.setdefault(entry["submission"], {})[entry["exercise"]] = entry.get("answer_digest") or ""
     rows = []
     with out.open(encoding="utf-8", newline="") as file:
@@ -1142,7 +1147,7 @@ def flag_copies(rows: list[Graded], references: list[Graded] = ()) -> None:
     from model_health.variants import PUBLISHED_SEED
 
     def wrong(row: Graded, q: str) -> bool:
-        return bool(row.answer_digests.get(q)) and row.results.get(q, ("", ""))[0] == "incorrect"
+        return bool(row.answer_digests.get(q)) and row.results.get(q, (None, ""))[0] is Status.INCORRECT
 
     sharing: dict[tuple[str, str, str, str], list[Graded]] = {}  # (notebook, variant, q, digest) -> rows
     for row in rows:
@@ -1157,7 +1162,8 @@ def flag_copies(rows: list[Graded], references: list[Graded] = ()) -> None:
                 continue
             for other in [*rows, *references]:
                 if other is not row and other.notebook == row.notebook and other.variant != row.variant \
-                        and other.answer_digests.get(q) == digest and other.results.get(q, ("", ""))[0] == Status.CORRECT.value:
+                        and other.answer_digests.get(q) == digest \
+                        and other.results.get(q, (None, ""))[0] is Status.CORRECT:
                     matches.setdefault((other.learner, other.variant or str(PUBLISHED_SEED)), set()).add(q)
         if matches:
             (learner, seed), exercises = max(matches.items(), key=lambda item: (len(item[1]), item[0]))
