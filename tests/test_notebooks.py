@@ -92,7 +92,7 @@ def test_the_self_check_reads_each_score_from_the_summary_it_carries(monkeypatch
         cells=[nbformat.v4.new_code_cell(outputs=executed[path.relative_to(REPO).as_posix()])]))
     runner.selfcheck()
     assert capsys.readouterr().out.splitlines() == [
-        "solutions/carried.ipynb: 1/2 auto-graded exercises correct; open: q2",
+        "solutions/carried.ipynb: Score: 1/2 auto-graded exercises correct. Open: q2.",
         "solutions/printed.ipynb: no score summary found"]
 
 

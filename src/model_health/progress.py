@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from model_health.paths import notebook_names
+from model_health.results import Status
 
 try:
     import fcntl
@@ -146,11 +147,16 @@ def record(notebook: str, exercise: str, status: str, *, now: datetime | None = 
 
 
 def _state(status: str | None) -> str:
-    """Where an exercise stands after its last check: an answer whose check broke was attempted (the workbook's
-    fault, to report), never "not attempted"."""
-    if status in ("correct", "written", "self-assessed"):  # "self-assessed": earlier versions
+    """Where an exercise stands after its last check (its :class:`~model_health.results.Status`, as the file holds
+    it): an answer whose check broke was attempted (the workbook's fault, to report), never "not attempted"."""
+    if status == "self-assessed":  # what earlier versions called a written answer
         return "done"
-    return {"incorrect": "open", "check failed": "check failed"}.get(status, "not attempted")
+    try:
+        known = Status(status)
+    except ValueError:
+        return "not attempted"
+    return {Status.CORRECT: "done", Status.WRITTEN: "done", Status.INCORRECT: "open",
+            Status.CHECK_FAILED: "check failed"}.get(known, "not attempted")
 
 
 def _notebook_records() -> dict[str, tuple[dict, str | None]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -19,16 +20,17 @@ from model_health._validation import as_real_number, check_columns
 __all__ = ["RECOMMENDATIONS", "check_risk_assessment", "evaluate_kpis", "kpi_named_in", "render", "render_html",
            "write_report"]
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
+TEMPLATES = resources.files("model_health") / "templates"  # packaged, wherever the package is installed
 RECOMMENDATIONS = ("go", "go with conditions", "no-go")
 KPI_KEYS = ("name", "kind", "threshold", "direction")
 
 
 def _environment():
-    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+    from jinja2 import Environment, PackageLoader, StrictUndefined
 
     # StrictUndefined: a missing field is an error, never a silently empty section.
-    return Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, keep_trailing_newline=True,
+    return Environment(loader=PackageLoader("model_health", "templates"), undefined=StrictUndefined,
+                       keep_trailing_newline=True,
                        autoescape=False)
 
 

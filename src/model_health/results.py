@@ -91,8 +91,6 @@ class Result:
         printer.text(str(self))
 
 
-
-
 def _rubric_item_html(line: str) -> str:
     """A rubric line as a list item: an unmarked point's box drawn, a plain point's dash left to the bullet."""
     if line.startswith("[ ] "):
@@ -146,20 +144,25 @@ class ScoreSummary:
                         for entry in data["results"])
         return cls(data["notebook"], results, frozenset(data["scored"]))
 
-    def _lines(self) -> tuple[str, list[str]]:
+    @property
+    def headline(self) -> str:
+        """The score in one line: "Score: 9/12 auto-graded exercises correct."."""
+        return f"Score: {self.correct}/{self.out_of} auto-graded exercises correct."
+
+    def _closing(self) -> list[str]:
         closing = ["Open: " + (", ".join(self.open) if self.open else "none. Well done.")]
         if self.check_failed:
             closing.append(f"Check failed, a fault in the workbook and not your answer (please report it): "
                            f"{', '.join(self.check_failed)}.")
-        return f"Score: {self.correct}/{self.out_of} auto-graded exercises correct.", closing
+        return closing
 
     def __str__(self) -> str:
-        headline, closing = self._lines()
+        headline, closing = self.headline, self._closing()
         rows = [f"  {_SYMBOL[r.status]} {r.exercise} {r.title}: {r.status.value}" for r in self.results]
         return "\n".join([headline, *rows, *closing])
 
     def _repr_html_(self) -> str:
-        headline, closing = self._lines()
+        headline, closing = self.headline, self._closing()
         rows = "".join(f'<tr><td style="color:{_COLOUR[r.status]}">{_SYMBOL[r.status]}</td><td>{r.exercise}</td>'
                        f"<td>{html.escape(r.title)}</td><td>{r.status.value}</td></tr>" for r in self.results)
         return (f"<b>{html.escape(headline)}</b><table>{rows}</table>"

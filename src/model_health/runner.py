@@ -37,10 +37,10 @@ def selfcheck() -> int:
     """Run every learner and solution notebook and print its score (learner versions 0, solutions full marks)."""
     for path in notebooks():
         summary = summary_in_outputs(execute_notebook(path).cells)
-        headline = "no score summary found" if summary is None else (
-            f"{summary.correct}/{summary.out_of} auto-graded exercises correct; open: "
-            f"{', '.join(summary.open) or 'none'}{'; check failed: ' + ', '.join(summary.check_failed) if summary.check_failed else ''}")
-        print(f"{path.relative_to(REPO)}: {headline}", flush=True)
+        line = "no score summary found" if summary is None else " ".join(
+            [summary.headline, f"Open: {', '.join(summary.open) or 'none'}.",
+             *([f"Check failed: {', '.join(summary.check_failed)}."] if summary.check_failed else [])])
+        print(f"{path.relative_to(REPO)}: {line}", flush=True)
     return 0
 
 

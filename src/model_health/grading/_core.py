@@ -8,7 +8,7 @@ import html
 import json
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
+from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
@@ -18,8 +18,8 @@ import pandas as pd
 from model_health.grading._written import RubricPoint, split_star
 from model_health.results import Result, ScoreSummary, Status
 
-SOLUTIONS_DIR = Path(__file__).resolve().parents[1] / "exercises" / "solutions"
-# Set in the kernel of a submission the batch grader runs: the grader judges the answers, and the solutions are hidden.
+SOLUTIONS_DIR = resources.files("model_health") / "exercises" / "solutions"  # packaged, written by the build
+# Set in the kernel of a submission the batch grader runs: the grader judges the answers, and hands in references.
 GRADING_KERNEL = "MODEL_HEALTH_GRADED"
 # Set (to anything but "" or "0") by the test suite: a check that fails raises CheckFailed instead of reporting it.
 STRICT_CHECKS_VARIABLE = "MODEL_HEALTH_STRICT_CHECKS"
@@ -343,7 +343,8 @@ class Exercise:
         """
         namespace = _namespace()
         if os.environ.get(GRADING_KERNEL) and not self.carries_own_answer:
-            # A kernel grading a submission: the grader captured the answer before this cell and judges it itself.
+            # A kernel grading a submission: the grader captured the answer before this cell and judges it itself;
+            # in its sandbox, reference() reads what the grader handed in (model_health.release).
             return self.reference(_read_only(namespace))
         result = self.grade(namespace)
         if self.carries_own_answer and result.status is Status.CORRECT:
@@ -486,10 +487,10 @@ class StarAnswer(WrittenAnswer):
 
 def solution_code(notebook: str, exercise: str) -> str:
     """The solution region(s) for ``exercise``, as the build extracted them from the solution notebook."""
-    if os.environ.get(GRADING_KERNEL):  # its sandbox hides the solutions
+    if os.environ.get(GRADING_KERNEL):  # its kernel has the exercises' release build: no solutions
         return "(The solutions cannot be read here: this notebook is being graded.)"
     path = SOLUTIONS_DIR / f"{notebook}.json"
-    if not path.exists():
+    if not path.is_file():
         return f"(No solutions file at {path}; run `python workbook.py build`.)"
     solutions = json.loads(path.read_text(encoding="utf-8"))
     return solutions.get(exercise, f"(No solution recorded for {exercise}.)")
