@@ -19,6 +19,7 @@ import ast
 import os
 import pickle
 import shutil
+import sys
 from pathlib import Path
 
 # In a graded kernel: the folder the grader hands each exercise's reference into once it has read that answer.
@@ -48,8 +49,6 @@ def handed_in(exercise: str):
 def by_value(value, module: str) -> bytes:
     """``value`` pickled for a graded kernel, which lacks the code of the exercise module ``module``: what that module
     defines (a reference function, a class) goes by value."""
-    import sys
-
     import cloudpickle
 
     cloudpickle.register_pickle_by_value(sys.modules[module])
