@@ -84,3 +84,14 @@ def test_only_paths_works_out_where_the_checkout_is():
     globbing = sorted(module_name(path) for path in PACKAGE.rglob("*.py")
                       if '"notebooks").glob(' in path.read_text(encoding="utf-8"))
     assert globbing == []
+
+
+def test_the_package_docstring_names_every_module_and_subpackage():
+    """Issue 25: the package's docstring is its map, one line per module or subpackage, grouped by whom they serve;
+    a module added to the tree without a line there fails here."""
+    import model_health
+
+    public = {path.stem if path.is_file() else path.name for path in PACKAGE.iterdir()
+              if (path.suffix == ".py" or (path / "__init__.py").is_file()) and not path.name.startswith("_")}
+    missing = sorted(name for name in public if f"``{name}``" not in model_health.__doc__)
+    assert missing == []
