@@ -5,9 +5,11 @@ as delivered, and solved with its answer cells moved to the end, each under its 
 graded (none resumed). Notebook 01, not the test fixtures' notebook 08: 01 is the one a class starts with, and
 about twice as costly to run.
 
-    python benchmarks/batch_grading.py [--submissions 30] [--jobs 2] [--unsandboxed] [--notebook 01]
+    python benchmarks/batch_grading.py [--submissions 30] [--jobs 2] [--unsandboxed] [--notebook 01] [--fresh]
 
---unsandboxed grades without bubblewrap, to measure what the sandbox costs.
+--unsandboxed grades without bubblewrap, to measure what the sandbox costs. --fresh records the notebook's
+references anew (a run of its published solutions, as a class's first grading does); without it, references kept
+by an earlier grading are used.
 
 The target (issues "Instructor mode", "Batch grading an instructor can stake marks on"): 30 submissions in at
 most 3 minutes on 2 cores.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -49,12 +52,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--unsandboxed", action="store_true", help="kernels without bubblewrap (memory limit only)")
     parser.add_argument("--notebook", default="01", help="the notebook the class hands in (number or name)")
+    parser.add_argument("--fresh", action="store_true", help="record the references anew, in a folder of this run")
     args = parser.parse_args()
     (name,) = notebook_names([args.notebook])
     kinds = handed_in(name)
     names = list(kinds)
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
+        if args.fresh:  # the grading processes inherit it
+            os.environ["MODEL_HEALTH_REFERENCES"] = str(folder / "references")
         (folder / "class").mkdir()
         for number in range(args.submissions):
             kind = names[number % len(names)]
@@ -65,7 +71,9 @@ def main() -> None:
         seconds = time.perf_counter() - started
     graded = sum(row.state == "graded" for row in rows)
     print(f"{len(rows)} submissions of notebook {name} ({graded} fully graded) with {args.jobs} at a time: "
-          f"{seconds:.0f} s ({seconds / len(rows):.1f} s each; target: 30 in 180 s); sandbox: {rows[0].sandbox}")
+          f"{seconds:.0f} s ({seconds / len(rows):.1f} s each; target: 30 in 180 s); references "
+          f"{'recorded in this run' if args.fresh else 'kept, if an earlier grading recorded them'}; "
+          f"sandbox: {rows[0].sandbox}")
 
 
 if __name__ == "__main__":
