@@ -582,9 +582,6 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
     (from ``references``, :func:`published_references`) handed in: later cells may replace a wrong answer with it
     (``carry_forward``), and the grade is the learner's.
     """
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
-
     from model_health.grading._transfer import (KERNEL_HELPERS, MIB, GradingBudget, GradingBudgetSpent, TransferLimits,
                                                 TransferRefused)
     from model_health.sandbox import ResourceGroup, stale_folders
@@ -606,16 +603,10 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
         sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-", dir="/tmp"))
     handed_in = work.parent / "handed-in"
     shutil.rmtree(handed_in, ignore_errors=True)  # a rerun after a crash hands each reference in again
-    manager = session = None
+    session = None
     try:  # from here on, whatever fails, the kernel, its group and its sockets are gone at the end
-        specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options, group, sockets)])
-        manager = KernelManager(kernel_name="model-health-sandbox", kernel_spec_manager=specs,
-                                connection_file=str(work / ".runtime" / "connection.json"),
-                                **({"transport": "ipc", "ip": str(sockets / "kernel")} if sockets else {}))
-        # What the kernel prints about itself is not the grader's business; what the learner prints is drained.
-        manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        session = KernelSession(manager, work, options.call_timeout,
-                                TransferLimits(options.variable_mb * MIB, options.transfer_mb * MIB))
+        session = _started_kernel(work, _kernel_spec(work.parent, work, options, group, sockets), options, sockets,
+                                  TransferLimits(options.variable_mb * MIB, options.transfer_mb * MIB))
         try:
             session.run(KERNEL_HELPERS, 60)
             notebook_clock = session.clock()
@@ -691,15 +682,41 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
         finally:
             os.chdir(here)
     finally:
-        if session is not None:
-            session.close()
-        if manager is not None and manager.has_kernel:
-            manager.shutdown_kernel(now=True)
+        _stop_kernel(session)
         if group is not None:
             group.close()
         if sockets is not None:
             shutil.rmtree(sockets, ignore_errors=True)
     return None
+
+
+def _started_kernel(work: Path, kernels: str, options: Options, sockets: Path | None = None,
+                    limits=None) -> KernelSession:
+    """The session of a new kernel of the spec in the folder ``kernels`` (:func:`_kernel_spec`), run in
+    ``work``/notebooks, over Unix sockets in ``sockets`` where given; a kernel that never became ready is shut down."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name="model-health-sandbox",
+                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[kernels]),
+                            connection_file=str(work / ".runtime" / "connection.json"),
+                            **({"transport": "ipc", "ip": str(sockets / "kernel")} if sockets else {}))
+    try:
+        # What the kernel prints about itself is not the grader's business; what the learner prints is drained.
+        manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return KernelSession(manager, work, options.call_timeout, limits)
+    except BaseException:
+        if manager.has_kernel:
+            manager.shutdown_kernel(now=True)
+        raise
+
+
+def _stop_kernel(session: KernelSession | None) -> None:
+    """Close ``session`` (if one started) and shut its kernel down."""
+    if session is not None:
+        session.close()
+        if session.manager.has_kernel:
+            session.manager.shutdown_kernel(now=True)
 
 
 def _working_copy(prefix: str, scratch: Path) -> Path:
@@ -771,20 +788,13 @@ def published_references(name: str, seed: int | None, options: Options, scratch:
 def _record_references(solved: nbformat.NotebookNode, name: str, kept: Path, options: Options, scratch: Path) -> None:
     """Run the published solutions ``solved`` of ``name``, and keep what they record in ``kept``: made whole, since
     other grading processes use it as soon as it is there."""
-    from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
-
     work = _working_copy("references-", scratch)
     recorded = kept.with_name(f".{kept.name}.{os.getpid()}")  # beside it: renamed into place in one step
     shutil.rmtree(recorded, ignore_errors=True)
     recorded.mkdir()
-    manager = session = None
+    session = None
     try:
-        specs = KernelSpecManager(kernel_dirs=[_kernel_spec(work.parent, work, options, graded=False)])
-        manager = KernelManager(kernel_name="model-health-sandbox", kernel_spec_manager=specs,
-                                connection_file=str(work / ".runtime" / "connection.json"))
-        manager.start_kernel(cwd=str(work / "notebooks"), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        session = KernelSession(manager, work, options.call_timeout)
+        session = _started_kernel(work, _kernel_spec(work.parent, work, options, graded=False), options)
         code = [f"from model_health.release import record_carried\nrecord_carried({str(recorded)!r})",
                 *(cell.source for cell in solved.cells if cell.cell_type == "code"),
                 f"from model_health.release import record_given\nrecord_given(globals(), {_given_names(solved)!r}, "
@@ -796,10 +806,7 @@ def _record_references(solved: nbformat.NotebookNode, name: str, kept: Path, opt
                                    f"references ({reply.get('ename')}: {str(reply.get('evalue'))[:200]})")
         recorded.rename(kept)
     finally:
-        if session is not None:
-            session.close()
-        if manager is not None and manager.has_kernel:
-            manager.shutdown_kernel(now=True)
+        _stop_kernel(session)
         shutil.rmtree(work.parent, ignore_errors=True)
         shutil.rmtree(recorded, ignore_errors=True)  # a recording that failed
 
