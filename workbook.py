@@ -146,14 +146,16 @@ def touched_notebooks(paths: list[str]) -> list[str]:
     numbers = set()
     package = ROOT / "src" / "model_health"
     sources = {path: path.read_text(encoding="utf-8") for path in
-               [*(package / "exercises").glob("nb*.py"), *(package / "exercises" / "solutions").glob("*.json")]}
+               [*(package / "teaching" / "exercises").glob("nb*.py"),
+                *(package / "teaching" / "exercises" / "solutions").glob("*.json")]}
     for changed in paths:
-        own = re.search(r"(?:^notebooks/|^solutions/|^src/model_health/exercises/(?:solutions/|nb)|^tests/test_nb)"
-                        r"(\d\d)_", changed)
+        own = re.search(r"(?:^notebooks/|^solutions/|^src/model_health/teaching/exercises/(?:solutions/|nb)"
+                        r"|^tests/test_nb)(\d\d)_", changed)
         if own:
             numbers.add(own[1])
         elif changed.startswith("src/model_health/") and changed.endswith(".py"):
             parts = Path(changed).relative_to("src/model_health").with_suffix("").parts
+            parts = parts[1:] if parts[0] in ("services", "teaching", "classroom") and len(parts) > 1 else parts
             module = parts[0] if parts[0] not in ("__init__", "__main__") else None
             for path, text in sources.items():
                 if module is None or re.search(rf"\b{module}\b", text):
@@ -258,19 +260,20 @@ def main(argv: list[str]) -> None:
     elif command == "grade":
         # In the caller's folder, which its paths (submissions, --out) are relative to; -P keeps that folder off
         # the import path (a submitted nbformat.py must not be imported).
-        run(python, "-P", "-m", "model_health.batch_grading", *rest, cwd=Path.cwd())
+        run(python, "-P", "-m", "model_health.classroom.batch_grading", *rest, cwd=Path.cwd())
     elif command == "selfcheck":
-        run(python, "-m", "model_health.runner", "selfcheck")
+        run(python, "-m", "model_health.teaching.runner", "selfcheck")
     elif command == "build":
-        run(python, "-m", "model_health.authoring", *rest)
+        run(python, "-m", "model_health.teaching.authoring", *rest)
     elif command == "quiz":
-        run(python, "-m", "model_health.quiz", *rest)
+        run(python, "-m", "model_health.teaching.quiz", *rest)
     elif command == "progress":
-        run(python, "-m", "model_health.progress", *rest)
+        run(python, "-m", "model_health.teaching.progress", *rest)
     elif command == "variant":
-        run(python, "-P", "-m", "model_health.variants", *rest, cwd=Path.cwd())  # --roster, --out: the caller's
+        run(python, "-P", "-m", "model_health.classroom.variants", *rest,
+            cwd=Path.cwd())  # --roster, --out: the caller's
     elif command == "bench":
-        run(python, "-m", "model_health.runner", "bench", *rest)
+        run(python, "-m", "model_health.teaching.runner", "bench", *rest)
         run(python, "benchmarks/drift_table.py")
         run(python, "benchmarks/monitor_job.py")
         run(python, "benchmarks/serve_load.py")

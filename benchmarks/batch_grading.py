@@ -26,8 +26,8 @@ from pathlib import Path
 
 import nbformat
 
-from model_health.authoring import solved_learner_notebook
-from model_health.batch_grading import Options, collect, grade_all
+from model_health.teaching.authoring import solved_learner_notebook
+from model_health.classroom.batch_grading import Options, collect, grade_all
 from model_health.paths import NOTEBOOKS, notebook_names
 
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 os.environ["MODEL_HEALTH_PROGRESS"] = tempfile.mkdtemp(prefix="model-health-bench-progress-")
 from conftest import run_code_cells  # noqa: E402  (runs a notebook's code cells as a kernel would)
 
-from model_health.grading._cache import clear_caches  # noqa: E402
+from model_health.teaching.grading._cache import clear_caches  # noqa: E402
 
 
 def main() -> int:
@@ -38,7 +38,7 @@ def main() -> int:
         if wanted and path.stem[:2] not in wanted:
             continue
         namespace = run_code_cells(path)
-        exercises = importlib.import_module(f"model_health.exercises.nb{path.stem}").EXERCISES
+        exercises = importlib.import_module(f"model_health.teaching.exercises.nb{path.stem}").EXERCISES
         for exercise in exercises:
             clear_caches()  # the learner's first check pays for the references; the notebook's run warmed them
             seconds = []

@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from model_health.monitor_job import run_monitor
-from model_health.serving import open_log
+from model_health.services.monitor_job import run_monitor
+from model_health.services.serving import open_log
 from model_health.simulators import CHURN_FEATURES, churn_model, simulate_churn
 
 THRESHOLD = 0.35

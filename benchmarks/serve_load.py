@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
-from model_health.serving import LocalServer, save_bundle
+from model_health.services.serving import LocalServer, save_bundle
 from model_health.simulators import CHURN_FEATURES, churn_model, simulate_churn
 
 FEATURES = list(CHURN_FEATURES)

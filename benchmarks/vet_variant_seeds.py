@@ -6,7 +6,7 @@
 (:func:`vetted_files`); tests/test_vetting_record.py fails when a seed a learner can get is not vetted on the
 current files, so a change to a notebook, its checks, their code or the data asks for its seeds to be vetted again.
 
-A seed may join the next list of ``model_health.variants.VARIANT_SEED_LISTS`` only if, for every notebook, the
+A seed may join the next list of ``model_health.classroom.variants.VARIANT_SEED_LISTS`` only if, for every notebook, the
 solution scores full marks on it with no problem: every claim of its prose holds (``EXERCISES.claims``, issue 22 §6)
 and no mistake its checks name or its tests build comes within the tolerance of the right value or is accepted
 (issue 22 §3). On some seeds a simulated scenario stops showing what its exercise teaches (a fair model that fails
@@ -31,8 +31,8 @@ from pathlib import Path
 import nbformat
 
 from model_health.paths import notebook_names
-from model_health.results import RESULT_MEDIA_TYPE, Status, summary_in_outputs
-from model_health.variants import with_seed
+from model_health.teaching.results import RESULT_MEDIA_TYPE, Status, summary_in_outputs
+from model_health.classroom.variants import with_seed
 
 REPO = Path(__file__).resolve().parents[1]
 RECORD = REPO / "tests" / "vetting_record.json"
@@ -79,7 +79,7 @@ def vetted_files(name: str) -> list[Path]:
     checks and its tests' mistakes import (transitively), the package's data files (policies, templates), its tests'
     mistakes, the shipped data and the lock of the libraries. The solution notebook is hashed by its cells' sources
     (:func:`sources_digest`): its outputs change on every run."""
-    exercises = f"model_health.exercises.nb{name}"
+    exercises = f"model_health.teaching.exercises.nb{name}"
     mistakes = REPO / "tests" / f"test_nb{name[:2]}_exercises.py"
     pending = {exercises} | _imported_modules(mistakes.read_text(encoding="utf-8")) | set().union(
         *(_imported_modules(source) for kind, source in _solution_cells(name) if kind == "code"))
@@ -88,7 +88,7 @@ def vetted_files(name: str) -> list[Path]:
         module = pending.pop()
         seen.add(module)
         pending |= _imported_modules(_module_file(module).read_text(encoding="utf-8")) - seen
-    solutions = REPO / "src" / "model_health" / "exercises" / "solutions"  # each notebook's own, written by the build
+    solutions = REPO / "src" / "model_health" / "teaching" / "exercises" / "solutions"  # each notebook's own
     shipped = [path for folder in ("data", "examples", "src/model_health") for path in (REPO / folder).rglob("*")
                if path.is_file() and path.suffix not in (".py", ".pyc") and path.parent != solutions
                and not any(part.startswith(".") for part in path.relative_to(REPO).parts)]  # editor checkpoints
@@ -127,9 +127,9 @@ def write_record(runs: list[dict]) -> None:
 VETTING_MEDIA_TYPE = "application/vnd.model-health.vetting+json"
 SEPARATION = """import importlib
 from IPython.display import display
-from model_health.grading import WrittenAnswer
-from model_health.grading._expect import coinciding_mistakes, mistake_separations
-_module = importlib.import_module("model_health.exercises.nb{name}")
+from model_health.teaching.grading import WrittenAnswer
+from model_health.teaching.grading._expect import coinciding_mistakes, mistake_separations
+_module = importlib.import_module("model_health.teaching.exercises.nb{name}")
 _exercises = {{_exercise.name: _exercise for _exercise in _module.EXERCISES}}
 _vetting = {{"separations": {{}}, "problems": []}}
 for _exercise in _exercises.values():

@@ -34,8 +34,8 @@ set_hypothesis_home_dir(tempfile.mkdtemp(prefix="hypothesis-", dir=SCRATCH))  # 
 import nbformat  # noqa: E402
 import pytest  # noqa: E402
 
-from model_health import batch_grading  # noqa: E402
-from model_health.grading._transfer import (KERNEL_HELPERS, TransferFolder, TransferLimits,  # noqa: E402
+from model_health.classroom import batch_grading  # noqa: E402
+from model_health.teaching.grading._transfer import (KERNEL_HELPERS, TransferFolder, TransferLimits,  # noqa: E402
                                             request_bytes, safe_loads)
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def benchmark_script(name: str):
     return module
 
 # Batch grading refuses to run a submission's kernel outside bubblewrap unless told to; CI installs it (.ci/run).
-from model_health.sandbox import bubblewrap_problem  # noqa: E402
+from model_health.classroom.sandbox import bubblewrap_problem  # noqa: E402
 
 needs_bubblewrap = pytest.mark.skipif(bubblewrap_problem() is not None,
                                       reason=f"submissions are graded in bubblewrap, and {bubblewrap_problem()}")
@@ -75,7 +75,7 @@ def run_code_cells(notebook_path: Path) -> dict:
     import matplotlib.pyplot as plt
 
     exercises = {exercise.name: exercise for exercise in importlib.import_module(
-        f"model_health.exercises.nb{notebook_path.stem}").EXERCISES}
+        f"model_health.teaching.exercises.nb{notebook_path.stem}").EXERCISES}
     written: dict = {}
     namespace: dict = {"__name__": "__notebook__"}
     environment = dict(os.environ)  # a kernel's variables (e.g. MLflow's tracking URI) die with it; so must these
@@ -119,7 +119,7 @@ def significant(value, digits: int = 3) -> float:
 def feedback_failures(exercise_set, namespace: dict, mistakes) -> list[str]:
     """Mistakes (exercise name, replaced answers, words the message must contain) that were not
     graded incorrect with those words; empty when every mistake got its specific feedback."""
-    from model_health.grading import Status
+    from model_health.teaching.grading import Status
 
     exercises = {exercise.name: exercise for exercise in exercise_set}
     failures = []

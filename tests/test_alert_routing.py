@@ -19,10 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from model_health.alert_routing import (load_config, notifications, pagerduty_event, route, servicenow_incident,
-                                        slack_message)
+from model_health.services.alert_routing import (load_config, notifications, pagerduty_event, route,
+                                                 servicenow_incident, slack_message)
 
-CONFIG = Path(str(resources.files("model_health") / "policy" / "alertmanager.yml"))
+CONFIG = Path(str(resources.files("model_health.services") / "policy" / "alertmanager.yml"))
 
 ALERTS = [
     {"severity": "critical", "model": "churn", "alertname": "F1Drop"},
@@ -331,7 +331,7 @@ def test_long_keys_stay_unique_and_the_same_for_the_same_alert():
 
 
 def test_a_slack_alert_stays_within_block_kit_limits_however_many_features_drift():
-    from model_health.monitor_job import MonitorResult, _payload
+    from model_health.services.monitor_job import MonitorResult, _payload
 
     drift = pd.DataFrame({"psi": 1.0}, index=[f"{LONG}-{i}" for i in range(400)])
     result = MonitorResult(window_start="2026-04-20T00:00:00", window_end="2026-04-27T00:00:00", n_predictions=9000,

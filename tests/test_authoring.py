@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from model_health.authoring import MarkerError, learner_version, solution_regions, stub_for
+from model_health.teaching.authoring import MarkerError, learner_version, solution_regions, stub_for
 
 
 class TestSolutionRegions:
@@ -101,7 +101,7 @@ def test_learner_cells_carry_their_role_and_the_notebook_its_version():
     import hashlib
     import json
 
-    from model_health.authoring import learner_version
+    from model_health.teaching.authoring import learner_version
 
     solution = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("x = 1"),

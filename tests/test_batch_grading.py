@@ -19,12 +19,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from model_health import batch_grading
-from model_health.authoring import solved_learner_notebook
-from model_health.batch_grading import Graded, Options, collect, grade_all, read_gradebook, splice
+from model_health.classroom import batch_grading
+from model_health.teaching.authoring import solved_learner_notebook
+from model_health.classroom.batch_grading import Graded, Options, collect, grade_all, read_gradebook, splice
 from model_health.paths import notebook_names
-from model_health.results import Status
-from model_health.exercises import nb08_resume_screening_audit as nb08
+from model_health.teaching.results import Status
+from model_health.teaching.exercises import nb08_resume_screening_audit as nb08
 from conftest import REPO, needs_bubblewrap
 
 FIXTURES = REPO / "tests" / "fixtures"
@@ -65,7 +65,8 @@ def test_the_sandbox_held_and_tampering_changed_nothing(graded):
     assert malicious["q1"] == "correct"  # its answer is right only if it could read and write nothing outside
     assert (malicious["q4"], malicious["q8"]) == ("incorrect", "incorrect")  # though it made every check say correct
     assert not (FIXTURES / "pwned.txt").exists()
-    assert "pwned" not in (REPO / "src" / "model_health" / "grading" / "_core.py").read_text(encoding="utf-8")
+    core = REPO / "src" / "model_health" / "teaching" / "grading" / "_core.py"
+    assert "pwned" not in core.read_text(encoding="utf-8")
 
 
 @needs_bubblewrap
@@ -238,7 +239,7 @@ def test_a_kernel_that_cannot_start_leaves_no_control_group_or_sockets(monkeypat
     with the next grading."""
     from jupyter_client.manager import KernelManager
 
-    from model_health import sandbox
+    from model_health.classroom import sandbox
 
     made, create = [], sandbox.ResourceGroup.create
     monkeypatch.setattr(sandbox.ResourceGroup, "create", lambda *limits: made.append(create(*limits)) or made[-1])
@@ -330,7 +331,7 @@ def test_the_command_line(tmp_path):
 def test_without_a_sandbox_grading_refuses_unless_told_and_the_gradebook_records_it(monkeypatch, tmp_path, capsys):
     """Issue 23 §3: where bubblewrap cannot run, grading stops and says how to fix it, or how to grade anyway;
     graded so, each row's sandbox column says what held the kernel."""
-    from model_health import sandbox
+    from model_health.classroom import sandbox
 
     monkeypatch.setattr(sandbox, "bubblewrap_problem", lambda: "bubblewrap is not installed (apt-get install …)")
     book = tmp_path / "book.csv"
@@ -388,7 +389,7 @@ def test_grading_works_after_openmp_ran_in_the_grading_process(tmp_path):
         "from sklearn.ensemble import HistGradientBoostingClassifier\n"
         "X = np.random.default_rng(0).normal(size=(2000, 5))\n"
         "HistGradientBoostingClassifier(max_iter=5).fit(X, X[:, 0] > 0).predict(X)  # OpenMP threads now exist\n"
-        "from model_health.batch_grading import Options, collect, grade_all\n"
+        "from model_health.classroom.batch_grading import Options, collect, grade_all\n"
         f"rows = grade_all(collect([Path({str(tmp_path)!r})]), Path({str(tmp_path / 'out.csv')!r}), "
         "options=Options(), jobs=1, progress=False)\n"
         "print(rows[0].state, rows[0].score, rows[0].out_of)\n")
@@ -594,7 +595,7 @@ def test_an_answer_cell_that_runs_the_shipped_solution_earns_nothing(tmp_path):
     notebook = solved_learner_notebook(LIGHT)
     answer = next(cell for cell in notebook.cells if cell.metadata.get("model_health", {}).get("role") == "answer"
                   and "q3" in cell.metadata["model_health"].get("exercises", []))
-    answer.source = ("from model_health.grading._core import solution_code\n"
+    answer.source = ("from model_health.teaching.grading._core import solution_code\n"
                      f"exec(solution_code({LIGHT!r}, 'q3'))\n"
                      f"shown = solution_code({LIGHT!r}, 'q3')")
     submission = batch_grading.Submission("copied.ipynb", nbformat.writes(notebook).encode())
@@ -652,7 +653,7 @@ def test_an_answer_cell_gets_no_reference_of_its_own_exercise(tmp_path):
     answers[("q2",)].source = ("minority = (test['group'] == 'under-represented').to_numpy()\n"
                                "impact_ratio_interval, four_fifths_verdict = q2.carry_forward()")
     answers[("q3",)].source = "gap_by_stage, stage_adding_most, _ = q3.reference(globals())"
-    answers[("q6",)].source = ("import model_health.exercises.nb08_resume_screening_audit as checks\n"
+    answers[("q6",)].source = ("import model_health.teaching.exercises.nb08_resume_screening_audit as checks\n"
                                "MIN_CATEGORY_SIZE = 100\n"
                                "intersectional = checks._intersectional(globals())\n"
                                "lowest_category = q1.carry_forward()[1]")

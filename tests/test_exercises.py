@@ -18,9 +18,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from model_health.grading import ____, STAR_PARTS, StarAnswer, Status, WrittenAnswer, split_star
-from model_health.grading._core import solution_code
-from model_health.release import by_value
+from model_health.teaching.grading import ____, STAR_PARTS, StarAnswer, Status, WrittenAnswer, split_star
+from model_health.teaching.grading._core import solution_code
+from model_health.classroom.release import by_value
 
 from conftest import significant, solved_namespace
 
@@ -28,7 +28,7 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [path.stem for path in sorted((REPO / "solutions").glob("*.ipynb"))]
 CASES = [(notebook, exercise)
          for notebook in NOTEBOOKS
-         for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES]
+         for exercise in importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES]
 
 
 def case_id(case) -> str:
@@ -90,9 +90,9 @@ def given_objects(notebook: str, namespace: dict) -> dict[str, object]:
 
     import pandas as pd
 
-    from model_health.batch_grading import _assigned_names
+    from model_health.classroom.batch_grading import _assigned_names
 
-    module = importlib.import_module(f"model_health.exercises.nb{notebook}")
+    module = importlib.import_module(f"model_health.teaching.exercises.nb{notebook}")
     names = {name for name in module.__all__ if not name.startswith("q") and name != "score_summary"}
     for cell in nbformat.read(REPO / "solutions" / f"{notebook}.ipynb", as_version=4).cells:
         if cell.metadata.get("model_health", {}).get("role") == "given":
@@ -257,7 +257,7 @@ def test_no_named_mistake_coincides_with_the_right_answer(auto):
     """Issue 22 §3: each mistake a check names is computed by the check from the data; on the notebook's seed none
     may land within the tolerance of the right value (benchmarks/vet_variant_seeds.py asserts the same on every
     vetted seed)."""
-    from model_health.grading._expect import coinciding_mistakes
+    from model_health.teaching.grading._expect import coinciding_mistakes
 
     notebook, exercise = auto
     assert coinciding_mistakes(exercise, solved_namespace(notebook)) == []
@@ -285,7 +285,7 @@ def answers_read_by_given_code(notebook: str) -> list[tuple[str, str, int]]:
     """(exercise, name, cell) for each later cell of the learner notebook whose given code reads an exercise's
     answer itself rather than through ``carry_forward()``."""
     exercises = {exercise.name: exercise
-                 for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES}
+                 for exercise in importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES}
     answered, carried, found = {}, set(), []
     cells = nbformat.read(REPO / "notebooks" / f"{notebook}.ipynb", as_version=4).cells
     for index, cell in enumerate(cells):
@@ -311,7 +311,7 @@ def test_later_cells_take_an_answer_through_carry_forward(notebook):
     answers (text shown as written) and answers a later cell shows as the learner's own work, which the exercise
     declares in ``shown_as_written`` with the reason."""
     exercises = {exercise.name: exercise
-                 for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES}
+                 for exercise in importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES}
     direct = [(name, read, cell) for name, read, cell in answers_read_by_given_code(notebook)
               if not isinstance(exercises[name], WrittenAnswer) and not exercises[name].shown_as_written]
     assert direct == [], "given cells read these answers without carry_forward(): " + repr(direct)
@@ -324,7 +324,7 @@ def same_value(answer, reference) -> bool:
     import numpy as np
     import pandas as pd
 
-    from model_health.grading._core import as_reference_form
+    from model_health.teaching.grading._core import as_reference_form
 
     answer = as_reference_form(answer, reference)
     if callable(answer) or callable(reference):
@@ -356,7 +356,7 @@ def same_value(answer, reference) -> bool:
 def references(notebook: str) -> dict[str, object]:
     """Each exercise's reference (those that have one), computed on the solved notebook's variables."""
     found = {}
-    for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES:
+    for exercise in importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES:
         try:
             found[exercise.name] = exercise.reference(solved_namespace(notebook))
         except NotImplementedError:
@@ -367,9 +367,9 @@ def references(notebook: str) -> dict[str, object]:
 @pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_every_reference_can_be_handed_to_a_graded_kernel(notebook):
     """Issue 23 §1: a graded kernel has no check code, and the grader hands it each reference pickled, what the
-    exercise module defines by value (model_health.release.by_value). 04 q8's reference closed over the notebook's
-    namespace, a SQLite connection in it, and could not be sent."""
-    module = f"model_health.exercises.nb{notebook}"
+    exercise module defines by value (model_health.classroom.release.by_value). 04 q8's reference closed over the
+    notebook's namespace, a SQLite connection in it, and could not be sent."""
+    module = f"model_health.teaching.exercises.nb{notebook}"
     unsendable = []
     for name, reference in references(notebook).items():
         try:
@@ -389,7 +389,7 @@ def test_the_reference_carried_forward_is_the_solution_s_answer(notebook):
     namespace = solved_namespace(notebook)
     written = namespace[ANSWERS_AS_WRITTEN]
     differ = []
-    for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES:
+    for exercise in importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES:
         if isinstance(exercise, WrittenAnswer) or exercise.carries_own_answer or exercise.name not in references(
                 notebook):
             continue
@@ -405,10 +405,10 @@ def test_carry_forward_hands_on_the_canonical_form_of_an_accepted_answer(solved_
     called `.to_numpy()` on it. carry_forward() hands them the reference function instead, which returns a Series."""
     import numpy as np
 
-    from model_health.grading import _core
+    from model_health.teaching.grading import _core
 
     exercise = next(exercise for exercise in importlib.import_module(
-        "model_health.exercises.nb12_failure_mode_response").EXERCISES if exercise.name == "q4")
+        "model_health.teaching.exercises.nb12_failure_mode_response").EXERCISES if exercise.name == "q4")
     reference = solved_nb12["apply_rules"]
     namespace = {**solved_nb12, "apply_rules": lambda rules, frame: np.asarray(reference(rules, frame))}
     assert exercise.grade(namespace).status is Status.CORRECT
@@ -470,7 +470,7 @@ def test_an_answer_of_the_requested_length_is_self_assessed(written):
 
 def test_four_sentences_of_43_words_for_the_product_team_are_self_assessed():
     """The issue's example: 04 q11 asks for 4–6 sentences; four sentences of 43 words were "✘ Incorrect"."""
-    from model_health.exercises.nb04_monitor_rest_api import q11
+    from model_health.teaching.exercises.nb04_monitor_rest_api import q11
 
     message = ("Since week 6 the model misses customers who leave. The competitor's promotion changed who leaves, "
                "so the model is out of date. The month-end dips are billing weeks. Week 8 has no outcomes yet, so "
@@ -541,7 +541,7 @@ def test_every_answer_grades_the_same_after_crossing_from_a_kernel(notebook, tmp
         answers, refused_answers = load_snapshot(kernel.snapshot(namespace[ANSWERS_AS_WRITTEN], "answers"), kernel)
         assert refused_answers == {}
         graded = {}
-        for exercise in importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES:
+        for exercise in importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES:
             expected = Status.WRITTEN if isinstance(exercise, WrittenAnswer) else Status.CORRECT
             result = exercise.grade({**variables, **{read: answers.get(read, variables.get(read, ____))
                                                      for read in exercise.reads}})
@@ -567,7 +567,7 @@ def test_the_estimated_time_follows_its_stated_method(notebook):
     found = HEADER_ESTIMATE.search(solution.cells[0].source)
     assert found, "the header states no estimate in the workbook's form"
     stated = {key: int(value.replace(",", "")) for key, value in found.groupdict().items()}
-    exercises = importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES
+    exercises = importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES
     written = sum(isinstance(exercise, WrittenAnswer) for exercise in exercises)
     words = sum(len(cell.source.split()) for cell in solution.cells if cell.cell_type == "markdown")
     assert (stated["auto"], stated["written"]) == (len(exercises.exercises) - written, written)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import yaml
 
-from model_health.governance import (
+from model_health.services.governance import (
     EXIT_INVALID,
     EXIT_PASSED,
     EXIT_VIOLATIONS,
@@ -323,8 +323,8 @@ def test_rule_passes_refuses_a_rule_that_bounds_nothing(rule, message):
 
 
 def test_every_metric_a_rule_can_name_has_a_domain():
-    schema = json.loads((REPO / "src" / "model_health" / "policy" / "policy.schema.json").read_text())
-    domains = yaml.safe_load((REPO / "src" / "model_health" / "policy" / "metric_domains.yml").read_text())
+    schema = json.loads((REPO / "src" / "model_health" / "services" / "policy" / "policy.schema.json").read_text())
+    domains = yaml.safe_load((REPO / "src" / "model_health" / "services" / "policy" / "metric_domains.yml").read_text())
     assert sorted(domains["metrics"]) == sorted(schema["$defs"]["rule"]["properties"]["metric"]["enum"])
     assert set(domains["metrics"].values()) <= set(domains["kinds"])
 
@@ -430,7 +430,7 @@ def test_an_unexpected_error_is_exit_2_not_a_violation(tmp_path, monkeypatch, ca
     def broken(*args):
         raise RuntimeError("simulated fault")
 
-    monkeypatch.setattr("model_health.governance.evaluate", broken)
+    monkeypatch.setattr("model_health.services.governance.evaluate", broken)
     assert gate_here("--evidence", write(tmp_path / "evidence.yml", {"models": [passing_model()]})) == EXIT_INVALID
     assert "RuntimeError: simulated fault" in capsys.readouterr().err
 

@@ -7,8 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from model_health import batch_grading, grading
-from model_health.grading import (
+from model_health.classroom import batch_grading
+from model_health.teaching import grading
+from model_health.teaching.grading import (
     ____,
     CheckFailed,
     Exercise,
@@ -20,8 +21,8 @@ from model_health.grading import (
     WrittenAnswer,
     call_learner_function,
 )
-from model_health.grading._core import STRICT_CHECKS_VARIABLE, solution_code
-from model_health.results import RESULT_MEDIA_TYPE, SUMMARY_MEDIA_TYPE, summary_in_outputs
+from model_health.teaching.grading._core import STRICT_CHECKS_VARIABLE, solution_code
+from model_health.teaching.results import RESULT_MEDIA_TYPE, SUMMARY_MEDIA_TYPE, summary_in_outputs
 
 
 class Double(Exercise):
@@ -185,7 +186,7 @@ class TestCheckFailed:
         def broken_split(answer):
             raise RuntimeError("regex bug")
 
-        monkeypatch.setattr("model_health.grading._core.split_star", broken_split)
+        monkeypatch.setattr("model_health.teaching.grading._core.split_star", broken_split)
 
         class Story(StarAnswer):
             reads = ("story",)

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_health.grading import Incorrect, close_enough, expect_close, expect_number, expect_series, format_distinct
+from model_health.teaching.grading import (Incorrect, close_enough, expect_close, expect_number, expect_series,
+                                           format_distinct)
 
 
 class TestCloseEnough:
@@ -115,8 +116,8 @@ class TestExpectSeries:
 
 def test_a_named_mistake_s_separation_is_its_least_relative_gap_and_a_close_one_is_named():
     """What benchmarks/vet_variant_seeds.py reports per seed (issue 22 §3)."""
-    from model_health.grading import Exercise
-    from model_health.grading._expect import coinciding_mistakes, mistake_separations
+    from model_health.teaching.grading import Exercise
+    from model_health.teaching.grading._expect import coinciding_mistakes, mistake_separations
 
     class Share(Exercise):
         title = "A share"

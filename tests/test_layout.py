@@ -4,7 +4,10 @@ where the checkout's files are."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+
+import pytest
 
 from model_health import paths
 from conftest import benchmark_script
@@ -86,12 +89,38 @@ def test_only_paths_works_out_where_the_checkout_is():
     assert globbing == []
 
 
-def test_the_package_docstring_names_every_module_and_subpackage():
-    """Issue 25: the package's docstring is its map, one line per module or subpackage, grouped by whom they serve;
-    a module added to the tree without a line there fails here."""
-    import model_health
+AUDIENCES = ("services", "teaching", "classroom")  # the subpackages; each may import only the layers before it
 
-    public = {path.stem if path.is_file() else path.name for path in PACKAGE.iterdir()
+
+def layer(module: str) -> int:
+    """0 for the learner's toolkit (the top level), then 1, 2, 3 for the subpackages in AUDIENCES' order."""
+    parts = module.split(".")
+    return AUDIENCES.index(parts[1]) + 1 if len(parts) > 2 and parts[1] in AUDIENCES else 0
+
+
+def test_each_audience_imports_only_the_layers_before_it():
+    """The tree shows whom code serves, and the imports keep to it: the learner's toolkit imports no service,
+    teaching or classroom code; services import no teaching or classroom code; teaching imports nothing of the
+    classroom's (so a graded kernel can be given the teaching layer without the grader). ``__main__``, the command
+    line of every audience, is the one module above them all."""
+    crossing = sorted(f"{module} imports {other}" for module, others in import_graph().items()
+                      if module != "model_health.__main__" for other in others if layer(other) > layer(module))
+    assert crossing == []
+
+
+def test_the_layer_rule_sees_each_subpackage():
+    assert [layer(name) for name in ("model_health.drift._fast", "model_health.services.serving",
+                                     "model_health.teaching.grading._core", "model_health.classroom.sandbox")] == [
+        0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("package", ["model_health", *(f"model_health.{name}" for name in AUDIENCES)])
+def test_each_package_docstring_names_every_module_and_subpackage(package):
+    """Issue 25: the package's docstring is its map, one line per module or subpackage, grouped by whom they serve,
+    and each audience's subpackage lists its own; a module added to the tree without a line there fails here."""
+    module = importlib.import_module(package)
+    folder = Path(module.__file__).parent
+    public = {path.stem if path.is_file() else path.name for path in folder.iterdir()
               if (path.suffix == ".py" or (path / "__init__.py").is_file()) and not path.name.startswith("_")}
-    missing = sorted(name for name in public if f"``{name}``" not in model_health.__doc__)
+    missing = sorted(name for name in public if f"``{name}``" not in module.__doc__)
     assert missing == []

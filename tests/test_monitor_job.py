@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_health.monitor_job import EXIT_ALERT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, monitor, run_monitor
+from model_health.services.monitor_job import EXIT_ALERT, EXIT_FAILED, EXIT_INVALID, EXIT_OK, monitor, run_monitor
 
 END = "2026-04-20"
 HOOK = "http://hooks.invalid/alerts"
@@ -80,7 +80,7 @@ def test_a_log_path_with_uri_characters_opens_that_file(job, name):
 
 
 def test_a_failure_of_the_job_itself_is_not_the_alert_code(job, capsys, monkeypatch):
-    import model_health.monitor_job as monitor_job
+    import model_health.services.monitor_job as monitor_job
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

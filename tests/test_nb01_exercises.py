@@ -22,8 +22,8 @@ from sklearn import metrics
 from sklearn.model_selection import train_test_split
 
 from model_health.evaluation import threshold_for_recall
-from model_health.exercises import nb01_model_health_dashboard as nb01
-from model_health.grading import ____, Status
+from model_health.teaching.exercises import nb01_model_health_dashboard as nb01
+from model_health.teaching.grading import ____, Status
 
 from conftest import feedback_failures
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2_contingency
 
-from model_health.exercises import nb02_lifecycle_data_bias as nb02
-from model_health.grading import Status
+from model_health.teaching.exercises import nb02_lifecycle_data_bias as nb02
+from model_health.teaching.grading import Status
 
 from conftest import feedback_failures, significant
 

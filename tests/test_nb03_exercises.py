@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from scipy.stats import chi2_contingency
 
-from model_health.exercises import nb03_fairness_audit_lending as nb03
+from model_health.teaching.exercises import nb03_fairness_audit_lending as nb03
 from model_health.fairness import group_rates
-from model_health.grading import Status
+from model_health.teaching.grading import Status
 
 from conftest import feedback_failures, significant
 

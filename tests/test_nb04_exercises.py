@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_health.exercises import nb04_monitor_rest_api as nb04
-from model_health.grading import Status
-from model_health.serving import LocalServer
+from model_health.teaching.exercises import nb04_monitor_rest_api as nb04
+from model_health.teaching.grading import Status
+from model_health.services.serving import LocalServer
 
 from conftest import feedback_failures, significant
 

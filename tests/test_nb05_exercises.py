@@ -12,10 +12,10 @@ from sklearn.metrics import accuracy_score, f1_score, recall_score
 from threadpoolctl import threadpool_limits
 
 from model_health.drift import MIN_SHARE, categorical_psi, drift_table, population_stability_index, psi_band
-from model_health.exercises import nb05_diagnose_post_launch_drift as nb05
-from model_health.grading import Status
+from model_health.teaching.exercises import nb05_diagnose_post_launch_drift as nb05
+from model_health.teaching.grading import Status
 from model_health.simulators import credit_model, simulate_credit_portfolio
-from model_health.variants import VARIANT_SEEDS
+from model_health.classroom.variants import VARIANT_SEEDS
 
 from conftest import feedback_failures
 

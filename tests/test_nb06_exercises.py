@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_health.exercises import nb06_bias_mitigation_explanations as nb06
+from model_health.teaching.exercises import nb06_bias_mitigation_explanations as nb06
 from model_health.explain import linear_shap
-from model_health.grading import Status
+from model_health.teaching.grading import Status
 from model_health.notebook import global_seed
 
 from conftest import chromium, feedback_failures, rendered_text, significant

@@ -10,8 +10,8 @@ import nbformat
 import numpy as np
 import pandas as pd
 
-from model_health.exercises import nb09_model_risk_review as nb09
-from model_health.grading import Status
+from model_health.teaching.exercises import nb09_model_risk_review as nb09
+from model_health.teaching.grading import Status
 from model_health.reports import TEMPLATES, evaluate_kpis, kpi_named_in
 
 from conftest import REPO, feedback_failures, significant

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model_health.exercises import nb10_responsible_ai_governance as nb10
-from model_health.grading import Status
+from model_health.teaching.exercises import nb10_responsible_ai_governance as nb10
+from model_health.teaching.grading import Status
 
 from conftest import feedback_failures
 

@@ -7,8 +7,8 @@ import copy
 
 import numpy as np
 
-from model_health.exercises import nb11_observability_platform as nb11
-from model_health.grading import Status
+from model_health.teaching.exercises import nb11_observability_platform as nb11
+from model_health.teaching.grading import Status
 
 from conftest import feedback_failures
 
@@ -30,7 +30,7 @@ def objective_from_all_days(p95_by_day):
 
 def incidents_built(ns, *, pages, severity, team):
     """Payloads as the learner builds them, with the rule for paging, severity and team given."""
-    from model_health.alert_routing import pagerduty_event, servicenow_incident
+    from model_health.services.alert_routing import pagerduty_event, servicenow_incident
 
     status = nb11._status(ns)
     models = ns["fleet"].models.set_index("model")

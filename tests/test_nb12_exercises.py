@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from model_health.exercises import nb12_failure_mode_response as nb12
-from model_health.grading import Status
+from model_health.teaching.exercises import nb12_failure_mode_response as nb12
+from model_health.teaching.grading import Status
 
 from conftest import feedback_failures, significant
 

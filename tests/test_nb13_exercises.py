@@ -13,8 +13,9 @@ import pandas as pd
 import pytest
 
 from model_health.drift import population_stability_index
-from model_health.exercises import nb13_interview_practice as nb13
-from model_health.grading import RubricPoint, StarAnswer, Status, WrittenAnswer, bind, rubric_coverage, split_star
+from model_health.teaching.exercises import nb13_interview_practice as nb13
+from model_health.teaching.grading import (RubricPoint, StarAnswer, Status, WrittenAnswer, bind, rubric_coverage,
+                                           split_star)
 
 from conftest import REPO, feedback_failures, run_code_cells, significant
 
@@ -163,7 +164,7 @@ def test_each_mistake_gets_its_specific_feedback(solved_nb13):
 def test_the_unseen_samples_tell_each_brief_mistake_from_the_right_number():
     """Every wrong method of q12's drift_brief gives a number the check refuses, rounded, on some unseen sample,
     whatever the seed (issue 22 §3: on incomes that only shift, the swapped PSI and the mean's change do not)."""
-    from model_health.grading import close_enough
+    from model_health.teaching.grading import close_enough
 
     for wrong in (brief_swapped, brief_in_points, brief_of_means, brief_current_quartile):
         assert any(not close_enough([significant(value) for value in wrong(before, now)],
@@ -172,7 +173,7 @@ def test_the_unseen_samples_tell_each_brief_mistake_from_the_right_number():
 
 
 def test_a_drift_brief_left_blank_is_not_attempted(solved_nb13):
-    from model_health.grading import ____
+    from model_health.teaching.grading import ____
 
     result = nb13.q12.grade({**solved_nb13, "drift_brief": lambda before, now: (1.0, ____, ____)})
     assert result.status is Status.NOT_ATTEMPTED and "drift_brief" in result.message
@@ -180,7 +181,7 @@ def test_a_drift_brief_left_blank_is_not_attempted(solved_nb13):
 
 def test_a_quiz_round_answered_in_part_is_graded_on_what_was_answered(solved_nb13):
     """5 of 6 answered is an attempt (issue 22: it showed as not attempted): right so far, one still to answer."""
-    from model_health.grading import ____
+    from model_health.teaching.grading import ____
 
     answers = dict(solved_nb13["quiz_answers"])
     answers.pop("gov-04")

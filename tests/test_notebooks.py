@@ -10,10 +10,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from model_health.authoring import build_all
-from model_health import runner
-from model_health.results import RESULT_MEDIA_TYPE, Result, ScoreSummary, Status, summary_in_outputs
-from model_health.runner import execute_notebook
+from model_health.teaching.authoring import build_all
+from model_health.teaching import runner
+from model_health.teaching.results import RESULT_MEDIA_TYPE, Result, ScoreSummary, Status, summary_in_outputs
+from model_health.teaching.runner import execute_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 LEARNER_NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -21,7 +21,7 @@ SOLUTION_NOTEBOOKS = sorted((REPO / "solutions").glob("*.ipynb"))
 
 
 def exercise_module(notebook: Path):
-    return importlib.import_module(f"model_health.exercises.nb{notebook.stem}")
+    return importlib.import_module(f"model_health.teaching.exercises.nb{notebook.stem}")
 
 
 def test_learner_and_solution_notebooks_pair_up():

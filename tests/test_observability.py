@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from model_health.drift import population_stability_index
-from model_health.observability import (
+from model_health.services.observability import (
     METRICS,
     evaluate_slos,
     ingest_duckdb,
@@ -243,7 +243,7 @@ def fleet_status(fleet):
 
 
 def test_the_dashboard_shows_every_model_with_its_worst_status(fleet, tmp_path):
-    from model_health.observability import fleet_dashboard
+    from model_health.services.observability import fleet_dashboard
 
     world, daily, status = fleet_status(fleet)
     page = fleet_dashboard(world.models, status, daily, tmp_path / "fleet.html").read_text()
@@ -260,7 +260,7 @@ def test_the_dashboard_shows_every_model_with_its_worst_status(fleet, tmp_path):
 def test_the_dashboard_renders_in_chromium(fleet, tmp_path):
     from conftest import rendered_text
 
-    from model_health.observability import fleet_dashboard
+    from model_health.services.observability import fleet_dashboard
 
     world, daily, status = fleet_status(fleet)
     text = rendered_text(fleet_dashboard(world.models, status, daily, tmp_path / "fleet.html"), tmp_path / "profile")

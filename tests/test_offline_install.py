@@ -24,7 +24,7 @@ BLOCKED = {
 # cost 14 CPU-seconds here: with PYTHONDONTWRITEBYTECODE set, an unbyte-compiled environment compiles each import).
 INSTALLED = """import sys
 from importlib.metadata import PackageNotFoundError, version
-import model_health.batch_grading, sklearn, duckdb, pyarrow
+import model_health.classroom.batch_grading, sklearn, duckdb, pyarrow
 pins = [line.split("==") for line in open(sys.argv[1]).read().splitlines() if "==" in line and line[0] != "#"]
 def installed(name):
     try:

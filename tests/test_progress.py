@@ -12,9 +12,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from model_health import progress
-from model_health.exercises import nb01_model_health_dashboard as nb01
-from model_health.grading import ____, Status, bind
+from model_health.teaching import progress
+from model_health.teaching.exercises import nb01_model_health_dashboard as nb01
+from model_health.teaching.grading import ____, Status, bind
 
 from conftest import REPO
 
@@ -127,7 +127,7 @@ def test_the_command_shows_the_other_notebooks_and_names_a_damaged_file(folder, 
 
 def test_only_an_unanswered_exercise_counts_as_not_attempted():
     """Every status a check can give has its state; a check that broke on an answer is not "not attempted"."""
-    from model_health.grading import Status
+    from model_health.teaching.grading import Status
 
     # "not graded" is the batch grader's alone: a learner's own check always reaches a verdict or fails.
     states = {status: progress._state(status.value) for status in Status if status is not Status.NOT_GRADED}

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from model_health import quiz
-from model_health.quiz import Progress, ask, load_bank, main, pick
+from model_health.teaching import quiz
+from model_health.teaching.quiz import Progress, ask, load_bank, main, pick
 
 REPO = Path(__file__).resolve().parents[1]
 CURRICULUM_CONCEPTS = {"metrics", "bias-types", "fairness-definitions", "unawareness-proxies", "correlation-causation",
@@ -91,7 +91,7 @@ def spawn(tmp_path, *args):
     pexpect = pytest.importorskip("pexpect")
     # A suite started in the background (`workbook.py test &`) inherits SIGINT ignored, and a Python started so
     # never turns Ctrl-C into KeyboardInterrupt: the quiz gets the default a terminal gives it.
-    return pexpect.spawn(sys.executable, ["-m", "model_health.quiz", "--progress", str(tmp_path / "p.json"),
+    return pexpect.spawn(sys.executable, ["-m", "model_health.teaching.quiz", "--progress", str(tmp_path / "p.json"),
                                           "--seed", "3", *args], encoding="utf-8", timeout=60, cwd=str(REPO),
                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
@@ -170,7 +170,7 @@ def test_a_topic_and_level_filter_and_an_empty_selection(tmp_path):
 
 
 def test_a_notebook_round_is_fixed_by_its_seed_and_spans_concepts():
-    from model_health import quiz
+    from model_health.teaching import quiz
 
     first, again = quiz.draw(6, seed=13), quiz.draw(6, seed=13)
     assert [q["id"] for q in first] == [q["id"] for q in again]
@@ -181,7 +181,7 @@ def test_a_notebook_round_is_fixed_by_its_seed_and_spans_concepts():
 @pytest.mark.parametrize(("kind", "typed", "right"), [("choice", "2", True), ("choice", "1", False),
                                                        ("truefalse", "f", False), ("numeric", "0,67", True)])
 def test_is_right_judges_a_parsed_answer(kind, typed, right):
-    from model_health import quiz
+    from model_health.teaching import quiz
 
     question = {"choice": {"kind": "choice", "options": ["a", "b"], "answer": 1},
                 "truefalse": {"kind": "truefalse", "answer": True},

@@ -16,7 +16,7 @@ import pytest
 
 import model_health
 from model_health.paths import notebook_names
-from model_health.release import EXERCISES, GIVEN_METHODS, HANDED_IN, released_source, write_release
+from model_health.classroom.release import EXERCISES, GIVEN_METHODS, HANDED_IN, released_source, write_release
 
 MODULES = sorted(path for path in EXERCISES.glob("nb*.py"))
 RAISES = "raise RuntimeError('In a graded kernel the grader checks the answers, outside the kernel.')"
@@ -43,7 +43,7 @@ def test_no_check_or_reference_code_is_left(module):
     assert stubbed, "no exercise class or helper found"
     for name, function in stubbed:
         body = "\n".join(ast.unparse(statement) for statement in function.body)
-        expected = ("from model_health.release import handed_in\nreturn handed_in(self.name)"
+        expected = ("from model_health.classroom.release import handed_in\nreturn handed_in(self.name)"
                     if name.endswith(".reference") else RAISES)
         assert body == expected, f"{module.stem}: {name} keeps code in the release build"
     assert {name for name, _ in kept} <= set(exported)
@@ -55,18 +55,18 @@ def released_package(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("release")
     package = Path(model_health.__file__).parent
     shutil.copytree(package, root / "model_health", ignore=shutil.ignore_patterns("exercises", "__pycache__"))
-    write_release(root / "model_health" / "exercises")
+    write_release(root / "model_health" / "teaching" / "exercises")
     return root
 
 
 def test_a_graded_kernel_gets_the_given_names_and_only_handed_in_references(released_package, tmp_path):
     """Imported as a graded kernel imports it, each release module has every exported name and the same exercises
     (titles, the variables they read); a reference is there once its file is handed in, and not before."""
-    from model_health.grading._core import GRADING_KERNEL
+    from model_health.teaching.grading._core import GRADING_KERNEL
 
-    assert not (released_package / "model_health" / "exercises" / "solutions").exists()
-    from model_health.batch_grading import _exercise_set
-    from model_health.grading import Exercise
+    assert not (released_package / "model_health" / "teaching" / "exercises" / "solutions").exists()
+    from model_health.classroom.batch_grading import _exercise_set
+    from model_health.teaching.grading import Exercise
 
     names = notebook_names()
     handed = {}  # per notebook, its first exercise with a reference: the one handed in
@@ -76,14 +76,14 @@ def test_a_graded_kernel_gets_the_given_names_and_only_handed_in_references(rele
         (tmp_path / name / f"{handed[name]}.pickle").write_bytes(pickle.dumps("handed in"))
     script = f"""
 import importlib, json, os
-from model_health.grading import bind
-from model_health.release import NotHandedIn
+from model_health.teaching.grading import bind
+from model_health.classroom.release import NotHandedIn
 bind({{}})
 from model_health.paths import notebook_names
 found = {{}}
 for name, handed in {handed!r}.items():
     os.environ[{HANDED_IN!r}] = {str(tmp_path)!r} + "/" + name
-    module = importlib.import_module("model_health.exercises.nb" + name)
+    module = importlib.import_module("model_health.teaching.exercises.nb" + name)
     exercises = module.EXERCISES.exercises
     missing = [exported for exported in module.__all__ if not hasattr(module, exported)]
     carried = {{}}

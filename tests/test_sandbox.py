@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from model_health.sandbox import GROUP_PREFIX, ResourceGroup, stale_folders
+from model_health.classroom.sandbox import GROUP_PREFIX, ResourceGroup, stale_folders
 
 from conftest import REPO, needs_bubblewrap
 
@@ -20,7 +20,7 @@ def sandboxed(tmp_path, code: str, *options: str, env: dict | None = None) -> su
     """Run ``python -c code`` in the sandbox, allowed to write only ``tmp_path / "work"``, read the workbook's data."""
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    return subprocess.run([sys.executable, "-m", "model_health.sandbox", "--write", str(work), "--read",
+    return subprocess.run([sys.executable, "-m", "model_health.classroom.sandbox", "--write", str(work), "--read",
                            str(REPO / "data"), *options, "--", "-c", code], capture_output=True, text=True,
                           cwd=tmp_path, timeout=180, env={**os.environ, **(env or {})})
 

@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_health.monitor_job import EXIT_ALERT, EXIT_INVALID, run_monitor
-from model_health.serving import LocalServer, save_bundle
+from model_health.services.monitor_job import EXIT_ALERT, EXIT_INVALID, run_monitor
+from model_health.services.serving import LocalServer, save_bundle
 from model_health.simulators import CHURN_FEATURES, churn_model, simulate_churn
-from model_health.webhooks import alert_key, flush_spool, send_alert
+from model_health.services.webhooks import alert_key, flush_spool, send_alert
 
 from conftest import run_command
 
@@ -478,7 +478,7 @@ def running(pid: str) -> bool:
 
 KERNEL_WITH_A_SERVER = """
 import signal, sys, time
-from model_health.serving import LocalServer
+from model_health.services.serving import LocalServer
 signal.signal(signal.SIGINT, lambda *_: print("interrupted", flush=True))  # as a kernel: the cell stops, it lives
 server = LocalServer(["receiver", "--store", sys.argv[1]]).start()
 print(server.process.pid, server.url, flush=True)

@@ -12,7 +12,7 @@ from sklearn.metrics import f1_score
 
 from model_health.drift import PSI_ALERT, PSI_WATCH, drift_table
 from model_health.simulators import credit_model, simulate_credit_portfolio
-from model_health.variants import PUBLISHED_SEED, VARIANT_SEEDS
+from model_health.classroom.variants import PUBLISHED_SEED, VARIANT_SEEDS
 
 
 @pytest.fixture(scope="module")
@@ -451,7 +451,7 @@ def _notebook_04_world(seed):
 def test_notebook_04_judges_the_partly_labelled_week_on_every_seed(seed):
     """Notebook 04's story: about 3 in 100 outcomes arrive a week late, so when it ends week 7 is partly labelled,
     yet it holds enough labels (q6's minimum, from that seed's bootstrap) to be judged, not 'unknown'."""
-    from model_health.exercises import nb04_monitor_rest_api as nb04
+    from model_health.teaching.exercises import nb04_monitor_rest_api as nb04
 
     world, namespace = _notebook_04_world(seed)
     min_labels = nb04.reference_min_labels(nb04._bootstrap_f1(namespace)[1])
@@ -466,7 +466,7 @@ def test_notebook_04_static_threshold_pages_at_month_end_on_every_seed(seed):
     above it; both page for the promotion (weeks 6 and 7, week 7 on the 97% of outcomes that arrived). Issue 22:
     with a month-end churn of 1.3 in log-odds, on seeds 7, 19, 59 and 101 the billing week stayed above the static
     threshold, so both thresholds raised the same alerts."""
-    from model_health.exercises import nb04_monitor_rest_api as nb04
+    from model_health.teaching.exercises import nb04_monitor_rest_api as nb04
 
     world, namespace = _notebook_04_world(seed)
     reference_f1, sd = nb04._bootstrap_f1(namespace)

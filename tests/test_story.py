@@ -1,6 +1,6 @@
 """The story holds (issue 22 §6): each claim a notebook's prose makes about its data (``EXERCISES.claims``, a
-:class:`model_health.grading.Claim`) quotes that prose and holds on the solved notebook. Here on the published seed;
-benchmarks/vet_variant_seeds.py checks every vetted seed, and a seed where a claim fails is not vetted."""
+:class:`model_health.teaching.grading.Claim`) quotes that prose and holds on the solved notebook. Here on the
+published seed; benchmarks/vet_variant_seeds.py checks every vetted seed, and a seed where a claim fails is not vetted."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ NOTEBOOKS = notebook_names()
 
 
 def claims_of(notebook: str):
-    return importlib.import_module(f"model_health.exercises.nb{notebook}").EXERCISES.claims
+    return importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES.claims
 
 
 def words(text: str) -> str:

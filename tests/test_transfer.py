@@ -33,11 +33,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from model_health import batch_grading
+from model_health.classroom import batch_grading
 from model_health.data import TabularDataset
-from model_health.grading import ____
-from model_health.results import Status
-from model_health.grading._transfer import (
+from model_health.teaching.grading import ____
+from model_health.teaching.results import Status
+from model_health.teaching.grading._transfer import (
     ChargedClock,
     MIB,
     GradingBudget,
@@ -434,7 +434,7 @@ def test_the_data_loaded_from_one_submission_is_capped(tmp_path):
 
 def test_a_grading_process_has_a_memory_limit():
     """The grader had no memory limit: data a submission sends (or builds) could grow it without bound."""
-    program = ("from model_health.batch_grading import _limit_memory\n_limit_memory(1024)\nimport numpy\n"
+    program = ("from model_health.classroom.batch_grading import _limit_memory\n_limit_memory(1024)\nimport numpy\n"
                "try:\n    numpy.ones(2 ** 31, dtype=numpy.uint8)\nexcept MemoryError:\n    print('refused')\n")
     done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=300)
     assert done.stdout.strip() == "refused", done.stderr
@@ -568,7 +568,7 @@ def test_once_the_budget_is_spent_a_call_into_the_kernel_fails_at_once(tmp_path)
 def test_exercises_left_when_the_budget_runs_out_are_not_graded_and_a_rerun_grades_them(tmp_path):
     """A learner's function that never returns when the grader calls it: that exercise and the ones after it are
     "not graded: the grading budget ran out", and the row is one a rerun grades again."""
-    from model_health.authoring import solved_learner_notebook
+    from model_health.teaching.authoring import solved_learner_notebook
 
     notebook = solved_learner_notebook("08_resume_screening_audit")  # the lightest notebook to run
     answer = next(cell for cell in notebook.cells if "def gap_at_equal_skill" in cell.source

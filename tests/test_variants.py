@@ -23,15 +23,15 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from model_health import batch_grading
-from model_health.authoring import solved_learner_notebook
-from model_health.batch_grading import Options, collect, grade_all
-from model_health.grading import WrittenAnswer
-from model_health.results import Status
+from model_health.classroom import batch_grading
+from model_health.teaching.authoring import solved_learner_notebook
+from model_health.classroom.batch_grading import Options, collect, grade_all
+from model_health.teaching.grading import WrittenAnswer
+from model_health.teaching.results import Status
 from model_health.paths import notebook_names
-from model_health import variants
-from model_health.variants import (CURRENT_SEED_LIST, PUBLISHED_SEED, VARIANT_SEEDS, graded_seed, learner_key,
-                                   learner_variant, read_roster, variant_seed, with_seed)
+from model_health.classroom import variants
+from model_health.classroom.variants import (CURRENT_SEED_LIST, PUBLISHED_SEED, VARIANT_SEEDS, graded_seed, learner_key,
+                                             learner_variant, read_roster, variant_seed, with_seed)
 
 from conftest import needs_bubblewrap, run_command
 

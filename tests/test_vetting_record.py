@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from model_health.paths import notebook_names
-from model_health.variants import VARIANT_SEED_LISTS
+from model_health.classroom.variants import VARIANT_SEED_LISTS
 from conftest import benchmark_script
 
 REPO = Path(__file__).resolve().parents[1]
@@ -46,12 +46,12 @@ def test_a_change_to_a_file_a_notebook_depends_on_changes_its_digest(tmp_path, m
     files = vetting.vetted_files(name)
     relative = {path.relative_to(REPO).as_posix() for path in files}
     # Its checks, the grading core and the simulators they import, its tests' mistakes, data and lock.
-    assert {f"src/model_health/exercises/nb{name}.py", "src/model_health/grading/_core.py",
+    assert {f"src/model_health/teaching/exercises/nb{name}.py", "src/model_health/teaching/grading/_core.py",
             "src/model_health/simulators.py", "tests/test_nb01_exercises.py", "requirements.lock"} <= relative
     assert any(path.startswith("data/") for path in relative)
     # Another notebook's solutions and the batch grader are not part of what a vetting run of 01 depends on.
-    assert "src/model_health/batch_grading.py" not in relative
-    assert not any(path.startswith("src/model_health/exercises/solutions/02_") for path in relative)
+    assert "src/model_health/classroom/batch_grading.py" not in relative
+    assert not any(path.startswith("src/model_health/teaching/exercises/solutions/02_") for path in relative)
     before = vetting.sources_digest(name)
     copy = tmp_path / "simulators.py"
     copy.write_bytes((REPO / "src/model_health/simulators.py").read_bytes() + b"\n# changed\n")

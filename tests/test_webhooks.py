@@ -14,8 +14,8 @@ from urllib.parse import unquote
 import httpx
 import pytest
 
-from model_health.serving import LocalServer
-from model_health.webhooks import create_receiver_app, flush_spool, send_alert, spool_problems
+from model_health.services.serving import LocalServer
+from model_health.services.webhooks import create_receiver_app, flush_spool, send_alert, spool_problems
 
 FAST_RETRY = {"base_delay": 0.01, "max_delay": 0.05, "timeout": 5.0, "seed": 0}
 URL = "http://receiver.invalid/alerts"

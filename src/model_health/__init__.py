@@ -1,8 +1,7 @@
 """Helpers for the Model Health Workbook.
 
-Modules by whom they serve, each thin over the library that does the real work.
-
-What a learner calls in a notebook:
+The tree is grouped by whom the code serves. The top level is what a learner calls in a notebook, each
+module thin over the library that does the real work:
 
 - ``data``: offline loaders for the datasets in ``data/`` (pandas).
 - ``simulators``: seeded simulators that know their ground truth (credit portfolio, fraud, churn, …).
@@ -12,28 +11,18 @@ What a learner calls in a notebook:
 - ``explain``: SHAP values of a linear scorer, top reasons, narratives, counterfactuals.
 - ``monitoring``: monitoring policies as data, and their replay over history.
 - ``reports``: model cards, playbooks, KPIs, risk assessments and audit reports (Jinja2 templates).
-- ``plots``: the dashboard panels (matplotlib, scikit-learn displays).
-- ``notebook``: the one set-up call every notebook makes.
+- ``plots``: the dashboard panels (matplotlib, scikit-learn displays); ``whatif``: the what-if explorer widgets.
+- ``notebook``: the one set-up call every notebook makes; ``paths``: where the checkout's files are.
 - ``exceptions``: the warnings the helpers give (``UndefinedValueWarning``: NaN, and why).
 
-The services a notebook runs as they run at work:
+Three subpackages serve the others:
 
-- ``serving``: the model server (FastAPI) and ``LocalServer``; ``webhooks``: the alert receiver and sender.
-- ``monitor_job``: the scheduled monitoring job; ``observability``: the fleet's store, metric SQL, SLOs.
-- ``alert_routing``: Alertmanager-format routing, grouping and inhibition; ``governance``: the risk policy and gate.
-
-The teaching layer:
-
-- ``grading``: exercises, checks, hints, solutions and the score summary; ``exercises``: one module per notebook.
-- ``results``: what a check finds, as data (``Status``, ``Result``, ``ScoreSummary``).
-- ``progress``: a learner's offline progress; ``quiz``: the concept quiz; ``whatif``: the what-if explorer.
-- ``authoring``: builds learner notebooks from the solution notebooks.
-
-The classroom:
-
-- ``batch_grading``: grading a class's notebooks; ``release``: what a graded kernel sees of the exercises.
-- ``sandbox``: the bubblewrap sandbox of a submission's kernel; ``variants``: each learner's own copy.
-- ``runner``: the self-check and benchmark of every notebook; ``paths``: where the checkout's files are.
+- ``services``: what a notebook runs as it runs at work (model server, webhooks, monitoring job, fleet store,
+  alert routing, governance gate).
+- ``teaching``: exercises and their checks, results as data, progress, the quiz, and the notebooks' build and
+  self-check.
+- ``classroom``: what an instructor runs over a class (batch grading, the release a graded kernel sees, the
+  sandbox, per-learner variants).
 
 Importing the package imports none of them, so ``import model_health`` stays fast. It only
 switches the tools' telemetry and update checks off by default (``_offline``): the workbook
