@@ -5,6 +5,7 @@
     python workbook.py selfcheck  # run every notebook headless and print each one's score
     python workbook.py grade SUBMISSIONS… --out gradebook.csv   # grade a class's notebooks (see README)
     python workbook.py variant --learner ID …   # a learner's own copy of the notebooks, on their own data
+    python workbook.py vet --until 30 --notebook 08   # vet seeds, so 30 learners can each have their own
     python workbook.py test     # unit tests, learner notebooks as delivered, nbval over solutions (twice)
     python workbook.py test --quick  # the unit tests and the checks of the notebooks your change touches
     python workbook.py build    # regenerate learner notebooks from solutions/ (--execute re-runs them)
@@ -207,8 +208,8 @@ def test_commands(python: Path, quick: bool, rest: list[str]) -> list[list[objec
     return [[*with_nbval, *rest], [*again, *rest]]
 
 
-COMMANDS = ("lab", "setup", "selfcheck", "grade", "variant", "test", "build", "bench", "quiz", "wheelhouse", "progress",
-            "help")
+COMMANDS = ("lab", "setup", "selfcheck", "grade", "variant", "vet", "test", "build", "bench", "quiz", "wheelhouse",
+            "progress", "help")
 
 
 def parse(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -245,7 +246,7 @@ def main(argv: list[str]) -> None:
         sys.exit(2)
     python = setup(options.here, scale=options.scale or command == "test", use_uv=not options.pip,
                    offline=options.offline)
-    if command in ("test", "selfcheck", "grade", "bench"):
+    if command in ("test", "selfcheck", "grade", "bench", "vet"):
         # These run the solutions, checking every exercise: keep that out of the learner's own progress file.
         os.environ["MODEL_HEALTH_PROGRESS"] = str(temporary_folder("model-health-progress-"))
     if command == "test":
@@ -272,6 +273,8 @@ def main(argv: list[str]) -> None:
     elif command == "variant":
         run(python, "-P", "-m", "model_health.classroom.variants", *rest,
             cwd=Path.cwd())  # --roster, --out: the caller's
+    elif command == "vet":
+        run(python, "-m", "model_health.classroom.vetting", *rest)
     elif command == "bench":
         run(python, "-m", "model_health.teaching.runner", "bench", *rest)
         run(python, "benchmarks/drift_table.py")

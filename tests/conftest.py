@@ -41,14 +41,6 @@ from model_health.teaching.grading._transfer import (KERNEL_HELPERS, TransferFol
 REPO = Path(__file__).resolve().parents[1]
 
 
-def benchmark_script(name: str):
-    """``benchmarks/<name>.py`` as a module (the scripts are not a package): tests use the vetting script's digest
-    and import walk."""
-    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 # Batch grading refuses to run a submission's kernel outside bubblewrap unless told to; CI installs it (.ci/run).
 from model_health.classroom.sandbox import bubblewrap_problem  # noqa: E402
 

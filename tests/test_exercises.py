@@ -255,7 +255,7 @@ def test_every_generated_correct_form_is_accepted(auto):
 @pytest.mark.parametrize("auto", AUTO_GRADED, ids=[case_id(case) for case in AUTO_GRADED])
 def test_no_named_mistake_coincides_with_the_right_answer(auto):
     """Issue 22 §3: each mistake a check names is computed by the check from the data; on the notebook's seed none
-    may land within the tolerance of the right value (benchmarks/vet_variant_seeds.py asserts the same on every
+    may land within the tolerance of the right value (workbook.py vet asserts the same on every
     vetted seed)."""
     from model_health.teaching.grading._expect import coinciding_mistakes
 

@@ -115,7 +115,7 @@ class TestExpectSeries:
 
 
 def test_a_named_mistake_s_separation_is_its_least_relative_gap_and_a_close_one_is_named():
-    """What benchmarks/vet_variant_seeds.py reports per seed (issue 22 §3)."""
+    """What workbook.py vet reports per seed (issue 22 §3)."""
     from model_health.teaching.grading import Exercise
     from model_health.teaching.grading._expect import coinciding_mistakes, mistake_separations
 

@@ -10,9 +10,7 @@ from pathlib import Path
 import pytest
 
 from model_health import paths
-from conftest import benchmark_script
-
-imported_names = benchmark_script("vet_variant_seeds").imported_names  # the vetting digest's walk, one for both
+from model_health.classroom.vetting import imported_names  # the vetting digest's walk, one for both
 
 PACKAGE = Path(paths.__file__).resolve().parent
 

@@ -1,6 +1,6 @@
 """The story holds (issue 22 §6): each claim a notebook's prose makes about its data (``EXERCISES.claims``, a
 :class:`model_health.teaching.grading.Claim`) quotes that prose and holds on the solved notebook. Here on the
-published seed; benchmarks/vet_variant_seeds.py checks every vetted seed, and a seed where a claim fails is not vetted."""
+published seed; workbook.py vet checks every vetted seed, and a seed where a claim fails is not vetted."""
 
 from __future__ import annotations
 

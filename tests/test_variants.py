@@ -6,7 +6,7 @@ take turns), one of them on the copier's seed, and a learner who pasted the othe
 variant (graded wrong on most exercises whose answer depends on the data, and flagged as copied).
 MODEL_HEALTH_VARIANT_NOTEBOOKS=all runs the variants of every notebook, MODEL_HEALTH_PUBLISHED_NOTEBOOKS=all the
 published solutions of every notebook (CI's run under load does); test_exercises.py crosses every notebook's
-answers through the same transfer in-process, and benchmarks/vet_variant_seeds.py runs every solution on every
+answers through the same transfer in-process, and workbook.py vet runs every solution on every
 vetted seed.
 """
 

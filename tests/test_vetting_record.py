@@ -1,7 +1,7 @@
 """Every seed a learner can get is vetted, for every notebook, on the files as they are now (issue 22 §3 and §6).
 
-A vetting run (benchmarks/vet_variant_seeds.py --record) executes a solution on a variant seed and records whether it
-scored full marks, whether any mistake its checks name or its tests build comes within the tolerance of the right
+A vetting run (``workbook.py vet --record``, :mod:`model_health.classroom.vetting`) executes a solution on a variant
+seed and records whether it scored full marks, whether any mistake its checks name or its tests build comes within the tolerance of the right
 value or is accepted, and whether any claim of its prose fails there. Running every notebook on every seed costs about
 25 minutes on 2 cores, too long for the test command; this test holds the record to the sources instead: each entry
 carries a digest of the files its run depended on, so a change to a notebook, its checks, the package code they
@@ -15,12 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from model_health.paths import notebook_names
+from model_health.classroom import vetting
 from model_health.classroom.variants import VARIANT_SEED_LISTS
-from conftest import benchmark_script
+from model_health.paths import notebook_names
 
 REPO = Path(__file__).resolve().parents[1]
-vetting = benchmark_script("vet_variant_seeds")
 
 # Every list a copy can have been made from: a copy is graded on its own list's seed.
 SEEDS_IN_USE = sorted(set().union(*VARIANT_SEED_LISTS.values()))
@@ -33,7 +32,7 @@ def test_every_seed_a_learner_can_get_is_vetted_on_the_current_files(name):
     unvetted = [seed for seed in SEEDS_IN_USE if record.get(str(seed), {}).get("sources") != digest]
     assert not unvetted, (
         f"{name} is not vetted on its current files for seeds {unvetted} (never, or before a change to one of "
-        f"{len(vetting.vetted_files(name))} files it depends on). Run: python benchmarks/vet_variant_seeds.py "
+        f"{len(vetting.vetted_files(name))} files it depends on). Run: python3 workbook.py vet "
         f"{' '.join(map(str, unvetted))} --notebook {name[:2]} --record")
     failing = {seed: record[str(seed)]["problems"] or ["not full marks"] for seed in SEEDS_IN_USE
                if record[str(seed)]["problems"] or not record[str(seed)]["full_marks"]}

@@ -10,7 +10,7 @@ variant is wrong on this one's data.
 The seed is derived from the learner's ID and the notebook, so batch grading rebuilds it from the
 learner named in the submission (the seed written in the notebook's metadata is only cross-checked:
 a learner who edits it is still graded on their own data). Seeds come from ``VARIANT_SEEDS``, each
-vetted on every notebook (``benchmarks/vet_variant_seeds.py`` runs each solution on each seed and
+vetted on every notebook (``workbook.py vet`` runs each solution on each seed and
 prints its score): on some seeds a simulated scenario stops showing what its exercise teaches.
 
 The list of seeds grows as seeds are vetted, without moving a learner who has their copy: each list
@@ -37,7 +37,7 @@ __all__ = ["CURRENT_SEED_LIST", "PUBLISHED_SEED", "VARIANT_SEEDS", "VARIANT_SEED
            "variant_seed", "with_seed", "write_variants"]
 
 PUBLISHED_SEED = 2026  # the seed of the notebooks and solutions as shipped
-# Every solution scores full marks on each of these (benchmarks/vet_variant_seeds.py); 2026 is not one of them.
+# Every solution scores full marks on each of these (workbook.py vet); 2026 is not one of them.
 # Rejected: 13, 17, 23, 31, 37, 53 (German credit's test split leaves a group with one class; no group gap in nb08);
 # 47 and 71 (notebook 03: the young are not behind on equal opportunity, so its sign tells no story and dropping it
 # gives the right number); 73 (a cell of notebook 08 raised StopIteration); 79 (notebook 04: the billing week of

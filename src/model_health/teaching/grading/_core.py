@@ -503,7 +503,8 @@ class Claim:
 
     With per-learner variants the prose is read beside data from another seed, so each claim must hold on every seed
     a learner can get: tests/test_story.py checks the published seed and that ``quote`` is in the notebook's Markdown;
-    benchmarks/vet_variant_seeds.py checks every vetted seed. Numbers belong in code output, not in claims.
+    ``workbook.py vet`` (:mod:`model_health.classroom.vetting`) checks every vetted seed. Numbers belong in code
+    output, not in claims.
     """
 
     quote: str  # the prose's own words (whitespace aside), so a reworded sentence drops its claim visibly

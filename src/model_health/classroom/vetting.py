@@ -1,18 +1,21 @@
-"""Vet seeds for per-learner variants: run every solution notebook on each seed and print its score.
+"""Vet seeds for per-learner variants: run each solution notebook on each seed, and record whether it holds there.
 
-    python benchmarks/vet_variant_seeds.py 7 11 101 [--notebook 06 …] [--jobs 2] [--record]
+    python3 workbook.py vet 7 11 101 [--notebook 06 …] [--jobs 2] [--record]
+    python3 workbook.py vet --until 100 --notebook 08     # new seeds, until 100 are vetted for notebook 08
 
 ``--record`` writes each run's verdict into tests/vetting_record.json with a digest of the files the run depends on
-(:func:`vetted_files`); tests/test_vetting_record.py fails when a seed a learner can get is not vetted on the
-current files, so a change to a notebook, its checks, their code or the data asks for its seeds to be vetted again.
+(:func:`vetted_files`); tests/test_vetting_record.py fails when a seed of a list a learner can get is not vetted on
+the current files, so a change to a notebook, its checks, their code or the data asks for its seeds to be vetted
+again. ``--until N`` tries seeds the record has no verdict for, in order, and records each, until N are vetted for
+every notebook named: a class of N learners can then get one seed each (``workbook.py variant --distinct``).
 
-A seed may join the next list of ``model_health.classroom.variants.VARIANT_SEED_LISTS`` only if, for every notebook, the
-solution scores full marks on it with no problem: every claim of its prose holds (``EXERCISES.claims``, issue 22 §6)
-and no mistake its checks name or its tests build comes within the tolerance of the right value or is accepted
-(issue 22 §3). On some seeds a simulated scenario stops showing what its exercise teaches (a fair model that fails
-the gate by sampling noise), or a wrong method gives the right value there: no check could tell them apart. Each run
-executes in its own scratch folder, so the solutions' stored outputs and output/ are not touched. About 2 minutes per
-seed on 2 cores.
+A seed is vetted for a notebook if its solution scores full marks on it with no problem: every claim of its prose
+holds (``EXERCISES.claims``, issue 22 §6) and no mistake its checks name or its tests build comes within the
+tolerance of the right value or is accepted (issue 22 §3). On some seeds a simulated scenario stops showing what its
+exercise teaches (a fair model that fails the gate by sampling noise), or a wrong method gives the right value
+there: no check could tell them apart. A seed joins the next list of ``variants.VARIANT_SEED_LISTS`` (every
+notebook) only if it is vetted for all of them. Each run executes in its own scratch folder, so the solutions'
+stored outputs and output/ are not touched. From about 5 s (notebook 08) to 40 s per notebook and seed, on one core.
 """
 
 from __future__ import annotations
@@ -30,11 +33,10 @@ from pathlib import Path
 
 import nbformat
 
-from model_health.paths import notebook_names
+from model_health.classroom.variants import PUBLISHED_SEED, with_seed
+from model_health.paths import REPO, notebook_names
 from model_health.teaching.results import RESULT_MEDIA_TYPE, Status, summary_in_outputs
-from model_health.classroom.variants import with_seed
 
-REPO = Path(__file__).resolve().parents[1]
 RECORD = REPO / "tests" / "vetting_record.json"
 PACKAGE_ROOT = REPO / "src"
 
@@ -108,6 +110,14 @@ def sources_digest(name: str) -> str:
 
 def read_record() -> dict:
     return json.loads(RECORD.read_text(encoding="utf-8")) if RECORD.exists() else {}
+
+
+def vetted_seeds(name: str, record: dict | None = None) -> list[int]:
+    """The seeds vetted for notebook ``name`` on its current files: full marks and no problem, by the record."""
+    entries = (read_record() if record is None else record).get(name, {})
+    digest = sources_digest(name)
+    return sorted(int(seed) for seed, entry in entries.items()
+                  if entry["sources"] == digest and entry["full_marks"] and not entry["problems"])
 
 
 def write_record(runs: list[dict]) -> None:
@@ -201,14 +211,54 @@ def score(name: str, seed: int) -> dict:
             "seconds": time.perf_counter() - started, "sources": sources}
 
 
+def _report(run: dict) -> None:
+    verdict = "full marks" if run["full_marks"] else "NOT full marks"
+    print(f"seed {run['seed']:>5} {run['notebook']}: {verdict} ({run['seconds']:.0f} s) "
+          f"{' '.join([run['score'], *run['problems']])}", flush=True)
+
+
+def vet_until(count: int, names: list[str], jobs: int) -> dict[str, list[int]]:
+    """Vet new seeds (those the record has no verdict for on the current files, in order from 1) for each notebook
+    of ``names`` until ``count`` are vetted for it, recording each run; the vetted seeds per notebook."""
+    pool = {name: vetted_seeds(name) for name in names}
+    tried = {name: {int(seed) for seed, entry in read_record().get(name, {}).items()
+                    if entry["sources"] == sources_digest(name)} for name in names}
+    candidates = (seed for seed in range(1, 10**6) if seed != PUBLISHED_SEED)
+    with ProcessPoolExecutor(jobs) as executor:
+        while any(len(pool[name]) < count for name in names):
+            batch = []
+            while len(batch) < 2 * jobs:
+                seed = next(candidates)
+                batch += [(name, seed) for name in names if len(pool[name]) < count and seed not in tried[name]]
+            for run in executor.map(score, *zip(*batch)):
+                write_record([run])
+                _report(run)
+                if run["full_marks"] and not run["problems"] and len(pool[run["notebook"]]) < count:
+                    pool[run["notebook"]].append(run["seed"])
+    return {name: sorted(seeds) for name, seeds in pool.items()}
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("seeds", nargs="+", type=int)
-    parser.add_argument("--notebook", action="append", default=[])
-    parser.add_argument("--jobs", type=int, default=2)
+    parser = argparse.ArgumentParser(prog="python3 workbook.py vet", description=__doc__.split("\n")[0])
+    parser.add_argument("seeds", nargs="*", type=int, help="the seeds to vet (or --until)")
+    parser.add_argument("--notebook", action="append", default=[], help="a notebook's number or name (default: all)")
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once (default 2)")
     parser.add_argument("--record", action="store_true", help=f"write the verdicts into {RECORD.relative_to(REPO)}")
+    parser.add_argument("--until", type=int, metavar="N",
+                        help="vet new seeds until N are vetted for each notebook named (recorded as they run)")
     args = parser.parse_args()
     names = notebook_names(args.notebook)
+    if args.until is not None:
+        if args.seeds or args.until < 1:
+            parser.error("--until takes a count of at least 1, and no seeds")
+        started = time.perf_counter()
+        pool = vet_until(args.until, names, args.jobs)
+        for name, seeds in pool.items():
+            print(f"{name}: {len(seeds)} seeds vetted on the current files")
+        print(f"took {time.perf_counter() - started:.0f} s")
+        return
+    if not args.seeds:
+        parser.error("name the seeds to vet, or --until N")
     vetted = {seed: True for seed in args.seeds}
     least: dict[str, dict[str, float]] = {}  # notebook -> "exercise mistake" -> least gap over seeds
     runs = []
@@ -220,9 +270,7 @@ def main() -> None:
             vetted[seed] &= run["full_marks"] and not run["problems"]
             for key, gap in run["separations"].items():
                 least.setdefault(name, {})[key] = min(least.get(name, {}).get(key, gap), gap)
-            verdict = "full marks" if run["full_marks"] else "NOT full marks"
-            print(f"seed {seed:>5} {name}: {verdict} ({run['seconds']:.0f} s) {' '.join([run['score'], *run['problems']])}",
-                  flush=True)
+            _report(run)
     if args.record:
         write_record(runs)
     print("\nMistakes named to expect_close, and the least relative gap between a mistake's value and the right one "
