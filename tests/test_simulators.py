@@ -12,7 +12,8 @@ from sklearn.metrics import f1_score
 
 from model_health.drift import PSI_ALERT, PSI_WATCH, drift_table
 from model_health.simulators import credit_model, simulate_credit_portfolio
-from model_health.classroom.variants import PUBLISHED_SEED, VARIANT_SEEDS
+from model_health.classroom.seeding import PUBLISHED_SEED
+from model_health.classroom.variants import VARIANT_SEEDS
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ vetted seed.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -23,15 +24,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from model_health.classroom import batch_grading
-from model_health.teaching.authoring import solved_learner_notebook
+from model_health.classroom import batch_grading, variants
 from model_health.classroom.batch_grading import Options, collect, grade_all
+from model_health.classroom.seeding import PUBLISHED_SEED, with_seed, written_seed
+from model_health.classroom.variants import (CLASS_SEEDS, CURRENT_SEED_LIST, VARIANT_SEEDS, distinct_seeds, graded_seed,
+                                             learner_key, learner_variant, read_class_seeds, read_roster,
+                                             variant_seed, write_variants)
+from model_health.paths import notebook_names
+from model_health.teaching.authoring import solved_learner_notebook
 from model_health.teaching.grading import WrittenAnswer
 from model_health.teaching.results import Status
-from model_health.paths import notebook_names
-from model_health.classroom import variants
-from model_health.classroom.variants import (CURRENT_SEED_LIST, PUBLISHED_SEED, VARIANT_SEEDS, graded_seed, learner_key,
-                                             learner_variant, read_roster, variant_seed, with_seed)
 
 from conftest import needs_bubblewrap, run_command
 
@@ -201,9 +203,9 @@ def test_without_metadata_a_copy_is_graded_on_the_seed_its_set_up_cell_still_cal
     assert graded_seed({}, mover, NAME, written=stranger) == (997, [])
     assert graded_seed({}, mover, NAME, written=PUBLISHED_SEED) == (997, [])
     copy = learner_variant(NAME, mover)
-    assert variants.written_seed(copy) == 997
+    assert written_seed(copy) == 997
     copy.cells.append(nbformat.v4.new_code_cell("setup(seed=7)"))
-    assert variants.written_seed(copy) is None  # two set-up calls: no seed to go by
+    assert written_seed(copy) is None  # two set-up calls: no seed to go by
 
 
 def test_a_copy_made_before_lists_had_numbers_is_graded_on_its_old_seed(grown):
@@ -264,6 +266,84 @@ def test_the_command_writes_a_folder_per_learner(tmp_path, capsys):
         refused = run_command(capsys, "variant", *bad, "--out", tmp_path / "w",
                               *(["--learner", "ada"] if bad and bad[0] == "--notebook" else []))
         assert refused.returncode == 2 and message in refused.stderr, refused.stderr
+
+
+# --- a seed of their own for each learner (--distinct) -------------------------------------------------------------
+
+CLASS = [f"learner{number}@example.org" for number in range(100)]
+
+
+def test_a_class_of_100_gets_100_distinct_seeds_and_keeps_them_as_it_grows():
+    """Issue 23 §7: with 100 seeds vetted for a notebook, 100 learners get one each; learners who join later get
+    seeds no one has, and no one's seed moves."""
+    pool = list(range(3, 303, 2))[:110]
+    first = distinct_seeds([learner_key(learner) for learner in CLASS], NAME, pool, {})
+    assert len(first) == 100 and len(set(first.values())) == 100 and set(first.values()) <= set(pool)
+    assert list(first.values()) != sorted(first.values())  # not handed out in the roster's order
+    joined = [*CLASS, *(f"late{number}" for number in range(10))]
+    second = distinct_seeds([learner_key(learner) for learner in joined], NAME, pool, first)
+    assert {key: second[key] for key in first} == first
+    assert len(set(second.values())) == 110
+    with pytest.raises(ValueError, match=r"111 learners need their own seed of 01_model_health_dashboard, but only "
+                                         r"110 seeds are vetted .*110 given already.*vet --until 111 --notebook 01"):
+        distinct_seeds([*second, "one.more"], NAME, pool, second)
+
+
+def test_distinct_copies_name_the_class_list_and_the_seed_file_keeps_who_has_which(tmp_path):
+    name = "13_interview_practice"
+    written = write_variants(["Ada", "bo", "cy"], [name], tmp_path, distinct=True, pools={name: [7, 11, 19]})
+    file = read_class_seeds(tmp_path / CLASS_SEEDS)
+    assert sorted(file[name]) == ["ada", "bo", "cy"] and sorted(file[name].values()) == [7, 11, 19]
+    for path in written:
+        meta = nbformat.read(path, as_version=4).metadata["model_health"]
+        assert meta["variant_list"] == variants.CLASS_LIST and meta["variant"] == file[name][path.parent.name]
+    with pytest.raises(ValueError, match="only 3 seeds are vetted"):
+        write_variants(["dee"], [name], tmp_path, distinct=True, pools={name: [7, 11, 19]})
+    write_variants(["dee"], [name], tmp_path, distinct=True, pools={name: [7, 11, 19, 29]})
+    assert read_class_seeds(tmp_path / CLASS_SEEDS)[name] == {**file[name], "dee": 29}
+
+
+def test_the_class_seed_file_decides_a_learner_s_seed():
+    name = "08_resume_screening_audit"
+    seeds = {name: {"ada": 41, "grace": 7}}
+    assert graded_seed({"variant": 41, "variant_list": "class"}, "Ada", name, class_seeds=seeds) == (41, [])
+    seed, notes = graded_seed({"variant": 7, "variant_list": "class"}, "ada", name, class_seeds=seeds)
+    assert seed == 41 and notes == ["its metadata names variant 7, but learner ada's variant is 41: graded against 41"]
+    with pytest.raises(ValueError, match="learner zoe has no seed for 08_resume_screening_audit in the class's seed"):
+        graded_seed({}, "zoe", name, class_seeds=seeds)
+    with pytest.raises(ValueError, match="grade with --class-seeds FILE"):
+        graded_seed({"variant": 41, "variant_list": "class"}, "ada", name)
+    # A notebook the file does not name: the learner's seed on the seed lists, as without the file.
+    assert graded_seed({}, "ada", NAME, class_seeds=seeds) == (variant_seed("ada", NAME), [])
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", '{"08": {"ada": "41"}}', '{"08": [41]}', "{", ""])
+def test_a_file_that_is_not_a_class_seed_file_is_refused_clearly(tmp_path, content):
+    path = tmp_path / "seeds.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ValueError, match=r"is not a class's seed file|Can't read the class's seed file"):
+        read_class_seeds(path)
+
+
+def test_the_command_gives_distinct_seeds_from_the_vetted_ones_and_refuses_a_class_too_big(tmp_path, capsys):
+    """On the seeds the vetting record holds for notebook 13 (its seed lists', vetted on the current files)."""
+    from model_health.classroom.vetting import vetted_seeds
+
+    name = "13_interview_practice"
+    pool = vetted_seeds(name)
+    made = run_command(capsys, "variant", "--distinct", "--learner", "ada", "--learner", "bo", "--notebook", "13",
+                       "--out", tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert f"--class-seeds {tmp_path / CLASS_SEEDS}" in made.stdout
+    given = read_class_seeds(tmp_path / CLASS_SEEDS)[name]
+    assert len(set(given.values())) == 2 and set(given.values()) <= set(pool)
+    crowd = [f"--learner=l{number}" for number in range(len(pool) + 1)]
+    refused = run_command(capsys, "variant", "--distinct", *crowd, "--notebook", "13", "--out", tmp_path / "big")
+    assert refused.returncode == 2 and f"vet --until {len(pool) + 1} --notebook 13" in refused.stderr
+    bad = tmp_path / "bad.json"
+    bad.write_text("[]", encoding="utf-8")
+    refused = run_command(capsys, "grade", str(tmp_path), "--class-seeds", bad, "--out", tmp_path / "g.csv")
+    assert refused.returncode == 2 and "is not a class's seed file" in refused.stderr
 
 
 # --- grading a class of variants ---------------------------------------------------------------------------------
@@ -377,3 +457,30 @@ def test_with_variants_a_notebook_is_graded_on_its_learner_s_variant_whatever_it
     written = (tmp_path / "gradebook.csv").read_text(encoding="utf-8").splitlines()
     assert written[0].startswith("submission,learner,notebook,variant,state,score,out_of,problems,copied,sandbox,"
                                  "digest,")
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+def test_with_a_class_seed_file_each_learner_is_graded_on_the_seed_it_gives_them(tmp_path, capsys):
+    """The file decides, not the learner ID's hash nor the copy's metadata: here it swaps the seeds the two IDs
+    would get from the list, one copy claims the other's seed, and a learner the file lacks is not graded."""
+    name = "08_resume_screening_audit"
+    seeds = {"grace": variant_seed("ada", name), "ada": variant_seed("grace", name)}
+    assert seeds["ada"] != seeds["grace"]
+    (tmp_path / CLASS_SEEDS).write_text(json.dumps({name: seeds}), encoding="utf-8")
+    for learner in ("ada", "grace", "zoe"):
+        solved = with_seed(solved_learner_notebook(name), seeds.get(learner, PUBLISHED_SEED))
+        claimed = seeds["grace"] if learner == "ada" else seeds.get(learner, 7)
+        solved.metadata["model_health"].update(learner=learner, variant=claimed, variant_list=variants.CLASS_LIST)
+        (tmp_path / "class" / learner).mkdir(parents=True)
+        nbformat.write(solved, tmp_path / "class" / learner / f"{name}.ipynb")
+    completed = run_command(capsys, "grade", tmp_path / "class", "--class-seeds", tmp_path / CLASS_SEEDS,
+                                     "--out", tmp_path / "gradebook.csv")
+    assert completed.returncode == 0, completed.stderr
+    with open(tmp_path / "gradebook.csv", encoding="utf-8", newline="") as gradebook:
+        rows = {row["learner"]: row for row in csv.DictReader(gradebook)}
+    for learner in ("ada", "grace"):
+        assert rows[learner]["variant"] == str(seeds[learner]) and rows[learner]["score"] == rows[learner]["out_of"]
+    assert f"its metadata names variant {seeds['grace']}, but learner ada's variant is {seeds['ada']}" in \
+        rows["ada"]["problems"]
+    assert rows["zoe"]["state"] == "not graded" and "zoe has no seed for" in rows["zoe"]["problems"]

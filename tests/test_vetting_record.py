@@ -77,3 +77,34 @@ def test_a_seed_with_a_problem_or_vetted_on_other_files_fails_the_record(monkeyp
     record[name]["7"] = {**record[name]["19"], "full_marks": False}
     with pytest.raises(AssertionError, match=r"\{7: \['not full marks'\]\}"):
         test_every_seed_a_learner_can_get_is_vetted_on_the_current_files(name)
+
+
+def test_the_seeds_vetted_for_a_notebook_are_those_recorded_on_its_current_files_with_full_marks():
+    """The pool a class's own seeds come from (``variant --distinct``): an entry vetted on other files, one with a
+    problem and one without full marks are not in it."""
+    name = notebook_names(["08"])[0]
+    good = {"sources": vetting.sources_digest(name), "full_marks": True, "problems": [], "least_separation": None}
+    record = {name: {"3": good, "5": {**good, "sources": "0" * 64}, "9": {**good, "problems": ["claim fails: …"]},
+                     "12": {**good, "full_marks": False}, "104": good},
+              "01_model_health_dashboard": {"6": good}}
+    assert vetting.vetted_seeds(name, record) == [3, 104]
+    assert vetting.vetted_seeds(name, {}) == []
+
+
+def _fake_score(name: str, seed: int) -> dict:
+    """A vetting run that takes no time: seeds divisible by 3 have a problem."""
+    return {"notebook": name, "seed": seed, "full_marks": True, "problems": ["claim fails"] if seed % 3 == 0 else [],
+            "separations": {}, "score": "1/1", "seconds": 0.0, "sources": vetting.sources_digest(name)}
+
+
+def test_vetting_until_a_count_tries_new_seeds_and_records_each(tmp_path, monkeypatch):
+    """``workbook.py vet --until N``: seeds the record has a verdict for on the current files are not run again,
+    every run is recorded as it ends, and it stops once N hold for each notebook."""
+    name = notebook_names(["08"])[0]
+    monkeypatch.setattr(vetting, "RECORD", tmp_path / "record.json")
+    monkeypatch.setattr(vetting, "score", _fake_score)
+    vetting.write_record([_fake_score(name, 1), {**_fake_score(name, 2), "sources": "0" * 64}])
+    found = vetting.vet_until(5, [name], jobs=1)
+    assert found == {name: [1, 2, 4, 5, 7]}  # 1 was vetted already; 2 again (its verdict was on other files)
+    record = vetting.read_record()[name]
+    assert all(str(seed) in record for seed in range(1, 8)) and vetting.vetted_seeds(name) == [1, 2, 4, 5, 7]

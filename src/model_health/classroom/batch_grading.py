@@ -101,6 +101,8 @@ class Options:
     memory_mb: int = 4096
     call_timeout: float = 30.0
     variants: bool = False  # the class got per-learner variants: grade each on its learner's, metadata or not
+    # The class's seed file (variant --distinct): notebook -> learner key -> seed, which decides a learner's seed.
+    class_seeds: dict[str, dict[str, int]] | None = None
     # Once the notebook ran: the seconds its grading may take (loading its variables, the checks, calls into its
     # kernel); exercises left when it runs out are not graded, and a rerun grades them again.
     grading_budget: float = 300.0
@@ -762,7 +764,7 @@ def published_references(name: str, seed: int | None, options: Options, scratch:
     A run of the solutions records them, in a kernel of their own outside the sandbox (the workbook's code, not a
     learner's); it is kept, and run again only when the package, the solutions, the seed or the data change."""
     from model_health.teaching.authoring import solved_learner_notebook
-    from model_health.classroom.variants import with_seed
+    from model_health.classroom.seeding import with_seed
 
     solved = solved_learner_notebook(name)
     if seed is not None:
@@ -926,11 +928,12 @@ def grade_submission(submission: Submission, options: Options, scratch: Path) ->
     elif not with_ids:
         graded.problems.append(f"its cells carry no exercise ids; graded {how}")
     metadata = submitted.metadata.get("model_health", {})
-    if options.variants or metadata.get("variant") is not None:
-        from model_health.classroom.variants import graded_seed, with_seed, written_seed
+    if options.variants or options.class_seeds is not None or metadata.get("variant") is not None:
+        from model_health.classroom.seeding import with_seed, written_seed
+        from model_health.classroom.variants import graded_seed
 
         try:
-            seed, notes = graded_seed(metadata, graded.learner, name, written_seed(submitted))
+            seed, notes = graded_seed(metadata, graded.learner, name, written_seed(submitted), options.class_seeds)
         except ValueError as error:
             graded.problems.append(f"no variant to grade against: {error}")
             return graded
@@ -1152,7 +1155,7 @@ def flag_copies(rows: list[Graded], references: list[Graded] = ()) -> None:
     wrong ones tell: a wrong answer that exactly one other learner of the notebook gave too, and nobody else. A
     wrong answer three learners share is a common mistake, not evidence.
     """
-    from model_health.classroom.variants import PUBLISHED_SEED
+    from model_health.classroom.seeding import PUBLISHED_SEED
 
     def wrong(row: Graded, q: str) -> bool:
         return bool(row.answer_digests.get(q)) and row.results.get(q, (None, ""))[0] is Status.INCORRECT
@@ -1361,6 +1364,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", action="store_true",
                         help="the class got per-learner variants (workbook.py variant): grade each submission on "
                              "its learner's variant even if its metadata was removed")
+    parser.add_argument("--class-seeds", type=Path, metavar="FILE",
+                        help="the class's seed file that workbook.py variant --distinct wrote (class-seeds.json): "
+                             "each learner is graded on the seed it gives them (implies --variants)")
     parser.add_argument("--max-notebook-mb", type=float, default=MAX_NOTEBOOK_MB,
                         help=f"a larger notebook or zip member is not graded (default {MAX_NOTEBOOK_MB})")
     parser.add_argument("--call-timeout", type=float, default=defaults.call_timeout,
@@ -1382,7 +1388,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="grade without bubblewrap (learners' code runs with your rights, limited only in memory "
                              "and time); each gradebook row records it")
     args = parser.parse_args(argv)
+    from model_health.classroom.variants import read_class_seeds
+
     try:
+        class_seeds = read_class_seeds(args.class_seeds) if args.class_seeds else None
         submissions = collect(args.submissions, max_notebook_mb=args.max_notebook_mb)
     except (FileNotFoundError, ValueError) as error:
         print(error, file=sys.stderr)
@@ -1391,7 +1400,8 @@ def main(argv: list[str] | None = None) -> int:
         print("No notebook found in " + ", ".join(args.submissions), file=sys.stderr)
         return 2
     options = Options(cell_timeout=args.cell_timeout, notebook_timeout=args.timeout, memory_mb=args.memory_mb,
-                      variants=args.variants, call_timeout=args.call_timeout, grading_budget=args.grading_budget,
+                      variants=args.variants or class_seeds is not None, class_seeds=class_seeds,
+                      call_timeout=args.call_timeout, grading_budget=args.grading_budget,
                       transfer_mb=args.transfer_mb, variable_mb=args.variable_mb,
                       grader_memory_mb=args.grader_memory_mb, processes=args.processes,
                       unsandboxed=args.unsandboxed)

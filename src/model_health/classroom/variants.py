@@ -1,6 +1,7 @@
 """Per-learner variants: each learner's copy of a notebook runs on other data, so numbers can't be copied.
 
     python3 workbook.py variant --learner ada --learner grace [--roster class.txt] [--notebook 01 …] [--out variants]
+    python3 workbook.py variant --roster class.txt --notebook 08 --distinct   # a seed of their own each
 
 A variant is the learner notebook with another seed in its set-up cell (``setup(seed=…)``): every split,
 simulator and sample after it follows that seed. The checks compute what they expect from the notebook's
@@ -17,13 +18,20 @@ The list of seeds grows as seeds are vetted, without moving a learner who has th
 is kept under its number in ``VARIANT_SEED_LISTS``, a copy records the number it was made from, and
 it is graded on its seed in that list. Within a list, the seed is chosen by rendezvous hashing, so
 a seed added to the next list takes only the learners it wins (about 1 in n + 1 of them).
+
+A list's seeds are shared: with 12 of them, learners of a class of 30 share a seed with a classmate.
+``--distinct`` gives each learner of the roster a seed of their own instead, from the seeds vetted for
+that notebook alone (``workbook.py vet --until N --notebook NN`` vets N of them), and writes who has
+which into ``class-seeds.json`` beside the copies. That file, not the copy, is then what the grader
+reads (``workbook.py grade … --class-seeds variants/class-seeds.json``). Run again with more learners,
+it keeps every seed it gave and hands the new learners seeds no one has.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
+import json
 import re
 import sys
 from pathlib import Path
@@ -31,12 +39,13 @@ from types import MappingProxyType
 
 import nbformat
 
+from model_health.classroom.seeding import with_seed
+from model_health.classroom.vetting import vetted_seeds
 from model_health.paths import NOTEBOOKS, notebook_names
 
-__all__ = ["CURRENT_SEED_LIST", "PUBLISHED_SEED", "VARIANT_SEEDS", "VARIANT_SEED_LISTS", "learner_variant",
-           "variant_seed", "with_seed", "write_variants"]
+__all__ = ["CLASS_SEEDS", "CURRENT_SEED_LIST", "VARIANT_SEEDS", "VARIANT_SEED_LISTS", "distinct_seeds",
+           "graded_seed", "learner_variant", "read_class_seeds", "variant_seed", "write_variants"]
 
-PUBLISHED_SEED = 2026  # the seed of the notebooks and solutions as shipped
 # Every solution scores full marks on each of these (workbook.py vet); 2026 is not one of them.
 # Rejected: 13, 17, 23, 31, 37, 53 (German credit's test split leaves a group with one class; no group gap in nb08);
 # 47 and 71 (notebook 03: the young are not behind on equal opportunity, so its sign tells no story and dropping it
@@ -50,7 +59,8 @@ VARIANT_SEED_LISTS = MappingProxyType({
 })
 CURRENT_SEED_LIST = max(VARIANT_SEED_LISTS)  # the list new copies are made from
 VARIANT_SEEDS = VARIANT_SEED_LISTS[CURRENT_SEED_LIST]
-SETUP_CALL = re.compile(r"\bsetup\(seed=(?P<seed>\d+)\)")
+CLASS_LIST = "class"  # the seed list a copy made with --distinct names: its seed is in the class's seed file
+CLASS_SEEDS = "class-seeds.json"  # notebook -> learner key -> seed, written beside the copies
 LEARNER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
@@ -83,29 +93,28 @@ def _unnumbered_seed(learner: str, notebook: str) -> int:
     return VARIANT_SEED_LISTS[1][int.from_bytes(digest[:8], "big") % len(VARIANT_SEED_LISTS[1])]
 
 
-def _setup_cells(notebook: nbformat.NotebookNode) -> list:
-    """The code cells that call ``setup(seed=…)`` (a submitted notebook's cells may lack any field)."""
-    return [cell for cell in notebook.cells
-            if cell.get("cell_type") == "code" and SETUP_CALL.search(str(cell.get("source", "")))]
-
-
-def written_seed(notebook: nbformat.NotebookNode) -> int | None:
-    """The seed the notebook's set-up cell calls ``setup`` with, if it makes exactly one such call."""
-    found = [match for cell in _setup_cells(notebook) for match in SETUP_CALL.finditer(str(cell["source"]))]
-    return int(found[0]["seed"]) if len(found) == 1 else None
-
-
-def graded_seed(metadata: dict, learner: str, notebook: str, written: int | None = None) -> tuple[int, list[str]]:
+def graded_seed(metadata: dict, learner: str, notebook: str, written: int | None = None,
+                class_seeds: dict | None = None) -> tuple[int, list[str]]:
     """The seed a submission of ``notebook`` by ``learner`` is graded on, and notes for the gradebook.
 
-    From its ``model_health`` metadata: the seed list it names (a copy made before lists had numbers: the old
-    rule). Without a variant there (removed, or never handed out): the learner's seed on the list whose seed the
-    set-up cell still calls ``setup`` with (``written``), else on the current list; so a copy whose metadata an
-    editor dropped keeps its data, and a learner can at most pick among their own seeds. The seed the metadata
-    names is only cross-checked: the learner ID decides."""
+    With the class's seed file (``class_seeds``, read by :func:`read_class_seeds`) naming the notebook: the
+    learner's seed there. Otherwise from its ``model_health`` metadata: the seed list it names (a copy made before
+    lists had numbers: the old rule). Without a variant there (removed, or never handed out): the learner's seed on
+    the list whose seed the set-up cell still calls ``setup`` with (``written``), else on the current list; so a
+    copy whose metadata an editor dropped keeps its data, and a learner can at most pick among their own seeds. The
+    seed the metadata names is only cross-checked: the learner ID, or the class's file, decides."""
     claimed, listed = metadata.get("variant"), metadata.get("variant_list")
     notes = []
-    if claimed is None:
+    if class_seeds is not None and notebook in class_seeds:
+        seed = class_seeds[notebook].get(learner_key(learner))
+        if seed is None:
+            raise ValueError(f"learner {learner} has no seed for {notebook} in the class's seed file: make their "
+                             "copy with workbook.py variant --distinct (it adds them), then grade again")
+    elif listed == CLASS_LIST:
+        raise ValueError(f"this copy was made with a seed of its own (variant --distinct), which only the class's "
+                         f"seed file holds: grade with --class-seeds FILE (the {CLASS_SEEDS} written beside the "
+                         "copies)")
+    elif claimed is None:
         own = [variant_seed(learner, notebook, number) for number in sorted(VARIANT_SEED_LISTS, reverse=True)]
         seed = written if written in [*own, _unnumbered_seed(learner, notebook)] else own[0]
     elif listed is None:
@@ -123,24 +132,15 @@ def graded_seed(metadata: dict, learner: str, notebook: str, written: int | None
     return seed, notes
 
 
-def with_seed(notebook: nbformat.NotebookNode, seed: int) -> nbformat.NotebookNode:
-    """A copy of ``notebook`` whose set-up cell seeds with ``seed``; nothing else changes."""
-    found = len(_setup_cells(notebook))
-    if found != 1:
-        raise ValueError(f"Expected one set-up cell calling setup(seed=…), found {found}.")
-    variant = copy.deepcopy(notebook)
-    for cell in _setup_cells(variant):
-        cell.source = SETUP_CALL.sub(f"setup(seed={int(seed)})", cell.source)
-    return variant
-
-
-def learner_variant(name: str, learner: str) -> nbformat.NotebookNode:
-    """``learner``'s copy of the learner notebook ``name``: their seed, their ID in the metadata."""
+def learner_variant(name: str, learner: str, seed: int | None = None) -> nbformat.NotebookNode:
+    """``learner``'s copy of the learner notebook ``name``: their seed (by default their seed on the current list;
+    a seed given is one of the class's own), their ID in the metadata."""
     notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
-    seed = variant_seed(learner, name)
+    seed_list = CURRENT_SEED_LIST if seed is None else CLASS_LIST
+    seed = variant_seed(learner, name) if seed is None else seed
     variant = with_seed(notebook, seed)
     variant.metadata.setdefault("model_health", {}).update(learner=learner.strip(), variant=seed,
-                                                           variant_list=CURRENT_SEED_LIST)
+                                                           variant_list=seed_list)
     note = nbformat.v4.new_markdown_cell(
         f"> **Your own copy**, made for *{learner.strip()}*: its data are drawn with seed {seed}, so your numbers "
         "differ from other learners'. Every check grades against your data. Hand it back as it is: the grader "
@@ -150,18 +150,62 @@ def learner_variant(name: str, learner: str) -> nbformat.NotebookNode:
     return variant
 
 
-def write_variants(learners: list[str], names: list[str], out: Path) -> list[Path]:
-    """Write ``out/<learner>/<notebook>.ipynb`` for every learner and notebook; the paths written."""
+def distinct_seeds(keys: list[str], name: str, pool: list[int], kept: dict[str, int]) -> dict[str, int]:
+    """A seed of ``pool`` for each learner key of notebook ``name``, no two alike: a seed in ``kept`` stays its
+    learner's; each other learner, in order, takes the free seed that scores highest for them (rendezvous
+    hashing), so the seeds do not follow the roster's order."""
+    seeds = dict(kept)
+    free = sorted(set(pool) - set(seeds.values()))
+    newcomers = sorted(key for key in set(keys) if key not in seeds)
+    if len(newcomers) > len(free):
+        raise ValueError(f"{len(set(keys) | set(seeds))} learners need their own seed of {name}, but only "
+                         f"{len(set(pool))} seeds are vetted for it on its current files ({len(set(pool)) - len(free)} "
+                         f"given already): vet more with python3 workbook.py vet --until "
+                         f"{len(set(keys) | set(seeds))} --notebook {name[:2]}")
+    for key in newcomers:
+        seed = max(free, key=lambda seed: hashlib.sha256(f"{name}\0{key}\0{seed}".encode()).digest())
+        free.remove(seed)
+        seeds[key] = seed
+    return seeds
+
+
+def read_class_seeds(path: Path) -> dict[str, dict[str, int]]:
+    """A class's seed file (notebook -> learner key -> seed), checked: a clear error for a file that is not one."""
+    try:
+        found = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"Can't read the class's seed file {path}: {error}") from None
+    if not isinstance(found, dict) or not all(
+            isinstance(seeds, dict) and all(isinstance(key, str) and type(seed) is int for key, seed in seeds.items())
+            for seeds in found.values()):
+        raise ValueError(f"{path} is not a class's seed file: it should map each notebook to learner -> seed, as "
+                         "workbook.py variant --distinct writes it")
+    return found
+
+
+def write_variants(learners: list[str], names: list[str], out: Path, *, distinct: bool = False,
+                   pools: dict[str, list[int]] | None = None) -> list[Path]:
+    """Write ``out/<learner>/<notebook>.ipynb`` for every learner and notebook; the paths written. ``distinct``:
+    each learner gets a seed of their own from ``pools`` (notebook -> seeds; by default those vetted for it), kept
+    with the ones given before in ``out/class-seeds.json``."""
     keys = {}
     for learner in learners:
         keys.setdefault(learner_key(learner), learner)  # one folder per learner, however the ID was spelled
+    seeds = {}
+    if distinct:
+        given = read_class_seeds(out / CLASS_SEEDS) if (out / CLASS_SEEDS).exists() else {}
+        seeds = {name: distinct_seeds(list(keys), name, (pools or {}).get(name) or vetted_seeds(name),
+                                      given.get(name, {})) for name in names}
+        out.mkdir(parents=True, exist_ok=True)
+        (out / CLASS_SEEDS).write_text(json.dumps({**given, **seeds}, indent=1, sort_keys=True) + "\n",
+                                       encoding="utf-8")
     written = []
     for key, learner in sorted(keys.items()):
         folder = out / key
         folder.mkdir(parents=True, exist_ok=True)
         for name in names:
             path = folder / f"{name}.ipynb"
-            nbformat.write(learner_variant(name, learner), path)
+            nbformat.write(learner_variant(name, learner, seeds[name][key] if distinct else None), path)
             written.append(path)
     return written
 
@@ -182,17 +226,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--roster", type=Path, help="a file of learner IDs, one per line")
     parser.add_argument("--notebook", action="append", default=[], help="a notebook's number or name (default: all)")
     parser.add_argument("--out", type=Path, default=Path("variants"), help="the folder to write (default variants/)")
+    parser.add_argument("--distinct", action="store_true",
+                        help=f"a seed of their own for each learner, from the seeds vetted for the notebook, kept in "
+                             f"OUT/{CLASS_SEEDS} (grade with --class-seeds)")
     args = parser.parse_args(argv)
     try:
         learners = list(args.learner) + (read_roster(args.roster) if args.roster else [])
         if not learners:
             raise ValueError("Name at least one learner: --learner ID, or --roster FILE with one ID per line.")
-        written = write_variants(learners, notebook_names(args.notebook), args.out)
+        written = write_variants(learners, notebook_names(args.notebook), args.out, distinct=args.distinct)
     except (ValueError, TypeError, OSError) as error:
         print(error, file=sys.stderr)
         return 2
+    grade = f"--class-seeds {args.out / CLASS_SEEDS}" if args.distinct else "--variants"
     print(f"{len(written)} notebook(s) for {len({path.parent for path in written})} learner(s) in {args.out}/: "
-          "hand each learner their folder. Grade with: python3 workbook.py grade SUBMISSIONS… --variants")
+          f"hand each learner their folder. Grade with: python3 workbook.py grade SUBMISSIONS… {grade}")
     return 0
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import nbformat
 
-from model_health.classroom.variants import PUBLISHED_SEED, with_seed
+from model_health.classroom.seeding import PUBLISHED_SEED, with_seed
 from model_health.paths import REPO, notebook_names
 from model_health.teaching.results import RESULT_MEDIA_TYPE, Status, summary_in_outputs
 
