@@ -15,7 +15,8 @@ tolerance of the right value or is accepted (issue 22 §3). On some seeds a simu
 exercise teaches (a fair model that fails the gate by sampling noise), or a wrong method gives the right value
 there: no check could tell them apart. A seed joins the next list of ``variants.VARIANT_SEED_LISTS`` (every
 notebook) only if it is vetted for all of them. Each run executes in its own scratch folder, so the solutions'
-stored outputs and output/ are not touched. From about 5 s (notebook 08) to 40 s per notebook and seed, on one core.
+stored outputs and output/ are not touched. A run takes from about 7 s (notebook 08) to 40 s (05), on one core;
+with 2 jobs, ``--until 100 --notebook 08`` vetted 100 seeds in 332 s (92 runs, 4 seeds rejected).
 """
 
 from __future__ import annotations
