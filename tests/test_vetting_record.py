@@ -1,9 +1,9 @@
 """Every seed a learner can get is vetted, for every notebook, on the files as they are now (issue 22 §3 and §6).
 
 A vetting run (``workbook.py vet --record``, :mod:`model_health.classroom.vetting`) executes a solution on a variant
-seed and records whether it scored full marks, whether any mistake its checks name or its tests build comes within the tolerance of the right
-value or is accepted, and whether any claim of its prose fails there. Running every notebook on every seed costs about
-25 minutes on 2 cores, too long for the test command; this test holds the record to the sources instead: each entry
+seed and records whether it scored full marks, whether any mistake its checks name or its tests build comes within
+the tolerance of the right value or is accepted, and whether any claim of its prose fails there. Running every
+notebook on every seed costs about 30 minutes on 2 cores, too long for the test command; this test holds the record to the sources instead: each entry
 carries a digest of the files its run depended on, so a change to a notebook, its checks, the package code they
 import, its tests' mistakes, the data or the library lock makes its seeds unvetted until they are vetted again.
 """
