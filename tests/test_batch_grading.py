@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import json
 import os
 import socket
 import struct
@@ -370,6 +371,11 @@ def test_every_grading_option_has_a_command_line_flag(monkeypatch, tmp_path):
         if option.type in (bool, "bool"):
             argv.append(flag)
             expected[option.name] = not option.default
+        elif option.name == "class_seeds":  # a file's content
+            seeds = {"08_resume_screening_audit": {"ada": 41}}
+            (tmp_path / "class-seeds.json").write_text(json.dumps(seeds), encoding="utf-8")
+            argv += [flag, str(tmp_path / "class-seeds.json")]
+            expected[option.name] = seeds
         else:
             argv += [flag, str(option.default * 2 + 1)]
             expected[option.name] = option.default * 2 + 1
