@@ -75,6 +75,12 @@ def learner_key(learner: str) -> str:
     return key
 
 
+def _rendezvous_score(notebook: str, key: str, seed: int) -> bytes:
+    """How much learner ``key`` wants ``seed`` for ``notebook``: the seed that scores highest is theirs, so adding
+    or removing a seed moves only the learners it wins or held (rendezvous hashing)."""
+    return hashlib.sha256(f"{notebook}\0{key}\0{seed}".encode()).digest()
+
+
 def variant_seed(learner: str, notebook: str, seed_list: int | None = None) -> int:
     """The seed of ``learner``'s variant of ``notebook`` (a name such as "01_model_health_dashboard"), from
     ``VARIANT_SEED_LISTS[seed_list]`` (default: the current list): each seed scores a hash of (notebook,
@@ -83,8 +89,7 @@ def variant_seed(learner: str, notebook: str, seed_list: int | None = None) -> i
     if seed_list not in VARIANT_SEED_LISTS:
         raise ValueError(f"No seed list {seed_list!r}: this workbook has lists {list(VARIANT_SEED_LISTS)}.")
     key = learner_key(learner)
-    return max(VARIANT_SEED_LISTS[seed_list],
-               key=lambda seed: hashlib.sha256(f"{notebook}\0{key}\0{seed}".encode()).digest())
+    return max(VARIANT_SEED_LISTS[seed_list], key=lambda seed: _rendezvous_score(notebook, key, seed))
 
 
 def _unnumbered_seed(learner: str, notebook: str) -> int:
@@ -163,7 +168,7 @@ def distinct_seeds(keys: list[str], name: str, pool: list[int], kept: dict[str, 
                          f"given already): vet more with python3 workbook.py vet --until "
                          f"{len(set(keys) | set(seeds))} --notebook {name[:2]}")
     for key in newcomers:
-        seed = max(free, key=lambda seed: hashlib.sha256(f"{name}\0{key}\0{seed}".encode()).digest())
+        seed = max(free, key=lambda seed: _rendezvous_score(name, key, seed))
         free.remove(seed)
         seeds[key] = seed
     return seeds
