@@ -8,6 +8,7 @@ import copy
 import csv
 import json
 import os
+import pickle
 import socket
 import struct
 import subprocess
@@ -693,3 +694,148 @@ def test_checks_judge_by_the_workbook_s_given_data_not_the_submission_s(tmp_path
     graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
     assert graded.results["q1"][0] is Status.INCORRECT, graded.results["q1"]
     assert graded.score == graded.out_of - 1, graded.results
+
+
+def test_a_given_file_is_copied_from_the_working_copy_through_no_link_and_no_pipe(tmp_path):
+    """Issue 23 §2: a given path the checks read (a prediction log, a receiver's record, an MLflow store) was the
+    submission's variable, so a last cell could point the grader at any file, or plant a link where the file was.
+    The grader copies the file the workbook's path names into a folder of its own, through no link, from no FIFO,
+    with SQLite's sidecars, and says which it refused."""
+    from model_health.teaching.grading._transfer import TransferRefused
+
+    root, target = tmp_path / "submission", tmp_path / "pinned"
+    log = root / "copy" / "output" / "04"
+    log.mkdir(parents=True)
+    (log / "predictions.db").write_bytes(b"main")
+    (log / "predictions.db-wal").write_bytes(b"wal")
+    (log / "spool").mkdir()
+    batch_grading._copy_confined(root, "copy/output/04/predictions.db", target, limit=100)
+    assert sorted(path.name for path in (target / "copy/output/04").iterdir()) == ["predictions.db",
+                                                                                   "predictions.db-wal"]
+    batch_grading._copy_confined(root, "copy/output/04/spool", target, limit=100)  # a folder: made, nothing read
+    batch_grading._copy_confined(root, "copy/output/04/missing.jsonl", target, limit=100)  # stays missing
+    assert (target / "copy/output/04/spool").is_dir() and not (target / "copy/output/04/missing.jsonl").exists()
+    secret = tmp_path / "instructor.db"
+    secret.write_bytes(b"secret")
+    (log / "received.jsonl").symlink_to(secret)
+    os.mkfifo(log / "pipe.jsonl")
+    (root / "copy" / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
+    refusals = {"copy/output/04/received.jsonl": "symbolic link", "copy/output/04/pipe.jsonl": "a FIFO",
+                "copy/elsewhere/instructor.db": "symbolic link", "copy/output/04/predictions.db": "larger than"}
+    for relative, reason in refusals.items():
+        with pytest.raises(TransferRefused, match=reason):
+            batch_grading._copy_confined(root, relative, tmp_path / "again", limit=3)
+    assert not (tmp_path / "again").exists()
+
+
+def test_given_paths_are_recorded_relative_to_the_working_copy_and_given_as_the_grader_s_copies(tmp_path):
+    """What a run of the published solutions records of given paths, and what a check is then given: the published
+    run's file, unless answers write to it (``WRITTEN_BY_ANSWERS``: the submission's own), at a path of the grader's,
+    of the type the notebook gave; objects it could not record are left to the submission's kernel."""
+    import sqlite3
+
+    from model_health.classroom.release import GIVEN_FILES, InWorkspace, record_given
+
+    published, submission, references = tmp_path / "published", tmp_path / "submission", tmp_path / "references"
+    for workspace, rows in ((published, 3), (submission, 0)):
+        (workspace / "copy" / "output").mkdir(parents=True)
+        (workspace / "copy" / "output" / "received.jsonl").write_text("{}\n" * rows)
+        (workspace / "copy" / "output" / "policy.yml").write_text(f"rows: {rows}\n")
+    namespace = {"OUTPUT": published / "copy" / "output", "RECEIVED": published / "copy" / "output" / "received.jsonl",
+                 "POLICY_PATH": published / "copy" / "output" / "policy.yml",
+                 "TRACKING_URI": f"sqlite:///{published}/copy/output/mlflow.db",
+                 "store": sqlite3.connect(":memory:"), "THRESHOLD": 0.5}
+    record_given(namespace, ["OUTPUT", "POLICY_PATH", "RECEIVED", "store", "THRESHOLD", "gone"],
+                 str(references / "given"), str(published), written_by_answers=("RECEIVED", "TRACKING_URI"))
+    assert sorted(path.name for path in (references / GIVEN_FILES / "copy" / "output").iterdir()) == ["policy.yml"]
+    with open(references / "given" / "TRACKING_URI.pickle", "rb") as file:
+        assert pickle.load(file) == InWorkspace("sqlite:///{workspace}/copy/output/mlflow.db", False)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(batch_grading, "_written_by_answers", lambda name: ("RECEIVED", "TRACKING_URI"))
+        given, refused = batch_grading._given_values(references, NB01, submission, tmp_path / "pinned", 1000)
+    pinned = tmp_path / "pinned" / "copy" / "output"
+    assert given == {"OUTPUT": pinned, "POLICY_PATH": pinned / "policy.yml", "RECEIVED": pinned / "received.jsonl",
+                     "TRACKING_URI": f"sqlite:///{tmp_path / 'pinned'}/copy/output/mlflow.db", "THRESHOLD": 0.5}
+    assert refused == [] and pinned.is_dir()  # a folder (here the published run's output) is made, empty
+    assert given["POLICY_PATH"].read_text() == "rows: 3\n"  # the published run's: the submission changed it
+    assert given["RECEIVED"].read_text() == ""  # the submission's own: its answers write it
+    assert batch_grading._pinned_names(references) == {"store"}
+
+
+def _workspace_givens(name: str) -> list[str]:
+    """The variables ``name``'s checks read that name files in the notebook's output folder: set by a given cell
+    from ``OUTPUT``, or paths its answers write to (``WRITTEN_BY_ANSWERS``)."""
+    import ast
+    import importlib
+    import inspect
+    import re
+
+    module = importlib.import_module(f"model_health.teaching.exercises.nb{name}")
+    built = set(getattr(module, "WRITTEN_BY_ANSWERS", ()))
+    for cell in solved_learner_notebook(name).cells:
+        if cell.cell_type == "code" and cell.metadata.get("model_health", {}).get("role") == "given":
+            for node in ast.walk(ast.parse(cell.source)):
+                if isinstance(node, ast.Assign) and "OUTPUT" in ast.unparse(node.value):
+                    built |= {found.id for target in node.targets for found in ast.walk(target)
+                              if isinstance(found, ast.Name)}
+    return sorted(built & set(re.findall(r'ns\["(\w+)"\]', inspect.getsource(module))))
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [name for name in notebook_names() if _workspace_givens(name)])
+def test_a_last_cell_that_points_given_paths_and_objects_elsewhere_changes_no_mark(name, tmp_path):
+    """Issue 23 §2: a given path or connection the checks read (04's prediction log, 10's policy and MLflow store,
+    11's DuckDB store) was the submission's variable, so a last cell could point the grader at a file of its choice,
+    which the grader read, or created (an MLflow store). Set elsewhere at the end of the published solutions, they
+    change no mark, and the grader creates nothing there."""
+    names = _workspace_givens(name)
+    decoy = tmp_path / "decoy"
+    notebook = solved_learner_notebook(name)
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import pathlib\n"
+        f"for _name in {names!r}:\n"
+        "    _value = globals()[_name]\n"
+        f"    globals()[_name] = (f'sqlite:///{decoy}/{{_name}}.db' if isinstance(_value, str) else\n"
+        f"                        pathlib.Path({str(decoy)!r}) / _name if isinstance(_value, pathlib.Path) else None)"))
+    submission = batch_grading.Submission(f"{name}.ipynb", nbformat.writes(notebook).encode())
+    (tmp_path / "scratch").mkdir()
+    graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path / "scratch")
+    assert (graded.score, graded.problems) == (graded.out_of, []), (graded.results, graded.problems)
+    assert not decoy.exists()
+
+
+@needs_bubblewrap
+@pytest.mark.slow
+def test_a_given_file_changed_by_an_answer_or_replaced_by_a_link_is_not_what_the_checks_read(tmp_path):
+    """Issue 23 §2 for files: q3's expected shares were read from the submission's prediction log, so an answer
+    cell that deleted the labels, and answered 0 for every week, was right. The checks read the published run's log;
+    a file answers write to (the receiver's record) is the submission's, and a link put in its place is refused."""
+    name = "04_monitor_rest_api"
+    secret = tmp_path / "instructor.jsonl"
+    secret.write_text('{"alert": 1}\n' * 3)
+    notebook = solved_learner_notebook(name)
+    answers = {tuple(cell.metadata["model_health"]["exercises"]): cell for cell in notebook.cells
+               if cell.metadata.get("model_health", {}).get("role") == "answer"}
+    answers[("q3",)].source += ("\nwith sqlite3.connect(DB) as _connection:\n"
+                                "    _connection.execute('DELETE FROM labels')\n"
+                                "labelled_share = labelled_share * 0")
+    notebook.cells.append(nbformat.v4.new_code_cell(f"RECEIVED.unlink(missing_ok=True)\n"
+                                                    f"RECEIVED.symlink_to({str(secret)!r})"))
+    submission = batch_grading.Submission(f"{name}.ipynb", nbformat.writes(notebook).encode())
+    (tmp_path / "scratch").mkdir()
+    graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path / "scratch")
+    assert graded.results["q3"][0] is Status.INCORRECT and "'1': 1.0" in graded.results["q3"][1], graded.results
+    assert any("`RECEIVED` could not be read" in problem and "symbolic link" in problem
+               for problem in graded.problems), graded.problems
+    assert graded.results["q10"][0] is not Status.CORRECT
+
+
+@pytest.mark.parametrize("line", ["from model_health.teaching.exercises.nb08_resume_screening_audit import *",
+                                  "from model_health.exercises.nb08_resume_screening_audit import *"])
+def test_a_notebook_without_metadata_is_recognised_by_its_import_line_in_either_layout(line):
+    """The import line of the current layout (``model_health.teaching.exercises``) went unrecognised, so a copy
+    without metadata or a telling file name was "not a notebook of this workbook"."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(line)])
+    assert batch_grading.identify(notebook, "handed-in.ipynb") == (
+        LIGHT, ["recognised by its import line (no workbook metadata)"])

@@ -271,6 +271,13 @@ def _exercise_set(notebook: str):
     return importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES
 
 
+def _written_by_answers(notebook: str) -> tuple[str, ...]:
+    """The paths into the working copy whose files ``notebook``'s answers write to (its exercise module's
+    ``WRITTEN_BY_ANSWERS``): graded on the submission's own file; every other given file is the published run's."""
+    return tuple(getattr(importlib.import_module(f"model_health.teaching.exercises.nb{notebook}"),
+                         "WRITTEN_BY_ANSWERS", ()))
+
+
 def identify(submitted: nbformat.NotebookNode, label: str) -> tuple[str | None, list[str]]:
     """The workbook notebook a submission is a copy of, and notes on how it was recognised."""
     meta = submitted.metadata.get("model_health", {})
@@ -278,7 +285,7 @@ def identify(submitted: nbformat.NotebookNode, label: str) -> tuple[str | None, 
     if meta.get("notebook") in known:
         return meta["notebook"], []
     for cell in submitted.cells:
-        found = re.search(r"model_health\.exercises\.nb(\d{2}_[a-z0-9_]+)", cell.get("source", ""))
+        found = re.search(r"model_health\.(?:teaching\.)?exercises\.nb(\d{2}_[a-z0-9_]+)", cell.get("source", ""))
         if found and found[1] in known:
             return found[1], ["recognised by its import line (no workbook metadata)"]
     number = re.match(r"(\d{2})", Path(label.split(":")[-1]).name)
@@ -575,6 +582,19 @@ def _slot(cell) -> tuple:
     return tuple(cell.metadata.get("model_health", {}).get("exercises", ()))
 
 
+def _pins(cells: list, names: set[str]) -> dict[int, list[str]]:
+    """Of the given variables ``names`` (:class:`~model_health.classroom.release.PinnedInKernel`): after which cell
+    each is taken from the kernel, the last given cell that sets it."""
+    last = {}
+    for index, cell in enumerate(cells):
+        if cell.metadata.get("model_health", {}).get("role") == "given":
+            last.update(dict.fromkeys(_assigned_names(cell.source) & names, index))
+    pins: dict[int, list[str]] = {}
+    for name, index in sorted(last.items()):
+        pins.setdefault(index, []).append(name)
+    return pins
+
+
 def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, options: Options, graded: Graded,
                    references: Path, stop_before: int | None = None) -> tuple[int, KernelDied] | None:
     """Run the cells (all, or those before ``stop_before``) and grade; the index of a cell the kernel died in, and
@@ -605,6 +625,8 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
         sockets = Path(tempfile.mkdtemp(prefix=f"{SOCKETS_PREFIX}{os.getpid()}-", dir="/tmp"))
     handed_in = work.parent / "handed-in"
     shutil.rmtree(handed_in, ignore_errors=True)  # a rerun after a crash hands each reference in again
+    shutil.rmtree(work.parent / "pinned", ignore_errors=True)
+    pins = _pins(cells, _pinned_names(references))
     session = None
     try:  # from here on, whatever fails, the kernel, its group and its sockets are gone at the end
         session = _started_kernel(work, _kernel_spec(work.parent, work, options, group, sockets), options, sockets,
@@ -639,6 +661,9 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                         return None
                     graded.problems.append(f"cell {index + 1} ran longer than {options.cell_timeout:.0f} s and was "
                                            "interrupted (an endless loop?)")
+                if index in pins:  # what later cells bind to these names is not what the checks are given
+                    session.run(f"__mh_snapshot({str(session.folder / 'pinned' / str(index))!r}, globals(), "
+                                f"{pins[index]!r})", 120)
                 slot = _slot(cell)
                 if slot and (index + 1 == len(cells) or _slot(cells[index + 1]) != slot):
                     for q in slot:
@@ -674,7 +699,14 @@ def _run_and_grade(notebook: nbformat.NotebookNode, name: str, work: Path, optio
                     except TransferRefused as error:
                         graded.results[q] = (Status.NOT_GRADED, f"its answer could not be read: {error}")
                 namespace, _ = session.transfer.load_snapshot(session.folder / "variables", session)
-                _grade_exercises(name, namespace, answers, graded, budget, given=_given_values(references))
+                given, refused = _given_values(references, name, work.parent, work.parent / "pinned",
+                                               session.transfer.limits.variable_bytes)
+                for pinned in sorted(pins):
+                    if (session.folder / "pinned" / str(pinned)).is_dir():
+                        given.update(session.transfer.load_snapshot(session.folder / "pinned" / str(pinned),
+                                                                    session)[0])
+                graded.problems.extend(refused)
+                _grade_exercises(name, namespace, answers, graded, budget, given, refused)
         except GradingBudgetSpent as spent:
             left = [q for q in captured if q not in graded.results]
             for q in left:
@@ -741,11 +773,83 @@ def _given_names(notebook: nbformat.NotebookNode) -> list[str]:
     return sorted(name for name, role in last_role.items() if role == "given")
 
 
-def _given_values(references: Path) -> dict:
-    """The given variables a run of the published solutions recorded (:func:`published_references`)."""
+def _given_values(references: Path, name: str, submission: Path, pinned: Path, limit: int) -> tuple[dict, list[str]]:
+    """The given variables a run of the published solutions recorded (:func:`published_references`), and why any of
+    them could not be given.
+
+    A path into the working copy names a file the grader copies into ``pinned`` first (a folder no kernel can
+    write): the published run's file, or, where ``name``'s answers write to it (:func:`_written_by_answers`), the
+    file at the same place in the working copy ``submission`` (:func:`_copy_confined`). So a check reads neither a
+    file the submission named nor one it changed, unless answers write it. :class:`PinnedInKernel` marks are left
+    out: the submission's kernel is asked for those (:func:`_pin_in_kernel`)."""
     import pickle
 
-    return {path.stem: pickle.loads(path.read_bytes()) for path in sorted((references / GIVEN).glob("*.pickle"))}
+    from model_health.classroom.release import GIVEN_FILES, InWorkspace, PinnedInKernel
+    from model_health.teaching.grading._transfer import TransferRefused
+
+    given, refused = {}, []
+    for path in sorted((references / GIVEN).glob("*.pickle")):
+        value = pickle.loads(path.read_bytes())
+        if isinstance(value, InWorkspace):
+            own = path.stem in _written_by_answers(name)
+            try:
+                _copy_confined(submission if own else references / GIVEN_FILES, value.relative, pinned, limit)
+            except TransferRefused as error:
+                refused.append(f"`{path.stem}` could not be read from the submission's folder: {error}")
+            value = value.at(pinned)
+        if not isinstance(value, PinnedInKernel):
+            given[path.stem] = value
+    return given, refused
+
+
+def _copy_confined(root: Path, relative: str, target: Path, limit: int) -> None:
+    """Copy the file ``relative`` of the folder ``root``, with its SQLite sidecars (``-wal``, ``-journal``), to the
+    same place in ``target``: through no symbolic link, from no FIFO or device, at most ``limit`` bytes each
+    (a :class:`~model_health.teaching.grading._transfer.TransferRefused` says which), though the kernel that owns
+    ``root`` runs on. A folder is made, empty; a missing file stays missing."""
+    import errno
+
+    from model_health.teaching.grading._transfer import _is_link, _refusal, read_regular_file
+
+    *folders, leaf = Path(relative).parts
+    descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for folder in folders:
+            try:
+                inner = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=descriptor)
+            except FileNotFoundError:
+                return
+            except OSError as error:  # a link to a folder fails as "not a folder": named for what it is
+                link = error.errno == errno.ENOTDIR and _is_link(folder, descriptor)
+                raise _refusal(folder, OSError(errno.ELOOP, "") if link else error) from None
+            os.close(descriptor)
+            descriptor = inner
+        destination = target.joinpath(relative)
+        try:
+            if stat.S_ISDIR(os.stat(leaf, dir_fd=descriptor, follow_symlinks=False).st_mode):
+                destination.mkdir(parents=True, exist_ok=True)
+                return
+        except FileNotFoundError:
+            return
+        for suffix in ("", "-wal", "-journal"):
+            try:
+                data = read_regular_file(leaf + suffix, limit, dir_fd=descriptor)
+            except FileNotFoundError:
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.with_name(leaf + suffix).write_bytes(data)
+    finally:
+        os.close(descriptor)
+
+
+def _pinned_names(references: Path) -> set[str]:
+    """The given variables the published run could not record (:class:`PinnedInKernel`)."""
+    import pickle
+
+    from model_health.classroom.release import PinnedInKernel
+
+    return {path.stem for path in (references / GIVEN).glob("*.pickle")
+            if isinstance(pickle.loads(path.read_bytes()), PinnedInKernel)}
 
 
 def _references_cache() -> Path:
@@ -801,7 +905,8 @@ def _record_references(solved: nbformat.NotebookNode, name: str, kept: Path, opt
         code = [f"from model_health.classroom.release import record_carried\nrecord_carried({str(recorded)!r})",
                 *(cell.source for cell in solved.cells if cell.cell_type == "code"),
                 f"from model_health.classroom.release import record_given\n"
-                f"record_given(globals(), {_given_names(solved)!r}, {str(recorded / GIVEN)!r}, {str(work.parent)!r})"]
+                f"record_given(globals(), {_given_names(solved)!r}, {str(recorded / GIVEN)!r}, {str(work.parent)!r}, "
+                f"{_written_by_answers(name)!r})"]
         for index, source in enumerate(code):
             reply = session.run(source, options.notebook_timeout)
             if reply.get("status") == "error":
@@ -815,10 +920,11 @@ def _record_references(solved: nbformat.NotebookNode, name: str, kept: Path, opt
 
 
 def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], graded: Graded, budget=None,
-                     given=None) -> None:
+                     given=None, refused=()) -> None:
     """Judge every exercise whose answer cells ran, on its captured answer and the notebook's variables, where the
     ``given`` ones (recorded from the published solutions) stand for the submission's, whatever its cells did to
-    them (:class:`~model_health.teaching.grading._transfer.GradingBudgetSpent` once ``budget`` is spent)."""
+    them (:class:`~model_health.teaching.grading._transfer.GradingBudgetSpent` once ``budget`` is spent). Where a
+    given file was ``refused`` (:func:`_given_values`), a check that failed is "not graded", with that reason."""
     from model_health.teaching.grading import ____
     from model_health.teaching.grading._transfer import Opaque
 
@@ -837,6 +943,9 @@ def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], grade
             continue
         result = exercise.grade(own)
         graded.answer_digests[exercise.name] = answer_digest([own[read] for read in exercise.reads])
+        if result.status is Status.CHECK_FAILED and refused:
+            graded.results[exercise.name] = (Status.NOT_GRADED, refused[0])
+            continue
         if result.status is Status.CHECK_FAILED:  # the workbook's fault: no verdict, and the row says so
             graded.problems.append(f"{exercise.name}: check failed (a fault in the workbook's check, not in the "
                                    "answer; its feedback says what to report)")

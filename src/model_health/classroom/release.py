@@ -10,12 +10,15 @@ exercise's answer. The references come from a run of the published solutions on 
 what each ``carry_forward()`` handed on (:func:`record_carried`). So an answer cell that calls ``carry_forward()``,
 ``reference()`` or a check's own helpers for its own exercise gets nothing to copy. The same run records the given
 variables (:func:`record_given`), from which the grader's checks compute their expected values: a submission that
-changes ``y_test`` at its end changes nothing they judge by.
+changes ``y_test`` at its end changes nothing they judge by. A given path into the run's working copy (a prediction
+log, a policy file, an MLflow store's URI) is recorded relative to it (:class:`InWorkspace`), with a copy of the file
+it names; a given the run cannot record (a database connection, a server) is marked :class:`PinnedInKernel`.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import pickle
 import shutil
@@ -25,6 +28,8 @@ from pathlib import Path
 # In a graded kernel: the folder the grader hands each exercise's reference into once it has read that answer.
 HANDED_IN = "MODEL_HEALTH_HANDED_IN"
 EXERCISES = Path(__file__).resolve().parents[1] / "teaching" / "exercises"
+WORKSPACE = "{workspace}"  # where an InWorkspace value's text names the working copy's folder
+GIVEN_FILES = "given-files"  # beside a recording's given variables: the files their paths name, as the run left them
 GRADING_BASES = {"Exercise", "WrittenAnswer", "StarAnswer"}  # the exercise classes of model_health.teaching.grading
 # Methods an exercise module may adapt that given cells call: kept (an override of carry_forward puts the reference
 # in the form the cells below expect; the reference itself is handed in).
@@ -70,22 +75,61 @@ def record_carried(folder: str) -> None:
     Exercise.carry_forward = recorded
 
 
-def record_given(namespace: dict, names: list[str], folder: str, workspace: str) -> None:
+@dataclasses.dataclass(frozen=True)
+class InWorkspace:
+    """A given value naming a file or folder in a run's working copy (a path, or a URI that holds one), kept with
+    the working copy's folder as :data:`WORKSPACE`, so that the grader can point it at its own copy of that file."""
+
+    template: str
+    is_path: bool
+
+    @property
+    def relative(self) -> str:
+        """The file's path inside the working copy's folder."""
+        return self.template.partition(WORKSPACE)[2].lstrip("/")
+
+    def at(self, folder: Path) -> str | Path:
+        """The value with ``folder`` as the working copy's folder, of the type the run gave it."""
+        text = self.template.replace(WORKSPACE, str(folder))
+        return Path(text) if self.is_path else text
+
+
+class PinnedInKernel:
+    """Marks a given the run could not record (a database connection, a server): the grader takes the object the
+    submission's given cell made, as that cell leaves it, whatever later cells bind to its name."""
+
+
+def record_given(namespace: dict, names: list[str], folder: str, workspace: str, written_by_answers=()) -> None:
     """At the end of a run of the published solutions: save the given variables ``names`` (those whose last value a
     given cell set) into ``folder`` (``y_test.pickle``), which the grader's checks read instead of a submission's.
-    Skipped, so that the submission's own is used: a value that cannot be pickled (a connection, a server) and a
-    path into this run's ``workspace`` (gone once it ends; the submission's points into its own)."""
+
+    A path into this run's ``workspace`` (gone once the run ends) is saved as an :class:`InWorkspace`, and the file
+    it names is copied into :data:`GIVEN_FILES` beside ``folder``, unless answers write to it (``written_by_answers``,
+    which an answer cell may set: graded on the submission's own file). A value that cannot be pickled is saved as
+    :class:`PinnedInKernel`."""
     import cloudpickle
 
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for name in names:
-        value = namespace.get(name)
-        if name not in namespace or isinstance(value, (str, os.PathLike)) and workspace in str(value):
+    files = Path(folder).parent / GIVEN_FILES
+    for made in (Path(folder), files):
+        made.mkdir(parents=True, exist_ok=True)
+    for name in sorted({*names, *written_by_answers}):
+        if name not in namespace:
             continue
+        value = namespace[name]
+        if isinstance(value, (str, os.PathLike)) and workspace in str(value):
+            value = InWorkspace(str(value).replace(workspace, WORKSPACE), isinstance(value, os.PathLike))
+            source = Path(workspace) / value.relative
+            if name not in written_by_answers and source.is_dir():
+                (files / value.relative).mkdir(parents=True, exist_ok=True)
+            if name not in written_by_answers and source.is_file():
+                for sidecar in (source, *source.parent.glob(f"{source.name}-*")):  # SQLite's -wal and -journal
+                    target = files / sidecar.relative_to(workspace)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(sidecar, target)
         try:
             data = cloudpickle.dumps(value)
-        except Exception:  # noqa: BLE001 - anything that cannot be pickled stays the submission's
-            continue
+        except Exception:  # noqa: BLE001 - a connection, a server: the grader pins the submission's own
+            data = pickle.dumps(PinnedInKernel())
         (Path(folder) / f"{name}.pickle").write_bytes(data)
 
 

@@ -581,6 +581,10 @@ def _inputs_keep_their_distribution_outcomes_do_not(ns) -> bool:
     return bool(ns["max_input_psi"] < 0.1 and after < before)
 
 
+# Paths into the working copy whose files answers write to: the batch grader judges these files as the submission
+# left them, and every other given file as the published solutions left it. q8 logs a run to this MLflow store.
+WRITTEN_BY_ANSWERS = ("TRACKING_URI",)
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     Representation(), BaseRates(), Heaping(), Missingness(), QualityGate(), FitDiagnosis(), ConceptDrift(),
     Lineage(), LifecycleMap(), LabelMeaning(), CausalClaim(),

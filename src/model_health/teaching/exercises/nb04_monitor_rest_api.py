@@ -542,6 +542,11 @@ def _the_seasonal_threshold_still_catches_the_promotion(ns) -> bool:
     return any(week >= ns["world"].promotion_week for week in ns["seasonal_alerts"])
 
 
+# Paths into the working copy whose files answers write to: the batch grader judges these files as the submission
+# left them, and every other given file as the published solutions left it.
+# q10's re-run posts to the receiver, which records each alert there.
+WRITTEN_BY_ANSWERS = ("RECEIVED",)
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     ReferenceSet(), Instances(), LabelledShare(), Window(), Threshold(), MinLabels(), BillingDip(), SeasonalAlerts(),
     ReadTheReport(), AlertDelivery(), MessageToTheTeam(),

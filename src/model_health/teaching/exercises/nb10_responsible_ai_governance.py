@@ -450,6 +450,11 @@ class ShipWithConditions(WrittenAnswer):
     )
 
 
+# Paths into the working copy whose files answers write to: the batch grader judges these files as the submission
+# left them, and every other given file as the published solutions left it.
+# q8 logs a model to this MLflow store, and the gate approves it there.
+WRITTEN_BY_ANSWERS = ("TRACKING_URI",)
+
 EXERCISES = ExerciseSet(NOTEBOOK, [
     TierAssignment(), TierReasoning(), HighTierRules(), FairnessEvidence(), RunRecord(), FirstGate(), Violations(),
     FixAndApprove(), Lineage(), ShipWithConditions(),
