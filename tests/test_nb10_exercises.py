@@ -3,6 +3,8 @@ another form pass (the checks every exercise shares are in test_exercises.py).""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -124,3 +126,26 @@ def test_the_fix_moved_the_alias_and_the_gate_story_holds(solved_nb10):
     assert solved_nb10["approved_versions"] == {"hr-screening": 2, "income-estimator": 1}
     assert solved_nb10["second_gate"].returncode == 1  # the two credit models still fail
     assert "APPROVED hr-screening v2 (tier high)" in solved_nb10["second_gate"].stdout
+
+
+def test_an_alias_set_by_hand_is_no_approval(solved_nb10, tmp_path):
+    """Issue 22 §3: q8 took any 'approved' alias on hr-screening as the gate's, so pointing it by hand at the failing
+    version, or at an older one, passed. The check judges the latest version against the policy, and wants the alias
+    on it. On copies of the notebook's store (its artifacts stay where they are)."""
+    import shutil
+
+    from mlflow import MlflowClient
+
+    store = Path(solved_nb10["TRACKING_URI"].removeprefix("sqlite:///"))
+    cases = {"older": ("'approved' points to hr-screening v1, but its latest version is v2", False),
+             "failing": ("hr-screening v1 carries the alias 'approved', but it fails the policy", True)}
+    for case, (message, drop_the_fix) in cases.items():
+        copy = tmp_path / f"{case}.db"
+        shutil.copyfile(store, copy)
+        client = MlflowClient(tracking_uri=f"sqlite:///{copy}")
+        if drop_the_fix:
+            client.delete_model_version("hr-screening", "2")
+        client.set_registered_model_alias("hr-screening", "approved", "1")
+        answer = {**solved_nb10["approved_versions"], "hr-screening": 1}
+        result = nb10.q8.grade({**solved_nb10, "TRACKING_URI": f"sqlite:///{copy}", "approved_versions": answer})
+        assert result.status is Status.INCORRECT and message in result.message, (case, result.message)

@@ -369,20 +369,30 @@ class FixAndApprove(Exercise):
     def expect(self, ns, approved_versions):
         from mlflow import MlflowClient
 
-        from model_health.services.governance import evaluate, evidence_from_mlflow, load_policy, verdicts
+        from model_health.services.governance import evaluate, evidence_from_mlflow, load_policy
 
         client = MlflowClient(tracking_uri=ns["TRACKING_URI"])
         aliases = {model.name: int(model.aliases["approved"]) for model in client.search_registered_models()
                    if "approved" in model.aliases}
+        versions = [int(version.version) for version in client.search_model_versions("name = 'hr-screening'")]
+        if not versions:
+            raise Incorrect("The store holds no hr-screening version: log the fixed model with log_candidate.")
+        latest = max(versions)
+        if aliases.get("hr-screening", latest) != latest:
+            raise Incorrect(f"The alias 'approved' points to hr-screening v{aliases['hr-screening']}, but its latest "
+                            f"version is v{latest}: the gate judges the latest version, and only it moves the alias. "
+                            "Run the gate with --approve.")
+        findings = evaluate(load_policy(ns["POLICY_PATH"]), evidence_from_mlflow(ns["TRACKING_URI"], ["hr-screening"]))
+        failed = "; ".join(f"{row.requirement} measured {row.measured}, allowed {row.allowed}"
+                           for row in findings[findings["status"] != "pass"].itertuples())
+        if failed and "hr-screening" in aliases:  # an alias set by hand is no approval
+            raise Incorrect(f"hr-screening v{latest} carries the alias 'approved', but it fails the policy: {failed}. "
+                            "Fix the model, log it, and let the gate approve it.")
+        if failed:
+            raise Incorrect(f"The latest hr-screening version still fails: {failed}.")
         if "hr-screening" not in aliases:
-            evidence = evidence_from_mlflow(ns["TRACKING_URI"], ["hr-screening"])
-            findings = evaluate(load_policy(ns["POLICY_PATH"]), evidence)
-            if verdicts(findings)["hr-screening"] == "approved":
-                raise Incorrect("The latest hr-screening version passes, but no version carries the alias 'approved': "
-                                "run the gate with --approve.")
-            failed = findings[findings["status"] != "pass"]
-            raise Incorrect("The latest hr-screening version still fails: " + "; ".join(
-                f"{row.requirement} measured {row.measured}, allowed {row.allowed}" for row in failed.itertuples()))
+            raise Incorrect("The latest hr-screening version passes, but no version carries the alias 'approved': "
+                            "run the gate with --approve.")
         if isinstance(approved_versions, pd.Series):
             approved_versions = approved_versions.to_dict()
         if not isinstance(approved_versions, Mapping):
