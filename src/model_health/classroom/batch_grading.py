@@ -781,7 +781,7 @@ def _given_values(references: Path, name: str, submission: Path, pinned: Path, l
     write): the published run's file, or, where ``name``'s answers write to it (:func:`_written_by_answers`), the
     file at the same place in the working copy ``submission`` (:func:`_copy_confined`). So a check reads neither a
     file the submission named nor one it changed, unless answers write it. :class:`PinnedInKernel` marks are left
-    out: the submission's kernel is asked for those (:func:`_pin_in_kernel`)."""
+    out: the grader takes those from the submission's kernel (:func:`_pins`)."""
     import pickle
 
     from model_health.classroom.release import GIVEN_FILES, InWorkspace, PinnedInKernel
@@ -809,6 +809,7 @@ def _copy_confined(root: Path, relative: str, target: Path, limit: int) -> None:
     ``root`` runs on. A folder is made, empty; a missing file stays missing."""
     import errno
 
+    from model_health.classroom.release import SIDECARS
     from model_health.teaching.grading._transfer import _is_link, _refusal, read_regular_file
 
     *folders, leaf = Path(relative).parts
@@ -831,7 +832,7 @@ def _copy_confined(root: Path, relative: str, target: Path, limit: int) -> None:
                 return
         except FileNotFoundError:
             return
-        for suffix in ("", "-wal", "-journal"):
+        for suffix in SIDECARS:
             try:
                 data = read_regular_file(leaf + suffix, limit, dir_fd=descriptor)
             except FileNotFoundError:

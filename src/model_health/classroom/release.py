@@ -30,6 +30,7 @@ HANDED_IN = "MODEL_HEALTH_HANDED_IN"
 EXERCISES = Path(__file__).resolve().parents[1] / "teaching" / "exercises"
 WORKSPACE = "{workspace}"  # where an InWorkspace value's text names the working copy's folder
 GIVEN_FILES = "given-files"  # beside a recording's given variables: the files their paths name, as the run left them
+SIDECARS = ("", "-wal", "-journal")  # a file, and what SQLite keeps beside a database file that is part of it
 GRADING_BASES = {"Exercise", "WrittenAnswer", "StarAnswer"}  # the exercise classes of model_health.teaching.grading
 # Methods an exercise module may adapt that given cells call: kept (an override of carry_forward puts the reference
 # in the form the cells below expect; the reference itself is handed in).
@@ -122,10 +123,11 @@ def record_given(namespace: dict, names: list[str], folder: str, workspace: str,
             if name not in written_by_answers and source.is_dir():
                 (files / value.relative).mkdir(parents=True, exist_ok=True)
             if name not in written_by_answers and source.is_file():
-                for sidecar in (source, *source.parent.glob(f"{source.name}-*")):  # SQLite's -wal and -journal
-                    target = files / sidecar.relative_to(workspace)
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(sidecar, target)
+                for suffix in SIDECARS:
+                    if source.with_name(source.name + suffix).is_file():
+                        target = files / value.relative
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(source.with_name(source.name + suffix), target.with_name(target.name + suffix))
         try:
             data = cloudpickle.dumps(value)
         except Exception:  # noqa: BLE001 - a connection, a server: the grader pins the submission's own
