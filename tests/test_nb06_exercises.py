@@ -83,6 +83,12 @@ def change_in_standard_deviations(model, candidate, feature, threshold=0.5):
     return nb06.change_needed(model, candidate, feature, threshold) / scale
 
 
+def eo_against_everyone_else(y_true, y_pred, groups, group, reference):
+    """TPR of ``group`` minus that of every other group pooled, not of ``reference`` (the same with two groups)."""
+    others = np.where(np.asarray(groups) == group, group, reference)
+    return nb06.reference_eo_difference(y_true, y_pred, others, group, reference)
+
+
 def mistakes(ns):
     test, shortlist = ns["test"], ns["baseline_shortlist"]
     accuracy_vs_labels = (shortlist == test["past_hired"]).groupby(test["group"]).mean()
@@ -95,6 +101,7 @@ def mistakes(ns):
     return [
         ("q1", dict(equal_opportunity_difference=eo_zero_when_undefined), "without any positives"),
         ("q1", dict(equal_opportunity_difference=eo_of_selection_rates), "TPR counts only"),
+        ("q1", dict(equal_opportunity_difference=eo_against_everyone_else), "three groups"),  # issue 22
         ("q1", dict(baseline_accuracy=accuracy_vs_labels), "against past_hired"),
         ("q1", dict(baseline_eo_difference=-ns["baseline_eo_difference"]), "sign is reversed"),
         # Judged against past_hired throughout: the TPRs show it on every seed, where their difference alone can
@@ -128,6 +135,8 @@ def mistakes(ns):
                                                            "demographic_parity", "train")), "equalises selection rates"),
         ("q4", dict(to_shortlist=shortlist[:100]), "expected one per row"),
         ("q5", dict(pareto_front=front_by_signed_gap), "size of the gap"),
+        ("q5", dict(pareto_front=lambda table: nb06.reference_pareto_front(nb06.UNSEEN_TRADEOFF)),  # a constant
+         "On `tradeoff`"),
         # issue 22 §3: tradeoff_choice = the most accurate point overall was the right label on seeds 11, 19, 59 and 101
         # (their most accurate point is within the gap); best_within_gap, run on unseen tables, tells the methods apart.
         ("q5", dict(best_within_gap=most_accurate_ignoring_gap), "without looking at the gap"),

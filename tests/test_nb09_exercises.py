@@ -82,6 +82,18 @@ def cut_search(ns, step):
     return smallest_cut
 
 
+def six_column_validation(ns):
+    """A validation of the columns of the four edge cases only (age, credit_amount, duration_months in range;
+    purpose, checking_account, housing known): a check on six columns of 21 let it pass."""
+    ranges = {column: ns["TRAINING_RANGES"][column] for column in ("age", "credit_amount", "duration_months")}
+    known = {column: ns["KNOWN_CATEGORIES"][column] for column in ("purpose", "checking_account", "housing")}
+
+    def validate_application(row):
+        return ([column for column, (low, high) in ranges.items() if not low <= row[column].iloc[0] <= high]
+                + [column for column, values in known.items() if row[column].iloc[0] not in values])
+    return validate_application
+
+
 def mistakes(ns):
     approval = pd.Series(ns["y_pred"], index=ns["X_test"].index).groupby(ns["audit_groups"]["age_band"]).mean()
     young, old = approval["25 or younger"], approval["26 and older"]
@@ -200,6 +212,16 @@ def mistakes(ns):
         ("q10", dict(model_card_context={**context, "fairness": {"sex": context["fairness"]["sex"]}}),
          "omits the audited attribute(s) ['age_band', 'foreign_worker']"),
         ("q10", dict(model_card_context={**context, "conditions": "Manual review of declines."}), "list of str"),
+        # issue 22: the card's groups, conditions and metrics were not compared with the review's
+        ("q10", dict(model_card_context={**context, "audited_groups": list(context["audited_groups"])[:-1]}),
+         "audited_groups lists"),
+        ("q10", dict(model_card_context={**context, "conditions": [*context["conditions"], "None beyond these."]}),
+         "conditions are not the risk assessment's"),
+        ("q10", dict(model_card_context={**context, "metrics": {}}), "metrics is empty"),
+        ("q2", dict(failing_attributes_of=lambda a: a.index[(a["disparate_impact"] <= 0.8)
+                                                          | (a["equal_opportunity_difference"].abs() >= 0.1)]),
+         "exactly 0.8"),
+        ("q4", dict(validate_application=six_column_validation(ns)), "lets through"),
     ]
 
 
@@ -230,6 +252,11 @@ def test_correct_answers_in_other_forms(solved_nb09):
             / np.mean(np.asarray(approved)[np.asarray(groups) == p])))),
         ("q2", dict(audit=audit.map(significant)[list(reversed(audit.columns))].iloc[::-1])),
         ("q2", dict(audit=audit.reset_index())),
+        # issue 22: the hint's own mask, and the failing rows, are the attribute names they select
+        ("q2", dict(failing_attributes_of=lambda a: (a["disparate_impact"] < 0.8)
+                    | (a["equal_opportunity_difference"].abs() > 0.1))),
+        ("q2", dict(failing_attributes_of=lambda a: a[(a["disparate_impact"] < 0.8)
+                                                      | (a["equal_opportunity_difference"].abs() > 0.1)])),
         ("q2", dict(failing_attributes_of=lambda a: a.index[(a["disparate_impact"] < 0.8)
                                                            | (a["equal_opportunity_difference"].abs() > 0.1)])),
         ("q3", dict(intersectional=table.sort_values("selection_rate"))),  # issue 8: sorted by another column

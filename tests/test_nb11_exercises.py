@@ -74,6 +74,11 @@ def mistakes(ns):
         ("q1", dict(precision_sql=42), "text of a SELECT query"),
         ("q2", dict(stale_label_models=["spam-filter", "churn-eu"]), "more than 72 hours"),
         ("q3", dict(latency_objective=objective_from_all_days), "one spike must not move it"),
+        # issue 22: days 1-4, or rounding to the nearest 10, gave the unseen series' objective too
+        ("q3", dict(latency_objective=lambda p95: float(np.ceil(1.25 * p95[p95.index < 5].median() / 10) * 10)),
+         "one spike must not move it"),
+        ("q3", dict(latency_objective=lambda p95: float(round(1.25 * p95[p95.index <= 5].median(), -1))),
+         "one spike must not move it"),
         ("q3", dict(latency_slos=latency), f"latency_slos[{first!r}]"),
         ("q4", dict(unknown_models=[]), "unknown is not met"),
         ("q4", dict(breached_models=ns["breached_models"][:-1]), "breach at least one SLO"),

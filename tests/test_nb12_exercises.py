@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.teaching.exercises import nb12_failure_mode_response as nb12
-from model_health.teaching.grading import Status
+from model_health.teaching.grading import ____, Status
 
 from conftest import feedback_failures, significant
 
@@ -71,6 +71,12 @@ def mistakes(ns):
     timeline = ns["timeline"]
     return [
         ("q1", dict(precision_before=recall_before), "that is recall"),
+        # issue 22: a breaker that resets at a fixed 0.65, whatever its `reset_above`, passed every unseen series
+        ("q5", dict(breaker=lambda series, trip_below, reset_above, patience: nb12.reference_breaker(
+            series, trip_below, 0.65, patience)), "a relapse during recovery"),
+        # issue 22: the top failure mode typed by hand, with no updated table behind it
+        ("q8", dict(fmea_after_incident=____), "Build `fmea_after_incident`"),
+        ("q8", dict(fmea_after_incident=ns["FMEA"]), "every other row as it was"),
         ("q1", dict(precision_drop=p_before - p_holidays), "drop in points"),
         ("q1", dict(precision_drop=p_holidays / p_before), "1 minus that"),
         ("q2", dict(holiday_failure="concept drift"), "That is data drift"),

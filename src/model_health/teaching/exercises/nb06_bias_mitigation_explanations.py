@@ -66,6 +66,8 @@ UNSEEN_EO_CASES = (
      "the people whose y_true is 1)"),
     ([1, 0, 1, 0, 0, 0], [1, 0, 0, 1, 1, 0], ["a"] * 4 + ["b"] * 2, "b", "a",
      "a group b without any positives (its TPR is undefined: the difference is NaN, not a number)"),
+    ([1, 1, 1, 1, 1, 1, 0], [1, 1, 0, 1, 0, 0, 1], ["a", "a", "b", "b", "c", "c", "c"], "b", "a",
+     "three groups a, b and c (the difference is b's TPR minus the reference a's, not minus everyone else's)"),
 )
 
 
@@ -403,6 +405,13 @@ class TradeOff(Exercise):
                               [((UNSEEN_CHOICE, max_gap), f"the points {UNSEEN_CHOICE_SHOWN} with max_gap={max_gap}")
                                for max_gap in UNSEEN_MAX_GAPS], reference_best_within_gap, mistakes=_choice_mistakes)
         table = expect_dataframe("tradeoff", ns["tradeoff"], ["accuracy", "eo_difference"])
+        front = sorted(map(str, reference_pareto_front(table)))
+        found = expect_names("pareto_front(tradeoff)", call_learner_function(pareto_front, table.copy(),
+                                                                             name="pareto_front"),
+                             what="operating-point labels")
+        if sorted(found) != front:
+            raise Incorrect(f"On `tradeoff`, `pareto_front` returns {sorted(found)}; the points no other beats are "
+                            f"{front}.")
         choice = reference_best_within_gap(table, MAX_GAP)
         if str(tradeoff_choice) != str(choice):
             if isinstance(tradeoff_choice, (int, np.integer)) and not isinstance(tradeoff_choice, (bool, np.bool_)):

@@ -97,11 +97,11 @@ def reference_failing_attributes(audit: pd.DataFrame) -> list[str]:
 # An audit the learner has not seen, one attribute per way a rule can go wrong. Each row is a
 # possible pair of approval rates (privileged 0.8), so the numbers hang together.
 UNSEEN_AUDIT = pd.DataFrame({
-    "disparate_impact": [0.75, 0.95, 0.97, 0.85, 1.05],
-    "statistical_parity_difference": [-0.20, -0.04, -0.024, -0.12, 0.04],
-    "equal_opportunity_difference": [-0.05, -0.15, 0.15, 0.05, 0.02],
-    "average_odds_difference": [-0.04, -0.09, 0.08, 0.03, 0.01],
-}, index=["region", "marital_status", "disability", "religion", "nationality"])
+    "disparate_impact": [0.75, 0.95, 0.97, 0.85, 1.05, 0.80, 0.90],
+    "statistical_parity_difference": [-0.20, -0.04, -0.024, -0.12, 0.04, -0.16, -0.08],
+    "equal_opportunity_difference": [-0.05, -0.15, 0.15, 0.05, 0.02, 0.03, -0.10],
+    "average_odds_difference": [-0.04, -0.09, 0.08, 0.03, 0.01, 0.02, -0.06],
+}, index=["region", "marital_status", "disability", "religion", "nationality", "age_group", "language"])
 UNSEEN_DIAGNOSES = {
     # attribute: (should fail?, what it shows when the rule gets it wrong)
     "region": (True, "disparate impact 0.75 (below 0.8) was not flagged"),
@@ -113,7 +113,21 @@ UNSEEN_DIAGNOSES = {
                         "second test is on the equal opportunity difference)"),
     "nationality": (False, "an attribute that passes both tests (disparate impact 1.05, equal opportunity "
                            "difference 0.02) was flagged"),
+    "age_group": (False, "a disparate impact of exactly 0.8 was flagged: the four-fifths rule fails only below 0.8 "
+                         "(<, not <=)"),
+    "language": (False, "an equal opportunity difference of exactly -0.10 was flagged: it fails only when its size "
+                        "exceeds 0.1 (>, not >=)"),
 }
+
+
+def _failing_names(selected, audit: pd.DataFrame):
+    """What ``failing_attributes_of`` selected, as attribute names: a boolean mask over the audit's rows, or the
+    failing rows themselves, are the names they select."""
+    if isinstance(selected, pd.DataFrame):
+        return list(selected.index)
+    if isinstance(selected, pd.Series) and selected.dtype == bool and selected.index.equals(audit.index):
+        return list(selected.index[selected.to_numpy()])
+    return selected
 
 
 FAILING_ROWS = "attribute names (the rows of the audit that fail)"
@@ -152,8 +166,8 @@ class Aif360Audit(Exercise):
                                 f"{ns['PRIVILEGED'][attribute]!r}.")
             raise Incorrect(f"The {attribute} row does not match AIF360's metrics with privileged = "
                             f"{ns['PRIVILEGED'][attribute]!r} on the test predictions.")
-        found = expect_names("failing_attributes_of(audit)", call_learner_function(
-            failing_attributes_of, UNSEEN_AUDIT.copy(), name="failing_attributes_of"), what=FAILING_ROWS)
+        found = expect_names("failing_attributes_of(audit)", _failing_names(call_learner_function(
+            failing_attributes_of, UNSEEN_AUDIT.copy(), name="failing_attributes_of"), UNSEEN_AUDIT), what=FAILING_ROWS)
         wrong = {attribute: diagnosis for attribute, (fails, diagnosis) in UNSEEN_DIAGNOSES.items()
                  if (attribute in found) != fails}
         if {"marital_status", "disability"} <= set(wrong):
@@ -166,8 +180,8 @@ class Aif360Audit(Exercise):
                             + "; ".join(wrong.values()) + ". The rule: disparate impact < 0.8 or |equal opportunity "
                             "difference| > 0.1.")
         failing = reference_failing_attributes(expected)
-        mine = expect_names("failing_attributes_of(audit)", call_learner_function(
-            failing_attributes_of, expected.copy(), name="failing_attributes_of"), what=FAILING_ROWS)
+        mine = expect_names("failing_attributes_of(audit)", _failing_names(call_learner_function(
+            failing_attributes_of, expected.copy(), name="failing_attributes_of"), expected), what=FAILING_ROWS)
         if mine != failing:
             raise Incorrect(f"On `audit`, `failing_attributes_of` returns {mine}; the rule gives {failing}.")
         return f"Failing: {failing}. These become findings in the risk assessment."
@@ -291,6 +305,11 @@ def _unseen_invalid_applications(ns) -> dict[str, pd.DataFrame]:
         "purpose 'vacation', never seen in training": row.assign(purpose=unseen_category("purpose", "vacation")),
         "checking_account 'offshore', never seen in training": row.assign(
             checking_account=unseen_category("checking_account", "offshore")),
+        # one more per column, so that a validation of some columns only is caught
+        **{f"{column} {high + 1}, above its training maximum {high}": row.assign(**{column: high + 1})
+           for column, (_, high) in ns["TRAINING_RANGES"].items()},
+        **{f"{column} 'never-seen', a category not in training": row.assign(
+            **{column: unseen_category(column, "never-seen")}) for column in ns["KNOWN_CATEGORIES"]},
     }
 
 
@@ -327,8 +346,9 @@ class ValidateApplication(Exercise):
         accepted = [name for name, row in _unseen_invalid_applications(ns).items()
                     if not self.problems(validate_application, row)]
         if accepted:
+            shown = "; ".join(accepted[:5]) + (f"; and {len(accepted) - 5} more" if len(accepted) > 5 else "")
             raise Incorrect(f"Your validation rejects the four edge cases shown, but lets through applications like "
-                            f"them that it has not seen: {'; '.join(accepted)}. Check every numeric column against "
+                            f"them that it has not seen: {shown}. Check every numeric column against "
                             "TRAINING_RANGES and every category against KNOWN_CATEGORIES.")
         for name, row in _valid_applications(ns).items():
             problems = self.problems(validate_application, row)
@@ -688,7 +708,16 @@ class ModelCardContext(Exercise):
             raise Incorrect(f"{lists} should each be a list of str (one item per line of the card), e.g. "
                             "list(PRIVILEGED) and risk_assessment['conditions'].")
         audit = ns["audit"]
+        assessment = ns["risk_assessment"]
         problems = _unmeasured_numbers(model_card_context["metrics"], ns["measured"], "metrics")
+        if not model_card_context["metrics"]:
+            problems.append("metrics is empty: report the performance measured (from `measured`)")
+        if sorted(item.strip() for item in model_card_context["audited_groups"]) != sorted(map(str, audit.index)):
+            problems.append(f"audited_groups lists {list(model_card_context['audited_groups'])}, but the audit covered "
+                            f"{list(audit.index)}")
+        if sorted(item.strip() for item in model_card_context["conditions"]) != sorted(
+                str(item).strip() for item in assessment.get("conditions", [])):
+            problems.append("conditions are not the risk assessment's: the card states the conditions the review set")
         fairness = model_card_context["fairness"]
         if not isinstance(fairness, Mapping):
             raise Incorrect("`fairness` should be a dict of attribute -> {metric: value}, as "
@@ -708,7 +737,8 @@ class ModelCardContext(Exercise):
             render("model_card", **model_card_context)
         except (ValueError, TypeError, AttributeError) as problem:
             raise Incorrect(f"The model card template cannot use these values: {problem}") from None
-        if model_card_context["recommendation"] != ns["risk_assessment"]["recommendation"]:
+        if str(model_card_context["recommendation"]).strip().casefold() != str(
+                assessment["recommendation"]).strip().casefold():
             raise Incorrect("The card's recommendation differs from the risk assessment's.")
         empty = [key for key, value in model_card_context.items() if isinstance(value, str) and not value.strip()]
         if empty:

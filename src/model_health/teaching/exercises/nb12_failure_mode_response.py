@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from model_health.teaching.grading import (
+    ____,
     Claim,
     Exercise,
     ExerciseSet,
@@ -232,7 +233,7 @@ UNSEEN_SERIES = (
     (pd.Series([0.8, 0.3, 0.7, 0.7, 0.7, 0.5]), "precision that dips once, then recovers for 3 days"),
     (pd.Series([0.8, 0.4, np.nan, 0.75, np.nan, 0.75, 0.3, 0.75, 0.75]),
      "days without a measurement (NaN), which neither help nor break a recovery"),
-    (pd.Series([0.8, 0.4, 0.75, 0.6, 0.75, 0.75, 0.8]),
+    (pd.Series([0.8, 0.4, 0.75, 0.68, 0.75, 0.75, 0.8]),
      "a relapse during recovery (after a worse day, the count of good days starts again)"),
     (pd.Series([0.55, 0.65, 0.58, 0.9]), "precision between trip_below and reset_above (no trip, no reset)"),
 )
@@ -388,6 +389,18 @@ class Fmea(Exercise):
             raise Incorrect(f"On another FMEA table, `rank_fmea` gives {list(zip(found['failure_mode'], found['rpn']))}; "
                             f"expected {list(zip(expected['failure_mode'], expected['rpn']))} (rpn = S x O x D, "
                             "highest first).")
+        after = ns.get("fmea_after_incident", ____)
+        if after is ____:
+            raise Incorrect("Build `fmea_after_incident` from FMEA with the incident's update; top_failure_mode is "
+                            "the failure mode of its first row once ranked.")
+        columns = ["failure_mode", "severity", "occurrence", "detection"]
+        table = expect_dataframe("fmea_after_incident", after, columns)[columns].sort_values("failure_mode")
+        right = _fmea_after_incident(ns)[columns].sort_values("failure_mode")
+        if table["failure_mode"].tolist() != right["failure_mode"].tolist() or not close_enough(
+                table[columns[1:]].to_numpy(float), right[columns[1:]].to_numpy(float)):
+            raise Incorrect(f"`fmea_after_incident` should be FMEA with {INCIDENT_UPDATE['failure_mode']!r} at "
+                            f"occurrence {INCIDENT_UPDATE['occurrence']} and detection {INCIDENT_UPDATE['detection']}, "
+                            "every other row as it was.")
         ranked = reference_rank_fmea(_fmea_after_incident(ns))
         if top_failure_mode != ranked.loc[0, "failure_mode"]:
             before = reference_rank_fmea(ns["FMEA"]).loc[0, "failure_mode"]
