@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import shap
 
 from model_health.teaching.exercises import nb06_bias_mitigation_explanations as nb06
 from model_health.explain import linear_shap
@@ -150,6 +151,9 @@ def mistakes(ns):
          "nothing about false positives"),
         ("q6", dict(fitting_metric={**nb06.CONTEXTS, "score read as a probability": "accuracy"}), "should be one of"),
         ("q8", dict(shap_values=probability_scale), "probability-scale"),
+        # issue 22: explainer(X)'s Explanation got the generic message
+        ("q8", dict(shap_values=shap.Explanation(values=shap_values.to_numpy(),
+                                                 base_values=np.zeros(len(shap_values)))), "give its `.values`"),
         ("q8", dict(shap_values=shap_with_the_default_background(ns)), "keeps only max_samples=100 rows"),
         ("q8", dict(shap_values=shap_values.iloc[:10]), "one row per test candidate"),
         ("q8", dict(global_importance=shap_values.mean()), "mean signed SHAP"),

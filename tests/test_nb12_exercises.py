@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from model_health.teaching.exercises import nb12_failure_mode_response as nb12
 from model_health.teaching.grading import ____, Status
@@ -90,6 +91,10 @@ def mistakes(ns):
         # Right on the notebook's data wherever only the first rule fires.
         ("q4", dict(apply_rules=rules_first_only), "ANY rule holds"),
         ("q4", dict(apply_rules=lambda rules, frame: 3), "one True/False per row"),
+        ("q4", dict(apply_rules=lambda rules, frame: None), "got None."),  # issue 22: "a ndarray of shape ()"
+        ("q4", dict(apply_rules=lambda rules, frame: nb12.reference_apply_rules(rules, frame).astype(float) / 2),
+         "values of type float64"),
+        ("q5", dict(breaker=lambda series, trip_below, reset_above, patience: None), "got None"),
         ("q5", dict(breaker=breaker_nan_as_bad), "NaN"),
         ("q5", dict(breaker=breaker_without_patience), "recovers for 3 days"),
         ("q5", dict(breaker=breaker_streak_not_reset), "relapse"),
@@ -143,3 +148,10 @@ def test_the_breaker_pays_off_in_the_holidays(solved_nb12):
     """The story the notebook tells: with the breaker, the holidays cost less than with the model alone."""
     costs = solved_nb12["holiday_costs"]
     assert costs["breaker"] < costs["model"]
+
+
+def test_q2_s_first_hint_is_code_that_runs(solved_nb12):
+    """Issue 22: the hint said drift_table(training[FEATURES], ...), which raises KeyError: FEATURES are computed
+    from the raw columns by features(...)."""
+    code = nb12.q2.hints[0].split(", with training")[0]
+    assert eval(code, dict(solved_nb12)) == pytest.approx(solved_nb12["holiday_psi"])

@@ -504,6 +504,9 @@ class GlobalImportance(Exercise):
 
     def expect(self, ns, shap_values, global_importance):
         expected = _shap(ns)
+        if hasattr(shap_values, "values") and hasattr(shap_values, "base_values"):  # explainer(X): an Explanation
+            raise Incorrect("`shap_values` is a shap Explanation (what explainer(X) returns): give its `.values`, "
+                            "one row per test candidate and one column per feature.")
         values = np.asarray(shap_values, dtype=float) if not isinstance(shap_values, (str, bytes, Mapping)) else None
         if values is None or values.shape != expected.shape:
             raise Incorrect(f"`shap_values` should be one row per test candidate and one column per feature, shape "

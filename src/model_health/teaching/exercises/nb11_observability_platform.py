@@ -67,6 +67,13 @@ def _compare_precision(found: pd.DataFrame, expected: pd.DataFrame, where: str) 
     found = found.astype({"day": int}).sort_values(["model", "day"]).reset_index(drop=True)
     expected = expected.sort_values(["model", "day"]).reset_index(drop=True)
     if found[["model", "day"]].values.tolist() != expected[["model", "day"]].values.tolist():
+        if len(found) == len(expected):
+            raise Incorrect(f"On {where}, your query returns one row per model and day, but other days: day is the "
+                            "epoch day, CAST(FLOOR(ts / 86400) AS BIGINT), as in METRICS.")
+        if len(found) < len(expected):
+            raise Incorrect(f"On {where}, your query returns {len(found)} (model, day) rows; expected {len(expected)}: "
+                            "a model-day with nothing to judge stays, with a NULL precision (a WHERE that keeps only "
+                            "flagged or labelled rows drops such days).")
         raise Incorrect(f"On {where}, your query returns {len(found)} (model, day) rows; expected {len(expected)}, "
                         "one per model and day (GROUP BY model and the day of ts).")
     got, want = pd.to_numeric(found["precision"], errors="coerce").to_numpy(float), expected["precision"].to_numpy()
@@ -351,6 +358,13 @@ class Incidents(Exercise):
         tiers = ns["fleet"].models.set_index("model")["risk_tier"]
         if not isinstance(incidents, (list, tuple)) or len(incidents) != len(breached):
             raise Incorrect(f"`incidents` should hold one payload per breached SLO: {len(breached)}.")
+        unbuilt = [item for item in incidents if not isinstance(item, Mapping)
+                   or not (item.get("dedup_key") or item.get("correlation_id"))]
+        if unbuilt:
+            what = "a dict with neither" if isinstance(unbuilt[0], Mapping) else kind_of(unbuilt[0])
+            raise Incorrect(f"{len(unbuilt)} item(s) of `incidents` are not payloads: a payload is a dict with a "
+                            f"dedup_key (PagerDuty) or a correlation_id (ServiceNow), and the first is {what}. Build "
+                            "each with pagerduty_event or servicenow_incident.")
         expected_kinds = sorted("pagerduty" if tiers[model] == "high" else "servicenow" for model in breached["model"])
         kinds = sorted("pagerduty" if isinstance(item, Mapping) and "routing_key" in item else "servicenow"
                        for item in incidents)
@@ -425,6 +439,9 @@ class FixOrder(Exercise):
         if isinstance(fix_order, (str, bytes, Mapping)) or not hasattr(fix_order, "__iter__"):
             raise Incorrect(f"`fix_order` should be a list of model names, most overspent first, got "
                             f"{kind_of(fix_order)}.")
+        if isinstance(fix_order, pd.Series) and pd.api.types.is_numeric_dtype(fix_order) and not \
+                pd.api.types.is_numeric_dtype(fix_order.index):
+            fix_order = list(fix_order.index)  # the budgets, sorted: their index is the order asked for
         given = [str(model).strip() for model in fix_order]
         tiers = ns["fleet"].models.set_index("model")["risk_tier"]
         breached = set(status.loc[status["status"] == "breached", "model"])

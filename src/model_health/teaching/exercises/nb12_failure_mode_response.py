@@ -106,7 +106,8 @@ class HolidayDrift(Exercise):
     title = "The holidays: which kind of drift?"
     reads = ("holiday_psi", "holiday_recall", "holiday_failure")
     hints = (
-        "drift_table(training[FEATURES], holidays[FEATURES])['psi'].max(), with training = the first TRAIN_DAYS days.",
+        "drift_table(features(training), features(holidays))['psi'].max(), with training = the first TRAIN_DAYS "
+        "days: FEATURES are computed from the raw columns by features(...).",
         "Recall = share of the fraud that was flagged. If recall held while precision fell, fraud did not change: "
         "honest transactions did.",
     )
@@ -196,11 +197,14 @@ class RuleEngine(Exercise):
     def expect(self, ns, apply_rules):
         for rules, case in UNSEEN_RULES:
             expected = reference_apply_rules(rules, UNSEEN_FRAME)
-            found = call_learner_function(apply_rules, rules, UNSEEN_FRAME.copy(), name="apply_rules")
-            found = np.asarray(found)
-            if found.shape != expected.shape or found.dtype.kind not in "bi":
+            returned = call_learner_function(apply_rules, rules, UNSEEN_FRAME.copy(), name="apply_rules")
+            found = np.asarray(returned)
+            if found.shape != expected.shape:
                 raise Incorrect(f"`apply_rules` should return one True/False per row ({len(UNSEEN_FRAME)} here), got "
-                                f"{kind_of(found)} of shape {found.shape}.")
+                                f"{kind_of(returned)}{f' of shape {found.shape}' if found.ndim else ''}.")
+            if found.dtype.kind not in "bi":
+                raise Incorrect(f"`apply_rules` should return True/False per row, got values of type {found.dtype} "
+                                "(compare with OPERATORS, which give booleans).")
             if not (found.astype(bool) == expected.to_numpy()).all():
                 raise Incorrect(f"On {case}, `apply_rules` flags rows {np.flatnonzero(found).tolist()}; expected rows "
                                 f"{np.flatnonzero(expected).tolist()}.")
@@ -252,8 +256,11 @@ class CircuitBreaker(Exercise):
     def expect(self, ns, breaker):
         for series, case in UNSEEN_SERIES:
             expected = reference_breaker(series, 0.5, 0.7, 2)
-            found = call_learner_function(breaker, series.copy(), 0.5, 0.7, 2, name="breaker")
-            found = list(np.asarray(found, dtype=object))
+            returned = call_learner_function(breaker, series.copy(), 0.5, 0.7, 2, name="breaker")
+            if returned is None or isinstance(returned, (str, bytes, Mapping)) or not hasattr(returned, "__len__"):
+                raise Incorrect(f"`breaker` should return one state per day ('model' or 'fallback'), got "
+                                f"{kind_of(returned)}.")
+            found = list(np.asarray(returned, dtype=object))
             if found != expected.tolist():
                 raise Incorrect(f"On {case} ({series.round(2).tolist()}; trip below 0.5, reset at 0.7 for 2 days), "
                                 f"`breaker` returns {found}; expected {expected.tolist()}.")
