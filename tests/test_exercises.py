@@ -552,6 +552,55 @@ def test_every_answer_grades_the_same_after_crossing_from_a_kernel(notebook, tmp
     assert graded == {}, refused
 
 
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_a_call_into_the_kernel_that_times_out_is_never_a_verdict(notebook, tmp_path):
+    """CI under load: a learner's function the check called (05 q7's refit_comparison) ran past the call limit on a
+    busy machine, and the check marked the answer incorrect. Crossed from a kernel as in a batch, with every call into
+    the kernel then timing out: each exercise that calls into it is not graded (rerun), with the reason; one that
+    makes no call grades as before."""
+    import os
+
+    from conftest import ANSWERS_AS_WRITTEN, LocalKernel, load_snapshot
+    from model_health.classroom import batch_grading
+
+    class TimingOutKernel(LocalKernel):
+        timing_out = False
+
+        def request(self, operation, key, argument):
+            if self.timing_out:
+                self.calls += 1
+                raise batch_grading.KernelCallTimedOut("a call into its kernel did not return within 30 s")
+            return super().request(operation, key, argument)
+
+    namespace = solved_namespace(notebook)
+    kernel = TimingOutKernel(tmp_path)
+    folder = os.getcwd()
+    os.chdir(REPO / "solutions")
+    try:
+        variables, _ = load_snapshot(kernel.snapshot(
+            {name: value for name, value in namespace.items() if name != ANSWERS_AS_WRITTEN}), kernel)
+        answers, _ = load_snapshot(kernel.snapshot(namespace[ANSWERS_AS_WRITTEN], "answers"), kernel)
+        kernel.timing_out = True
+        wrong = {}
+        for exercise in importlib.import_module(f"model_health.teaching.exercises.nb{notebook}").EXERCISES:
+            graded, calls = batch_grading.Graded("x.ipynb", "digest"), kernel.calls
+            batch_grading._grade_exercises(notebook, variables, {exercise.name: {
+                read: answers.get(read, variables.get(read, ____)) for read in exercise.reads}}, graded)
+            status, message = graded.results[exercise.name]
+            if kernel.calls > calls:
+                expected = (Status.NOT_GRADED, f"{batch_grading.RERUN}: a call into its kernel did not return "
+                                               "within 30 s")
+                problems = [f"{batch_grading.RERUN}: {exercise.name}: {expected[1][len(batch_grading.RERUN) + 2:]}"]
+            else:
+                expected = (Status.WRITTEN if isinstance(exercise, WrittenAnswer) else Status.CORRECT, message)
+                problems = []
+            if (status, message) != expected or graded.problems != problems:
+                wrong[exercise.name] = (status.value, message, graded.problems)
+    finally:
+        os.chdir(folder)
+    assert wrong == {}
+
+
 HEADER_ESTIMATE = re.compile(
     r"(?P<low>\d+)–(?P<high>\d+) min(?:utes)? \(reading ~(?P<words>[\d,]+) words at 150 words/min ≈ (?P<reading>\d+) "
     r"min, (?P<auto>\d+) auto-graded (?:exercises|cores) at ~(?P<per_auto>\d+) min each, (?P<written>\d+) written "

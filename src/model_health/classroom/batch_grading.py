@@ -73,6 +73,9 @@ RERUN = "not graded, rerun"  # the machine, not the submission, stopped grading:
 GIVEN = "given"  # the folder of a recording's given variables
 PUBLISHED = "the published solutions"  # the learner named when answers match the workbook's own solutions
 SOCKETS_PREFIX = "mh-"  # a kernel's socket folder in /tmp: mh-<the grading process's pid>-<random>, a short path
+# One thread per kernel and per grading process: `--jobs` already fills the cores, and OpenMP threads that spin-wait
+# for a core another process holds made a 1 s model fit take 5 to 7 s of CPU on a busy machine, and past 30 s in CI.
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 MAX_NOTEBOOK_MB = 50  # a notebook (a file, or a zip file's member) larger than this is refused, never read whole
 LEARNER_ID_LENGTH = 100  # characters of a learner ID written to the gradebook
 # Characters never written as they are: control characters (a terminal acts on them), line and paragraph separators,
@@ -379,6 +382,12 @@ class KernelIgnoredInterrupt(KernelDied):
     """The kernel ran past its time limit and did not stop when interrupted, so the grader shut it down."""
 
 
+class KernelCallTimedOut(BaseException):
+    """A call into the submission's kernel (one of its functions or objects, run by a check) ran past its time
+    limit. That is no verdict on the answer: a BaseException, so a check cannot turn it into "incorrect", and the
+    exercise is not graded (rerun)."""
+
+
 class KernelOutOfMemory(KernelDied):
     """The kernel died after the system killed a process of its sandbox for passing the sandbox's memory limit."""
 
@@ -499,7 +508,9 @@ class KernelSession:
             if self.budget is not None:
                 self.budget.excuse(self.waited)
                 self.budget.check()
-            raise TimeoutError(f"it did not return within {self.call_timeout:.0f} s") from None
+            raise KernelCallTimedOut(f"a call into its kernel did not return within {self.call_timeout:.0f} s, "
+                                     "its waits for a CPU not counted (an endless loop, or a machine too busy: "
+                                     "rerun, or raise --call-timeout)") from None
         if self.budget is not None:
             self.budget.excuse(self.waited)
         limits = self.transfer.limits
@@ -545,7 +556,7 @@ def _kernel_spec(folder: Path, work: Path, options: Options, group=None, sockets
     environment = {"HOME": str(work), "TMPDIR": str(work / "tmp"), "MPLCONFIGDIR": str(work / ".matplotlib"),
                    "IPYTHONDIR": str(work / ".ipython"), "JUPYTER_RUNTIME_DIR": str(work / ".runtime"),
                    "MODEL_HEALTH_PROGRESS": str(work / ".progress"), "MODEL_HEALTH_OUTPUT": str(work / "output"),
-                   "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8"}
+                   "PYTHONDONTWRITEBYTECODE": "1", "LANG": "C.UTF-8", **ONE_THREAD}
     for name in ("tmp", ".matplotlib", ".ipython", ".runtime", ".progress"):
         (work / name).mkdir(exist_ok=True)
     isolation = []
@@ -944,7 +955,12 @@ def _grade_exercises(name: str, namespace: dict, answers: dict[str, dict], grade
         if opaque:
             graded.results[exercise.name] = (Status.NOT_GRADED, opaque[0].reason)
             continue
-        result = exercise.grade(own)
+        try:
+            result = exercise.grade(own)
+        except KernelCallTimedOut as timed_out:
+            graded.results[exercise.name] = (Status.NOT_GRADED, f"{RERUN}: {timed_out}")
+            graded.problems.append(f"{RERUN}: {exercise.name}: {timed_out}")
+            continue
         graded.answer_digests[exercise.name] = answer_digest([own[read] for read in exercise.reads])
         if result.status is Status.CHECK_FAILED and refused:
             graded.results[exercise.name] = (Status.NOT_GRADED, refused[0])
@@ -1365,7 +1381,8 @@ def _limit_memory(megabytes: int) -> None:
 
 
 def _start_worker(memory_mb: int) -> None:
-    """A grading process: its memory limited, then every exercise module imported."""
+    """A grading process: one thread, its memory limited, then every exercise module imported."""
+    os.environ.update(ONE_THREAD)  # before numpy and scikit-learn load, which read it once
     _limit_memory(memory_mb)
     _warm_up()
 
