@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model_health.teaching.grading import (Incorrect, close_enough, expect_close, expect_number, expect_series,
-                                           format_distinct)
+from model_health.teaching.grading import (Incorrect, close_enough, expect_close, expect_number, expect_picks,
+                                           expect_series, format_distinct)
 
 
 class TestCloseEnough:
@@ -53,6 +53,34 @@ def test_the_default_message_names_the_quantity_and_claims_no_test_set():
     with pytest.raises(Incorrect) as raised:
         expect_close("billing_dip", 0.9, 0.07)
     assert str(raised.value) == "`billing_dip` = 0.9: not the value of `billing_dip` on this notebook’s data."
+
+
+def test_a_nan_is_named_without_a_cause_the_check_did_not_establish():
+    """Issue 22: a NaN was blamed on 'an empty or single-class input' where a feature with no effect made it."""
+    with pytest.raises(Incorrect, match=r"^`focus_change` is NaN, not a number: find the step that returned NaN"):
+        expect_number("focus_change", float("nan"))
+
+
+class TestExpectPicks:
+    contexts = {"interview shortlist": "equal opportunity", "audit": "demographic parity"}
+    options = ("equal opportunity", "demographic parity")
+
+    def pick(self, value):
+        expect_picks("fitting_metric", value, self.contexts, self.options, lambda *_: "does not fit", item="context")
+
+    def test_keys_and_picks_in_another_case_or_with_spaces_are_the_same(self):
+        """Issue 22: 'Interview shortlist' as a key was refused."""
+        self.pick({" Interview Shortlist": "Equal Opportunity", "AUDIT": "demographic parity "})
+        self.pick(pd.Series({"Audit": "demographic parity", "interview shortlist": "equal opportunity"}))
+
+    def test_two_keys_that_name_one_context_are_refused(self):
+        with pytest.raises(Incorrect, match="one key per context"):
+            self.pick({"audit": "demographic parity", "Audit": "demographic parity",
+                       "interview shortlist": "equal opportunity"})
+
+    def test_a_wrong_pick_says_why(self):
+        with pytest.raises(Incorrect, match="does not fit"):
+            self.pick({"audit": "equal opportunity", "interview shortlist": "equal opportunity"})
 
 
 class TestFormatDistinct:

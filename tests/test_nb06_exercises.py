@@ -174,6 +174,8 @@ def mistakes(ns):
         ("q11", dict(smallest_change=change_in_standard_deviations), "standard deviations"),
         ("q11", dict(smallest_change=lambda model, candidate, feature, threshold=0.5: ns["smallest_change"](
             model, candidate, feature)), "ignores its `threshold`"),  # issue 22: only 0.5 was tried
+        ("q11", dict(smallest_change=lambda model, candidate, feature, threshold=0.5: ns["smallest_change"](
+            ns["baseline"], candidate, feature, threshold)), "not its `model` argument"),  # issue 22: one model tried
         ("q11", dict(focus_change=2 * ns["focus_change"] + 1), "score of 0.5"),
     ]
 
@@ -200,6 +202,7 @@ def correct_in_another_form(ns):
                     if abs(table["eo_difference"]).min() <= max_gap else None,
                     tradeoff_choice=np.str_(ns["tradeoff_choice"]))),
         ("q6", dict(fitting_metric={k: v.title() for k, v in reversed(nb06.CONTEXTS.items())})),
+        ("q6", dict(fitting_metric={f"{k.title()} ": v for k, v in nb06.CONTEXTS.items()})),  # issue 22: keys too
         ("q8", dict(shap_values=ns["shap_values"].to_numpy(),
                     global_importance=ns["global_importance"].sort_index().map(significant).to_dict())),
         ("q9", dict(top_reasons_of=lambda row, k=3: [list(pair) for pair in nb06.top_reasons(row, k)])),

@@ -282,6 +282,11 @@ def test_correct_answers_in_other_forms(solved_nb09):
         ("q9", dict(risk_assessment={**ns["risk_assessment"],  # issue 22: tuples were refused
                                      "conditions": tuple(ns["risk_assessment"]["conditions"]),
                                      "findings": tuple(ns["risk_assessment"]["findings"])})),
+        ("q9", dict(risk_assessment={  # issue 22: labels in another case were refused
+            **ns["risk_assessment"], "recommendation": ns["risk_assessment"]["recommendation"].title(),
+            "findings": [{**finding, "severity": f" {finding['severity'].upper()}"}
+                         for finding in ns["risk_assessment"]["findings"]]})),
+        ("q10", dict(model_card_context={**context, "recommendation": context["recommendation"].title()})),
         ("q10", dict(model_card_context={**context, "conditions": tuple(context["conditions"]),
                                          "audited_groups": tuple(context["audited_groups"])})),
         ("q10", dict(model_card_context={  # issue 8: 0.733 is the accuracy, rounded

@@ -96,6 +96,14 @@ class TestCheckRiskAssessment:
         problems = check_risk_assessment({**self.good, **change}, self.results)
         assert any(message in problem for problem in problems), problems
 
+    def test_labels_in_another_case_are_the_same_labels(self):
+        """Issue 22: 'Go with conditions' and a 'High' finding were refused as unknown labels."""
+        assessment = {"recommendation": " Go With Conditions", "conditions": self.good["conditions"],
+                      "findings": [{"finding": "di_age is 0.79", "severity": "High "}]}
+        assert check_risk_assessment(assessment, self.results) == []
+        assert any("failed fairness KPI" in problem
+                   for problem in check_risk_assessment({**assessment, "recommendation": "GO"}, self.results))
+
     def test_kpi_names_match_whole_words(self):
         """A finding about 'precision_recall' does not report a failed 'recall' KPI."""
         results = evaluate_kpis([{"name": "recall", "kind": "performance", "threshold": 0.8, "direction": "min"}],

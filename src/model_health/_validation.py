@@ -384,3 +384,17 @@ def validate_arguments(**domains):
         return checked
 
     return decorate
+
+
+def as_option(value, options: Iterable[str]):
+    """The option ``value`` names, whatever its case and the spaces around it; any other value unchanged (the check
+    then says it is not one of the options).
+
+    >>> as_option(" Concept Drift", ("data drift", "concept drift"))
+    'concept drift'
+    >>> as_option("drift", ("data drift", "concept drift"))
+    'drift'
+    """
+    if isinstance(value, str):
+        return next((option for option in options if option.casefold() == value.strip().casefold()), value)
+    return value

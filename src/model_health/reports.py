@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from model_health._validation import as_real_number, check_columns
+from model_health._validation import as_option, as_real_number, check_columns
 
-__all__ = ["RECOMMENDATIONS", "check_risk_assessment", "evaluate_kpis", "kpi_named_in", "render", "render_html",
-           "write_report"]
+__all__ = ["RECOMMENDATIONS", "SEVERITIES", "check_risk_assessment", "evaluate_kpis", "kpi_named_in", "render",
+           "render_html", "write_report"]
 
 TEMPLATES = resources.files("model_health") / "templates"  # packaged, wherever the package is installed
 RECOMMENDATIONS = ("go", "go with conditions", "no-go")
+SEVERITIES = ("low", "medium", "high")
 KPI_KEYS = ("name", "kind", "threshold", "direction")
 
 
@@ -176,7 +177,9 @@ def _validated_assessment(assessment) -> tuple[object, list[dict], list[str]]:
         fix = f" Wrap a single condition in a list: [{conditions!r:.60}]." if isinstance(conditions, str) else ""
         raise ValueError(f"`assessment['conditions']` should be a list of str, one per condition, got "
                          f"{type(conditions).__name__} {conditions!r:.80}.{fix}")
-    return assessment.get("recommendation"), findings, conditions
+    # A label in another case, or with spaces around it, is the same label ("Go with conditions", "High").
+    findings = [{**finding, "severity": as_option(finding.get("severity"), SEVERITIES)} for finding in findings]
+    return as_option(assessment.get("recommendation"), RECOMMENDATIONS), findings, conditions
 
 
 def check_risk_assessment(assessment: dict, kpi_results: pd.DataFrame) -> list[str]:
@@ -203,7 +206,7 @@ def check_risk_assessment(assessment: dict, kpi_results: pd.DataFrame) -> list[s
         return [f"'recommendation' must be in {RECOMMENDATIONS!r} (got {recommendation!r})."]
     problems = []
     severities = [finding.get("severity") for finding in findings]
-    if any(severity not in ("low", "medium", "high") for severity in severities):
+    if any(severity not in SEVERITIES for severity in severities):
         problems.append("Each finding needs a 'severity' of 'low', 'medium' or 'high'.")
     failed = kpi_results.index[kpi_results["status"] == "failed"].tolist()
     failed_fairness = kpi_results.index[(kpi_results["status"] == "failed")

@@ -684,16 +684,27 @@ class LimeVsShap(Exercise):
 
 
 def _unseen_counterfactuals(ns):
-    """(candidate, feature, threshold, description): other candidates, features and thresholds than the notebook's,
-    so a function that ignores an argument shows it."""
-    test, features = ns["test"], list(ns["FEATURES"])
-    scores = ns["baseline"].predict_proba(test[features])[:, 1]
-    return ((test.loc[int(np.argmax(scores)), features], "years_experience", 0.5,
+    """(model, candidate, feature, threshold, description): other candidates, features, thresholds and a model with
+    other weights than the notebook's, so a function that ignores an argument shows it."""
+    import copy
+
+    model, test, features = ns["baseline"], ns["test"], list(ns["FEATURES"])
+    scores = model.predict_proba(test[features])[:, 1]
+    halved = copy.deepcopy(model)
+    halved[-1].coef_ = halved[-1].coef_ / 2
+    return ((model, test.loc[int(np.argmax(scores)), features], "years_experience", 0.5,
              "the highest-scoring candidate and years_experience (already shortlisted: the change is negative)"),
-            (test.loc[int(np.argmin(scores)), features], "leadership_keywords", 0.5,
+            (model, test.loc[int(np.argmin(scores)), features], "leadership_keywords", 0.5,
              "the lowest-scoring candidate and leadership_keywords"),
-            (test.loc[int(np.argmin(scores)), features], "skills_test", 0.3,
-             "the lowest-scoring candidate and skills_test, at a threshold of 0.3"))
+            (model, test.loc[int(np.argmin(scores)), features], "skills_test", 0.3,
+             "the lowest-scoring candidate and skills_test, at a threshold of 0.3"),
+            (halved, test.loc[int(np.argmin(scores)), features], "skills_test", 0.5,
+             "the baseline with its weights halved, the lowest-scoring candidate and skills_test"))
+
+
+def _same_change(found: float, expected: float) -> bool:
+    """Within 2% of the exact change: a numerical search (bisection on the score) is a right method too."""
+    return bool(np.isclose(found, expected, rtol=0.02, atol=0))
 
 
 class Counterfactual(Exercise):
@@ -706,26 +717,29 @@ class Counterfactual(Exercise):
     )
 
     def expect(self, ns, smallest_change, focus_change):
-        model = ns["baseline"]
-        scale = dict(zip(ns["FEATURES"], model[0].scale_)) if hasattr(model[0], "scale_") else {}
-        for candidate, feature, threshold, case in _unseen_counterfactuals(ns):
+        baseline = ns["baseline"]
+        scale = dict(zip(ns["FEATURES"], baseline[0].scale_)) if hasattr(baseline[0], "scale_") else {}
+        for model, candidate, feature, threshold, case in _unseen_counterfactuals(ns):
             expected = change_needed(model, candidate, feature, threshold)
             found = expect_number("smallest_change(...)", call_learner_function(
                 smallest_change, model, candidate.copy(), feature, threshold, name="smallest_change"))
-            if not np.isclose(found, expected, rtol=0.02, atol=0.01):
-                if feature in scale and np.isclose(found, expected / scale[feature], rtol=0.02):
-                    raise Incorrect(f"On {case}, the change is in standard deviations (the scaled feature); give it "
-                                    "in the feature's own units.")
-                if threshold != 0.5 and np.isclose(found, change_needed(model, candidate, feature), rtol=0.02,
-                                                   atol=0.01):
-                    raise Incorrect(f"On {case}, `smallest_change` returns the change that reaches 0.5: it ignores "
-                                    "its `threshold` argument.")
-                raise Incorrect(f"On {case}, `smallest_change` returns {found:.3f}; the score reaches {threshold} "
-                                f"at a change of {expected:.3f}.")
+            if _same_change(found, expected):
+                continue
+            if feature in scale and _same_change(found, expected / scale[feature]):
+                raise Incorrect(f"On {case}, the change is in standard deviations (the scaled feature); give it "
+                                "in the feature's own units.")
+            if model is not baseline and _same_change(found, change_needed(baseline, candidate, feature, threshold)):
+                raise Incorrect(f"On {case}, `smallest_change` returns the baseline's change: it uses `baseline`, "
+                                "not its `model` argument.")
+            if threshold != 0.5 and _same_change(found, change_needed(model, candidate, feature)):
+                raise Incorrect(f"On {case}, `smallest_change` returns the change that reaches 0.5: it ignores "
+                                "its `threshold` argument.")
+            raise Incorrect(f"On {case}, `smallest_change` returns {found:.3f}; the score reaches {threshold} "
+                            f"at a change of {expected:.3f}.")
         focus = focus_candidate(ns)
-        expected = change_needed(model, ns["test"].loc[focus, list(ns["FEATURES"])], "skills_test")
+        expected = change_needed(baseline, ns["test"].loc[focus, list(ns["FEATURES"])], "skills_test")
         found = expect_number("focus_change", focus_change)
-        if not np.isclose(found, expected, rtol=0.02, atol=0.01):
+        if not _same_change(found, expected):
             raise Incorrect(f"`focus_change` should be the change of skills_test that gets candidate {focus} to a "
                             f"score of 0.5: {expected:.3f}.")
         return (f"Candidate {focus} would be shortlisted with a skills-test result {expected:.2f} points higher, "

@@ -20,6 +20,7 @@ from model_health.teaching.grading import (
     ExerciseSet,
     Incorrect,
     WrittenAnswer,
+    as_option,
     call_learner_function,
     close_enough,
     expect_close,
@@ -29,7 +30,7 @@ from model_health.teaching.grading import (
     format_distinct,
     kind_of,
 )
-from model_health.reports import check_risk_assessment, evaluate_kpis, kpi_named_in, render
+from model_health.reports import SEVERITIES, check_risk_assessment, evaluate_kpis, kpi_named_in, render
 
 NOTEBOOK = "09_model_risk_review"
 AIF360_COLUMNS = ("disparate_impact", "statistical_parity_difference", "equal_opportunity_difference",
@@ -613,9 +614,6 @@ class DefineKpis(Exercise):
         return [{"name": "roc_auc", "kind": "performance", "threshold": 0.7, "direction": "min"}, *fairness]
 
 
-SEVERITIES = ("low", "medium", "high")
-
-
 class RiskAssessment(Exercise):
     title = "A risk assessment that holds together"
     reads = ("risk_assessment",)
@@ -641,7 +639,7 @@ class RiskAssessment(Exercise):
         failed_fairness = results.index[(results["status"] == "failed") & (results["kind"] == "fairness")]
         findings = risk_assessment.get("findings", [])
         rated_low = [name for name in failed_fairness
-                     if max((SEVERITIES.index(finding["severity"]) for finding in findings
+                     if max((SEVERITIES.index(as_option(finding["severity"], SEVERITIES)) for finding in findings
                              if kpi_named_in(name, finding["finding"])), default=0) == 0]
         if rated_low:
             raise Incorrect(f"Failed fairness KPI(s) {rated_low} are rated 'low': a failed fairness KPI rules out an "

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model_health._validation import as_option
 from model_health.teaching.grading._core import Incorrect, call_learner_function
 
 
@@ -30,7 +31,9 @@ def expect_number(name: str, value: Any) -> float:
         shape = f" of shape {np.shape(value)}" if hasattr(value, "shape") else ""
         raise Incorrect(f"`{name}` should be a single number, got {type(value).__name__}{shape}.")
     if np.isnan(value):
-        raise Incorrect(f"`{name}` is NaN: a metric was computed on an empty or single-class input.")
+        # Only that it is NaN is established: the step that made it is the learner's to find.
+        raise Incorrect(f"`{name}` is NaN, not a number: find the step that returned NaN (a metric of an empty or "
+                        "single-class input, a division by zero, a feature with no effect).")
     return float(value)
 
 
@@ -131,20 +134,6 @@ def format_distinct(value: float, other: float, *, digits: int = SIGNIFICANT_DIG
         if value == other or text != f"{other:.{shown}g}":
             return text
     return repr(value)
-
-
-def as_option(value: Any, options: Iterable[str]) -> Any:
-    """The option ``value`` names, whatever its case and the spaces around it; any other value unchanged (the check
-    then says it is not one of the options).
-
-    >>> as_option(" Concept Drift", ("data drift", "concept drift"))
-    'concept drift'
-    >>> as_option("drift", ("data drift", "concept drift"))
-    'drift'
-    """
-    if isinstance(value, str):
-        return next((option for option in options if option.casefold() == value.strip().casefold()), value)
-    return value
 
 
 _mistakes_seen: list | None = None  # while recording_mistakes() runs: each mistake expect_close was told of
@@ -376,13 +365,17 @@ def expect_function_picks(function, name: str, cases: Iterable[tuple[tuple, str]
 
 def expect_picks(name: str, value: Any, expected: Mapping[str, str], options: Iterable[str], why, *,
                  item: str) -> None:
-    """A dict (or Series) picking one of ``options`` per key of ``expected``; case and spaces do not matter.
+    """A dict (or Series) picking one of ``options`` per key of ``expected``; case and spaces do not matter, in the
+    keys or the picks.
 
     A wrong pick raises :class:`Incorrect` with ``why(key, given, right)``, which says why it does not fit.
     """
     options = tuple(options)
     if isinstance(value, pd.Series):
         value = value.to_dict()
+    if isinstance(value, Mapping):
+        named = {as_option(key, expected): pick for key, pick in value.items()}
+        value = named if len(named) == len(value) else value  # two keys that name one context stay a wrong dict
     if not isinstance(value, Mapping) or set(value) != set(expected):
         raise Incorrect(f"`{name}` should be a dict with one key per {item}: {sorted(expected)}.")
     for key, right in expected.items():
