@@ -696,6 +696,30 @@ def test_checks_judge_by_the_workbook_s_given_data_not_the_submission_s(tmp_path
     assert graded.score == graded.out_of - 1, graded.results
 
 
+@needs_bubblewrap
+@pytest.mark.slow
+def test_a_constant_an_answer_cell_sets_up_is_the_workbook_s(tmp_path):
+    """Issue 23 §2: an answer cell may set up a constant before "Your code here" (q6's `MIN_CATEGORY_SIZE = 100`),
+    and the checks read it from the submission, so a cell that raised it until only the largest category was left
+    made that category the right answer. The workbook's lines of answer cells are given like its given cells."""
+    notebook = solved_learner_notebook(LIGHT)
+    answer = next(cell for cell in notebook.cells if cell.metadata.get("model_health", {}).get("role") == "answer"
+                  and cell.metadata["model_health"]["exercises"] == ["q6"])
+    answer.source += ("\nMIN_CATEGORY_SIZE = int(intersectional['n'].max())\n"
+                      "lowest_category = intersectional['n'].idxmax()")
+    submission = batch_grading.Submission("raised.ipynb", nbformat.writes(notebook).encode())
+    graded = batch_grading.grade_submission(submission, OPTIONS, tmp_path)
+    assert graded.results["q6"][0] is Status.INCORRECT, graded.results["q6"]
+    assert "at least MIN_CATEGORY_SIZE = 100 applicants" in graded.results["q6"][1]
+    assert graded.score == graded.out_of - 1, graded.results
+
+
+def test_the_workbook_s_lines_of_an_answer_cell_are_given_and_the_learner_s_are_not():
+    learner = ("CHECK_WEEK = 40\nshould_alert = q4.carry_forward()\n\n\ndef rule(a, b):\n    return ____\n\n\n"
+               "# Your code here (q2)\nweek_log = ____\nderived = rule(week_log, CHECK_WEEK)\nCHECK = ____\n")
+    assert batch_grading._workbook_names(learner) == {"CHECK_WEEK", "should_alert", "derived"}
+
+
 def test_a_given_file_is_copied_from_the_working_copy_through_no_link_and_no_pipe(tmp_path):
     """Issue 23 §2: a given path the checks read (a prediction log, a receiver's record, an MLflow store) was the
     submission's variable, so a last cell could point the grader at any file, or plant a link where the file was.

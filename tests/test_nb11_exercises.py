@@ -110,6 +110,9 @@ def mistakes(ns):
         ("q6", dict(routing=no_model_in_inhibition), "only its own (equal: [model])"),
         ("q6", dict(routing=ungrouped), "group_by: [model, alertname]"),
         ("q6", dict(routing=by_model_only), "group_by: [model, alertname]"),
+        # issue 22: a slow group_wait was blamed on group_by
+        ("q6", dict(routing={**ns["routing"], "route": {**ns["routing"]["route"], "group_wait": "5m"}}),
+         "no page within 2 minutes"),
         ("q6", dict(routing=signed_drift), "should go to ['servicenow']"),
         ("q6", dict(routing={"route": {"receiver": "pager"}, "receivers": []}), "not a valid configuration"),
         ("q7", dict(pages_with_routing=ns["pages_without_grouping"]), "notifications to pagerduty"),

@@ -773,15 +773,36 @@ def _working_copy(prefix: str, scratch: Path) -> Path:
     return work
 
 
-def _given_names(notebook: nbformat.NotebookNode) -> list[str]:
-    """The variables whose last value in ``notebook`` a given cell sets (the data, and answers carried forward): what
-    a check reads of them is the workbook's, not the learner's."""
+def _given_names(solved: nbformat.NotebookNode, learner: nbformat.NotebookNode) -> list[str]:
+    """The variables whose last value in ``solved`` the workbook's code sets (the data, constants, answers carried
+    forward): what a check reads of them is the workbook's, not the learner's. That code is a given cell's, or a line
+    of an answer cell that the ``learner`` notebook holds as it is, with no blank: an answer cell may set up a
+    constant before "Your code here" (`CHECK_WEEK = 40`), and a submission's cell could change it."""
     last_role = {}
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            for name in _assigned_names(cell.source):
-                last_role[name] = cell.metadata.get("model_health", {}).get("role")
+    for cell, pristine in zip(solved.cells, learner.cells):
+        if cell.cell_type != "code":
+            continue
+        role = cell.metadata.get("model_health", {}).get("role")
+        workbook = _workbook_names(pristine.source) if role == "answer" else set()
+        for name in _assigned_names(cell.source):
+            last_role[name] = "given" if name in workbook else role
     return sorted(name for name, role in last_role.items() if role == "given")
+
+
+def _workbook_names(source: str) -> set[str]:
+    """The names the workbook's own statements of a learner notebook's answer cell ``source`` set: its top-level
+    statements with no blank (``____``), if no other statement of the cell, the learner's, sets them too."""
+    import ast
+
+    try:
+        statements = ast.parse(source).body
+    except SyntaxError:
+        return set()
+    workbook, learners = set(), set()
+    for statement in statements:
+        names = _assigned_names(ast.unparse(statement))
+        (learners if "____" in ast.unparse(statement) else workbook).update(names)
+    return workbook - learners
 
 
 def _given_values(references: Path, name: str, submission: Path, pinned: Path, limit: int) -> tuple[dict, list[str]]:
@@ -910,6 +931,7 @@ def _record_references(solved: nbformat.NotebookNode, name: str, kept: Path, opt
     """Run the published solutions ``solved`` of ``name``, and keep what they record in ``kept``: made whole, since
     other grading processes use it as soon as it is there."""
     work = _working_copy("references-", scratch)
+    learner = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     recorded = kept.with_name(f".{kept.name}.{os.getpid()}")  # beside it: renamed into place in one step
     shutil.rmtree(recorded, ignore_errors=True)
     recorded.mkdir()
@@ -919,8 +941,8 @@ def _record_references(solved: nbformat.NotebookNode, name: str, kept: Path, opt
         code = [f"from model_health.classroom.release import record_carried\nrecord_carried({str(recorded)!r})",
                 *(cell.source for cell in solved.cells if cell.cell_type == "code"),
                 f"from model_health.classroom.release import record_given\n"
-                f"record_given(globals(), {_given_names(solved)!r}, {str(recorded / GIVEN)!r}, {str(work.parent)!r}, "
-                f"{_written_by_answers(name)!r})"]
+                f"record_given(globals(), {_given_names(solved, learner)!r}, {str(recorded / GIVEN)!r}, "
+                f"{str(work.parent)!r}, {_written_by_answers(name)!r})"]
         for index, source in enumerate(code):
             reply = session.run(source, options.notebook_timeout)
             if reply.get("status") == "error":

@@ -270,6 +270,10 @@ class Routing(Exercise):
         pages = [{"time": 0, "alertname": name, "model": model, "kind": "performance", "severity": "critical"}
                  for name, model in (("f1 SLO breached", "a"), ("p95 SLO breached", "a"), ("f1 SLO breached", "b"))]
         grouped = len(sent_to("pagerduty", *pages, {**pages[0], "time": 60}, until=120))
+        if grouped == 0:  # they route to pagerduty (above): only waiting holds them back
+            raise Incorrect("Three critical alerts sent no page within 2 minutes of firing, though they route to "
+                            "pagerduty: a group_wait of minutes holds a page back. Keep the root's group_wait short "
+                            "(30s), so a critical alert pages at once.")
         if grouped != 3:
             raise Incorrect(f"Three critical alerts (two models, two alert names) and a repeat of one send {grouped} "
                             "page(s); grouped by model and alert name they send 3, the repeat joining its group: "

@@ -402,13 +402,14 @@ class Fmea(Exercise):
                             "the failure mode of its first row once ranked.")
         columns = ["failure_mode", "severity", "occurrence", "detection"]
         table = expect_dataframe("fmea_after_incident", after, columns)[columns].sort_values("failure_mode")
-        right = _fmea_after_incident(ns)[columns].sort_values("failure_mode")
+        updated = _fmea_after_incident(ns)
+        right = updated[columns].sort_values("failure_mode")
         if table["failure_mode"].tolist() != right["failure_mode"].tolist() or not close_enough(
                 table[columns[1:]].to_numpy(float), right[columns[1:]].to_numpy(float)):
             raise Incorrect(f"`fmea_after_incident` should be FMEA with {INCIDENT_UPDATE['failure_mode']!r} at "
                             f"occurrence {INCIDENT_UPDATE['occurrence']} and detection {INCIDENT_UPDATE['detection']}, "
                             "every other row as it was.")
-        ranked = reference_rank_fmea(_fmea_after_incident(ns))
+        ranked = reference_rank_fmea(updated)
         if top_failure_mode != ranked.loc[0, "failure_mode"]:
             before = reference_rank_fmea(ns["FMEA"]).loc[0, "failure_mode"]
             why = (" That was the top before the incident: update the incident's occurrence and detection first."
