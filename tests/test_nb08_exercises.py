@@ -20,6 +20,37 @@ def ratios_over_majority(selected, groups):
     return rates / rates[reference]
 
 
+def ratios_over_most_selected(selected, groups):
+    """Right where the group with the most selections has the highest rate (groups of equal size)."""
+    by_group = pd.Series(np.asarray(selected, dtype=float)).groupby(np.asarray(groups))
+    rates = by_group.mean()
+    return rates / rates[by_group.sum().idxmax()]
+
+
+def stage_by_gap_size(gaps):
+    """Compares the gaps' sizes (|gap| minus |gap before|), not the gaps: right unless a gap changes sign."""
+    sizes = {"no gap": 0.0, **{stage: abs(gaps[stage]) for stage in nb08.STAGES}}
+    before = dict(zip(nb08.STAGES, ("no gap", *nb08.STAGES[:-1])))
+    return max(nb08.STAGES, key=lambda stage: abs(sizes[stage] - sizes[before[stage]]))
+
+
+def choose_with_no_default_line(table, min_ratio=0.0):
+    """Right whenever min_ratio is passed; left to its default, it keeps every row."""
+    eligible = table[table["impact_ratio"] >= min_ratio]
+    return eligible["qualified_called_back"].idxmax() if len(eligible) else None
+
+
+def gap_with_series_methods(score, skill, groups):
+    """Uses Series methods on all three arguments, as the notebook passes them."""
+    return nb08.reference_gap_at_equal_skill(score.values, skill.values, groups.values)
+
+
+def gap_from_concatenated_series(score, skill, groups):
+    """Joins the three Series into one table (pd.concat refuses an array)."""
+    frame = pd.concat([score, skill, groups], axis=1, keys=["score", "skill", "group"])
+    return nb08.reference_gap_at_equal_skill(frame["score"], frame["skill"], frame["group"])
+
+
 def raw_gap(score, skill, groups):
     score, groups = np.asarray(score, dtype=float), np.asarray(groups)
     return score[groups == nb08.MINORITY].mean() - score[groups == nb08.MAJORITY].mean()
@@ -32,6 +63,7 @@ def mistakes(ns):
     table = ns["mitigation_table"]
     return [
         ("q1", dict(impact_ratios=ratios_over_majority), "divide by the highest rate"),
+        ("q1", dict(impact_ratios=ratios_over_most_selected), "the largest or the most selected"),
         ("q1", dict(callback_impact_ratio=callback[minority].mean() - callback[~minority].mean()), "difference"),
         ("q2", dict(four_fifths_verdict="fails"), "not the point estimate"),
         ("q2", dict(impact_ratio_interval=(0.7, 0.9)), "95% log interval"),
@@ -44,6 +76,7 @@ def mistakes(ns):
          "stage_adding_most"),
         ("q3", dict(stage_adding_most=lambda g: min(("labels", "model"), key=lambda s: g[s] - g["truth"])),
          "stage_adding_most"),
+        ("q3", dict(stage_adding_most=stage_by_gap_size), "changes sign"),
         ("q3", dict(gap_added_by=next(s for s in nb08.STAGES if s != ns["gap_added_by"])), "adds the most"),
         ("q3", dict(gap_by_stage={"model": gaps["model"]}), "should be a dict with the keys"),
         ("q4", dict(minority_share={**ns["minority_share"], "past hires": float(
@@ -65,6 +98,7 @@ def mistakes(ns):
          "min_ratio=0.9"),
         ("q7", dict(choose_method=lambda t, m=0.8: t[t["impact_ratio"] >= m]["qualified_called_back"].idxmax()),
          "raised ValueError"),
+        ("q7", dict(choose_method=choose_with_no_default_line), "called without min_ratio"),
         ("q7", dict(method_to_ship=next(m for m in table.index if m != ns["method_to_ship"])),
          "most qualified candidates"),
         ("q7", dict(mitigation_table=table.drop("baseline")), "one row per method"),
@@ -87,7 +121,14 @@ def correct_in_another_form(ns):
         ("q3", dict(gap_by_stage={k: round(v, 3) for k, v in ns["gap_by_stage"].items()})),  # as printed (issue 22)
         ("q4", dict(minority_share={k: significant(v) for k, v in ns["minority_share"].items()})),
         ("q5", dict(keywords_gap=significant(ns["keywords_gap"]))),
+        ("q5", dict(gap_at_equal_skill=gap_with_series_methods)),
+        ("q5", dict(gap_at_equal_skill=gap_from_concatenated_series)),
         ("q6", dict(intersectional=table.reset_index().iloc[::-1], lowest_category=list(ns["lowest_category"]))),
+        # Grouped by (gender, group): the same table, its category named gender first.
+        ("q6", dict(intersectional=table.reorder_levels(["gender", "group"]),
+                    lowest_category=tuple(reversed(ns["lowest_category"])))),
+        ("q6", dict(intersectional=table.swaplevel().rename_axis([None, None]).sort_index(),
+                    lowest_category=", ".join(reversed(ns["lowest_category"])))),
         ("q3", dict(gap_added_by=f" {ns['gap_added_by'].title()}", stage_adding_most=lambda g: nb08.reference_stage_adding_most(
             g).upper())),
         ("q7", dict(mitigation_table=ns["mitigation_table"].map(significant).iloc[::-1])),

@@ -43,6 +43,34 @@ def trigger_position(weekly_f1, baseline, ratio=0.8, consecutive=2):
     return None if week is None else list(weekly_f1.index).index(week)
 
 
+def trigger_fixed_ratio(weekly_f1, baseline, ratio=0.8, consecutive=2):
+    """Hard-codes the 0.8: right on every case called with the defaults."""
+    return nb13.reference_first_trigger_week(weekly_f1, baseline, 0.8, consecutive)
+
+
+def trigger_fixed_consecutive(weekly_f1, baseline, ratio=0.8, consecutive=2):
+    """Hard-codes two weeks in a row."""
+    return nb13.reference_first_trigger_week(weekly_f1, baseline, ratio, 2)
+
+
+def trigger_at_or_below(weekly_f1, baseline, ratio=0.8, consecutive=2):
+    """Counts a week exactly on the line as below it."""
+    run = 0
+    for week, value in weekly_f1.dropna().items():
+        run = run + 1 if value <= ratio * baseline else 0
+        if run >= consecutive:
+            return week
+    return None
+
+
+def trigger_by_share_of_baseline(f1_by_week, base, share=0.8, weeks_in_a_row=2):
+    """Right, written another way: other parameter names, F1 as a share of the baseline."""
+    below = (f1_by_week.dropna() / base < share).astype(int)
+    runs = below.groupby((below == 0).cumsum()).cumsum()
+    fired = runs[runs >= weeks_in_a_row]
+    return fired.index[0] if len(fired) else None
+
+
 def brief_swapped(before, now):
     """PSI with the arguments swapped: the bins come from this month's sample."""
     return population_stability_index(now, before), *nb13.reference_drift_brief(before, now)[1:]
@@ -146,6 +174,10 @@ def mistakes(ns):
         ("q16", dict(first_trigger_week=trigger_nan_breaks_run), "without labels"),
         ("q16", dict(first_trigger_week=trigger_position), "weeks"),
         ("q16", dict(first_trigger_week=lambda *args: 1 / 0), "raised ZeroDivisionError"),
+        ("q16", dict(first_trigger_week=trigger_fixed_ratio), "ignores its `ratio` argument"),
+        ("q16", dict(first_trigger_week=trigger_fixed_consecutive), "ignores its `consecutive` argument"),
+        ("q16", dict(first_trigger_week=trigger_at_or_below), "F1 on the line is not below it"),
+        ("q16", dict(churn_rate_change=100 * ns["churn_rate_change"]), "give it as a fraction"),
         ("q16", dict(churn_rate_change=-ns["churn_rate_change"]), "first minus last"),
         ("q16", dict(retrain_week=ns["retrain_week"] + 1), "apply first_trigger_week"),
         ("q16", dict(weekly_f1=ns["weekly_f1"].reset_index(drop=True)), "indexed by week"),
@@ -217,7 +249,8 @@ def correct_in_another_form(ns):
                      missing_domain="System ")),
         ("q16", dict(weekly_f1=ns["weekly_f1"].to_dict(), first_trigger_week=lambda *args: (
             None if (week := nb13.reference_first_trigger_week(*args)) is None else np.int64(week)))),
-        ("q16", dict(churn_rate_change=round(ns["churn_rate_change"], 3))),  # as printed, in points (issue 22)
+        ("q16", dict(churn_rate_change=round(ns["churn_rate_change"], 3))),  # as printed, a fraction (issue 22)
+        ("q16", dict(first_trigger_week=trigger_by_share_of_baseline)),
         ("q18", dict(quiz_answers={key: str(value).lower() for key, value in ns["quiz_answers"].items()})),
     ]
 

@@ -4,8 +4,9 @@ Checkers recompute expected values from the learner's data with the reference co
 simulator's ground truth. Numbers are right to 3 significant digits (``grading.close_enough``).
 Where a wrong method can hit the right number on this data, the check runs the learner's
 function on cases it has not seen: q1's impact ratios (three groups, the highest-rate group
-not the majority), q3's stage that adds the most to the gap, q5's stratified gap (a case where the
-raw gap has the opposite sign) and q7's choice of method to ship.
+neither the largest nor the most selected), q3's stage that adds the most to the gap (one
+case where the gap changes sign), q5's stratified gap (a case where the raw gap has the
+opposite sign) and q7's choice of method to ship (one case left to the default min_ratio).
 """
 
 from __future__ import annotations
@@ -44,9 +45,11 @@ def reference_impact_ratios(selected, groups) -> pd.Series:
     return rates / rates.max()
 
 
+# Unequal sizes, so that the largest or the most selected group is not the one with the highest rate.
 UNSEEN_SELECTIONS = (
-    ([1, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0], ["x"] * 4 + ["y"] * 4 + ["z"] * 4,
-     "three groups, where the highest rate is group y's (divide by the highest rate, not by a fixed group)"),
+    ([1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 0, 1, 0, 0, 0], ["x"] * 8 + ["y"] * 3 + ["z"] * 4,
+     "three groups of unequal sizes, where group x has the most applicants and the most selections but group y the "
+     "highest rate (divide by the highest rate, not by the rate of a fixed group, the largest or the most selected)"),
 )
 
 
@@ -146,12 +149,16 @@ def reference_stage_adding_most(gaps: Mapping[str, float]) -> str | None:
 
 
 # Each case tells the rule from a near miss: the largest gap, the first gap beyond 0.05, changes measured from
-# the truth, the most negative change, and leaving the truth out.
+# the truth, the most negative change, leaving the truth out, and comparing the gaps' sizes (|gap| - |gap before|),
+# which only a gap that changes sign tells apart.
 UNSEEN_GAPS = (
     ({"truth": 0.0, "labels": -0.10, "model": -0.12}, "the model has the largest gap, but the labels add most of it"),
     ({"truth": -0.06, "labels": -0.08, "model": -0.20}, "the truth's gap is beyond 0.05, but the model adds the most"),
     ({"truth": 0.0, "labels": 0.12, "model": 0.10}, "the labels add a gap the model then narrows a little"),
     ({"truth": 0.15, "labels": 0.10, "model": 0.09}, "the gap is all in the truth, and later stages narrow it"),
+    ({"truth": 0.06, "labels": -0.04, "model": -0.09},
+     "the gap changes sign: the labels move it by 0.10, though its size changes least there; a change is the "
+     "difference of the gaps, not of their sizes"),
 )
 
 
@@ -182,7 +189,7 @@ class Stage(Exercise):
             if found != right:
                 shown = ", ".join(f"{stage} {gap:+.2f}" for stage, gap in gaps.items())
                 raise Incorrect(f"For the gaps {shown} ({case}), `stage_adding_most` returns {found!r}; the stage "
-                                f"that changes the gap most in size from the stage before is {right!r}.")
+                                f"whose change (its gap minus the gap before) is largest in size is {right!r}.")
         first = reference_stage_adding_most(expected)
         if first is None:  # possible on another seed only: a group with no test applicants
             return ("A stage's gap is undefined (a group with no test applicants), so which stage adds the most is "
@@ -263,7 +270,7 @@ class MeasurementBias(Exercise):
         score, skill, groups = _unseen_scores()
         expected = reference_gap_at_equal_skill(score, skill, groups)
         found = expect_number("gap_at_equal_skill(...)", call_learner_function(
-            gap_at_equal_skill, pd.Series(score), skill, pd.Series(groups), name="gap_at_equal_skill"))
+            gap_at_equal_skill, pd.Series(score), pd.Series(skill), pd.Series(groups), name="gap_at_equal_skill"))
         if not close_enough(found, expected):
             raw = score[groups == MINORITY].mean() - score[groups == MAJORITY].mean()
             why = ("that is the raw difference, which here has the opposite sign: compare within skill deciles"
@@ -294,7 +301,8 @@ def _intersectional(ns) -> pd.DataFrame:
 
 def _category_named(answer, categories: list[tuple]) -> tuple | None:
     """The (group, gender) category ``answer`` names, in any form a learner writes it: a tuple or list, a dict
-    with group and gender, or text such as "under-represented, male" (any case); None if it names none."""
+    with group and gender, or text such as "under-represented, male" (any case), in either order (no group is
+    named like a gender, and q6 accepts a table grouped by gender first); None if it names none."""
     if isinstance(answer, dict) and {"group", "gender"} <= set(answer):
         answer = (answer["group"], answer["gender"])
     if isinstance(answer, (tuple, list)) and len(answer) == 2:
@@ -302,7 +310,8 @@ def _category_named(answer, categories: list[tuple]) -> tuple | None:
     if not isinstance(answer, str):
         return None
     words = lambda text: re.sub(r"[\s,/|()'\"]+", " ", text).strip().lower()  # noqa: E731
-    return next((category for category in categories if words(" ".join(map(str, category))) == words(answer)), None)
+    return next((category for category in categories if words(answer) in
+                 {words(" ".join(map(str, category))), words(" ".join(map(str, category[::-1])))}), None)
 
 
 class Intersectional(Exercise):
@@ -320,7 +329,11 @@ class Intersectional(Exercise):
         table = expect_dataframe("intersectional", intersectional, ["n", "selection_rate", "impact_ratio"])
         if {"group", "gender"} <= set(table.columns):
             table = table.set_index(["group", "gender"])
-        if sorted(map(tuple, table.index)) != sorted(map(tuple, expected.index)):
+        categories = sorted(map(tuple, expected.index))
+        if isinstance(table.index, pd.MultiIndex) and table.index.nlevels == 2 \
+                and sorted((group, gender) for gender, group in table.index) == categories:
+            table = table.swaplevel()  # grouped by (gender, group): the same table
+        if sorted(map(tuple, table.index)) != categories:
             raise Incorrect(f"`intersectional` should have one row per (group, gender): {sorted(expected.index)}.")
         table = table.loc[expected.index]
         # The majority group's rate over both genders can equal the top category's to 1e-4 (issue 22).
@@ -374,12 +387,15 @@ _CANDIDATES = pd.DataFrame({"impact_ratio": [0.95, 0.85, 0.70, 0.80], "callback_
                             "qualified_called_back": [0.50, 0.62, 0.70, 0.58], "precision": [0.80, 0.60, 0.50, 0.65]},
                            index=["fairest", "balanced", "unfair", "at the line"])
 # Each case tells the rule from a near miss: shipping the fairest or the most precise method, ignoring the line,
-# a strict > at the line, ignoring min_ratio, and a table where no method qualifies.
+# a strict > at the line, ignoring min_ratio, a table where no method qualifies, and a default other than 0.8
+# (the notebook calls choose_method(mitigation_table) without min_ratio).
 UNSEEN_TABLES = (
-    (_CANDIDATES, 0.8, "the fairest method is not the one calling back the most qualified"),
-    (_CANDIDATES.drop("balanced"), 0.8, "a method exactly at the line qualifies"),
-    (_CANDIDATES, 0.9, "with min_ratio=0.9"),
-    (_CANDIDATES.assign(impact_ratio=[0.7, 0.6, 0.5, 0.75]), 0.8, "no method reaches the line (return None)"),
+    ((_CANDIDATES, 0.8), "the fairest method is not the one calling back the most qualified"),
+    ((_CANDIDATES.drop("balanced"), 0.8), "a method exactly at the line qualifies"),
+    ((_CANDIDATES, 0.9), "the line is raised"),
+    ((_CANDIDATES.assign(impact_ratio=[0.7, 0.6, 0.5, 0.75]), 0.8), "no method reaches the line (return None)"),
+    ((_CANDIDATES,), "the fairest method is not the one calling back the most qualified, and choose_method(table) "
+                     "is called without min_ratio, so its default of 0.8 applies"),
 )
 
 
@@ -407,11 +423,12 @@ class Mitigations(Exercise):
                 raise Incorrect(f"mitigation_table['{column}'] should be {expected[column].round(3).to_dict()}.")
         expect_function_picks(
             choose_method, "choose_method",
-            [((candidates, min_ratio), f"a table where {case}, with min_ratio={min_ratio}")
-             for candidates, min_ratio, case in UNSEEN_TABLES], reference_method_to_ship,
-            same=lambda found, right, candidates, min_ratio: as_option(found, candidates.index) == right,
-            explain=lambda found, right, candidates, min_ratio: (
-                f"expected {right!r}: among the rows with impact_ratio >= min_ratio, the highest "
+            [(arguments, f"a table where {case}" + (f", with min_ratio={arguments[1]}" if arguments[1:] else ""))
+             for arguments, case in UNSEEN_TABLES], reference_method_to_ship,
+            same=lambda found, right, candidates, *min_ratio: as_option(found, candidates.index) == right,
+            explain=lambda found, right, candidates, *min_ratio: (
+                f"expected {right!r}: among the rows with impact_ratio >= "
+                f"{'min_ratio' if min_ratio else '0.8 (the default of min_ratio)'}, the highest "
                 f"qualified_called_back.\n{candidates.to_string()}"))
         right = reference_method_to_ship(expected)
         if as_option(method_to_ship, expected.index) != right:

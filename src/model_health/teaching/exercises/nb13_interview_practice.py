@@ -687,13 +687,26 @@ def reference_first_trigger_week(weekly_f1: pd.Series, baseline: float, ratio: f
     return None
 
 
+DEFAULT_RATIO, DEFAULT_CONSECUTIVE = 0.8, 2  # first_trigger_week's defaults in the prompt
+
+# (F1 by week, baseline, the (ratio, consecutive) passed or () for the defaults, what the case tells). The last
+# three change one argument each so that the answer changes with it: a body that hard-codes 0.8 or 2 shows.
 UNSEEN_F1 = (
-    (pd.Series([0.50, 0.35, 0.50, 0.36, 0.34], index=[1, 2, 3, 4, 5]), 0.5,
+    (pd.Series([0.50, 0.35, 0.50, 0.36, 0.34], index=[1, 2, 3, 4, 5]), 0.5, (),
      "a single bad week, then two in a row (only two in a row fire)"),
-    (pd.Series([0.50, 0.30, np.nan, 0.30, 0.50], index=[10, 11, 12, 13, 14]), 0.5,
+    (pd.Series([0.50, 0.30, np.nan, 0.30, 0.50], index=[10, 11, 12, 13, 14]), 0.5, (),
      "a week without labels (NaN) between two bad weeks: it neither counts nor breaks the run"),
-    (pd.Series([0.50, 0.41, 0.39, 0.42], index=[1, 2, 3, 4]), 0.5, "F1 that never stays below the line (None)"),
-    (pd.Series([0.40, 0.40], index=[7, 8]), 0.5, "a run that starts at the first week (the answer is a week number)"),
+    (pd.Series([0.50, 0.41, 0.39, 0.42], index=[1, 2, 3, 4]), 0.5, (), "F1 that never stays below the line (None)"),
+    (pd.Series([0.30, 0.30], index=[7, 8]), 0.5, (),
+     "a run that starts at the first week (the answer is a week number)"),
+    (pd.Series([0.40, 0.40, 0.40], index=[3, 4, 5]), 0.5, (),
+     "F1 exactly at ratio * baseline every week, never below it (None: F1 on the line is not below it)"),
+    (pd.Series([0.50, 0.38, 0.37, 0.30, 0.33], index=[1, 2, 3, 4, 5]), 0.5, (0.7, DEFAULT_CONSECUTIVE),
+     "a lower ratio: weeks 2 and 3 are below 0.8 * baseline but not below 0.7 * baseline"),
+    (pd.Series([0.30, 0.30, 0.50, 0.30, 0.30, 0.30], index=[1, 2, 3, 4, 5, 6]), 0.5, (DEFAULT_RATIO, 3),
+     "three weeks in a row asked for: two bad weeks do not fire, three do"),
+    (pd.Series([0.50, 0.30, 0.50, 0.50], index=[1, 2, 3, 4]), 0.5, (DEFAULT_RATIO, 1),
+     "one week asked for: a single bad week fires"),
 )
 
 
@@ -718,7 +731,8 @@ class RetrainTrigger(Exercise):
     reads = ("weekly_f1", "churn_rate_change", "first_trigger_week", "retrain_week")
     hints = (
         "weekly_f1: scored_weeks.groupby('week') and f1_score(churned, predicted) per week. churn_rate_change: mean "
-        f"weekly churn rate of the last {WINDOW_WEEKS} weeks minus that of the first {WINDOW_WEEKS} (in points).",
+        f"weekly churn rate of the last {WINDOW_WEEKS} weeks minus that of the first {WINDOW_WEEKS}, as a fraction "
+        "like the rates themselves (0.05 for a rise of 5 percentage points).",
         "first_trigger_week: walk the weeks in order, counting consecutive measured weeks below ratio * baseline "
         "(reset the count on a good week, skip NaN weeks); return the week where the count reaches `consecutive`.",
     )
@@ -731,16 +745,32 @@ class RetrainTrigger(Exercise):
             raise Incorrect("`weekly_f1` should be the F1 of each week's predictions against the churn that followed, "
                             f"indexed by week ({len(expected)} weeks).")
         expect_close("churn_rate_change", expect_number("churn_rate_change", churn_rate_change),
-                     figures["churn_change"], mistakes={"that is first minus last; give last minus first.":
-                                                        -figures["churn_change"]})
-        for series, baseline, case in UNSEEN_F1:
-            right = reference_first_trigger_week(series, baseline)
-            found = call_learner_function(first_trigger_week, series.copy(), baseline, name="first_trigger_week")
+                     figures["churn_change"], mistakes={
+                         "that is first minus last; give last minus first.": -figures["churn_change"],
+                         "that is in percentage points; give it as a fraction, like the churn rates.":
+                             100 * figures["churn_change"]})
+        for series, baseline, passed, case in UNSEEN_F1:
+            ratio, consecutive = passed or (DEFAULT_RATIO, DEFAULT_CONSECUTIVE)
+            right = reference_first_trigger_week(series, baseline, ratio, consecutive)
+            found = call_learner_function(first_trigger_week, series.copy(), baseline, *passed,
+                                          name="first_trigger_week")
             if isinstance(found, (np.integer, float)) and not isinstance(found, bool):
                 found = int(found) if float(found).is_integer() else found
-            if found != right:
-                raise Incorrect(f"On {case} (F1 {series.tolist()} in weeks {series.index.tolist()}, baseline {baseline}),"
-                                f" `first_trigger_week` returns {found!r}; expected {right!r}.")
+            if found == right:
+                continue
+            called = f", ratio={ratio}, consecutive={consecutive}" if passed else ""
+            shown = (f"On {case} (F1 {series.tolist()} in weeks {series.index.tolist()}, baseline {baseline}{called}),"
+                     f" `first_trigger_week` returns {found!r}; expected {right!r}")
+            # What the defaults would give: the body used them instead of the argument it was handed.
+            if ratio != DEFAULT_RATIO and found == reference_first_trigger_week(series, baseline, DEFAULT_RATIO,
+                                                                                consecutive):
+                raise Incorrect(f"{shown}: {found!r} is the answer for ratio={DEFAULT_RATIO}, so it ignores its "
+                                "`ratio` argument.")
+            if consecutive != DEFAULT_CONSECUTIVE and found == reference_first_trigger_week(
+                    series, baseline, ratio, DEFAULT_CONSECUTIVE):
+                raise Incorrect(f"{shown}: {found!r} is the answer for consecutive={DEFAULT_CONSECUTIVE}, so it "
+                                "ignores its `consecutive` argument.")
+            raise Incorrect(f"{shown}.")
         if retrain_week is None and figures["retrain_week"] is not None:
             raise Incorrect("`retrain_week` is None, but the trigger fires on these weeks.")
         if retrain_week != figures["retrain_week"]:
