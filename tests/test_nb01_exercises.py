@@ -25,7 +25,7 @@ from model_health.evaluation import threshold_for_recall
 from model_health.teaching.exercises import nb01_model_health_dashboard as nb01
 from model_health.teaching.grading import ____, Status
 
-from conftest import feedback_failures
+from conftest import feedback_failures, significant
 
 REPO = Path(__file__).resolve().parents[1]
 SOLUTION = REPO / "solutions" / "01_model_health_dashboard.ipynb"
@@ -47,6 +47,27 @@ def grade(ns, exercise, **answers):
     return exercise.grade(with_answers(ns, **answers))
 
 
+def validation_scores(ns):
+    """The model's scores on the validation rows (section 9 chooses the threshold on them)."""
+    return ns["model"].predict_proba(ns["X_val"])[:, 1]
+
+
+def flags_the_same_validation_rows(ns, threshold) -> bool:
+    scores = validation_scores(ns)
+    return np.array_equal(scores >= threshold, scores >= ns["threshold"])
+
+
+def shortest_rounding_of_the_threshold(ns) -> float:
+    """The reference threshold with the fewest decimals (rounded to nearest, else down) that flags the same
+    validation rows: a rounded threshold that is still the same choice."""
+    for decimals in range(1, 17):
+        scale = 10.0 ** decimals
+        for candidate in (round(ns["threshold"], decimals), np.floor(ns["threshold"] * scale) / scale):
+            if flags_the_same_validation_rows(ns, candidate):
+                return float(candidate)
+    raise AssertionError("no rounding of the threshold flags the same validation rows")
+
+
 def unstratified_split(ns):
     """The split the notebook's seed gives when stratify=y is forgotten."""
     return train_test_split(ns["X"], ns["y"], test_size=0.25, random_state=ns["SEED"])
@@ -64,6 +85,8 @@ def mistakes(ns):
     cm = metrics.confusion_matrix(y_test, y_pred).ravel()
     fpr, tpr, roc_thresholds = metrics.roc_curve(y_test, y_score)
     precision, recall, pr_thresholds = metrics.precision_recall_curve(y_test, y_score)
+    val_thresholds, val_recalls, target = ns["val_thresholds"], ns["val_recalls"], ns["TARGET_RECALL"]
+    at_answer = int(np.flatnonzero(val_thresholds == ns["threshold"])[0])  # the reference's index in val_thresholds
     from fairlearn.metrics import demographic_parity_difference, demographic_parity_ratio, equalized_odds_difference
 
     def differences(dp_method=demographic_parity_difference, eo_method=equalized_odds_difference,
@@ -124,6 +147,11 @@ def mistakes(ns):
         ("q6", dict(roc_curve_result=(tpr, fpr, roc_thresholds)), "fpr and tpr look swapped"),
         ("q6", dict(pr_curve_result=(recall, precision, pr_thresholds)), "look swapped"),
         ("q6", dict(roc_curve_result=(fpr, tpr)), "three arrays roc_curve returns"),
+        # the PR curve's area is the test curve's to 3 significant digits: it passed when only areas were compared
+        ("q6", dict(pr_curve_result=metrics.precision_recall_curve(ns["y_val"], validation_scores(ns))),
+         "computed on the validation set"),
+        ("q6", dict(roc_curve_result=metrics.roc_curve(ns["y_val"], validation_scores(ns))),
+         "computed on the validation set"),
         ("q7", dict(group_metrics=rates_frame(y_test, y_pred, swapped_sex)), "swapped between groups"),
         ("q7", dict(group_metrics=rates_frame(y_test, y_test, sex)), "labels where the predictions go"),
         ("q7", dict(group_metrics=rates_frame(y_test, y_pred, sex, {"selection_rate": selection_rate})),
@@ -144,6 +172,11 @@ def mistakes(ns):
         ("q10", dict(threshold=0.5), "below the"),
         ("q10", dict(threshold=0.01), "higher threshold still meets it"),
         ("q10", dict(threshold=50), "between 0 and 1"),
+        # Within 0.0005 of the answer, so they passed as "3 significant digits"; judged by the rows they flag.
+        ("q10", dict(threshold=val_thresholds[np.argmax(val_recalls[:-1] < target)]), "below the"),
+        ("q10", dict(threshold=val_thresholds[at_answer + 2]), "below the"),
+        ("q10", dict(threshold=val_thresholds[val_recalls[1:] >= target].max()), "more than the target needs"),
+        ("q10", dict(threshold=val_thresholds[at_answer - 3]), "more than the target needs"),
         ("q11", dict(group_metrics_at_threshold=ns["group_metrics"]), "default threshold"),
         # issue 22: `>` instead of `>=` passed; it shows where a test score sits exactly at the threshold
         ("q11", dict(threshold=float(ns["y_score"][0]), group_metrics_at_threshold=rates_frame(
@@ -219,10 +252,14 @@ def correct_forms(ns):
          "a float32 Series, keys in another order"),
         ("q4", dict(majority_class_accuracy=lambda y: np.float32(pd.Series(y).value_counts(normalize=True).max())),
          "value_counts, float32"),
+        ("q4", dict(majority_class_accuracy=lambda y: y.value_counts(normalize=True).max()),
+         "a pandas method on the labels (the unseen cases are Series, as y_test is)"),
         ("q5", dict(zip(("tn", "fp", "fn", "tp"), map(float, metrics.confusion_matrix(y_test, y_pred).ravel()))),
          "floats"),
         ("q6", dict(roc_curve_result=[list(fpr), list(tpr), roc_thresholds], pr_curve_result=[
             np.round(precision, 3), np.round(recall, 3), pr_thresholds]), "lists, all points, PR rounded"),
+        ("q6", dict(pr_curve_result=metrics.precision_recall_curve(y_test, y_score, drop_intermediate=True)),
+         "PR curve with drop_intermediate=True"),
         ("q7", dict(group_metrics=rates_frame(y_test, y_pred, sex.to_numpy(),
                                               dict(reversed(FOUR_RATES.items())))), "metrics in another order"),
         ("q8", dict(disparity_differences=lambda y_true, y_pred, groups: [
@@ -232,7 +269,7 @@ def correct_forms(ns):
                     find_worst_slice=lambda table, least: table.loc[table["n_positives"] >= least]
                     .sort_values("recall").index[0]),
          "race as a column, rows sorted, columns reordered; sort_values instead of idxmin"),
-        ("q10", dict(threshold=float(f"{ns['threshold']:.3g}")), "rounded to 3 significant digits"),
+        ("q10", dict(threshold=shortest_rounding_of_the_threshold(ns)), "rounded, flagging the same rows"),
         ("q11", dict(group_metrics_at_threshold=rates_frame(
             y_test, (np.asarray(y_score) >= ns["threshold"]).astype(int), sex, dict(reversed(FOUR_RATES.items())))),
          "metrics in another order"),
@@ -478,6 +515,22 @@ def test_threshold_just_short_of_the_target_prints_distinct_digits(solved_nb01):
     result = grade(ns, nb01.q10, threshold=higher)
     assert result.status is Status.INCORRECT
     assert re.search(r"is 0\.79\d\d, below the 0\.8 target", result.message), result.message
+
+
+def test_rounded_threshold_is_judged_by_the_rows_it_flags(solved_nb01):
+    """q10: the answer rounded to 3 significant digits is right only where it flags the same validation rows;
+    otherwise the message says whether it misses the target or flags more rows than needed."""
+    ns = solved_nb01
+    rounded_threshold = significant(ns["threshold"])
+    result = grade(ns, nb01.q10, threshold=rounded_threshold)
+    if flags_the_same_validation_rows(ns, rounded_threshold):
+        assert result.status is Status.CORRECT, result.message
+    else:
+        recall = metrics.recall_score(ns["y_val"], validation_scores(ns) >= rounded_threshold)
+        assert result.status is Status.INCORRECT
+        words = "below the" if recall < ns["TARGET_RECALL"] else "more than the target needs"
+        assert words in result.message, result.message
+    assert shortest_rounding_of_the_threshold(ns) != ns["threshold"], "the correct form is a rounding"
 
 
 def test_group_rates_at_threshold_with_swapped_arguments_are_rejected(solved_nb01):

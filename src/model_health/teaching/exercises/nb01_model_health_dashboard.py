@@ -2,16 +2,18 @@
 
 Each checker computes its expected values with the reference code on the learner's
 own data (their split, their model), so a re-seeded notebook grades correctly.
-Numbers a learner computes are right to 3 significant digits (``close_enough``); where a
-wrong method could hit the right value on this data, the check runs the learner's function
-on cases it has not shown, or compares with what the method must give.
+Numbers a learner computes are right to 3 significant digits (``close_enough``), a threshold
+by the rows it flags and a curve by its points; where a wrong method could hit the right value
+on this data, the check runs the learner's function on cases it has not shown, or compares with
+what the method must give.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from functools import cache
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -266,8 +268,9 @@ class MajorityBaseline(Exercise):
     )
 
     def expect(self, ns, majority_class_accuracy):
-        cases = [(ns["y_test"], "y_test"), (np.array([1, 1, 1, 0]), "[1, 1, 1, 0]"),
-                 (np.array([0, 0, 1, 0, 0]), "[0, 0, 1, 0, 0]")]
+        # Unseen labels as a Series, as y_test is: a pandas method (value_counts) is a valid answer.
+        cases = [(ns["y_test"], "y_test"), (pd.Series([1, 1, 1, 0]), "[1, 1, 1, 0]"),
+                 (pd.Series([0, 0, 1, 0, 0]), "[0, 0, 1, 0, 0]")]
         for labels, shown in cases:
             value = call_learner_function(majority_class_accuracy, labels, name="majority_class_accuracy")
             value = expect_number(f"majority_class_accuracy({shown})", value)
@@ -339,6 +342,41 @@ def _curve_arrays(name: str, value: Any, function: str, parts: str) -> tuple[np.
     return first, second
 
 
+# A curve's values lie in [0, 1], so they count as right to 3 decimals, as printed: 3 significant digits would refuse
+# 0.000 for the first recall of a precision-recall curve (0.0003) rounded.
+CURVE_TOLERANCE = 5e-4 * (1 + 1e-6)
+
+
+def _is_curve(first: np.ndarray, second: np.ndarray, curves: list[tuple]) -> bool:
+    """Whether (first, second) are the first two arrays of one of ``curves``, point for point (in that order or
+    reversed), to 3 decimals."""
+    def same(mine: np.ndarray, reference: np.ndarray) -> bool:
+        return len(mine) == len(reference) and np.allclose(mine, reference, rtol=0, atol=CURVE_TOLERANCE,
+                                                           equal_nan=True)
+
+    return any(same(first[::step], curve[0]) and same(second[::step], curve[1])
+               for curve in curves for step in (1, -1))
+
+
+def _roc_curves(y_true, y_score) -> list[tuple]:
+    """What roc_curve returns, with its default drop_intermediate=True and with every point: the same curve."""
+    from sklearn.metrics import roc_curve
+
+    return [roc_curve(y_true, y_score, drop_intermediate=drop) for drop in (True, False)]
+
+
+def _pr_curves(y_true, y_score) -> list[tuple]:
+    """What precision_recall_curve returns, with every point (its default) and with drop_intermediate=True."""
+    from sklearn.metrics import precision_recall_curve
+
+    return [precision_recall_curve(y_true, y_score, drop_intermediate=drop) for drop in (False, True)]
+
+
+def _validation_scores(ns) -> np.ndarray:
+    """The model's scores on the validation rows, kept aside to choose a threshold (section 9)."""
+    return ns["model"].predict_proba(ns["X_val"])[:, 1]
+
+
 class Curves(Exercise):
     title = "ROC and precision-recall curves"
     reads = ("roc_curve_result", "pr_curve_result")
@@ -349,8 +387,9 @@ class Curves(Exercise):
     )
 
     def expect(self, ns, roc_curve_result, pr_curve_result):
-        from sklearn.metrics import auc, precision_recall_curve, roc_auc_score, roc_curve
+        from sklearn.metrics import roc_auc_score
 
+        # The curves themselves, not their areas: the validation set's curve has nearly the test set's area.
         y_test, y_score = ns["y_test"], np.asarray(ns["y_score"])
         fpr, tpr = _curve_arrays("roc_curve_result", roc_curve_result, "roc_curve", "fpr, tpr, thresholds")
         if len(fpr) <= 3:
@@ -359,25 +398,8 @@ class Curves(Exercise):
         if len(fpr) != len(tpr):
             raise Incorrect("The fpr and tpr arrays have different lengths; take both from one roc_curve call.")
         expected_auc = roc_auc_score(y_test, y_score)
-        try:
-            area = auc(fpr, tpr)
-        except ValueError:
-            raise Incorrect("The first array of `roc_curve_result` is not sorted, so it is not the x-axis of an ROC "
-                            "curve: keep roc_curve's order (fpr, tpr, thresholds).") from None
-        if not close_enough(area, expected_auc):
-            reference_fpr, reference_tpr, _ = roc_curve(y_test, y_score)
-            inverted_fpr, inverted_tpr, _ = roc_curve(y_test, 1 - y_score)
-            if close_enough(fpr, reference_tpr) and close_enough(tpr, reference_fpr):
-                raise Incorrect("fpr and tpr look swapped: roc_curve returns fpr first, then tpr.")
-            if close_enough(fpr, inverted_fpr) and close_enough(tpr, inverted_tpr):
-                raise Incorrect("This ROC curve ranks the rows backwards (its area is 1 - ROC AUC): it was built from "
-                                "the probability of class 0 or 1 - y_score. Pass y_score, the probability of class 1.")
-            if close_enough(area, 1 - expected_auc):
-                raise Incorrect(f"The area under this ROC curve is {format_distinct(area, expected_auc)}, which is "
-                                "1 - ROC AUC: either the scores rank rows backwards (class 0's probability) or fpr "
-                                "and tpr are swapped.")
-            raise Incorrect(f"The area under this ROC curve is {format_distinct(area, expected_auc)}: that is not the "
-                            "test-set ROC curve of y_score.")
+        if not _is_curve(fpr, tpr, _roc_curves(y_test, y_score)):
+            self._explain_roc(fpr, tpr, expected_auc, ns)
         precision, recall = _curve_arrays("pr_curve_result", pr_curve_result, "precision_recall_curve",
                                           "precision, recall, thresholds")
         if len(precision) <= 3:
@@ -388,18 +410,56 @@ class Curves(Exercise):
                             "precision_recall_curve call.")
         if precision[-1] == 0 and recall[-1] == 1:
             raise Incorrect("precision and recall look swapped: precision_recall_curve returns precision first.")
+        if not _is_curve(precision, recall, _pr_curves(y_test, y_score)):
+            self._explain_precision_recall(precision, recall, ns)
+        return f"ROC AUC {expected_auc:.3f}. Look at the plots below to see what each curve shows."
+
+    @staticmethod
+    def _explain_roc(fpr: np.ndarray, tpr: np.ndarray, expected_auc: float, ns) -> NoReturn:
+        """Raise the reason an ROC curve that is not the test-set curve of y_score is wrong."""
+        from sklearn.metrics import auc
+
+        y_test, y_score = ns["y_test"], np.asarray(ns["y_score"])
         try:
-            pr_area = auc(recall, precision)
+            area = auc(fpr, tpr)
+        except ValueError:
+            raise Incorrect("The first array of `roc_curve_result` is not sorted, so it is not the x-axis of an ROC "
+                            "curve: keep roc_curve's order (fpr, tpr, thresholds).") from None
+        if _is_curve(tpr, fpr, _roc_curves(y_test, y_score)):
+            raise Incorrect("fpr and tpr look swapped: roc_curve returns fpr first, then tpr.")
+        if _is_curve(fpr, tpr, _roc_curves(y_test, 1 - y_score)):
+            raise Incorrect("This ROC curve ranks the rows backwards (its area is 1 - ROC AUC): it was built from "
+                            "the probability of class 0 or 1 - y_score. Pass y_score, the probability of class 1.")
+        if close_enough(area, 1 - expected_auc):
+            raise Incorrect(f"The area under this ROC curve is {format_distinct(area, expected_auc)}, which is "
+                            "1 - ROC AUC: either the scores rank rows backwards (class 0's probability) or fpr "
+                            "and tpr are swapped.")
+        if _is_curve(fpr, tpr, _roc_curves(ns["y_val"], _validation_scores(ns))):
+            raise Incorrect("This ROC curve was computed on the validation set (y_val and the scores on X_val); "
+                            "use the test set: roc_curve(y_test, y_score).")
+        raise Incorrect(f"This ROC curve ({len(fpr)} points, area {format_distinct(area, expected_auc)}) is not the "
+                        f"test-set ROC curve of y_score (area {format_distinct(expected_auc, area)}).")
+
+    @staticmethod
+    def _explain_precision_recall(precision: np.ndarray, recall: np.ndarray, ns) -> NoReturn:
+        """Raise the reason a precision-recall curve that is not the test-set curve of y_score is wrong."""
+        from sklearn.metrics import auc
+
+        y_test, y_score = ns["y_test"], np.asarray(ns["y_score"])
+        try:
+            auc(recall, precision)
         except ValueError:
             raise Incorrect("The second array of `pr_curve_result` is not sorted: keep precision_recall_curve's order "
                             "(precision, recall, thresholds).") from None
-        reference_precision, reference_recall, _ = precision_recall_curve(y_test, y_score)
-        inverted_precision, inverted_recall, _ = precision_recall_curve(y_test, 1 - y_score)
-        expect_close("area under the precision-recall curve", pr_area, auc(reference_recall, reference_precision),
-                     mistakes={"this curve ranks the rows backwards: it was built from the probability of class 0 "
-                               "or 1 - y_score. Pass y_score.": auc(inverted_recall, inverted_precision)},
-                     otherwise="that is not the test-set precision-recall curve of y_score.")
-        return f"ROC AUC {expected_auc:.3f}. Look at the plots below to see what each curve shows."
+        if _is_curve(precision, recall, _pr_curves(y_test, 1 - y_score)):
+            raise Incorrect("This precision-recall curve ranks the rows backwards: it was built from the probability "
+                            "of class 0 or 1 - y_score. Pass y_score.")
+        if _is_curve(precision, recall, _pr_curves(ns["y_val"], _validation_scores(ns))):
+            raise Incorrect("This precision-recall curve was computed on the validation set (y_val and the scores "
+                            "on X_val); use the test set: precision_recall_curve(y_test, y_score).")
+        expected_points = len(_pr_curves(y_test, y_score)[0][0])
+        raise Incorrect(f"This precision-recall curve ({len(precision)} points) is not the test-set "
+                        f"precision-recall curve of y_score ({expected_points} points).")
 
     def reference(self, ns):
         from sklearn.metrics import precision_recall_curve, roc_curve
@@ -694,6 +754,10 @@ class SliceAnalysis(Exercise):
 class ChooseThreshold(Exercise):
     title = "Choose a threshold for a recall target, on the validation set"
     reads = ("threshold",)
+    rejected_forms = MappingProxyType({
+        form: "a threshold is judged by the validation rows it flags: rounded, it can flag other rows and miss the "
+              "target (a rounding that flags the same rows is accepted)"
+        for form in ("3 decimals", "3 significant digits")})
     hints = (
         "Lowering the threshold flags more people: recall goes up, precision usually down.",
         "val_recalls[i] is the validation recall at val_thresholds[i]; val_recalls[:-1] has one entry per threshold.",
@@ -707,24 +771,25 @@ class ChooseThreshold(Exercise):
         value = expect_number("threshold", threshold)
         if not 0 < value < 1:
             raise Incorrect(f"`threshold` = {value:.4g}: a threshold on probabilities lies between 0 and 1.")
-        y_val, target = ns["y_val"], ns["TARGET_RECALL"]
-        val_score = ns["model"].predict_proba(ns["X_val"])[:, 1]
-        best = threshold_for_recall(y_val, val_score, target)
-        # Not "as printed": 0.299 for 0.2986 can miss the target; a threshold is judged by the rows it flags.
-        if not close_enough(value, best, shown=None):
+        val_score = _validation_scores(ns)
+        best = threshold_for_recall(ns["y_val"], val_score, ns["TARGET_RECALL"])
+        # Judged by the rows it flags, not by its digits: a neighbouring threshold within 0.0005 of the answer can
+        # miss the target or flag more rows, while a rounding that flags the same rows is the same choice.
+        if not np.array_equal(val_score >= value, val_score >= best):
             self._explain(value, best, ns, val_score)
         test_recall = recall_score(ns["y_test"], np.asarray(ns["y_score"]) >= value)
         return (f"chosen on validation rows, it reaches a test recall of {test_recall:.3f} "
-                f"(target {target}): that is the number to report. Next, see what it does to each group.")
+                f"(target {ns['TARGET_RECALL']}): that is the number to report. Next, see what it does to each group.")
 
     @staticmethod
-    def _explain(value: float, best: float, ns, val_score: np.ndarray) -> None:
-        """Raise the reason a threshold that is not the reference one is wrong (or return if it flags the same rows)."""
+    def _explain(value: float, best: float, ns, val_score: np.ndarray) -> NoReturn:
+        """Raise the reason a threshold that flags other validation rows than the reference one is wrong."""
         from sklearn.metrics import recall_score
 
         y_val, target = ns["y_val"], ns["TARGET_RECALL"]
-        on_test = threshold_for_recall(ns["y_test"], ns["y_score"], target)
-        if close_enough(value, on_test, shown=None):
+        test_score = np.asarray(ns["y_score"])
+        on_test = threshold_for_recall(ns["y_test"], test_score, target)
+        if close_enough(value, on_test, shown=None) or np.array_equal(test_score >= value, test_score >= on_test):
             raise Incorrect(f"`threshold` = {format_distinct(value, best)} is the threshold that meets the target on "
                             "the test set. Choose it on the validation set (y_val, y_val_score) and keep the test "
                             "set for evaluating.")
@@ -732,15 +797,15 @@ class ChooseThreshold(Exercise):
         if recall < target:
             raise Incorrect(f"Recall on the validation set at threshold {format_distinct(value, best)} is "
                             f"{format_distinct(recall, target)}, below the {target} target: lower the threshold.")
-        if np.array_equal(val_score >= value, val_score >= best):
-            return  # flags exactly the validation rows the largest threshold flags
+        # Meeting the target while flagging other rows than the largest such threshold: it flags more rows.
+        flagged, needed = int(np.sum(val_score >= value)), int(np.sum(val_score >= best))
         raise Incorrect(f"Validation recall at {format_distinct(value, best)} is {format_distinct(recall, target)}, "
-                        "above the target, but a higher threshold still meets it: you flag more people than the "
-                        "target needs. Take the largest threshold.")
+                        f"which meets the {target} target, but a higher threshold still meets it: yours flags "
+                        f"{flagged:,} validation rows, {flagged - needed:,} more than the target needs. Take the "
+                        "largest threshold.")
 
     def reference(self, ns):
-        val_score = ns["model"].predict_proba(ns["X_val"])[:, 1]
-        return threshold_for_recall(ns["y_val"], val_score, ns["TARGET_RECALL"])
+        return threshold_for_recall(ns["y_val"], _validation_scores(ns), ns["TARGET_RECALL"])
 
 
 class RatesAtThreshold(Exercise):
