@@ -33,12 +33,39 @@ def schema_without(*columns):
     return pa.DataFrameSchema({name: column for name, column in reference.columns.items() if name not in columns})
 
 
+def schema_with(**columns):
+    """The reference gate with some columns guarded otherwise."""
+    import pandera.pandas as pa
+
+    return pa.DataFrameSchema({**nb02.reference_adult_schema().columns, **columns})
+
+
+def loose_schema():
+    """The audit's gate: no capital_loss, education_num unbounded, hours_per_week bounded above only."""
+    import pandera.pandas as pa
+
+    columns = {**schema_without("capital_loss").columns, "education_num": pa.Column(int),
+               "hours_per_week": pa.Column(int, pa.Check.le(99))}
+    return pa.DataFrameSchema(columns)
+
+
 def strict_schema_without_nulls():
     """Refuses the missing values the raw data really has."""
     import pandera.pandas as pa
 
     reference = nb02.reference_adult_schema()
     return pa.DataFrameSchema({**reference.columns, "occupation": pa.Column(nullable=False)})
+
+
+def pa_column(dtype, check, bound):
+    import pandera.pandas as pa
+
+    return pa.Column(dtype, getattr(pa.Check, check)(bound))
+
+
+def in_capitals(risk_stage):
+    """Each stage capitalised as a sentence: 'Data collection'."""
+    return {risk: stage.capitalize() for risk, stage in risk_stage.items()}
 
 
 def mistakes(ns):
@@ -72,6 +99,12 @@ def mistakes(ns):
         ("q5", dict(adult_schema=schema_without("education_num")), "no education_num column"),
         ("q5", dict(adult_schema=schema_without("capital_gain")), "negative capital_gain"),
         ("q5", dict(adult_schema=schema_without("sex")), "a sex of 'F'"),
+        # The hint names these ranges; no unseen batch once broke them, so a gate without them passed.
+        ("q5", dict(adult_schema=loose_schema()),
+         "a negative capital_loss, an education_num of 0, an education_num of 17, hours_per_week of 0"),
+        ("q5", dict(adult_schema=schema_without("capital_loss")), "a negative capital_loss"),
+        ("q5", dict(adult_schema=schema_with(education_num=pa_column(int, "ge", 1))), "an education_num of 17"),
+        ("q5", dict(adult_schema=schema_with(hours_per_week=pa_column(int, "le", 99))), "hours_per_week of 0"),
         ("q5", dict(adult_schema=strict_schema_without_nulls()), "rejects the raw Adult data"),
         ("q5", dict(adult_schema={"age": int}), "should be a pandera DataFrameSchema"),
         ("q6", dict(fit_scores=accuracy), "holds accuracy"),
@@ -86,8 +119,15 @@ def mistakes(ns):
         ("q8", dict(lineage={**ns["lineage"], "artifacts": []}), "should list the run's artifacts"),
         ("q8", dict(lineage={"f1": 0.5}), "should be a dict with the keys"),
         ("q9", dict(risk_stage={**ns["risk_stage"], "concept drift": "training"}), "'concept drift' does not enter"),
-        ("q9", dict(risk_stage={**ns["risk_stage"], "overfitting": "modelling"}), "are not stages"),
+        ("q9", dict(risk_stage={**ns["risk_stage"], "overfitting": "modelling"}),
+         "risk_stage['overfitting'] = 'modelling' is not a stage"),
+        # Only the entry that is not a stage is named, not every entry written in another case.
+        ("q9", dict(risk_stage={**in_capitals(ns["risk_stage"]), "overfitting": "modelling"}),
+         "risk_stage['overfitting'] = 'modelling' is not a stage: use"),
+        ("q9", dict(risk_stage={**in_capitals(ns["risk_stage"]), "concept drift": "Training"}),
+         "'concept drift' does not enter at 'training'"),
         ("q9", dict(risk_stage={"overfitting": "training"}), "one entry per risk"),
+        ("q9", dict(risk_stage={**ns["risk_stage"], "drift": "monitoring"}), "not in RISKS: 'drift'"),
         ("q10", dict(label_reading=nb02.LABEL_READINGS[0]), "does not read like personal income"),
         ("q10", dict(label_reading="household"), "should be one of LABEL_READINGS"),
         ("q10", dict(label_rates={**ns["label_rates"], "wives": ns["label_rates"]["husbands"]}), "label_rates['wives']"),
@@ -127,6 +167,9 @@ def correct_in_another_form(ns):
                     diagnosis=pd.Series({k: v.title() for k, v in ns["diagnosis"].items()}))),
         ("q7", dict(f1_before=significant(ns["f1_before"]), max_input_psi=significant(ns["max_input_psi"]))),
         ("q9", dict(risk_stage={**ns["risk_stage"], "missing values not at random": "data collection"})),
+        ("q9", dict(risk_stage=in_capitals(ns["risk_stage"]))),
+        ("q9", dict(risk_stage={risk: f" {stage.upper()} " for risk, stage in ns["risk_stage"].items()})),
+        ("q9", dict(risk_stage=pd.Series({risk: stage.title() for risk, stage in ns["risk_stage"].items()}))),
         ("q10", dict(label_rates=pd.Series({k: significant(v) for k, v in ns["label_rates"].items()}))),
     ]
 
@@ -173,3 +216,24 @@ def test_running_the_lineage_cell_again_logs_again_and_still_grades_correct(solv
     runs = client.search_runs([client.get_experiment_by_name(namespace["EXPERIMENT"]).experiment_id])
     assert len(runs) == 2
     assert nb02.q8.grade(namespace).status is Status.CORRECT
+
+
+def test_an_accepted_stage_in_another_case_reaches_the_diagram_as_spelt_in_stages(solved_nb02):
+    """q9 hands on the learner's own mapping (more than one is right): 'Data collection' is accepted, and the
+    diagram's cell, which looks each stage up in STAGES, gets 'data collection'."""
+    import nbformat
+
+    from model_health.teaching.grading import _core
+
+    from conftest import REPO
+
+    namespace = {**solved_nb02, "risk_stage": in_capitals(solved_nb02["risk_stage"])}
+    assert nb02.q9.grade(namespace).status is Status.CORRECT
+    cell = next(cell.source for cell in nbformat.read(REPO / "notebooks" / "02_lifecycle_data_bias.ipynb",
+                                                      as_version=4).cells if "q9.carry_forward()" in cell.source)
+    bound, _core._bound_namespace = _core._bound_namespace, namespace
+    try:
+        exec(compile(cell, "the lifecycle diagram", "exec"), namespace)
+    finally:
+        _core._bound_namespace = bound
+    assert namespace["risk_stage"] == solved_nb02["risk_stage"]

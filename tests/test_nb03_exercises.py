@@ -76,6 +76,67 @@ def phi_squared(x, y):
     return chi2_contingency(table, correction=False)[0] / (table.to_numpy().sum() * (min(table.shape) - 1))
 
 
+def cramers_v_over_columns(x, y):
+    """Divides by n * (columns - 1): right on square tables and on the notebook's (6 districts x 2 values)."""
+    table = pd.crosstab(np.asarray(x), np.asarray(y))
+    chi2 = chi2_contingency(table, correction=False)[0]
+    return np.sqrt(chi2 / (table.to_numpy().sum() * (table.shape[1] - 1)))
+
+
+def cramers_v_transposed(x, y):
+    """Right: the table of y by x has the same V."""
+    from scipy.stats.contingency import association
+
+    return association(pd.crosstab(np.asarray(y), np.asarray(x)).to_numpy(), method="cramer")
+
+
+def stratified_gap_without_skipping(approved, in_group, strata):
+    """The notebook's loop without its rule: a stratum with one side empty puts NaN in the average."""
+    frame = pd.DataFrame({"approved": np.asarray(approved, float), "in": np.asarray(in_group, bool),
+                          "stratum": np.asarray(strata)})
+    gaps, weights = [], []
+    for _, stratum in frame.groupby("stratum"):
+        gaps.append(stratum.loc[stratum["in"], "approved"].mean() - stratum.loc[~stratum["in"], "approved"].mean())
+        weights.append(stratum["in"].sum())
+    return np.average(gaps, weights=weights)
+
+
+def stratified_gap_over_all_group_rows(approved, in_group, strata):
+    """Skips a stratum's missing gap in the sum but still counts its group rows in the total weight."""
+    frame = pd.DataFrame({"approved": np.asarray(approved, float), "in": np.asarray(in_group, bool),
+                          "stratum": np.asarray(strata)})
+    rates = frame.pivot_table(index="stratum", columns="in", values="approved", aggfunc="mean")
+    counts = frame[frame["in"]].groupby("stratum").size()
+    return float(((rates[True] - rates[False]) * counts).sum() / counts.sum())
+
+
+def stratified_gap_with_empty_side_as_zero(approved, in_group, strata):
+    """Takes an empty side's approval rate as 0."""
+    frame = pd.DataFrame({"approved": np.asarray(approved, float), "in": np.asarray(in_group, bool),
+                          "stratum": np.asarray(strata)})
+    rates = frame.pivot_table(index="stratum", columns="in", values="approved", aggfunc="mean").fillna(0)
+    counts = frame[frame["in"]].groupby("stratum").size().reindex(rates.index, fill_value=0)
+    return float(np.average(rates[True] - rates[False], weights=counts))
+
+
+def stratified_gap_aligned_by_index(approved, in_group, strata):
+    """Right on arrays; on the notebook's amount_quartile, a Series indexed like X_test, pandas aligns it by index
+    with the other two, numbered from 0, and pairs the wrong rows."""
+    frame = pd.DataFrame({"approved": pd.Series(np.asarray(approved, float)),
+                          "in": pd.Series(np.asarray(in_group, bool)), "stratum": pd.Series(strata)}).dropna()
+    frame["in"] = frame["in"].astype(bool)
+    return nb03.reference_stratified_gap(frame["approved"], frame["in"], frame["stratum"])
+
+
+def stratified_gap_by_groupby(approved, in_group, strata):
+    """Right: the same rule written with groupby."""
+    frame = pd.DataFrame({"approved": np.asarray(approved, float), "in": np.asarray(in_group, bool),
+                          "stratum": np.asarray(strata)})
+    rates = frame.groupby(["stratum", "in"])["approved"].mean().unstack().dropna()
+    weights = frame[frame["in"]].groupby("stratum").size().loc[rates.index]
+    return float(((rates[True] - rates[False]) * weights).sum() / weights.sum())
+
+
 def unweighted_stratified_gap(approved, in_group, strata):
     frame = pd.DataFrame({"approved": np.asarray(approved, float), "in": np.asarray(in_group, bool),
                           "stratum": np.asarray(strata)})
@@ -114,6 +175,15 @@ def rank_by_reliable_column(table, min_group_size):
     return table[table["reliable"]]["selection_rate"].idxmin()
 
 
+def unaware_with_extra_columns(ns, extra):
+    """protected_columns with ``extra`` columns too, and the disparate impacts of the models retrained without them."""
+    dropped = [*nb03.PROTECTED_COLUMNS, *extra]
+    kept = [column for column in ns["FEATURES"] if column not in dropped]
+    young = nb03._young(ns["X_test"])
+    return (dropped, nb03._disparate_impact(nb03._predictions(ns, kept), young),
+            nb03._disparate_impact(nb03._predictions(ns, [c for c in kept if c != nb03.PROXY]), young))
+
+
 def mistakes(ns):
     young = ns["audit_groups"]["age_band"].to_numpy() == nb03.YOUNG
     y_pred = np.asarray(ns["y_pred"])
@@ -133,6 +203,8 @@ def mistakes(ns):
         # Right on the notebook's 6 x 2 tables, wrong on a 2 x 2 one.
         ("q2", dict(cramers_v=cramers_v_with_yates), "Yates"),
         ("q2", dict(cramers_v=phi_squared), "V squared"),
+        # Right on square tables and on the notebook's 6 x 2 ones (columns - 1 = min(rows, columns) - 1 there).
+        ("q2", dict(cramers_v=cramers_v_over_columns), "n * (min(rows, columns) - 1) = n * 1"),
         ("q2", dict(district_association={**ns["district_association"], "sex": 0.1}), "district_association['sex']"),
         ("q2", dict(district_association={"age_band": 0.5}), "has the keys"),
         ("q3", dict(di_aequitas=ppr), "ppr disparity"),
@@ -164,6 +236,10 @@ def mistakes(ns):
         ("q7", dict(protected_columns=["personal_status_sex", "age"]), "still record a protected attribute"),
         ("q7", dict(di_unaware=di), "original model's disparate impact"),
         ("q7", dict(di_without_proxy=ns["di_unaware"]), "still includes postal_district"),
+        # Two more columns dropped, with the disparate impacts of that model: the protected columns are not all
+        # that changed.
+        ("q7", dict(zip(("protected_columns", "di_unaware", "di_without_proxy"), unaware_with_extra_columns(
+            ns, ["job", "housing"]))), "['housing', 'job'] record no protected attribute"),
         ("q8", dict(proxy_auc_with_district=ns["proxy_auc_without_district"]), "swapped"),
         ("q8", dict(proxy_auc_with_district=1.0), "age itself"),
         ("q8", dict(proxy_auc_without_district=0.5), "cross-validated AUC"),
@@ -172,6 +248,17 @@ def mistakes(ns):
         ("q9", dict(stratified_gap=unweighted_stratified_gap), "plain mean"),
         ("q9", dict(explained_by_amount={"Hafen": True, "Westend": False}), "Hafen"),
         ("q9", dict(explained_by_amount={"Hafen": False}), "has the keys"),
+        # No stratum of the Simpson's-paradox case, nor of the notebook's quartiles, has an empty side.
+        ("q9", dict(stratified_gap=stratified_gap_without_skipping),
+         "no applicants in the group (strata where either side is empty are skipped), `stratified_gap` returns NaN"),
+        ("q9", dict(stratified_gap=stratified_gap_over_all_group_rows), "no applicants outside the group"),
+        ("q9", dict(stratified_gap=stratified_gap_with_empty_side_as_zero), "no applicants outside the group"),
+        ("q9", dict(stratified_gap=stratified_gap_aligned_by_index), "On the test set's decisions"),
+        # A string is truthy: 'False' passed where True was right.
+        ("q9", dict(explained_by_amount={d: str(v) for d, v in ns["explained_by_amount"].items()}),
+         "should be True or False, got a str"),
+        ("q9", dict(explained_by_amount={d: int(v) for d, v in ns["explained_by_amount"].items()}),
+         "should be True or False"),
     ]
 
 
@@ -191,9 +278,11 @@ def test_training_auc_is_named(solved_nb03):
 def correct_in_another_form(ns):
     table = ns["intersectional"]
     rates = ns["error_rates"]
+    lowest = ns["lowest_reliable_group"]
     return [
         ("q2", dict(district_association=pd.Series({k: significant(v) for k, v in
                                                     reversed(ns["district_association"].items())}))),
+        ("q2", dict(cramers_v=cramers_v_transposed)),
         ("q3", dict(di_aif360=significant(ns["di_aif360"]), di_fairlearn=np.float32(ns["di_fairlearn"]))),
         ("q4", dict(eod_age=significant(ns["eod_age"]),
                     signed_difference=lambda by_group, u, p: float(np.asarray(by_group[u]) - np.asarray(by_group[p])))),
@@ -204,12 +293,19 @@ def correct_in_another_form(ns):
                     lowest_reliable=lambda table, minimum: next(
                         (", ".join(label) for label in table.loc[table["n"] >= minimum].sort_values(
                             "selection_rate").index), None))),
+        # Labels in any case: 'Female, 26 and older', ('Female', '26 and older'), 'FEMALE, 26 AND OLDER'.
+        ("q5", dict(lowest_reliable_group=", ".join(part.capitalize() for part in lowest))),
+        ("q5", dict(lowest_reliable_group=tuple(part.capitalize() for part in lowest))),
+        ("q5", dict(lowest_reliable_group=" , ".join(lowest).upper())),
         ("q6", dict(error_rates=rates.round(3).iloc[::-1].reset_index().rename(columns={"index": "age_band"}))),
         ("q7", dict(protected_columns=tuple(reversed(nb03.PROTECTED_COLUMNS)), di_unaware=significant(ns["di_unaware"]))),
+        ("q7", dict(protected_columns=pd.Index(sorted(nb03.PROTECTED_COLUMNS)))),
         ("q8", dict(proxy_auc_with_district=significant(ns["proxy_auc_with_district"]))),
         ("q9", dict(explained_by_amount={district: bool(v) for district, v in
                                          reversed(ns["explained_by_amount"].items())},
                     stratified_gap=nb03.reference_stratified_gap)),
+        ("q9", dict(explained_by_amount=pd.Series(ns["explained_by_amount"]),
+                    stratified_gap=stratified_gap_by_groupby)),
     ]
 
 
@@ -261,11 +357,40 @@ def test_another_valid_pipeline_is_accepted(solved_nb03):
 
 
 def test_stratified_gap_reference_on_simpsons_paradox():
-    """The unseen case is a real paradox: ahead in each stratum (+0.1, +0.2), behind overall."""
-    approved, in_group, strata = nb03.UNSEEN_STRATA
+    """The first unseen case is a real paradox: ahead in each stratum (+0.1, +0.2), behind overall."""
+    approved, in_group, strata, _ = nb03.UNSEEN_STRATA[0]
     assert raw_gap(approved, in_group, strata) < 0 < nb03.reference_stratified_gap(approved, in_group, strata)
     assert nb03.reference_stratified_gap(approved, in_group, strata) == pytest.approx(0.175)
     assert unweighted_stratified_gap(approved, in_group, strata) == pytest.approx(0.15)
+
+
+def test_each_empty_side_case_tells_the_wrong_methods_apart():
+    """On the cases with an empty side, each wrong method gives another value than the reference, by more than the
+    tolerance; the first has a stratum without group rows, the second one without rows outside the group."""
+    from model_health.teaching.grading import close_enough
+
+    for approved, in_group, strata, _ in nb03.UNSEEN_STRATA[1:]:
+        right = nb03.reference_stratified_gap(approved, in_group, strata)
+        assert stratified_gap_by_groupby(approved, in_group, strata) == pytest.approx(right)
+        for wrong in (raw_gap, unweighted_stratified_gap):
+            assert not close_enough(wrong(approved, in_group, strata), right), wrong.__name__
+        assert np.isnan(stratified_gap_without_skipping(approved, in_group, strata))
+    approved, in_group, strata, _ = nb03.UNSEEN_STRATA[2]
+    right = nb03.reference_stratified_gap(approved, in_group, strata)
+    for wrong in (stratified_gap_over_all_group_rows, stratified_gap_with_empty_side_as_zero):
+        assert not close_enough(wrong(approved, in_group, strata), right), wrong.__name__
+
+
+def test_the_non_square_table_tells_the_denominators_apart():
+    """On the 2 x 3 unseen table, dividing by columns - 1 gives another V; on the square ones it cannot."""
+    from model_health.teaching.grading import close_enough
+
+    for x, y, _ in nb03.UNSEEN_TABLES[:-1]:
+        assert close_enough(cramers_v_over_columns(x, y), nb03._reference_cramers_v(x, y))
+    x, y, _ = nb03.UNSEEN_TABLES[-1]
+    assert pd.crosstab(np.asarray(x), np.asarray(y)).shape == (2, 3)
+    assert not close_enough(cramers_v_over_columns(x, y), nb03._reference_cramers_v(x, y))
+    assert close_enough(cramers_v_transposed(x, y), nb03._reference_cramers_v(x, y))
 
 
 def test_error_rates_reference_is_group_rates(solved_nb03):

@@ -231,6 +231,11 @@ def _corrupted_batches(ns) -> dict[str, pd.DataFrame]:
         "an income label of 2": batch.assign(income_over_50k=batch["income_over_50k"].where(batch.index > 0, 2)),
         "no education_num column": batch.drop(columns="education_num"),
         "a negative capital_gain": batch.assign(capital_gain=batch["capital_gain"].where(batch.index > 0, -500)),
+        "a negative capital_loss": batch.assign(capital_loss=batch["capital_loss"].where(batch.index > 0, -500)),
+        # Both ends of each range the hint names: a one-sided check lets the other end through.
+        "an education_num of 0": batch.assign(education_num=batch["education_num"].where(batch.index > 0, 0)),
+        "an education_num of 17": batch.assign(education_num=batch["education_num"].where(batch.index > 0, 17)),
+        "hours_per_week of 0": batch.assign(hours_per_week=batch["hours_per_week"].where(batch.index > 0, 0)),
         "an age written as text": with_text_age,
     }
 
@@ -495,20 +500,39 @@ class LifecycleMap(Exercise):
             risk_stage = risk_stage.to_dict()
         if not isinstance(risk_stage, Mapping):
             raise Incorrect(f"`risk_stage` should be a dict risk -> stage, got {kind_of(risk_stage)}.")
-        if set(risk_stage) != set(RISK_STAGES):
-            raise Incorrect(f"`risk_stage` should have one entry per risk in RISKS: {sorted(RISK_STAGES)}.")
-        unknown = {risk: stage for risk, stage in risk_stage.items() if stage not in STAGES}
+        missing = sorted(set(RISK_STAGES) - set(risk_stage))
+        extra = sorted(map(repr, set(risk_stage) - set(RISK_STAGES)))
+        if missing or extra:
+            raise Incorrect("`risk_stage` should have one entry per risk in RISKS: "
+                            + "; ".join(([f"missing {missing}"] if missing else [])
+                                        + ([f"not in RISKS: {', '.join(extra)}"] if extra else [])) + ".")
+        stages = _as_stages(risk_stage)
+        unknown = [f"risk_stage[{risk!r}] = {risk_stage[risk]!r}" for risk, stage in stages.items()
+                   if stage not in STAGES]
         if unknown:
-            raise Incorrect(f"{unknown} are not stages; use one of {list(STAGES)}.")
-        wrong = [risk for risk, stage in risk_stage.items() if stage not in RISK_STAGES[risk]]
+            raise Incorrect(f"{'; '.join(unknown)} {'is not a stage' if len(unknown) == 1 else 'are not stages'}: "
+                            f"use one of {list(STAGES)}.")
+        wrong = [risk for risk, stage in stages.items() if stage not in RISK_STAGES[risk]]
         if wrong:
             risk = wrong[0]
-            raise Incorrect(f"{risk!r} does not enter at {risk_stage[risk]!r}"
+            raise Incorrect(f"{risk!r} does not enter at {stages[risk]!r}"
                             + (f" (and {len(wrong) - 1} more risk(s) are misplaced)" if len(wrong) > 1 else "") + ".")
         return "Every risk sits at the stage where it enters; the diagram below links them."
 
+    def carry_forward(self):
+        """The learner's mapping (more than one is right), its stages spelt as in STAGES: the diagram below looks
+        each one up there."""
+        answer = super().carry_forward()
+        stages = _as_stages(answer)
+        return answer if isinstance(answer, dict) and stages == answer else stages
+
     def reference(self, ns):
         return {risk: sorted(stages)[0] for risk, stages in RISK_STAGES.items()}
+
+
+def _as_stages(risk_stage: Mapping) -> dict:
+    """Each risk's stage as STAGES spells it, whatever its case and spaces ('Data collection', ' TRAINING')."""
+    return {risk: as_option(stage, STAGES) for risk, stage in risk_stage.items()}
 
 
 LABEL_READINGS = (

@@ -5,9 +5,10 @@ Checkers recompute expected values from the learner's split and the learner's ow
 ``model_health.fairness``). Numbers are right to 3 significant digits
 (``grading.close_enough``). Where a wrong method can hit the right number on this data, the
 check runs the learner's function on cases it has not seen: q1's pipeline (rescaled amounts,
-an unseen category, other columns), q2's Cramér's V (a 2 x 2 table), q4's signed difference
-(three groups, the unprivileged group ahead), q5's lowest reliable group (the lowest rate in a small
-group, other minimum sizes) and q9's stratified gap (Simpson's paradox).
+an unseen category, other columns), q2's Cramér's V (a 2 x 2 table, a 2 x 3 one), q4's signed
+difference (three groups, the unprivileged group ahead), q5's lowest reliable group (the lowest rate
+in a small group, other minimum sizes) and q9's stratified gap (Simpson's paradox, strata with one
+side empty).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from model_health.teaching.grading import (
     ExerciseSet,
     Incorrect,
     WrittenAnswer,
+    as_option,
     call_learner_function,
     close_enough,
     expect_close,
@@ -37,6 +39,7 @@ from model_health.teaching.grading import (
 
 NOTEBOOK = "03_fairness_audit_lending"
 YOUNG, OLDER = "25 or younger", "26 and older"
+SEXES = ("female", "male")
 PROTECTED_COLUMNS = ("age", "foreign_worker", "personal_status_sex", "sex")
 PROXY = "postal_district"
 CV_FOLDS = 5
@@ -141,6 +144,9 @@ UNSEEN_TABLES = (
     (["a"] * 30 + ["b"] * 30, ["y"] * 22 + ["n"] * 8 + ["y"] * 12 + ["n"] * 18,
      "a 2 x 2 table (scipy's chi2_contingency applies Yates' correction to 2 x 2 tables unless correction=False)"),
     (list("pqrpqrpqrpqrpqrppp"), list("uuvvwwuvwuvwwwuuvv"), "a 3 x 3 table"),
+    # Not square: n * (columns - 1) or n * (max(rows, columns) - 1) is not n * (min(rows, columns) - 1) here.
+    (["a"] * 18 + ["b"] * 18, ["u"] * 10 + ["v"] * 5 + ["w"] * 3 + ["u"] * 3 + ["v"] * 6 + ["w"] * 9,
+     "a 2 x 3 table (2 categories of x, 3 of y)"),
 )
 
 
@@ -148,6 +154,16 @@ def _reference_cramers_v(x, y) -> float:
     from scipy.stats.contingency import association
 
     return float(association(pd.crosstab(np.asarray(x), np.asarray(y)).to_numpy(), method="cramer"))
+
+
+def _why_not_cramers_v(found: float, expected: float, table: pd.DataFrame) -> str:
+    if close_enough(found, expected ** 2):
+        return "that is V squared (phi squared): take the square root"
+    smaller, larger = min(table.shape) - 1, max(table.shape) - 1
+    if smaller != larger and close_enough(found, expected * np.sqrt(smaller / larger)):
+        return (f"that divides chi2 by n * {larger}, the larger of rows - 1 and columns - 1; Cramér's V divides by "
+                f"n * (min(rows, columns) - 1) = n * {smaller}")
+    return f"Cramér's V is {format_distinct(expected, found)}"
 
 
 def _association_targets(ns) -> dict[str, np.ndarray]:
@@ -184,9 +200,8 @@ class ProxyAssociation(Exercise):
             found = expect_number("cramers_v(...)", call_learner_function(cramers_v, pd.Series(x), np.array(y),
                                                                           name="cramers_v"))
             if not close_enough(found, expected):
-                why = ("that is V squared (phi squared): take the square root" if close_enough(found, expected ** 2)
-                       else f"Cramér's V is {format_distinct(expected, found)}")
-                raise Incorrect(f"On {case}, `cramers_v` returns {format_distinct(found, expected)}: {why}.")
+                raise Incorrect(f"On {case}, `cramers_v` returns {format_distinct(found, expected)}: "
+                                f"{_why_not_cramers_v(found, expected, pd.crosstab(np.asarray(x), np.asarray(y)))}.")
         targets = _association_targets(ns)
         given = _as_dict(district_association, "district_association", targets)
         district = ns["german"].frame[PROXY].to_numpy()
@@ -345,10 +360,11 @@ def _intersectional(ns) -> pd.DataFrame:
 
 
 def _group_label(value) -> tuple[str, str] | None:
-    parts = tuple(value) if isinstance(value, (tuple, list, np.ndarray, pd.Index)) else tuple(
-        part.strip() for part in str(value).split(","))
-    sexes = [part for part in map(str, parts) if part in ("female", "male")]
-    bands = [part for part in map(str, parts) if part in (YOUNG, OLDER)]
+    """(sex, age band) as the data spells them, from a tuple or 'sex, band' in either order and any case."""
+    parts = tuple(value) if isinstance(value, (tuple, list, np.ndarray, pd.Index)) else tuple(str(value).split(","))
+    labels = [as_option(str(part), (*SEXES, YOUNG, OLDER)) for part in parts]
+    sexes = [label for label in labels if label in SEXES]
+    bands = [label for label in labels if label in (YOUNG, OLDER)]
     return (sexes[0], bands[0]) if len(parts) == 2 and len(sexes) == 1 and len(bands) == 1 else None
 
 
@@ -536,6 +552,10 @@ class Unawareness(Exercise):
         if PROXY in dropped:
             raise Incorrect("Keep postal_district for di_unaware: the point is that a model blind to the protected "
                             "columns still sees their proxy. Drop it only for di_without_proxy.")
+        unprotected = sorted(dropped - set(PROTECTED_COLUMNS))
+        if unprotected:
+            raise Incorrect(f"{unprotected} record no protected attribute: keep them, so that di_unaware measures "
+                            "what removing the protected columns alone does.")
         young = _young(ns["X_test"])
         kept = [column for column in ns["FEATURES"] if column not in dropped]
         unaware = _disparate_impact(_predictions(ns, kept), young)
@@ -571,13 +591,46 @@ def reference_stratified_gap(approved, in_group, strata) -> float:
     return float(np.average(gaps, weights=counts.loc[both]))
 
 
-# Simpson's paradox: the group is ahead in every stratum but behind overall, because most of its
-# applications are in the stratum where everyone is approved less.
+def _strata_case(*strata: tuple[str, int, int, int, int]) -> tuple[list[int], list[bool], list[str]]:
+    """(approved, in_group, strata) from (stratum, group approved, group refused, others approved, others refused)."""
+    approved, in_group, names = [], [], []
+    for name, *counts in strata:
+        for is_in, decision, count in zip((True, True, False, False), (1, 0, 1, 0), counts):
+            approved += [decision] * count
+            in_group += [is_in] * count
+            names += [name] * count
+    return approved, in_group, names
+
+
+# Cases the learner's function has not seen: (approved, in_group, strata, what it tests). First Simpson's paradox:
+# the group is ahead in every stratum but behind overall, because most of its applications are in the stratum where
+# everyone is approved less. Then a stratum with one side empty: it has no gap, and averaging it in gives NaN (or
+# another number, if the empty side counts as a rate of 0 or its rows still weigh).
 UNSEEN_STRATA = (
-    [1] * 8 + [0] * 2 + [1] * 14 + [0] * 6 + [1] * 12 + [0] * 18 + [1] * 2 + [0] * 8,
-    [True] * 10 + [False] * 20 + [True] * 30 + [False] * 10,
-    ["small"] * 30 + ["large"] * 40,
+    (*_strata_case(("small", 8, 2, 14, 6), ("large", 12, 18, 2, 8)),
+     "a case where the group is ahead in every stratum but behind overall (Simpson's paradox)"),
+    (*_strata_case(("low", 6, 4, 4, 6), ("mid", 1, 4, 6, 9), ("high", 0, 0, 12, 0)),
+     "a case where stratum 'high' has no applicants in the group (strata where either side is empty are skipped)"),
+    (*_strata_case(("low", 6, 2, 6, 6), ("mid", 3, 9, 4, 4), ("high", 2, 8, 0, 0)),
+     "a case where stratum 'high' has no applicants outside the group (strata where either side is empty are "
+     "skipped)"),
 )
+
+
+def _has_an_empty_side(in_group, strata) -> bool:
+    return bool(pd.crosstab(np.asarray(strata), np.asarray(in_group, dtype=bool)).eq(0).to_numpy().any())
+
+
+def _why_not_stratified_gap(found: float, expected: float, approved, in_group, strata) -> str:
+    frame = pd.DataFrame({"approved": approved, "in_group": in_group, "stratum": strata})
+    raw = frame.groupby("in_group")["approved"].mean().diff().iloc[-1]
+    by_stratum = frame.pivot_table(index="stratum", columns="in_group", values="approved", aggfunc="mean")
+    unweighted = (by_stratum[True] - by_stratum[False]).mean()  # over the strata with both sides
+    if close_enough(found, raw):
+        return "that is the raw gap, ignoring the strata"
+    if close_enough(found, unweighted):
+        return "that is the plain mean of the strata's gaps; weight each stratum by the group's applicants in it"
+    return f"the weighted within-stratum gap is {format_distinct(expected, found)}"
 
 
 def _district_gaps(ns, district: str) -> tuple[float, float]:
@@ -597,23 +650,36 @@ class CorrelationOrCause(Exercise):
     )
 
     def expect(self, ns, stratified_gap, explained_by_amount):
-        approved, in_group, strata = UNSEEN_STRATA
-        expected = reference_stratified_gap(approved, in_group, strata)
-        found = expect_number("stratified_gap(...)", call_learner_function(
-            stratified_gap, np.array(approved), pd.Series(in_group), np.array(strata), name="stratified_gap"))
-        if not close_enough(found, expected):
-            frame = pd.DataFrame({"approved": approved, "in_group": in_group, "stratum": strata})
-            raw = frame.groupby("in_group")["approved"].mean().diff().iloc[-1]
-            by_stratum = frame.pivot_table(index="stratum", columns="in_group", values="approved", aggfunc="mean")
-            unweighted = (by_stratum[True] - by_stratum[False]).mean()
-            why = ("that is the raw gap, ignoring the strata" if close_enough(found, raw) else
-                   "that is the plain mean of the strata's gaps; weight each stratum by the group's applicants in it"
-                   if close_enough(found, unweighted) else
-                   f"the weighted within-stratum gap is {format_distinct(expected, found)}")
-            raise Incorrect(f"On a case where the group is ahead in every stratum but behind overall (Simpson's "
-                            f"paradox), `stratified_gap` returns {format_distinct(found, expected)}: {why}.")
+        for approved, in_group, strata, case in UNSEEN_STRATA:
+            expected = reference_stratified_gap(approved, in_group, strata)
+            result = call_learner_function(stratified_gap, np.array(approved), pd.Series(in_group), np.array(strata),
+                                           name="stratified_gap")
+            if isinstance(result, (float, np.floating)) and np.isnan(result) and _has_an_empty_side(in_group, strata):
+                raise Incorrect(f"On {case}, `stratified_gap` returns NaN: that stratum has no gap to average, so "
+                                "skip it.")
+            found = expect_number("stratified_gap(...)", result)
+            if not close_enough(found, expected):
+                raise Incorrect(f"On {case}, `stratified_gap` returns {format_distinct(found, expected)}: "
+                                f"{_why_not_stratified_gap(found, expected, approved, in_group, strata)}.")
+        y_pred = np.asarray(ns["y_pred"])
         districts = ns["DISTRICTS_TO_EXPLAIN"]
+        for district in districts:  # the test set's decisions in amount quartiles, which the verdicts rest on
+            in_district = (ns["X_test"][PROXY] == district).to_numpy()
+            within = _district_gaps(ns, district)[1]
+            found = expect_number("stratified_gap(...)", call_learner_function(
+                stratified_gap, y_pred, in_district, ns["amount_quartile"], name="stratified_gap"))
+            if not close_enough(found, within):
+                raise Incorrect(f"On the test set's decisions, `stratified_gap(y_pred, postal_district == "
+                                f"{district!r}, amount_quartile)` returns {format_distinct(found, within)}; the gap "
+                                f"within amount quartiles, weighted by the district's applicants in each, is "
+                                f"{format_distinct(within, found)}.")
         given = _as_dict(explained_by_amount, "explained_by_amount", districts)
+        for district, verdict in given.items():
+            if not isinstance(verdict, (bool, np.bool_)):
+                truthy = (f" ({verdict!r}): a non-empty string counts as true, even 'False'"
+                          if isinstance(verdict, str) and verdict else "")
+                raise Incorrect(f"explained_by_amount[{district!r}] should be True or False, got "
+                                f"{kind_of(verdict)}{truthy}.")
         for district in districts:
             raw, within = _district_gaps(ns, district)
             explained = abs(within) < EXPLAINED_SHARE * abs(raw)
