@@ -73,6 +73,10 @@ def mistakes(ns):
         both = pd.concat([fit_rows, eval_rows])
         return f1_score(both["default"], model.predict(both[features])), refit
 
+    def refit_comparison_with_the_global_model(model_argument, fit_rows, eval_rows):
+        """Issue 22: passed, as the check called it with the deployed model only."""
+        return ns["refit_comparison"](model, fit_rows, eval_rows)
+
     return [
         ("q1", dict(f1_by_month=accuracy), "These are accuracies. With few defaults, predicting 'repays'"),
         ("q1", dict(f1_by_month=f1.iloc[:3]), "expected the production months"),
@@ -120,6 +124,8 @@ def mistakes(ns):
                     f1_deployed_on_recent=refit_comparison_on_all_rows(model, recent_fit, recent_eval)[0]),
          "fit and evaluation rows together"),
         ("q7", dict(refit_comparison=lambda model, fit_rows, eval_rows: 0.5), "should return two numbers"),
+        ("q7", dict(refit_comparison=refit_comparison_with_the_global_model),
+         "uses the global `model`, not its `model` argument"),
         ("q8", dict(f1_recent_window=ns["f1_everything"]), "fit on everything; swap the two"),
         ("q8", dict(everything=pd.concat([ns["everything"], month_6])), "not month 6, the month you validate on"),
         ("q8", dict(recent_window=ns["recent_window"].iloc[:-10]), "(rows missing, repeated or changed)"),
@@ -131,6 +137,9 @@ def mistakes(ns):
         ("q9", dict(monitoring_policy={**policy, "psi_alert": float(ns["max_psi_by_month"][4])}),
          "first alert comes in month 5"),
         ("q9", dict(monitoring_policy={**policy, "label_delay_months": 0}), "month(s) late"),
+        # Issue 22: a longer delay than the data's passed, and the success message claimed the months it "saved"
+        *[("q9", dict(monitoring_policy={**policy, "label_delay_months": ns["LABEL_DELAY_MONTHS"] + later}),
+           "that is the data's delay, not a choice") for later in (1, 2)],
         ("q9", dict(monitoring_policy={"psi_alert": 0.25}), "missing"),
         ("q9", dict(monitoring_policy={**policy, "min_labels": "many"}), "must be a number"),
         ("q10", dict(seasonal_max_psi=static_psi), "compares with the training window again"),
@@ -230,6 +239,7 @@ def other_forms(ns):
     return [
         ("q1", dict(f1_by_month=f1.round(3).astype("float32").sort_values())),
         ("q1", dict(f1_by_month={int(m): round(float(v), 3) for m, v in reversed(list(f1.items()))})),
+        ("q1", dict(f1_by_month=f1.to_frame("f1"))),
         ("q2", dict(first_month_below_line=lambda f, b, t: (lambda below: np.int64(below.index.min())
                                                              if len(below) else None)(f[f < (1 - t) * b]),
                     first_degraded_month=np.float64(ns["first_degraded_month"]))),
@@ -378,7 +388,7 @@ def test_q6_function_with_another_test_is_named(solved_nb05, wrong_test):
     ({"min_labels": 10_000}, "`min_labels` = 10,000 is more than any month delivers (at most 6,000"),
     ({"f1_drop_alert": 0.99}, "your policy never alerts: f1_drop_alert = 0.99"),
     ({"f1_drop_alert": 0.01}, "fires on ordinary noise"),
-    ({"label_delay_months": 4}, "would only be read in month 7"),
+    ({"label_delay_months": 4}, "that is the data's delay, not a choice"),
 ])
 def test_q9_f1_rule_that_cannot_fire_or_fires_on_noise(solved_nb05, change, words):
     """Issue 8: policies whose F1 alert can never fire passed with a message false for them."""

@@ -71,6 +71,23 @@ def rule_with_a_wald_interval(week_log):
     return min(n_b, n_a) >= 50 and refused_b / n_b - refused_a / n_a > 0.1 and low > 0
 
 
+def rule_refusing_groups_of_exactly_the_minimum(week_log):
+    """`<=` where the policy says "at least MIN_GROUP_SIZE": a group of exactly 50 is refused."""
+    refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
+    if min(n_b, n_a) <= 50:
+        return False
+    low, _ = nb07.reference_newcombe_interval(refused_b, n_b, refused_a, n_a)
+    return refused_b / n_b - refused_a / n_a > 0.1 and low > 0
+
+
+def rule_refusing_groups_of_exactly_the_minimum_without_interval(week_log):
+    """Issue 22: passed, since every unseen week where the interval decided had a group of exactly 50."""
+    refused_b, n_b, refused_a, n_a = nb07._counts(week_log)
+    if min(n_b, n_a) <= 50:
+        return False
+    return refused_b / n_b - refused_a / n_a > 0.1
+
+
 def mistakes(ns):
     week_log = ns["log"][ns["log"]["week"] == ns["CHECK_WEEK"]]
     b = week_log[(week_log["group"] == "group B") & (week_log["creditworthy"] == 1)]
@@ -98,6 +115,9 @@ def mistakes(ns):
         ("q4", dict(should_alert=rule_without_threshold), "not above the 0.1 threshold"),
         ("q4", dict(should_alert=rule_with_a_wald_interval), "a Wald interval would not"),
         ("q4", dict(should_alert=lambda week_log: "yes"), "True or False"),
+        ("q4", dict(should_alert=rule_refusing_groups_of_exactly_the_minimum), "exactly MIN_GROUP_SIZE (50)"),
+        ("q4", dict(should_alert=rule_refusing_groups_of_exactly_the_minimum_without_interval),
+         "0.113 with 60 and 100 creditworthy applicants, above the threshold, but its 95% interval includes 0"),
         ("q5", dict(false_alarm_rate={"naive": rates["naive"] * weeks, "evidence": rates["evidence"]}),
          "count of weeks"),
         ("q5", dict(false_alarm_rate={"naive": rates["naive"]}), "should be a dict with the keys"),
@@ -141,6 +161,10 @@ def correct_in_another_form(ns):
         ("q6", dict(first_alert_week=np.int64(ns["first_alert_week"]))),
         ("q7", dict(f1_by_slice=table.map(significant).iloc[::-1][["relative_drop", "after", "before"]],
                     degraded_slices=tuple(ns["degraded_slices"]))),
+        # The slice names in a column of their own, not the index
+        ("q7", dict(f1_by_slice=table.rename_axis("slice").reset_index())),
+        ("q7", dict(f1_by_slice=table.rename_axis("slice").reset_index()[["before", "after", "relative_drop",
+                                                                           "slice"]].iloc[::-1])),
         ("q8", dict(second_metric="equal opportunity difference",
                     second_metric_value=-ns["aequitas_fnr_difference"])),
     ]

@@ -3,9 +3,9 @@
 Checkers recompute expected values from the learner's log with the reference code and the
 simulator's ground truth. Numbers are right to 3 significant digits (``grading.close_enough``).
 The rules the learner writes are functions, so each check runs them on weeks it has not seen:
-q1's weekly difference (a week where the reference group is behind), q4's interval (against
-statsmodels' Newcombe interval on several tables) and q5's alert rule (small groups, a gap
-whose interval includes 0, a gap that clears every test).
+q1's weekly difference (a week where the reference group is behind), q3's interval (against
+statsmodels' Newcombe interval on several tables) and q4's alert rule (small groups, a group of
+exactly MIN_GROUP_SIZE, a gap whose interval includes 0, a gap that clears every test).
 """
 
 from __future__ import annotations
@@ -213,6 +213,12 @@ UNSEEN_WEEKS = (
                                   "above 0"),
     (8, 50, 2, 50, False, "the difference is 0.12 with 50 in each group, and Newcombe's 95% interval includes 0 "
                           "(a Wald interval would not)"),
+    # Issue 22: a rule refusing a group of exactly MIN_GROUP_SIZE (`<=`) and testing no interval passed: the weeks
+    # above where the interval decides have a group of exactly 50, which that size test refuses first.
+    (20, 60, 22, 100, False, "the difference is 0.113 with 60 and 100 creditworthy applicants, above the threshold, "
+                             "but its 95% interval includes 0: not enough evidence"),
+    (25, 50, 20, 200, True, "group B has exactly MIN_GROUP_SIZE (50) creditworthy applicants, which is enough "
+                            "('at least MIN_GROUP_SIZE'), and a difference of 0.40 whose interval lies above 0"),
 )
 
 
@@ -332,6 +338,16 @@ def _f1_by_period(ns) -> pd.DataFrame:
     return table
 
 
+def _row_names_in_a_column(table: pd.DataFrame, names) -> list[str] | None:
+    """The values of the column of ``table`` that holds exactly ``names`` as text, once each (the row names reset
+    into a column, as ``rename_axis("slice").reset_index()`` does), or None."""
+    for position in range(table.shape[1]):
+        values = table.iloc[:, position].tolist()
+        if all(isinstance(value, str) for value in values) and sorted(values) == sorted(names):
+            return values
+    return None
+
+
 class SliceDrift(Exercise):
     title = "The slice the aggregate hides"
     reads = ("f1_by_slice", "degraded_slices")
@@ -348,6 +364,9 @@ class SliceDrift(Exercise):
             raise Incorrect("`f1_by_slice` should be a DataFrame with the columns before, after and relative_drop, "
                             f"got {kind_of(f1_by_slice)}.")
         table = f1_by_slice.set_axis(list(map(str, f1_by_slice.index)))
+        names = _row_names_in_a_column(f1_by_slice, expected.index)
+        if sorted(table.index) != sorted(expected.index) and names is not None:
+            table = f1_by_slice.set_axis(names)  # the same table with its slice names in a column
         if sorted(table.index) != sorted(expected.index):
             raise Incorrect(f"`f1_by_slice` should have the rows {sorted(expected.index)}.")
         table = table.loc[expected.index]
