@@ -358,7 +358,7 @@ def test_another_valid_pipeline_is_accepted(solved_nb03):
 
 def test_stratified_gap_reference_on_simpsons_paradox():
     """The first unseen case is a real paradox: ahead in each stratum (+0.1, +0.2), behind overall."""
-    approved, in_group, strata, _ = nb03.UNSEEN_STRATA[0]
+    approved, in_group, strata, _ = nb03._unseen_strata()[0]
     assert raw_gap(approved, in_group, strata) < 0 < nb03.reference_stratified_gap(approved, in_group, strata)
     assert nb03.reference_stratified_gap(approved, in_group, strata) == pytest.approx(0.175)
     assert unweighted_stratified_gap(approved, in_group, strata) == pytest.approx(0.15)
@@ -369,13 +369,13 @@ def test_each_empty_side_case_tells_the_wrong_methods_apart():
     tolerance; the first has a stratum without group rows, the second one without rows outside the group."""
     from model_health.teaching.grading import close_enough
 
-    for approved, in_group, strata, _ in nb03.UNSEEN_STRATA[1:]:
+    for approved, in_group, strata, _ in nb03._unseen_strata()[1:]:
         right = nb03.reference_stratified_gap(approved, in_group, strata)
         assert stratified_gap_by_groupby(approved, in_group, strata) == pytest.approx(right)
         for wrong in (raw_gap, unweighted_stratified_gap):
             assert not close_enough(wrong(approved, in_group, strata), right), wrong.__name__
         assert np.isnan(stratified_gap_without_skipping(approved, in_group, strata))
-    approved, in_group, strata, _ = nb03.UNSEEN_STRATA[2]
+    approved, in_group, strata, _ = nb03._unseen_strata()[2]
     right = nb03.reference_stratified_gap(approved, in_group, strata)
     for wrong in (stratified_gap_over_all_group_rows, stratified_gap_with_empty_side_as_zero):
         assert not close_enough(wrong(approved, in_group, strata), right), wrong.__name__
