@@ -800,8 +800,8 @@ def _workbook_names(source: str) -> set[str]:
         return set()
     workbook, learners = set(), set()
     for statement in statements:
-        names = _assigned_names(ast.unparse(statement))
-        (learners if "____" in ast.unparse(statement) else workbook).update(names)
+        text = ast.unparse(statement)
+        (learners if "____" in text else workbook).update(_assigned_names(text))
     return workbook - learners
 
 
